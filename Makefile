@@ -1,0 +1,38 @@
+# splake developer entry points. `make demo` and `make test` are the README quickstart.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: setup demo test lint typecheck unit bench fuzz clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,infra]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## Run the whole pipeline against the local SP-API sandbox into ./splake-demo
+demo: setup
+	$(BIN)/splake demo --dir ./splake-demo
+
+lint: setup
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+## Lint, type-check and run the default test suite (what CI runs)
+test: lint typecheck
+	$(BIN)/pytest -m "not slow" -q -p no:cacheprovider
+
+bench: setup
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) splake-demo .pytest_cache .mypy_cache .ruff_cache

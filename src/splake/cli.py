@@ -1,0 +1,35 @@
+"""splake command line. Commands live in ``splake.commands.*``; this module only assembles them."""
+
+from __future__ import annotations
+
+import typer
+
+from splake.commands import deploy, items, notifications, sandbox, secrets, serve, sync
+
+app = typer.Typer(
+    name="splake",
+    help="Land Amazon Selling Partner API data into your own data lake, correct and current.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """splake: SP-API → your data lake."""
+
+
+for _module in (sync, sandbox, secrets, items, notifications, serve, deploy):
+    _module.register(app)
+
+
+@app.command()
+def version() -> None:
+    """Print the splake version."""
+    from splake import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,231 @@
+"""Typed, frozen configuration: one TOML file, validated once, passed down (no globals).
+
+``load_config(path)`` returns :class:`Settings`; a wrong file raises :class:`ConfigError` naming the key
+and the fix. ``starter_config()`` returns the commented file ``splake init`` writes.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from splake.errors import ConfigError
+from splake.spapi.marketplaces import marketplace, region
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LakeSettings(_Frozen):
+    """Where data lands. ``path`` is a local directory (embedded runner) holding raw/, warehouse/ and state."""
+
+    path: str = "./splake-data"
+    namespace: str = "spapi"
+
+
+class LwaSettings(_Frozen):
+    client_id: str
+    # Name of the LWA client secret in the secret store (never the secret itself).
+    client_secret_ref: str = "lwa/client_secret"
+    token_url: str = "https://api.amazon.com/auth/o2/token"
+    # Warn when the client secret is older than this (Amazon rotates LWA secrets every 180 days).
+    secret_max_age_days: int = 180
+
+
+class SpApiSettings(_Frozen):
+    # Send every region's calls here instead of the official regional endpoint (the sandbox, a proxy).
+    endpoint_override: str | None = None
+    max_retries: Annotated[int, Field(ge=0, le=20)] = 6
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+
+
+class SyncSettings(_Frozen):
+    report_types: tuple[str, ...] = ()
+    start_date: date | None = None  # backfill from here; default: lookback only
+    lookback_days: Annotated[int, Field(ge=0, le=730)] = 3
+    fatal_cooldown_minutes: Annotated[int, Field(ge=0)] = 30
+    poll_initial_seconds: Annotated[float, Field(gt=0)] = 15.0
+    poll_max_seconds: Annotated[float, Field(gt=0)] = 300.0
+    report_timeout_minutes: Annotated[int, Field(ge=1)] = 24 * 60
+    reuse_done_within_hours: Annotated[int, Field(ge=0)] = 6
+
+
+class NotificationSettings(_Frozen):
+    enabled: bool = False
+    queue_url: str | None = None
+    queue_arn: str | None = None
+    dlq_url: str | None = None
+    aws_endpoint_url: str | None = None  # e.g. a moto server in tests
+    aws_region: str = "us-east-1"
+
+
+class AccountSettings(_Frozen):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    type: Literal["seller", "vendor"] = "seller"
+    region: str
+    selling_partner_id: str
+    marketplaces: tuple[str, ...]
+    refresh_token_ref: str | None = None  # default: accounts/<id>/refresh_token
+    report_types: tuple[str, ...] | None = None  # override [sync].report_types for this account
+    pii: bool = False  # fetch buyer/address data with Restricted Data Tokens
+    vendor_report_options: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        return region(v).code
+
+    @field_validator("marketplaces")
+    @classmethod
+    def _marketplaces(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("at least one marketplace is required")
+        return tuple(marketplace(m).id for m in v)
+
+    @model_validator(mode="after")
+    def _marketplaces_in_region(self) -> AccountSettings:
+        for mid in self.marketplaces:
+            m = marketplace(mid)
+            if m.region != self.region:
+                raise ValueError(
+                    f"marketplace {m.code} ({m.id}) is in region {m.region}, not {self.region}; "
+                    f"use a separate account entry for {m.region} (each region has its own authorization)"
+                )
+        return self
+
+    @property
+    def secret_ref(self) -> str:
+        return self.refresh_token_ref or f"accounts/{self.id}/refresh_token"
+
+
+class Settings(_Frozen):
+    lake: LakeSettings = LakeSettings()
+    lwa: LwaSettings
+    spapi: SpApiSettings = SpApiSettings()
+    sync: SyncSettings = SyncSettings()
+    notifications: NotificationSettings = NotificationSettings()
+    accounts: tuple[AccountSettings, ...]
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _unique_accounts(self) -> Settings:
+        ids = [a.id for a in self.accounts]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate account ids: {', '.join(dupes)}")
+        return self
+
+    def account(self, account_id: str) -> AccountSettings:
+        for a in self.accounts:
+            if a.id == account_id:
+                return a
+        raise ConfigError(f"no account {account_id!r} in config", hint="known: " + ", ".join(a.id for a in self.accounts))
+
+    def report_types_for(self, account: AccountSettings) -> tuple[str, ...]:
+        return account.report_types if account.report_types is not None else self.sync.report_types
+
+
+def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    parts: list[str] = []
+    node: Any = data
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list | tuple):
+            label = node[item].get("id") if item < len(node) and isinstance(node[item], dict) else None
+            parts[-1] = f"{parts[-1]}[{item}]" + (f" (id={label!r})" if label else "")
+            node = node[item] if item < len(node) else None
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def parse_config(data: dict[str, Any], source: str = "<config>") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = _loc(tuple(err["loc"]), data)
+            msg = err["msg"]
+            if err["type"] == "missing":
+                fix = f"add `{key}` to the file (see `splake init` for an example)"
+            elif err["type"] == "extra_forbidden":
+                fix = f"remove or rename `{key}` (unknown key; check spelling)"
+            else:
+                fix = f"fix the value of `{key}`"
+            lines.append(f"  - {key}: {msg} → {fix}")
+        raise ConfigError(
+            f"invalid config {source}:\n" + "\n".join(lines),
+            hint="edit the file and run again; `splake init --print` shows a valid starter file",
+        ) from None
+    except ConfigError as exc:
+        raise ConfigError(f"invalid config {source}: {exc.message}", hint=exc.hint) from None
+
+
+def load_config(path: str | Path) -> Settings:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config file {p} not found", hint="create one with `splake init` or pass --config PATH")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {p} is not valid TOML: {exc}", hint="fix the syntax at the line shown") from None
+    return parse_config(data, str(p))
+
+
+STARTER_CONFIG = '''\
+# splake configuration. Secrets are never stored here: they live in the secret store
+# (`splake secrets set NAME`), and this file refers to them by name.
+
+log_level = "INFO"
+
+[lake]
+# Local directory for the raw zone, the Iceberg warehouse and pipeline state.
+path = "./splake-data"
+namespace = "spapi"
+
+[lwa]
+# Your SP-API application's LWA client id (Developer Central → App → View credentials).
+client_id = "amzn1.application-oa2-client.REPLACE_ME"
+# Name of the client secret in the secret store: `splake secrets set lwa/client_secret`.
+client_secret_ref = "lwa/client_secret"
+
+[spapi]
+# endpoint_override = "http://127.0.0.1:8765"   # e.g. the local sandbox (`splake sandbox serve`)
+max_retries = 6
+concurrency = 16
+
+[sync]
+report_types = [
+  "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+  "GET_MERCHANT_LISTINGS_ALL_DATA",
+  "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA",
+  "GET_SALES_AND_TRAFFIC_REPORT",
+]
+start_date = "2026-10-01"      # backfill from this date on the first run
+lookback_days = 3              # re-pull this many days every run to catch late data
+fatal_cooldown_minutes = 30    # don't re-request a report type for this long after FATAL/CANCELLED
+
+[notifications]
+enabled = false
+# queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/splake-notifications"
+
+# One [[accounts]] entry per seller account (or vendor group) and region.
+[[accounts]]
+id = "acme-na"                 # your name for it: lowercase letters, digits, - and _
+type = "seller"                # or "vendor"
+region = "NA"                  # NA, EU or FE
+selling_partner_id = "A1EXAMPLESELLER"
+marketplaces = ["US", "CA"]
+# refresh token: `splake secrets set accounts/acme-na/refresh_token`
+'''
+
+
+def starter_config() -> str:
+    return STARTER_CONFIG
