@@ -1,0 +1,99 @@
+"""Sandbox configuration: one frozen dataclass of knobs (fault injection, timing, data scale).
+
+``time_scale`` multiplies rate-limit refill periods and report processing delays: 1.0 = real time,
+0.01 = 100x faster, 0 = no rate limits and instant processing. Knobs can be changed at runtime with
+``SandboxServer.configure(**knobs)`` or ``POST /_sandbox/config`` (JSON object of knob → value).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from splake.errors import ConfigError
+
+# Knobs that may be changed while the server runs (everything except identity, data and networking).
+RUNTIME_KNOBS = frozenset(
+    {
+        "time_scale",
+        "token_ttl_seconds",
+        "presigned_ttl_seconds",
+        "rate_limit_factor",
+        "emit_rate_header",
+        "processing_seconds",
+        "error_rate",
+        "spurious_429_rate",
+        "slow_rate",
+        "slow_seconds",
+        "truncate_download_rate",
+        "corrupt_gzip_rate",
+        "fatal_rate",
+        "fatal_report_types",
+        "cancel_rate",
+        "omit_charset",
+        "aws_endpoint_url",
+        "aws_region",
+        "eventbridge_queue_url",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    seed: int = 7
+    time_scale: float = 1.0
+    # LWA access tokens and RDTs expire after this many (unscaled) seconds.
+    token_ttl_seconds: float = 3600.0
+    # Pre-signed report document URLs stop working after this many (unscaled) seconds.
+    presigned_ttl_seconds: float = 300.0
+    # Multiplies the modelled usage plans (0.5 = the "real" limit is half the documented one).
+    rate_limit_factor: float = 1.0
+    emit_rate_header: bool = True
+    # Time a report spends IN_QUEUE + IN_PROGRESS (multiplied by time_scale).
+    processing_seconds: float = 30.0
+    # --- faults (all drawn from one RNG seeded with ``seed``) ---
+    error_rate: float = 0.0  # 500/503 with Amazon-like bodies
+    spurious_429_rate: float = 0.0  # 429 even under the limit
+    slow_rate: float = 0.0
+    slow_seconds: float = 0.0
+    truncate_download_rate: float = 0.0  # Content-Length says full size, body is cut
+    corrupt_gzip_rate: float = 0.0
+    fatal_rate: float = 0.0
+    fatal_report_types: tuple[str, ...] = ()  # these report types always end FATAL
+    cancel_rate: float = 0.0
+    omit_charset: bool = False  # serve flat files without charset= (clients must fall back)
+    # --- data ---
+    scale: float = 1.0  # multiplies the number of orders/SKUs in the world
+    # --- notifications delivery (boto3 against e.g. a moto server) ---
+    aws_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    # EventBridge destinations forward the event envelope to this SQS queue (stands in for the rule target).
+    eventbridge_queue_url: str | None = None
+    # --- networking ---
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = a free port
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def replace(self, **knobs: Any) -> SandboxConfig:
+        unknown = sorted(set(knobs) - RUNTIME_KNOBS)
+        if unknown:
+            raise ConfigError(
+                f"unknown or non-runtime sandbox knob(s): {', '.join(unknown)}",
+                hint="runtime knobs: " + ", ".join(sorted(RUNTIME_KNOBS)),
+            )
+        if "fatal_report_types" in knobs:
+            knobs["fatal_report_types"] = tuple(knobs["fatal_report_types"] or ())
+        for name in ("error_rate", "spurious_429_rate", "slow_rate", "truncate_download_rate"):
+            _check_rate(name, knobs.get(name, 0.0))
+        for name in ("corrupt_gzip_rate", "fatal_rate", "cancel_rate"):
+            _check_rate(name, knobs.get(name, 0.0))
+        return dataclasses.replace(self, **knobs)
+
+    def knobs(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in sorted(RUNTIME_KNOBS)}
+
+
+def _check_rate(name: str, value: Any) -> None:
+    if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+        raise ConfigError(f"sandbox knob {name}={value!r} must be a probability in [0, 1]")
