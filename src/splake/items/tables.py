@@ -1,0 +1,48 @@
+"""Curated items tables, declared as data: latest state (one row per key) and history (every fetch)."""
+
+from __future__ import annotations
+
+from splake.items.schemas import CATALOG_ITEMS, LISTINGS_ITEMS
+from splake.lake.tables import TableSpec
+
+_PART = (("account_id", "identity"), ("marketplace_id", "identity"))
+
+CATALOG_ITEMS_LATEST = TableSpec(
+    name="catalog_items",
+    schema=CATALOG_ITEMS,
+    key_columns=("asin",),
+    replace="key",
+    partition_by=_PART,
+    description="Catalog Items 2022-04-01, latest fetch per (account, marketplace, ASIN)",
+)
+CATALOG_ITEMS_HISTORY = TableSpec(
+    name="catalog_items_history",
+    schema=CATALOG_ITEMS,
+    key_columns=("asin", "fetched_at"),
+    replace="append",
+    partition_by=(*_PART, ("fetched_at", "month")),
+    description="Catalog Items 2022-04-01, every fetch",
+)
+LISTINGS_ITEMS_LATEST = TableSpec(
+    name="listings_items",
+    schema=LISTINGS_ITEMS,
+    key_columns=("seller_id", "sku"),
+    replace="key",
+    partition_by=_PART,
+    description="Listings Items 2021-08-01, latest fetch per (account, marketplace, seller, SKU)",
+)
+LISTINGS_ITEMS_HISTORY = TableSpec(
+    name="listings_items_history",
+    schema=LISTINGS_ITEMS,
+    key_columns=("seller_id", "sku", "fetched_at"),
+    replace="append",
+    partition_by=(*_PART, ("fetched_at", "month")),
+    description="Listings Items 2021-08-01, every fetch",
+)
+
+ITEM_TABLES: tuple[TableSpec, ...] = (
+    CATALOG_ITEMS_LATEST,
+    CATALOG_ITEMS_HISTORY,
+    LISTINGS_ITEMS_LATEST,
+    LISTINGS_ITEMS_HISTORY,
+)
