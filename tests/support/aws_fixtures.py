@@ -1,1 +1,160 @@
-"""Fixtures: aws."""
+"""Fixtures: aws. A moto server on loopback (one per test session) and fresh AWS resources on it.
+
+``moto_server`` starts ``moto.server.ThreadedMotoServer`` on 127.0.0.1:<free port> with Step Functions
+execution on and the simple (in-process) Lambda backend, sets dummy credentials/region and ``MOTO_PORT`` for
+the session (restored afterwards). Resource fixtures (``aws_table``, ``aws_bucket``, ``aws_queue``,
+``aws_kms_key``) create uniquely named resources so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from splake.runners.aws.clients import ENV_ENDPOINT, AwsEndpoint
+
+REGION = "us-east-1"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class MotoServer:
+    url: str
+    port: int
+    endpoint: AwsEndpoint
+
+    def client(self, service: str) -> Any:
+        return self.endpoint.client(service)
+
+    def reset(self) -> None:
+        urllib.request.urlopen(
+            urllib.request.Request(self.url + "/moto-api/reset", method="POST"), timeout=10
+        ).read()
+
+
+def _configure(url: str) -> None:
+    req = urllib.request.Request(
+        url + "/moto-api/config",
+        data=json.dumps(MOTO_CONFIG).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port = free_port()
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "MOTO_PORT": str(port),
+        ENV_ENDPOINT: f"http://127.0.0.1:{port}",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _configure(url)
+        yield MotoServer(url=url, port=port, endpoint=AwsEndpoint(region=REGION, endpoint_url=url))
+    finally:
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def create_state_table(moto: MotoServer, name: str) -> str:
+    """A table shaped like the stack's state table (string pk/sk, on-demand)."""
+    moto.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+@pytest.fixture
+def aws_kms_key(moto_server: MotoServer) -> str:
+    return str(moto_server.client("kms").create_key(Description="splake test key")["KeyMetadata"]["Arn"])
+
+
+@pytest.fixture
+def aws_table(moto_server: MotoServer) -> str:
+    return create_state_table(moto_server, unique("splake-state"))
+
+
+@pytest.fixture
+def aws_bucket(moto_server: MotoServer) -> str:
+    name = unique("splake-lake")
+    moto_server.client("s3").create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def aws_queue(moto_server: MotoServer) -> str:
+    """URL of a fresh standard queue."""
+    return str(moto_server.client("sqs").create_queue(QueueName=unique("splake-q"))["QueueUrl"])
+
+
+@pytest.fixture
+def aws_state_store(moto_server: MotoServer, aws_table: str) -> Any:
+    from splake.runners.aws.backends import DynamoStateStore
+
+    return DynamoStateStore(aws_table, moto_server.endpoint)
+
+
+@pytest.fixture
+def aws_object_store(moto_server: MotoServer, aws_bucket: str, aws_kms_key: str) -> Any:
+    from splake.runners.aws.backends import S3ObjectStore
+
+    return S3ObjectStore(aws_bucket, moto_server.endpoint, kms_key_id=aws_kms_key)
+
+
+@pytest.fixture
+def aws_secret_store(moto_server: MotoServer, aws_kms_key: str) -> Any:
+    from splake.runners.aws.backends import SecretsManagerSecretStore
+
+    return SecretsManagerSecretStore(
+        moto_server.endpoint, prefix=unique("splake") + "/", kms_key_id=aws_kms_key
+    )
+
+
+@pytest.fixture
+def aws_queue_backend(moto_server: MotoServer, aws_queue: str) -> Any:
+    from splake.runners.aws.backends import SqsQueue
+
+    return SqsQueue(aws_queue, moto_server.endpoint)

@@ -1,0 +1,105 @@
+"""SecretStore on AWS Secrets Manager, every secret encrypted with the stack's KMS key.
+
+Secret names are ``<prefix><name>`` (default prefix ``splake/``),
+e.g. ``splake/accounts/acme-na/refresh_token``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from splake.errors import SecretNotFoundError
+from splake.ports import SecretInfo
+from splake.runners.aws.clients import AwsEndpoint, error_code
+
+_MISSING = {"ResourceNotFoundException"}
+
+
+class SecretsManagerSecretStore:
+    """:class:`splake.ports.SecretStore` on Secrets Manager (KMS key ``kms_key_id``)."""
+
+    def __init__(
+        self,
+        endpoint: AwsEndpoint | None = None,
+        *,
+        prefix: str = "splake/",
+        kms_key_id: str | None = None,
+        client: Any = None,
+    ) -> None:
+        self.prefix = prefix
+        self.kms_key_id = kms_key_id
+        self._sm = (
+            client if client is not None else (endpoint or AwsEndpoint.from_env()).client("secretsmanager")
+        )
+
+    def _id(self, name: str) -> str:
+        return self.prefix + name
+
+    def _not_found(self, name: str) -> SecretNotFoundError:
+        return SecretNotFoundError(
+            f"secret {name!r} is not set",
+            where=f"AWS Secrets Manager secret {self._id(name)}",
+            hint=f"store it with `splake secrets set {name} --aws` or "
+            f"`aws secretsmanager create-secret --name {self._id(name)} --kms-key-id <stack key> "
+            "--secret-string …`",
+        )
+
+    def get(self, name: str) -> str:
+        try:
+            resp = self._sm.get_secret_value(SecretId=self._id(name))
+        except ClientError as exc:
+            if error_code(exc) in _MISSING:
+                raise self._not_found(name) from None
+            raise
+        return str(resp["SecretString"])
+
+    def put(self, name: str, value: str) -> None:
+        try:
+            self._sm.put_secret_value(SecretId=self._id(name), SecretString=value)
+            return
+        except ClientError as exc:
+            if error_code(exc) not in _MISSING:
+                raise
+        kms = {"KmsKeyId": self.kms_key_id} if self.kms_key_id else {}
+        try:
+            self._sm.create_secret(Name=self._id(name), SecretString=value, **kms)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceExistsException":
+                raise
+            # Lost a race with another writer that created it first: write our value as the new version.
+            self._sm.put_secret_value(SecretId=self._id(name), SecretString=value)
+
+    def delete(self, name: str) -> None:
+        try:
+            self._sm.delete_secret(SecretId=self._id(name), ForceDeleteWithoutRecovery=True)
+        except ClientError as exc:
+            if error_code(exc) not in _MISSING:
+                raise
+
+    def _info(self, raw: dict[str, Any]) -> SecretInfo:
+        created: datetime = raw.get("CreatedDate") or raw["LastChangedDate"]
+        updated: datetime = raw.get("LastChangedDate") or created
+        return SecretInfo(name=str(raw["Name"])[len(self.prefix) :], created_at=created, updated_at=updated)
+
+    def info(self, name: str) -> SecretInfo | None:
+        try:
+            raw = self._sm.describe_secret(SecretId=self._id(name))
+        except ClientError as exc:
+            if error_code(exc) in _MISSING:
+                return None
+            raise
+        if raw.get("DeletedDate"):
+            return None
+        return self._info(raw)
+
+    def list(self) -> list[SecretInfo]:
+        out: list[SecretInfo] = []
+        paginator = self._sm.get_paginator("list_secrets")
+        for page in paginator.paginate(Filters=[{"Key": "name", "Values": [self.prefix]}]):
+            for raw in page.get("SecretList", []):
+                if str(raw["Name"]).startswith(self.prefix) and not raw.get("DeletedDate"):
+                    out.append(self._info(raw))
+        return sorted(out, key=lambda s: s.name)
