@@ -1,0 +1,234 @@
+"""Client-side rate limiting: one adaptive token bucket per (selling partner, operation).
+
+SP-API usage plans are token buckets per application + selling partner + operation. We model each one:
+
+- seeded from the operation's default usage plan (rate, burst) in the official models;
+- ``observe()``: a response carried ``x-amzn-RateLimit-Limit`` (the live rate, best effort; sent on
+  2xx/400/404, never on 429) → adopt it as the ceiling, and scale the burst by the same ratio when the
+  live rate is lower than the modelled one (the burst is never advertised);
+- ``throttled()``: a 429 → drain the bucket (the server's is empty) and, after repeated 429s without a
+  success in between, cut the rate multiplicatively; successes then add the rate back slowly (AIMD).
+- a small safety factor keeps us just under the limit so clock skew and float rounding do not cost 429s;
+- the first request of a bucket is a probe: the others wait (briefly) until its response told us the
+  live limit, so a lowered limit does not cost a whole burst of 429s.
+
+:class:`AdaptiveBucket` is the pure math (clock passed in); :class:`LocalRateLimiter` is the thin async
+layer that sleeps. Requests *reserve* a token (the count may go negative = a queue of reservations) and
+sleep until their reservation is covered, so waiters are served in order without polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from splake.spapi.usage_plans import operations
+
+GRANTLESS = "grantless"
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """``key`` = selling_partner_id (or ``"grantless"``); ``op`` = operationId."""
+
+    async def acquire(self, key: str, op: str) -> None: ...
+
+    def observe(self, key: str, op: str, header_value: str | None) -> None: ...
+
+    def throttled(self, key: str, op: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class AdaptiveTuning:
+    safety: float = 0.95  # send at most this fraction of the believed rate
+    decrease_factor: float = 0.7  # multiplicative decrease after repeated 429s
+    throttles_before_decrease: int = 2  # 429s without a success in between that trigger a decrease
+    recover_fraction: float = 0.02  # each success adds this fraction of the ceiling back
+    min_rate_fraction: float = 0.02  # never go below this fraction of the ceiling
+    header_tolerance: float = 0.01  # relative change of the header value that counts as "changed"
+
+
+def parse_rate_header(value: str | None) -> float | None:
+    """``x-amzn-RateLimit-Limit`` → requests per second (None if absent or not a positive number)."""
+    if value is None:
+        return None
+    try:
+        rate = float(value.strip())
+    except ValueError:
+        return None
+    if not math.isfinite(rate) or rate <= 0:
+        return None
+    return rate
+
+
+@dataclass
+class AdaptiveBucket:
+    """Pure token-bucket state for one (selling partner, operation). All methods take ``now`` (seconds)."""
+
+    modelled_rate: float
+    modelled_burst: int
+    now: float
+    tuning: AdaptiveTuning = field(default_factory=AdaptiveTuning)
+    rate: float = field(init=False)  # the rate we currently pace at (≤ ceiling)
+    ceiling: float = field(init=False)  # best knowledge of the real limit (header, else the model)
+    burst: float = field(init=False)
+    tokens: float = field(init=False)  # negative = reservations queued
+    updated: float = field(init=False)
+    throttles_in_a_row: int = field(init=False, default=0)
+    header_seen: bool = field(init=False, default=False)
+    total_throttles: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.rate = self.ceiling = float(self.modelled_rate)
+        self.burst = float(max(1, self.modelled_burst))
+        self.tokens = self.burst
+        self.updated = self.now
+
+    @property
+    def pace(self) -> float:
+        return self.rate * self.tuning.safety
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.pace)
+            self.updated = now
+
+    def available(self, now: float) -> float:
+        self._refill(now)
+        return self.tokens
+
+    def reserve(self, now: float) -> float:
+        """Take one token; return how many seconds the caller must wait before sending (0 = now)."""
+        self._refill(now)
+        self.tokens -= 1.0
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.pace
+
+    def observe(self, now: float, header_rate: float | None) -> None:
+        """A non-429 response arrived (``header_rate`` = parsed ``x-amzn-RateLimit-Limit`` or None)."""
+        self._refill(now)
+        self.throttles_in_a_row = 0
+        t = self.tuning
+        if header_rate is not None:
+            changed = abs(header_rate - self.ceiling) > t.header_tolerance * self.ceiling
+            if changed or not self.header_seen:
+                self._set_ceiling(header_rate)
+            self.header_seen = True
+        # additive recovery toward the ceiling
+        if self.rate < self.ceiling:
+            self.rate = min(self.ceiling, self.rate + t.recover_fraction * self.ceiling)
+
+    def _set_ceiling(self, header_rate: float) -> None:
+        ratio = min(1.0, header_rate / self.modelled_rate)
+        new_burst = max(1.0, math.floor(self.modelled_burst * ratio))
+        if new_burst < self.burst and self.tokens > 0:
+            self.tokens = self.tokens * new_burst / self.burst
+        self.burst = new_burst
+        self.tokens = min(self.tokens, self.burst)
+        previous = self.ceiling
+        self.ceiling = header_rate
+        # keep a throttle-induced reduction (relative to the old ceiling), else adopt the new rate
+        self.rate = header_rate * min(1.0, self.rate / previous)
+
+    def throttled(self, now: float) -> None:
+        """A 429 arrived: the server's bucket is empty; back off."""
+        self._refill(now)
+        t = self.tuning
+        self.total_throttles += 1
+        self.throttles_in_a_row += 1
+        self.tokens = min(self.tokens, 0.0) - 1.0
+        if self.throttles_in_a_row >= t.throttles_before_decrease:
+            self.rate = max(self.ceiling * t.min_rate_fraction, self.rate * t.decrease_factor)
+            self.throttles_in_a_row = 0
+
+    def snapshot(self) -> dict[str, float | int | bool]:
+        return {
+            "rate": round(self.rate, 4),
+            "ceiling": self.ceiling,
+            "burst": self.burst,
+            "tokens": round(self.tokens, 3),
+            "throttles": self.total_throttles,
+            "header_seen": self.header_seen,
+        }
+
+
+def default_plan(op: str) -> tuple[float, int]:
+    """The operation's default usage plan (rate r/s, burst) from the official models; 1/1 if unknown."""
+    spec = operations().get(op)
+    return (spec.rate, spec.burst) if spec else (1.0, 1)
+
+
+class LocalRateLimiter:
+    """In-process :class:`RateLimiter` (shared by every task of one process)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        plan: Callable[[str], tuple[float, int]] = default_plan,
+        tuning: AdaptiveTuning | None = None,
+        probe_timeout: float = 5.0,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._plan = plan
+        self._tuning = tuning or AdaptiveTuning()
+        self._probe_timeout = probe_timeout
+        self._buckets: dict[tuple[str, str], AdaptiveBucket] = {}
+        self._learned: dict[tuple[str, str], asyncio.Event] = {}
+
+    def bucket(self, key: str, op: str) -> AdaptiveBucket:
+        b = self._buckets.get((key, op))
+        if b is None:
+            rate, burst = self._plan(op)
+            b = AdaptiveBucket(rate, burst, self._clock(), self._tuning)
+            self._buckets[(key, op)] = b
+        return b
+
+    async def acquire(self, key: str, op: str) -> None:
+        learned = self._learned.get((key, op))
+        if learned is None:
+            # first request of this bucket: it goes alone and tells us the live limit
+            self._learned[(key, op)] = asyncio.Event()
+        elif not learned.is_set():
+            try:
+                await asyncio.wait_for(learned.wait(), self._probe_timeout)
+            except TimeoutError:
+                learned.set()  # the probe never reported; don't wait for it again
+        delay = self.bucket(key, op).reserve(self._clock())
+        if delay > 0:
+            await self._sleep(delay)
+
+    def _learn(self, key: str, op: str) -> None:
+        event = self._learned.get((key, op))
+        if event is None:
+            event = self._learned[(key, op)] = asyncio.Event()
+        event.set()
+
+    def observe(self, key: str, op: str, header_value: str | None) -> None:
+        self.bucket(key, op).observe(self._clock(), parse_rate_header(header_value))
+        self._learn(key, op)
+
+    def throttled(self, key: str, op: str) -> None:
+        self.bucket(key, op).throttled(self._clock())
+        self._learn(key, op)
+
+    def snapshot(self) -> dict[str, dict[str, float | int | bool]]:
+        return {f"{k}|{op}": b.snapshot() for (k, op), b in sorted(self._buckets.items())}
+
+
+class NoRateLimiter:
+    """A :class:`RateLimiter` that never waits (for a sandbox running without limits, or baselines)."""
+
+    async def acquire(self, key: str, op: str) -> None:
+        return None
+
+    def observe(self, key: str, op: str, header_value: str | None) -> None:
+        return None
+
+    def throttled(self, key: str, op: str) -> None:
+        return None
