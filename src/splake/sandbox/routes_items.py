@@ -4,9 +4,10 @@ Every SP-API route goes through :func:`splake.sandbox.routing.sp_route`, so auth
 (getCatalogItem/searchCatalogItems 2 r/s burst 2, getListingsItem 5 r/s burst 10, notifications 1 r/s
 burst 5), faults and rate headers apply as for every other operation.
 
-Data is deterministic from the world's seed: each seller account lists ``listing_count(world)`` SKUs
-(:class:`ItemsWorld`); each SKU points at an ASIN whose catalog entry (title, brand, sales ranks, images,
-dimensions, identifiers) is derived from a hash. Listing status can be changed with the admin hook
+Data is deterministic from the world's seed: each seller account lists the products of
+``splake.sandbox.catalog.products_for`` (the same SKUs/ASINs/titles as the listings report), wrapped in
+:class:`ItemsWorld`; catalog details (brand, sales ranks, images, dimensions) are derived from a hash.
+Listing status can be changed with the admin hook
 ``POST /_sandbox/listings/{sellerId}/{sku}/status`` (JSON ``{"status": [...], "marketplaceId": …,
 "severities": [...], "enforcementActions": [...]}``), which publishes LISTINGS_ITEM_STATUS_CHANGE (and
 LISTINGS_ITEM_ISSUES_CHANGE when severities are given, payload version 2023-12-13) to subscribed
@@ -28,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from splake.sandbox.catalog import Product, language_of, products_for
 from splake.sandbox.notify import Destination, Subscription, iso_now, pascal
 from splake.sandbox.responses import bad_request, not_found, sp_error, sp_json
 from splake.sandbox.routing import Caller, sp_route
@@ -96,19 +98,15 @@ def _h(*parts: object) -> int:
     return int(hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:15], 16)
 
 
-def listing_count(world: World) -> int:
-    """SKUs per seller account: 2,500 at scale 1 (enough for the 2,000-SKU benchmark)."""
-    return max(20, int(2500 * world.scale))
-
-
 @dataclass
 class Listing:
+    """A seller's listing of one product (the product itself comes from ``splake.sandbox.catalog``)."""
+
     seller_id: str
     sku: str
     asin: str
-    title: str
+    product: Product
     marketplace_ids: tuple[str, ...]
-    price_cents: int
     quantity: int
     created: datetime
     category: int
@@ -116,15 +114,11 @@ class Listing:
     issues: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     updated: datetime | None = None
 
+    def title(self, mp: str) -> str:
+        return self.product.title(language_of(mp))
 
-def _asin(seed: int, n: int) -> str:
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    v = _h(seed, "asin", n)
-    out = ""
-    for _ in range(8):
-        v, r = divmod(v, len(alphabet))
-        out += alphabet[r]
-    return "B0" + out
+    def price(self, mp: str) -> float:
+        return self.product.price(marketplace(mp).currency)
 
 
 class ItemsWorld:
@@ -149,43 +143,30 @@ class ItemsWorld:
         if acct is None or acct.type != "seller":
             return {}
         seed = self.world.seed
-        base = datetime(2024, 1, 1, tzinfo=UTC)
         out: dict[str, Listing] = {}
-        prefix = acct.account_id.split("-")[-1].upper()
-        for i in range(listing_count(self.world)):
-            h = _h(seed, seller_id, i)
-            cat = h % len(CATEGORIES)
-            sku = f"{prefix}-{CATEGORIES[cat][0][:3]}-{i:05d}"
-            title = f"{ADJECTIVES[(h >> 4) % len(ADJECTIVES)]} {NOUNS[(h >> 8) % len(NOUNS)]} {i % 97 + 1}"
-            # About 1 in 12 listings is not buyable (discoverable only).
-            status = ["DISCOVERABLE"] if h % 12 == 0 else ["BUYABLE", "DISCOVERABLE"]
-            out[sku] = Listing(
+        for p in products_for(seed, acct, self.world.scale):
+            h = _h(seed, seller_id, p.sku)
+            # About 1 in 12 listings is not buyable (discoverable only) and carries an ERROR issue.
+            broken = h % 12 == 0
+            status = ["DISCOVERABLE"] if broken else ["BUYABLE", "DISCOVERABLE"]
+            issue = {
+                "code": "90220",
+                "message": "'item_name' is required but not supplied.",
+                "severity": "ERROR",
+                "attributeNames": ["item_name"],
+                "categories": ["MISSING_ATTRIBUTE"],
+            }
+            out[p.sku] = Listing(
                 seller_id=seller_id,
-                sku=sku,
-                asin=_asin(seed, _h(seller_id, i) % 10_000_000),
-                title=title,
+                sku=p.sku,
+                asin=p.asin,
+                product=p,
                 marketplace_ids=acct.marketplace_ids,
-                price_cents=499 + (h >> 12) % 9000,
                 quantity=(h >> 20) % 250,
-                created=base + timedelta(minutes=(h >> 24) % 500_000),
-                category=cat,
+                created=p.open_date,
+                category=h % len(CATEGORIES),
                 status={m: list(status) for m in acct.marketplace_ids},
-                issues={
-                    m: (
-                        [
-                            {
-                                "code": "90220",
-                                "message": "'item_name' is required but not supplied.",
-                                "severity": "ERROR",
-                                "attributeNames": ["item_name"],
-                                "categories": ["MISSING_ATTRIBUTE"],
-                            }
-                        ]
-                        if h % 12 == 0
-                        else []
-                    )
-                    for m in acct.marketplace_ids
-                },
+                issues={m: ([issue] if broken else []) for m in acct.marketplace_ids},
             )
         return out
 
@@ -204,8 +185,8 @@ def _ts(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-def _money(cents: int, mp: str) -> str:
-    return f"{cents / 100:.2f}"
+def _money(amount: float, mp: str) -> str:
+    return f"{amount:.0f}" if marketplace(mp).currency == "JPY" else f"{amount:.2f}"
 
 
 def _language(mp: str) -> str:
@@ -224,12 +205,12 @@ def catalog_item(world: World, lst: Listing, mp: str, included: set[str]) -> dic
     item: dict[str, Any] = {"asin": lst.asin}
     if "attributes" in included:
         item["attributes"] = {
-            "item_name": [{"value": lst.title, "language_tag": _language(mp), "marketplace_id": mp}],
+            "item_name": [{"value": lst.title(mp), "language_tag": _language(mp), "marketplace_id": mp}],
             "brand": [{"value": brand, "language_tag": _language(mp), "marketplace_id": mp}],
             "list_price": [
                 {
                     "currency": marketplace(mp).currency,
-                    "value": round(lst.price_cents * 1.2 / 100, 2),
+                    "value": round(lst.price(mp) * 1.2, 2),
                     "marketplace_id": mp,
                 }
             ],
@@ -252,7 +233,7 @@ def catalog_item(world: World, lst: Listing, mp: str, included: set[str]) -> dic
                 "marketplaceId": mp,
                 "identifiers": [
                     {"identifierType": "EAN", "identifier": ean},
-                    {"identifierType": "UPC", "identifier": ean[1:]},
+                    {"identifierType": "UPC", "identifier": lst.product.upc},
                 ],
             }
         ]
@@ -274,7 +255,18 @@ def catalog_item(world: World, lst: Listing, mp: str, included: set[str]) -> dic
     if "productTypes" in included:
         item["productTypes"] = [{"marketplaceId": mp, "productType": pt}]
     if "relationships" in included:
-        item["relationships"] = [{"marketplaceId": mp, "relationships": []}]
+        item["relationships"] = [
+            {
+                "marketplaceId": mp,
+                "relationships": [
+                    {
+                        "type": "VARIATION",
+                        "parentAsins": [lst.product.parent_asin],
+                        "variationTheme": {"attributes": ["color", "size"], "theme": "COLOR/SIZE"},
+                    }
+                ],
+            }
+        ]
     if "salesRanks" in included:
         item["salesRanks"] = [
             {
@@ -304,7 +296,7 @@ def catalog_item(world: World, lst: Listing, mp: str, included: set[str]) -> dic
                 "brand": brand,
                 "browseClassification": {"displayName": class_title, "classificationId": class_id},
                 "itemClassification": "BASE_PRODUCT",
-                "itemName": lst.title,
+                "itemName": lst.title(mp),
                 "manufacturer": brand + " Co.",
                 "modelNumber": f"M{h % 100000:05d}",
                 "packageQuantity": 1,
@@ -335,7 +327,7 @@ def listing_body(lst: Listing, mp: str, included: set[str]) -> dict[str, Any]:
                 "productType": pt,
                 "conditionType": "new_new",
                 "status": list(lst.status.get(mp, [])),
-                "itemName": lst.title,
+                "itemName": lst.title(mp),
                 "createdDate": _ts(lst.created),
                 "lastUpdatedDate": _ts(lst.updated or lst.created + timedelta(days=30)),
                 "mainImage": {
@@ -347,12 +339,12 @@ def listing_body(lst: Listing, mp: str, included: set[str]) -> dict[str, Any]:
         ]
     if "attributes" in included:
         body["attributes"] = {
-            "item_name": [{"value": lst.title, "language_tag": _language(mp), "marketplace_id": mp}],
+            "item_name": [{"value": lst.title(mp), "language_tag": _language(mp), "marketplace_id": mp}],
             "condition_type": [{"value": "new_new", "marketplace_id": mp}],
             "purchasable_offer": [
                 {
                     "currency": marketplace(mp).currency,
-                    "our_price": [{"schedule": [{"value_with_tax": lst.price_cents / 100}]}],
+                    "our_price": [{"schedule": [{"value_with_tax": lst.price(mp)}]}],
                     "marketplace_id": mp,
                 }
             ],
@@ -364,7 +356,7 @@ def listing_body(lst: Listing, mp: str, included: set[str]) -> dict[str, Any]:
             {
                 "marketplaceId": mp,
                 "offerType": "B2C",
-                "price": {"currencyCode": marketplace(mp).currency, "amount": _money(lst.price_cents, mp)},
+                "price": {"currencyCode": marketplace(mp).currency, "amount": _money(lst.price(mp), mp)},
             }
         ]
     if "fulfillmentAvailability" in included:
@@ -504,7 +496,7 @@ def routes(state: SandboxState) -> list[Route]:
                 if acct.type != "seller":
                     continue
                 for lst in items.listings(acct.selling_partner_id).values():
-                    if mp in lst.marketplace_ids and any(w in lst.title.lower() for w in words):
+                    if mp in lst.marketplace_ids and any(w in lst.title(mp).lower() for w in words):
                         matches.append(lst)
                         if len(matches) >= 1000:
                             break
