@@ -103,3 +103,9 @@ class ConflictError(RetryableError):
 
 class SecretNotFoundError(FatalError):
     code = "secret_not_found"
+
+
+class ObjectNotFoundError(FatalError):
+    """An object store key does not exist (raised by every ObjectStore backend's get/open)."""
+
+    code = "object_not_found"

@@ -1,0 +1,54 @@
+"""Opening the Iceberg catalog: SQLite-backed SqlCatalog locally, AWS Glue in the cloud."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pyiceberg.catalog import Catalog
+from pyiceberg.catalog.glue import GlueCatalog
+from pyiceberg.catalog.sql import SqlCatalog
+
+from splake.config import Settings
+from splake.errors import ConfigError
+
+CATALOG_NAME = "splake"
+
+
+def local_catalog_properties(lake_path: str | Path) -> dict[str, str]:
+    root = Path(lake_path).expanduser().resolve()
+    return {
+        "uri": f"sqlite:///{root / 'catalog.db'}",
+        "warehouse": (root / "warehouse").as_uri(),
+    }
+
+
+def open_local_catalog(lake_path: str | Path) -> Catalog:
+    """SqlCatalog in ``<lake_path>/catalog.db`` with the warehouse at ``<lake_path>/warehouse``."""
+    root = Path(lake_path).expanduser().resolve()
+    try:
+        (root / "warehouse").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the lake directory {root}: {exc}",
+            where="[lake].path",
+            hint="point [lake].path at a writable directory",
+        ) from None
+    return SqlCatalog(CATALOG_NAME, **local_catalog_properties(root))
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalog of the embedded runner (local SqlCatalog under ``settings.lake.path``)."""
+    return open_local_catalog(settings.lake.path)
+
+
+def open_glue_catalog(props: Mapping[str, str]) -> Catalog:
+    """GlueCatalog from explicit properties, e.g. ``warehouse=s3://bucket/warehouse``, ``glue.region``,
+    ``s3.region`` and, for tests against moto, ``glue.endpoint`` / ``s3.endpoint`` and access keys."""
+    if "warehouse" not in props:
+        raise ConfigError(
+            "Glue catalog properties lack 'warehouse'",
+            where="open_glue_catalog",
+            hint="pass warehouse='s3://<bucket>/warehouse'",
+        )
+    return GlueCatalog(CATALOG_NAME, **dict(props))

@@ -1,0 +1,525 @@
+"""The curated zone: Iceberg tables written through pyiceberg (thin I/O over :mod:`splake.lake.tables`).
+
+A write is two phases:
+
+1. **stream** — each incoming record batch is shaped (:func:`~splake.lake.tables.prepare_batch`) and
+   written to Parquet data files chunk by chunk; only file metadata stays in memory.
+2. **commit** — ONE Iceberg transaction deletes what the write replaces and adds all new files. On a
+   concurrent commit (``CommitFailedException``) the table is reloaded and the transaction rebuilt from
+   the same files, so the replace is re-planned against what the other writer committed.
+
+Readers therefore see either none or all of a document's rows, and a row key is never stored twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeAlias
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import (
+    CommitFailedException,
+    NamespaceAlreadyExistsError,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+    ValidationException,
+)
+from pyiceberg.expressions import (
+    AlwaysFalse,
+    And,
+    BooleanExpression,
+    EqualTo,
+    GreaterThanOrEqual,
+    In,
+    LessThan,
+    Or,
+)
+from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.manifest import DataFile
+from pyiceberg.partitioning import PartitionField, PartitionSpec
+from pyiceberg.schema import Schema, assign_fresh_schema_ids
+from pyiceberg.table import Table
+from pyiceberg.transforms import (
+    DayTransform,
+    HourTransform,
+    IdentityTransform,
+    MonthTransform,
+    Transform,
+    YearTransform,
+)
+from pyiceberg.types import DateType, TimestampType
+
+from splake.errors import BadDataError, ConflictError
+from splake.lake.tables import (
+    QUARANTINE_SCHEMA,
+    QUARANTINE_SUFFIX,
+    BadRow,
+    DeletePlan,
+    OccurrenceCounter,
+    Provenance,
+    ReplaceScope,
+    TableSpec,
+    WriteResult,
+    covered_mask,
+    normalize_type,
+    prepare_batch,
+    quarantine_batch,
+    stored_schema,
+    window_bounds_for,
+)
+from splake.logs import get_logger, log_event
+
+log = get_logger(__name__)
+
+Rows: TypeAlias = pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]
+
+# We retry commits ourselves (re-planning the delete), so pyiceberg's own retry is switched off.
+TABLE_PROPERTIES = {
+    "commit.retry.num-retries": "0",
+    "write.parquet.compression-codec": "zstd",
+}
+CHUNK_ROWS = 200_000  # rows buffered before a Parquet write
+CHUNK_BYTES = 96 << 20
+
+_TRANSFORMS: dict[str, Callable[[], Transform[Any, Any]]] = {
+    "identity": IdentityTransform,
+    "year": YearTransform,
+    "month": MonthTransform,
+    "day": DayTransform,
+    "hour": HourTransform,
+}
+
+
+def _batches(rows: Rows) -> Iterator[pa.RecordBatch]:
+    if isinstance(rows, pa.Table):
+        yield from rows.to_batches(max_chunksize=CHUNK_ROWS)
+    elif isinstance(rows, pa.RecordBatchReader):
+        yield from rows
+    else:
+        for b in rows:
+            if isinstance(b, pa.Table):
+                yield from b.to_batches(max_chunksize=CHUNK_ROWS)
+            else:
+                yield b
+
+
+def _partition_spec(schema: Schema, parts: tuple[tuple[str, str], ...]) -> PartitionSpec:
+    fields = []
+    for i, (col, transform) in enumerate(parts):
+        source = schema.find_field(col)
+        name = col if transform == "identity" else f"{col}_{transform}"
+        fields.append(
+            PartitionField(
+                source_id=source.field_id, field_id=1000 + i, transform=_TRANSFORMS[transform](), name=name
+            )
+        )
+    return PartitionSpec(*fields)
+
+
+def _literal(iceberg_type: Any, value: datetime | date) -> str:
+    if isinstance(iceberg_type, DateType):
+        return value.isoformat() if not isinstance(value, datetime) else value.date().isoformat()
+    if isinstance(iceberg_type, TimestampType) and isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat()
+    return value.isoformat()
+
+
+def _in_chunks(column: str, values: list[str], size: int = 50_000) -> BooleanExpression:
+    exprs: list[BooleanExpression] = [
+        In(term=column, literals=values[i : i + size]) for i in range(0, len(values), size)
+    ]
+    out = exprs[0]
+    for e in exprs[1:]:
+        out = Or(out, e)
+    return out
+
+
+def delete_filter(plan: DeletePlan, schema: Schema, keys: list[str] | None = None) -> BooleanExpression:
+    """The Iceberg predicate of what a write replaces (``AlwaysFalse`` = nothing)."""
+    base: BooleanExpression = EqualTo(term="account_id", value=plan.account_id)
+    main: BooleanExpression = AlwaysFalse()
+    if plan.mode in ("snapshot", "window") and plan.marketplace_ids:
+        scoped = And(base, In(term="marketplace_id", literals=list(plan.marketplace_ids)))
+        if plan.mode == "snapshot":
+            main = scoped
+        elif plan.start is not None and plan.end is not None and plan.window_column:
+            field = schema.find_field(plan.window_column)
+            arrow_type = (
+                pa.date32() if isinstance(field.field_type, DateType) else pa.timestamp("us", tz="UTC")
+            )
+            lo, hi = window_bounds_for(arrow_type, plan.start, plan.end)
+            if lo < hi:
+                main = And(
+                    scoped,
+                    And(
+                        GreaterThanOrEqual(term=plan.window_column, value=_literal(field.field_type, lo)),
+                        LessThan(term=plan.window_column, value=_literal(field.field_type, hi)),
+                    ),
+                )
+    elif plan.mode == "key" and keys:
+        main = And(base, _in_chunks("row_key", sorted(keys)))
+    if plan.extra_keys:
+        extra = And(base, _in_chunks("row_key", sorted(plan.extra_keys)))
+        main = extra if isinstance(main, AlwaysFalse) else Or(main, extra)
+    return main
+
+
+@dataclass
+class _Staged:
+    files: list[DataFile]
+    rows: int
+    keys: set[str]
+    extra_keys: set[str]
+    marketplaces: set[str]
+    columns_added: tuple[str, ...]
+
+
+class CuratedLake:
+    """Curated Iceberg tables of one namespace."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        namespace: str,
+        *,
+        max_attempts: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.namespace = namespace
+        self.max_attempts = max_attempts
+        self._sleep = sleep
+        self._clock = clock or (lambda: datetime.now(UTC))
+        with contextlib.suppress(NamespaceAlreadyExistsError):  # a concurrent creator won
+            catalog.create_namespace_if_not_exists(namespace)
+
+    # --- tables ---------------------------------------------------------------------------------
+
+    def ident(self, name: str) -> tuple[str, str]:
+        return (self.namespace, name)
+
+    def table(self, name: str) -> Table:
+        try:
+            return self.catalog.load_table(self.ident(name))
+        except NoSuchTableError:
+            known = ", ".join(self.table_names()) or "none yet"
+            raise BadDataError(
+                f"no curated table {self.namespace}.{name}",
+                where="CuratedLake",
+                hint=f"tables in {self.namespace}: {known}; a table appears after its first sync",
+            ) from None
+
+    def table_names(self) -> list[str]:
+        return sorted(ident[-1] for ident in self.catalog.list_tables(self.namespace))
+
+    def _ensure_table(self, name: str, arrow_schema: pa.Schema, parts: tuple[tuple[str, str], ...]) -> Table:
+        ident = self.ident(name)
+        try:
+            return self.catalog.load_table(ident)
+        except NoSuchTableError:
+            pass
+        schema = assign_fresh_schema_ids(Catalog._convert_schema_if_needed(arrow_schema))
+        try:
+            tbl = self.catalog.create_table(
+                ident,
+                schema=schema,
+                partition_spec=_partition_spec(schema, parts),
+                properties=TABLE_PROPERTIES,
+            )
+            log_event(log, "lake_table_created", table=f"{self.namespace}.{name}", partition=list(parts))
+            return tbl
+        except TableAlreadyExistsError:
+            return self.catalog.load_table(ident)
+
+    def _evolve(self, name: str, target: pa.Schema) -> tuple[Table, pa.Schema, tuple[str, ...]]:
+        """Add target columns the table lacks; return the write schema aligned to the table's types."""
+        for attempt in range(self.max_attempts):
+            tbl = self.catalog.load_table(self.ident(name))
+            current = tbl.schema()
+            existing = {f.name for f in current.fields}
+            new_cols = [f for f in target if f.name not in existing]
+            if new_cols:
+                try:
+                    with tbl.update_schema() as upd:
+                        upd.union_by_name(pa.schema(new_cols))
+                    log_event(log, "lake_schema_evolved", table=name, added=[f.name for f in new_cols])
+                except (CommitFailedException, ValidationException):
+                    self._backoff(attempt)
+                    continue
+                tbl = self.catalog.load_table(self.ident(name))
+            table_arrow = tbl.schema().as_arrow()
+            fields = []
+            for f in target:
+                fields.append(pa.field(f.name, normalize_type(table_arrow.field(f.name).type)))
+            present = {f.name for f in fields}
+            for f in table_arrow:
+                if f.name not in present:
+                    fields.append(pa.field(f.name, normalize_type(f.type)))
+            return tbl, pa.schema(fields), tuple(f.name for f in new_cols)
+        raise ConflictError(
+            f"could not evolve the schema of {self.namespace}.{name} after {self.max_attempts} attempts",
+            where="CuratedLake.write",
+            hint="another writer keeps changing the table; retry the sync",
+        )
+
+    def _backoff(self, attempt: int) -> None:
+        self._sleep(min(0.05 * (2**attempt), 2.0) * (1 + random.random()))
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def write(
+        self, spec: TableSpec, rows: Rows, prov: Provenance, scope: ReplaceScope | None = None
+    ) -> WriteResult:
+        """Replace-and-add the rows of one document atomically (see the module docstring)."""
+        scope = scope or ReplaceScope()
+        resolved = scope.resolve(prov)
+        if spec.replace == "window" and (resolved.start is None or resolved.end is None):
+            raise BadDataError(
+                f"table {spec.name} replaces by window but no window was given",
+                where=f"report {prov.report_id}",
+                hint="set Provenance.data_start/data_end or ReplaceScope(start, end)",
+            )
+        it = _batches(rows)
+        first = next(it, None)
+        incoming = first.schema if first is not None else spec.schema
+        target = stored_schema(spec, incoming)
+        self._ensure_table(spec.name, target, spec.partitioning())
+        tbl, target, added = self._evolve(spec.name, target)
+        plan = DeletePlan(
+            mode=spec.replace,
+            account_id=prov.account_id,
+            marketplace_ids=resolved.marketplace_ids,
+            window_column=spec.window_column,
+            start=resolved.start,
+            end=resolved.end,
+        )
+        batches = itertools.chain([first], it) if first is not None else iter(())
+        staged = self._stage(spec, tbl, target, batches, prov, plan)
+        staged.columns_added = added
+        if not plan.marketplace_ids and staged.marketplaces:
+            plan = DeletePlan(**{**plan.__dict__, "marketplace_ids": tuple(sorted(staged.marketplaces))})
+        plan = DeletePlan(**{**plan.__dict__, "extra_keys": frozenset(staged.extra_keys)})
+        keys = sorted(staged.keys) if spec.replace == "key" else None
+        props = {
+            "splake.report-id": prov.report_id,
+            "splake.account-id": prov.account_id,
+            "splake.source-key": prov.source_key,
+        }
+        try:
+            snapshot_id, deleted, attempts = self._commit(spec.name, plan, keys, staged.files, props)
+        except BaseException:
+            self._drop_files(tbl, staged.files)
+            raise
+        result = WriteResult(
+            table=spec.name,
+            rows_written=staged.rows,
+            rows_deleted=deleted,
+            snapshot_id=snapshot_id,
+            data_files=len(staged.files),
+            columns_added=staged.columns_added,
+            attempts=attempts,
+        )
+        log_event(
+            log,
+            "lake_write",
+            table=f"{self.namespace}.{spec.name}",
+            report_id=prov.report_id,
+            account_id=prov.account_id,
+            rows=staged.rows,
+            deleted=deleted,
+            files=len(staged.files),
+            attempts=attempts,
+        )
+        return result
+
+    def _stage(
+        self,
+        spec: TableSpec,
+        tbl: Table,
+        target: pa.Schema,
+        batches: Iterable[pa.RecordBatch],
+        prov: Provenance,
+        plan: DeletePlan,
+    ) -> _Staged:
+        counter = OccurrenceCounter()
+        write_uuid = uuid.uuid4()
+        file_counter = itertools.count(0)
+        staged = _Staged(files=[], rows=0, keys=set(), extra_keys=set(), marketplaces=set(), columns_added=())
+        buf: list[pa.RecordBatch] = []
+        buf_rows = 0
+        buf_bytes = 0
+
+        def flush() -> None:
+            nonlocal buf, buf_rows, buf_bytes
+            if not buf:
+                return
+            chunk = pa.Table.from_batches(buf, schema=target)
+            buf, buf_rows, buf_bytes = [], 0, 0
+            staged.files.extend(
+                _dataframe_to_data_files(
+                    table_metadata=tbl.metadata,
+                    df=chunk,
+                    io=tbl.io,
+                    write_uuid=write_uuid,
+                    counter=file_counter,
+                )
+            )
+
+        try:
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                stored = prepare_batch(spec, batch, target, prov, counter)
+                staged.rows += stored.num_rows
+                staged.marketplaces.update(pc.unique(stored.column("marketplace_id")).to_pylist())
+                if spec.replace == "key":
+                    staged.keys.update(stored.column("row_key").to_pylist())
+                else:
+                    outside = pc.invert(covered_mask(stored, plan))
+                    if pc.any(outside).as_py():
+                        staged.extra_keys.update(pc.filter(stored.column("row_key"), outside).to_pylist())
+                buf.append(stored)
+                buf_rows += stored.num_rows
+                buf_bytes += stored.nbytes
+                if buf_rows >= CHUNK_ROWS or buf_bytes >= CHUNK_BYTES:
+                    flush()
+            flush()
+        except BaseException:
+            self._drop_files(tbl, staged.files)
+            raise
+        return staged
+
+    def _drop_files(self, tbl: Table, files: list[DataFile]) -> None:
+        for f in files:
+            try:
+                tbl.io.delete(f.file_path)
+            except Exception:  # best effort: an orphan file is harmless (no snapshot references it)
+                log_event(log, "lake_orphan_file", path=f.file_path)
+
+    def _commit(
+        self,
+        name: str,
+        plan: DeletePlan,
+        keys: list[str] | None,
+        files: list[DataFile],
+        props: dict[str, str],
+    ) -> tuple[int | None, int, int]:
+        last: Exception | None = None
+        for attempt in range(self.max_attempts):
+            tbl = self.catalog.load_table(self.ident(name))
+            start = tbl.metadata.current_snapshot_id
+            expr = delete_filter(plan, tbl.schema(), keys)
+            if isinstance(expr, AlwaysFalse) and not files:
+                return start, 0, attempt + 1
+            try:
+                txn = tbl.transaction()
+                if not isinstance(expr, AlwaysFalse) and start is not None:
+                    txn.delete(expr, snapshot_properties=props)
+                if files:
+                    with txn.update_snapshot(snapshot_properties=props).fast_append() as app:
+                        for f in files:
+                            app.append_data_file(f)
+                new = txn.commit_transaction()
+            except (CommitFailedException, ValidationException) as exc:
+                last = exc
+                log_event(log, "lake_commit_retry", table=name, attempt=attempt + 1, error=str(exc)[:200])
+                self._backoff(attempt)
+                continue
+            before = self._total(new, start)
+            after = self._total(new, new.metadata.current_snapshot_id)
+            added = sum(f.record_count for f in files)
+            return new.metadata.current_snapshot_id, before + added - after, attempt + 1
+        raise ConflictError(
+            f"could not commit to {self.namespace}.{name} after {self.max_attempts} attempts: {last}",
+            where="CuratedLake.write",
+            hint="too many concurrent writers on one table; retry the sync (nothing was committed)",
+        )
+
+    @staticmethod
+    def _total(tbl: Table, snapshot_id: int | None) -> int:
+        snap = tbl.metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
+        if snap is None or snap.summary is None:
+            return 0
+        return int(snap.summary.get("total-records") or 0)
+
+    # --- quarantine and status ------------------------------------------------------------------
+
+    def quarantine(self, table_name: str, bad_rows: list[BadRow], prov: Provenance) -> int:
+        """Keep unparseable source lines in ``<table>__quarantine`` with provenance. Re-quarantining
+        the same source (same ``source_key``) replaces its earlier entries. Returns the rows stored."""
+        name = table_name + QUARANTINE_SUFFIX
+        tbl = self._ensure_table(name, QUARANTINE_SCHEMA, (("account_id", "identity"),))
+        data = quarantine_batch(bad_rows, prov)
+        files = (
+            list(
+                _dataframe_to_data_files(
+                    table_metadata=tbl.metadata, df=data, io=tbl.io, write_uuid=uuid.uuid4()
+                )
+            )
+            if bad_rows
+            else []
+        )
+        plan = DeletePlan(
+            mode="key",
+            account_id=prov.account_id,
+            marketplace_ids=(),
+            window_column=None,
+            start=None,
+            end=None,
+        )
+        try:
+            self._commit_quarantine(name, plan, prov, files)
+        except BaseException:
+            self._drop_files(tbl, files)
+            raise
+        if bad_rows:
+            log_event(log, "lake_quarantined", table=name, report_id=prov.report_id, rows=len(bad_rows))
+        return len(bad_rows)
+
+    def _commit_quarantine(
+        self, name: str, plan: DeletePlan, prov: Provenance, files: list[DataFile]
+    ) -> None:
+        expr = And(
+            EqualTo(term="account_id", value=prov.account_id),
+            EqualTo(term="source_key", value=prov.source_key),
+        )
+        for attempt in range(self.max_attempts):
+            tbl = self.catalog.load_table(self.ident(name))
+            try:
+                txn = tbl.transaction()
+                if tbl.metadata.current_snapshot_id is not None:
+                    txn.delete(expr)
+                if files:
+                    with txn.update_snapshot().fast_append() as app:
+                        for f in files:
+                            app.append_data_file(f)
+                txn.commit_transaction()
+                return
+            except (CommitFailedException, ValidationException):
+                self._backoff(attempt)
+        raise ConflictError(
+            f"could not commit to {self.namespace}.{name} after {self.max_attempts} attempts",
+            where="CuratedLake.quarantine",
+            hint="retry the sync",
+        )
+
+    def table_stats(self) -> dict[str, int]:
+        """Live row count of every table in the namespace (from the current snapshot's summary)."""
+        stats: dict[str, int] = {}
+        for name in self.table_names():
+            snap = self.catalog.load_table(self.ident(name)).metadata.current_snapshot()
+            total = (
+                snap.summary.get("total-records") if snap is not None and snap.summary is not None else None
+            )
+            stats[name] = int(total or 0)
+        return stats

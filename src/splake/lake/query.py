@@ -1,0 +1,122 @@
+"""SQL over the curated tables with DuckDB.
+
+DuckDB's iceberg extension cannot be installed offline, so every table of the namespace is registered as a
+view over exactly the data files its *current snapshot* lists (``scan().plan_files()``) — never a glob of
+the data directory, which would also return files that overwrites replaced. Views are refreshed before
+each query when the table's metadata changed, so a query always sees exactly the live rows.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.table import Table
+
+from splake.errors import BadDataError
+from splake.logs import get_logger
+
+log = get_logger(__name__)
+
+_MISSING = re.compile(r"Table with name (\S+) does not exist", re.IGNORECASE)
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _local_path(uri: str) -> str | None:
+    if uri.startswith("file://"):
+        return uri[len("file://") :]
+    if "://" not in uri:
+        return uri
+    return None
+
+
+class QueryEngine:
+    """Every curated table of ``namespace`` as a DuckDB view of the same name."""
+
+    def __init__(self, catalog: Catalog, namespace: str, *, threads: int | None = None) -> None:
+        self.catalog = catalog
+        self.namespace = namespace
+        self._con = duckdb.connect(":memory:")
+        if threads:
+            self._con.execute(f"SET threads={int(threads)}")
+        self._lock = threading.RLock()
+        self._versions: dict[str, str] = {}
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> QueryEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def tables(self) -> list[str]:
+        try:
+            return sorted(ident[-1] for ident in self.catalog.list_tables(self.namespace))
+        except Exception:  # namespace not created yet
+            return []
+
+    def refresh(self) -> None:
+        """(Re)register views whose table changed since the last call; drop views of dropped tables."""
+        with self._lock:
+            names = self.tables()
+            for gone in set(self._versions) - set(names):
+                self._con.execute(f"DROP VIEW IF EXISTS {_quote_ident(gone)}")
+                self._versions.pop(gone, None)
+            for name in names:
+                try:
+                    tbl = self.catalog.load_table((self.namespace, name))
+                except NoSuchTableError:
+                    continue
+                version = tbl.metadata_location
+                if self._versions.get(name) == version:
+                    continue
+                self._register(name, tbl)
+                self._versions[name] = version
+
+    def _register(self, name: str, tbl: Table) -> None:
+        view = _quote_ident(name)
+        uris = [task.file.file_path for task in tbl.scan().plan_files()]
+        local = [_local_path(u) for u in uris]
+        if uris and all(p is not None for p in local):
+            files = ", ".join(_quote_str(p) for p in local if p is not None)
+            self._con.execute(
+                f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM "
+                f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
+            )
+            return
+        # No files yet (empty table) or remote files DuckDB cannot read offline: go through Arrow.
+        data: pa.Table = tbl.scan().to_arrow() if uris else tbl.schema().as_arrow().empty_table()
+        rel_name = f"__splake_arrow_{name}"
+        self._con.register(rel_name, data)
+        self._con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {_quote_ident(rel_name)}")
+
+    def sql(self, query: str, params: list[Any] | dict[str, Any] | None = None) -> pa.Table:
+        """Run ``query`` against the live tables and return the result as Arrow."""
+        with self._lock:
+            self.refresh()
+            try:
+                return self._con.sql(query, params=params).to_arrow_table()
+            except duckdb.CatalogException as exc:
+                available = ", ".join(self._versions) or "none yet (run a sync first)"
+                m = _MISSING.search(str(exc))
+                what = f"unknown table {m.group(1)}" if m else str(exc).splitlines()[0]
+                raise BadDataError(
+                    f"{what} in namespace {self.namespace!r}",
+                    where="QueryEngine.sql",
+                    hint=f"available tables: {available}",
+                ) from None

@@ -1,0 +1,496 @@
+"""Curated-table declarations and the pure decisions of a lake write.
+
+Everything here is data or a pure function (no catalog, no files):
+
+- :class:`TableSpec` declares a curated table (business columns, key columns, replace mode, partitioning).
+- :class:`Provenance` says where a batch of rows came from; :class:`ReplaceScope` narrows what it replaces.
+- :func:`prepare_batch` turns a business record batch into the stored shape: casts to the declared types,
+  downcasts nanosecond timestamps, adds the provenance columns and the deterministic ``row_key``.
+- :class:`OccurrenceCounter` numbers exact key repeats inside one document with bounded memory.
+
+The I/O side (pyiceberg transactions) lives in :mod:`splake.lake.iceberg`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from splake.errors import BadDataError
+
+ReplaceMode = Literal["window", "snapshot", "key"]
+REPLACE_MODES: tuple[str, ...] = ("window", "snapshot", "key")
+TRANSFORMS: tuple[str, ...] = ("identity", "year", "month", "day", "hour")
+
+# Provenance columns the lake adds to every curated row, in storage order.
+PROVENANCE_FIELDS: tuple[pa.Field, ...] = (
+    pa.field("account_id", pa.string()),
+    pa.field("marketplace_id", pa.string()),
+    pa.field("report_id", pa.string()),
+    pa.field("data_start", pa.timestamp("us", tz="UTC")),
+    pa.field("data_end", pa.timestamp("us", tz="UTC")),
+    pa.field("ingested_at", pa.timestamp("us", tz="UTC")),
+    pa.field("source_key", pa.string()),
+    pa.field("row_key", pa.string()),
+)
+PROVENANCE_COLUMNS: tuple[str, ...] = tuple(f.name for f in PROVENANCE_FIELDS)
+
+# Columns of every ``<table>__quarantine`` table.
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("line_number", pa.int64()),
+        pa.field("raw_line", pa.string()),
+        pa.field("reason", pa.string()),
+        *[f for f in PROVENANCE_FIELDS if f.name != "row_key"],
+    ]
+)
+QUARANTINE_SUFFIX = "__quarantine"
+
+_SEP = "\x1f"  # unit separator between key parts
+_NULL = "\x00"  # stands for a null key value (distinct from the empty string)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A curated table, declared as data.
+
+    - ``schema``: arrow schema of the business columns (snake_case). Columns that later appear in the
+      rows but not here are added to the table (schema evolution); declared columns missing from the
+      rows are stored as null.
+    - ``key_columns``: columns identifying a row (with account and marketplace). Empty = all business
+      columns of the row (exact-duplicate rows are then told apart by their occurrence index).
+    - ``replace``: ``"window"`` — rows of this account + marketplaces whose ``window_column`` lies in the
+      scope's [start, end) are replaced; ``"snapshot"`` — all rows of this account + marketplaces are
+      replaced; ``"key"`` — rows with the same row key are replaced. In every mode a new row whose key
+      already exists outside the replaced scope replaces it too, so re-ingesting never duplicates.
+    - ``partition_by``: ``(column, transform)`` pairs, transform in identity/year/month/day/hour. ``None``
+      = identity(account_id), identity(marketplace_id) and month(window_column) when there is one.
+    """
+
+    name: str
+    schema: pa.Schema
+    key_columns: tuple[str, ...] = ()
+    replace: ReplaceMode = "key"
+    window_column: str | None = None
+    partition_by: tuple[tuple[str, str], ...] | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        where = f"TableSpec {self.name!r}"
+        if not self.name or not self.name.replace("_", "a").isalnum() or self.name != self.name.lower():
+            raise BadDataError(
+                f"table name {self.name!r} is not snake_case", where=where, hint="use [a-z0-9_]"
+            )
+        if self.replace not in REPLACE_MODES:
+            raise BadDataError(
+                f"unknown replace mode {self.replace!r}",
+                where=where,
+                hint=f"use one of {', '.join(REPLACE_MODES)}",
+            )
+        names = set(self.schema.names)
+        clash = names & (set(PROVENANCE_COLUMNS) - {"marketplace_id"})
+        if clash:
+            raise BadDataError(
+                f"business columns {sorted(clash)} clash with provenance columns",
+                where=where,
+                hint="rename them (e.g. prefix with the report's name)",
+            )
+        missing = [k for k in self.key_columns if k not in names]
+        if missing:
+            raise BadDataError(
+                f"key columns {missing} are not in the schema", where=where, hint="declare them"
+            )
+        if self.replace == "window":
+            if not self.window_column:
+                raise BadDataError(
+                    "replace='window' needs window_column", where=where, hint="name the date column"
+                )
+            if self.window_column not in names:
+                raise BadDataError(
+                    f"window column {self.window_column!r} is not in the schema",
+                    where=where,
+                    hint="declare it",
+                )
+            wtype = self.schema.field(self.window_column).type
+            if not (pa.types.is_timestamp(wtype) or pa.types.is_date(wtype)):
+                raise BadDataError(
+                    f"window column {self.window_column!r} has type {wtype}, not a date/timestamp",
+                    where=where,
+                    hint="parse it to date32 or timestamp('us', tz='UTC')",
+                )
+        for col, transform in self.partitioning():
+            if transform not in TRANSFORMS:
+                raise BadDataError(
+                    f"unknown partition transform {transform!r}", where=where, hint=f"use one of {TRANSFORMS}"
+                )
+            if col not in names and col not in PROVENANCE_COLUMNS:
+                raise BadDataError(
+                    f"partition column {col!r} is not a column", where=where, hint="declare it"
+                )
+
+    def partitioning(self) -> tuple[tuple[str, str], ...]:
+        if self.partition_by is not None:
+            return self.partition_by
+        parts: list[tuple[str, str]] = [("account_id", "identity"), ("marketplace_id", "identity")]
+        if self.window_column and self.window_column in self.schema.names:
+            parts.append((self.window_column, "month"))
+        return tuple(parts)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where rows came from. ``marketplace_id`` fills rows that carry no ``marketplace_id`` column
+    (single-marketplace documents); ``marketplace_ids`` are the marketplaces the document covers
+    (default scope of a replace). ``report_id`` may be any source id (e.g. an API call id)."""
+
+    account_id: str
+    report_id: str
+    source_key: str
+    ingested_at: datetime
+    data_start: datetime | None = None
+    data_end: datetime | None = None
+    marketplace_id: str | None = None
+    marketplace_ids: tuple[str, ...] = ()
+
+    def scope_marketplaces(self) -> tuple[str, ...]:
+        if self.marketplace_ids:
+            return self.marketplace_ids
+        return (self.marketplace_id,) if self.marketplace_id else ()
+
+
+@dataclass(frozen=True)
+class ReplaceScope:
+    """Narrows a replace. ``None``/empty fields default to the provenance's window and marketplaces."""
+
+    start: datetime | date | None = None
+    end: datetime | date | None = None
+    marketplace_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def window(
+        cls, start: datetime | date, end: datetime | date, marketplace_ids: Sequence[str] = ()
+    ) -> ReplaceScope:
+        return cls(start=start, end=end, marketplace_ids=tuple(marketplace_ids))
+
+    def resolve(self, prov: Provenance) -> ResolvedScope:
+        return ResolvedScope(
+            start=_as_utc(self.start if self.start is not None else prov.data_start),
+            end=_as_utc(self.end if self.end is not None else prov.data_end),
+            marketplace_ids=self.marketplace_ids or prov.scope_marketplaces(),
+        )
+
+
+@dataclass(frozen=True)
+class ResolvedScope:
+    start: datetime | None
+    end: datetime | None
+    marketplace_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    table: str
+    rows_written: int
+    rows_deleted: int
+    snapshot_id: int | None
+    data_files: int
+    columns_added: tuple[str, ...] = ()
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A source line that could not be parsed into the table (kept in ``<table>__quarantine``)."""
+
+    line_number: int
+    raw_line: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeletePlan:
+    """What a write replaces: the main scope (account + marketplaces [+ window]) and the row keys of new
+    rows that fall outside it (they must still replace their previous versions)."""
+
+    mode: ReplaceMode
+    account_id: str
+    marketplace_ids: tuple[str, ...]
+    window_column: str | None
+    start: datetime | None
+    end: datetime | None
+    extra_keys: frozenset[str] = field(default_factory=frozenset)
+
+
+def _as_utc(value: datetime | date | None) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(0), tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --- type normalisation -------------------------------------------------------------------------
+
+
+def normalize_type(t: pa.DataType) -> pa.DataType:
+    """Iceberg-storable arrow type: ns → us timestamps (recursively), large/view strings → string."""
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("us", tz="UTC" if t.tz else None)
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return pa.binary()
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(normalize_type(f.type)).with_nullable(True) for f in t])
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t):
+        return pa.list_(pa.field("element", normalize_type(t.value_type)))
+    if pa.types.is_map(t):
+        return pa.map_(normalize_type(t.key_type), normalize_type(t.item_type))
+    if pa.types.is_dictionary(t):
+        return normalize_type(t.value_type)
+    if pa.types.is_null(t):
+        return pa.string()
+    return t
+
+
+def _cast(arr: pa.Array | pa.ChunkedArray, target: pa.DataType, column: str, table: str) -> pa.Array:
+    if arr.type == target:
+        return arr
+    try:
+        if pa.types.is_timestamp(arr.type) and pa.types.is_timestamp(target) and arr.type.unit == "ns":
+            # Downcasting ns → us truncates sub-microsecond digits (Iceberg v2 has only us).
+            return pc.cast(arr, target, safe=False)
+        return pc.cast(arr, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise BadDataError(
+            f"column {column!r} cannot be stored as {target}: {exc}",
+            where=f"table {table}",
+            hint="fix the parser so the column has the declared type, or change the TableSpec",
+        ) from None
+
+
+# --- row keys -----------------------------------------------------------------------------------
+
+
+class OccurrenceCounter:
+    """Counts how often each 64-bit key fingerprint was seen, in ~16 bytes per distinct key
+    (an open-addressing table in an ``array('Q')``), so a 10M-row document stays cheap."""
+
+    def __init__(self, capacity: int = 1 << 12) -> None:
+        size = 1
+        while size < capacity * 2:
+            size <<= 1
+        self._slots = array("Q", bytes(8 * size))
+        self._mask = size - 1
+        self._used = 0
+        self._repeats: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return self._used
+
+    def seen(self, fp: int) -> int:
+        """Record ``fp``; return how many times it was seen before (0 for the first occurrence)."""
+        fp = fp or 1
+        slots, mask = self._slots, self._mask
+        i = fp & mask
+        while True:
+            v = slots[i]
+            if v == 0:
+                slots[i] = fp
+                self._used += 1
+                if self._used * 2 > len(slots):
+                    self._grow()
+                return 0
+            if v == fp:
+                n = self._repeats.get(fp, 0) + 1
+                self._repeats[fp] = n
+                return n
+            i = (i + 1) & mask
+
+    def _grow(self) -> None:
+        old = self._slots
+        self._slots = array("Q", bytes(16 * len(old)))
+        self._mask = len(self._slots) - 1
+        slots, mask = self._slots, self._mask
+        for v in old:
+            if v:
+                i = v & mask
+                while slots[i]:
+                    i = (i + 1) & mask
+                slots[i] = v
+
+
+def _key_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    t = arr.type
+    if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        values = [
+            _NULL if v is None else json.dumps(v, sort_keys=True, default=str, separators=(",", ":"))
+            for v in arr.to_pylist()
+        ]
+        return pa.array(values, pa.string())
+    if pa.types.is_timestamp(t) and t.tz:
+        arr = pc.cast(arr, pa.timestamp(t.unit, tz="UTC"))
+    return pc.fill_null(pc.cast(arr, pa.string()), _NULL)
+
+
+def compute_row_keys(
+    batch: pa.RecordBatch,
+    account_id: str,
+    marketplace: pa.Array,
+    key_columns: Sequence[str],
+    counter: OccurrenceCounter,
+) -> pa.Array:
+    """sha256 hex of account, marketplace and the key columns; exact repeats within one document get
+    ``sha256(<first key>#<n>)`` for their n-th repeat (re-ingesting a document yields the same keys)."""
+    n = batch.num_rows
+    parts: list[pa.Array] = [pa.array([account_id] * n, pa.string()), _key_strings(marketplace)]
+    for col in key_columns:
+        parts.append(_key_strings(batch.column(col)) if col in batch.schema.names else pa.array([_NULL] * n))
+    joined = pc.binary_join_element_wise(*parts, _SEP).to_pylist()
+    sha = hashlib.sha256
+    keys: list[str] = []
+    append = keys.append
+    for text in joined:
+        digest = sha(text.encode("utf-8")).digest()
+        hexkey = digest.hex()
+        occ = counter.seen(int.from_bytes(digest[:8], "big"))
+        append(hexkey if occ == 0 else sha(f"{hexkey}#{occ}".encode("ascii")).hexdigest())
+    return pa.array(keys, pa.string())
+
+
+# --- the stored shape ---------------------------------------------------------------------------
+
+
+def business_schema(spec: TableSpec, incoming: pa.Schema) -> pa.Schema:
+    """Declared columns (declared types) followed by undeclared incoming columns (normalised types)."""
+    fields = [pa.field(f.name, normalize_type(f.type)) for f in spec.schema]
+    declared = set(spec.schema.names)
+    for f in incoming:
+        if f.name not in declared and f.name not in PROVENANCE_COLUMNS:
+            fields.append(pa.field(f.name, normalize_type(f.type)))
+    return pa.schema(fields)
+
+
+def stored_schema(spec: TableSpec, incoming: pa.Schema) -> pa.Schema:
+    biz = business_schema(spec, incoming)
+    return pa.schema([f for f in biz if f.name != "marketplace_id"] + list(PROVENANCE_FIELDS))
+
+
+def prepare_batch(
+    spec: TableSpec,
+    batch: pa.RecordBatch,
+    target: pa.Schema,
+    prov: Provenance,
+    counter: OccurrenceCounter,
+) -> pa.RecordBatch:
+    """One business batch → one stored batch in ``target`` (a :func:`stored_schema`)."""
+    n = batch.num_rows
+    names = batch.schema.names
+    if "marketplace_id" in names:
+        market = pc.cast(batch.column("marketplace_id"), pa.string())
+        if prov.marketplace_id:
+            market = pc.fill_null(market, prov.marketplace_id)
+        if market.null_count:
+            raise BadDataError(
+                f"{market.null_count} rows have no marketplace_id",
+                where=f"table {spec.name}, report {prov.report_id}",
+                hint="set Provenance.marketplace_id for single-marketplace documents",
+            )
+    elif prov.marketplace_id:
+        market = pa.array([prov.marketplace_id] * n, pa.string())
+    else:
+        raise BadDataError(
+            "rows have no marketplace_id column and the provenance names no marketplace",
+            where=f"table {spec.name}, report {prov.report_id}",
+            hint="set Provenance.marketplace_id (single-marketplace document) or add a marketplace_id column",
+        )
+    key_cols = spec.key_columns or tuple(c for c in spec.schema.names if c != "marketplace_id") + tuple(
+        c for c in names if c not in spec.schema.names and c not in PROVENANCE_COLUMNS
+    )
+    casted: dict[str, pa.Array] = {}
+    for f in target:
+        if f.name in PROVENANCE_COLUMNS:
+            continue
+        if f.name in names:
+            casted[f.name] = _cast(batch.column(f.name), f.type, f.name, spec.name)
+        else:
+            casted[f.name] = pa.nulls(n, f.type)
+    key_batch = pa.RecordBatch.from_pydict({c: casted[c] for c in key_cols if c in casted})
+    row_keys = compute_row_keys(
+        key_batch, prov.account_id, market, [c for c in key_cols if c in casted], counter
+    )
+    ts = pa.timestamp("us", tz="UTC")
+    const: dict[str, pa.Array] = {
+        "account_id": pa.array([prov.account_id] * n, pa.string()),
+        "marketplace_id": market,
+        "report_id": pa.array([prov.report_id] * n, pa.string()),
+        "data_start": pa.array([_as_utc(prov.data_start)] * n, ts),
+        "data_end": pa.array([_as_utc(prov.data_end)] * n, ts),
+        "ingested_at": pa.array([_as_utc(prov.ingested_at)] * n, ts),
+        "source_key": pa.array([prov.source_key] * n, pa.string()),
+        "row_key": row_keys,
+    }
+    arrays = [const[f.name] if f.name in const else casted[f.name] for f in target]
+    return pa.RecordBatch.from_arrays(arrays, schema=target)
+
+
+# --- what a write replaces ----------------------------------------------------------------------
+
+
+def window_bounds_for(dtype: pa.DataType, start: datetime, end: datetime) -> tuple[Any, Any]:
+    """The [lo, hi) bounds of a window in the column's own type. For date columns only days fully
+    inside the window are covered (a partial day is never wiped)."""
+    if pa.types.is_date(dtype):
+        lo = start.date() if start.time() == time(0) else start.date() + timedelta(days=1)
+        return lo, end.date()
+    if pa.types.is_timestamp(dtype) and not dtype.tz:
+        return start.replace(tzinfo=None), end.replace(tzinfo=None)
+    return start, end
+
+
+def covered_mask(batch: pa.RecordBatch, plan: DeletePlan) -> pa.Array:
+    """True for stored rows the plan's main scope already replaces (so their keys need no extra delete)."""
+    n = batch.num_rows
+    if plan.mode == "key":
+        return pa.array([True] * n)
+    mask = pc.is_in(
+        batch.column("marketplace_id"), value_set=pa.array(list(plan.marketplace_ids), pa.string())
+    )
+    if plan.mode == "window":
+        assert plan.window_column is not None
+        col = batch.column(plan.window_column)
+        if plan.start is None or plan.end is None:
+            return pa.array([False] * n)
+        lo, hi = window_bounds_for(col.type, plan.start, plan.end)
+        inside = pc.and_(
+            pc.greater_equal(col, pa.scalar(lo, col.type)),
+            pc.less(col, pa.scalar(hi, col.type)),
+        )
+        mask = pc.and_(mask, pc.fill_null(inside, False))
+    return pc.fill_null(mask, False)
+
+
+def quarantine_batch(rows: Sequence[BadRow], prov: Provenance) -> pa.Table:
+    n = len(rows)
+    ts = pa.timestamp("us", tz="UTC")
+    cols: dict[str, pa.Array] = {
+        "line_number": pa.array([r.line_number for r in rows], pa.int64()),
+        "raw_line": pa.array([r.raw_line for r in rows], pa.string()),
+        "reason": pa.array([r.reason for r in rows], pa.string()),
+        "account_id": pa.array([prov.account_id] * n, pa.string()),
+        "marketplace_id": pa.array([prov.marketplace_id] * n, pa.string()),
+        "report_id": pa.array([prov.report_id] * n, pa.string()),
+        "data_start": pa.array([_as_utc(prov.data_start)] * n, ts),
+        "data_end": pa.array([_as_utc(prov.data_end)] * n, ts),
+        "ingested_at": pa.array([_as_utc(prov.ingested_at)] * n, ts),
+        "source_key": pa.array([prov.source_key] * n, pa.string()),
+    }
+    return pa.Table.from_pydict(cols, schema=QUARANTINE_SCHEMA)
