@@ -1,0 +1,230 @@
+/* splake dashboard: renders the pipeline-health and business-overview pages from the JSON API, or from
+ * window.SPLAKE_SNAPSHOT in the self-contained static report. No external requests. */
+(function () {
+  "use strict";
+  var SNAP = window.SPLAKE_SNAPSHOT || null;
+  var PALETTE = ["#2e90fa", "#f79009", "#12b76a", "#7a5af8", "#f04438", "#06aed4", "#ee46bc", "#667085"];
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") e.textContent = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) e.appendChild(c); });
+    return e;
+  }
+
+  function fmt(v, unit) {
+    if (v === null || v === undefined) return "–";
+    if (unit === "ratio") return (v * 100).toFixed(2) + " %";
+    var digits = unit === "money" || unit === "days" ? 2 : (Math.round(v) === v ? 0 : 2);
+    return Number(v).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+
+  function currentFilters() {
+    var q = new URLSearchParams(window.location.search);
+    var out = {};
+    ["account", "marketplace", "start", "end"].forEach(function (k) { if (q.get(k)) out[k] = q.get(k); });
+    return out;
+  }
+
+  function api(path, params) {
+    if (SNAP) {
+      if (path === "/api/filters") return Promise.resolve(SNAP.options);
+      if (path === "/api/health") return Promise.resolve(SNAP.health);
+      if (path === "/api/marts") return Promise.resolve({ marts: SNAP.marts });
+      var name = decodeURIComponent(path.split("/").pop());
+      return Promise.resolve(SNAP.marts.filter(function (m) { return m.name === name; })[0]);
+    }
+    var qs = new URLSearchParams(params || {}).toString();
+    return fetch(path + (qs ? "?" + qs : ""), { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) return r.json().then(function (j) { throw new Error(j.error || ("HTTP " + r.status)); });
+      return r.json();
+    });
+  }
+
+  // ---- business overview ------------------------------------------------------------------------
+  function filterForm(root, options, filters) {
+    var form = el("form", { class: "filters", id: "filters" });
+    function select(name, label, values) {
+      var s = el("select", { name: name, id: "filter-" + name }, [el("option", { value: "", text: "all" })]);
+      values.forEach(function (v) {
+        var o = el("option", { value: v, text: v });
+        if (filters[name] === v) o.setAttribute("selected", "selected");
+        s.appendChild(o);
+      });
+      return el("label", {}, [document.createTextNode(label), s]);
+    }
+    function dateInput(name, label) {
+      var i = el("input", { type: "date", name: name, id: "filter-" + name });
+      if (filters[name]) i.value = filters[name];
+      return el("label", {}, [document.createTextNode(label), i]);
+    }
+    form.appendChild(select("account", "Account", options.accounts || []));
+    form.appendChild(select("marketplace", "Marketplace", options.marketplaces || []));
+    form.appendChild(dateInput("start", "From"));
+    form.appendChild(dateInput("end", "To (inclusive)"));
+    form.appendChild(el("button", { type: "submit", text: "Apply" }));
+    if (SNAP) {
+      form.querySelectorAll("select,input,button").forEach(function (c) { c.setAttribute("disabled", "disabled"); });
+    }
+    root.appendChild(form);
+  }
+
+  function totalsTable(m) {
+    var tbody = el("tbody");
+    Object.keys(m.totals || {}).forEach(function (key) {
+      var parts = key.split("|");
+      var meas = (m.measures || {})[parts[0]] || { label: parts[0], unit: "count" };
+      var label = meas.label + (parts.length > 1 ? " (" + parts[1] + ")" : "");
+      tbody.appendChild(el("tr", {}, [
+        el("th", { text: label }),
+        el("td", { class: "num total", "data-mart": m.name, "data-key": key, "data-total": String(m.totals[key]), text: fmt(m.totals[key], meas.unit) }),
+      ]));
+    });
+    Object.keys(m.ratios || {}).forEach(function (key) {
+      var v = m.ratios[key];
+      tbody.appendChild(el("tr", {}, [
+        el("th", { text: key.replace(/_/g, " ") }),
+        el("td", { class: "num ratio", "data-mart": m.name, "data-key": key, "data-total": String(v), text: fmt(v, "ratio") }),
+      ]));
+    });
+    return el("table", { class: "totals" }, [tbody]);
+  }
+
+  function drawChart(canvas, m) {
+    var datasets = m.datasets.map(function (d, i) {
+      var c = PALETTE[i % PALETTE.length];
+      return { label: d.label, data: d.data, borderColor: c, backgroundColor: c, pointRadius: 0, borderWidth: 2, spanGaps: true,
+        yAxisID: d.unit === "money" ? "y1" : "y" };
+    });
+    var hasMoney = m.datasets.some(function (d) { return d.unit === "money"; });
+    var hasOther = m.datasets.some(function (d) { return d.unit !== "money"; });
+    var scales = { x: { ticks: { maxRotation: 0, autoSkip: true } } };
+    if (hasOther) scales.y = { position: "left", beginAtZero: true };
+    if (hasMoney) scales.y1 = { position: hasOther ? "right" : "left", beginAtZero: true, grid: { drawOnChartArea: !hasOther } };
+    var chart = new window.Chart(canvas, {
+      type: m.kind, data: { labels: m.labels, datasets: datasets },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
+        plugins: { legend: { position: "bottom" } }, scales: scales },
+    });
+    var points = 0;
+    chart.data.datasets.forEach(function (d, i) { points += chart.getDatasetMeta(i).data.length; });
+    canvas.setAttribute("data-points", String(points));
+    canvas.setAttribute("data-drawn", "true");
+    return chart;
+  }
+
+  function martCard(grid, name, filters) {
+    var card = el("section", { class: "card", id: "mart-" + name, "data-mart": name, "data-state": "loading" });
+    grid.appendChild(card);
+    return api("/api/marts/" + encodeURIComponent(name), filters).then(function (m) {
+      card.appendChild(el("h2", { text: m.title }));
+      card.appendChild(el("p", { class: "desc", text: m.description }));
+      if (!m.available) {
+        card.classList.add("unavailable");
+        card.setAttribute("data-state", "unavailable");
+        var why = m.missing_tables && m.missing_tables.length
+          ? "Unavailable: waiting for table(s) " + m.missing_tables.join(", ") + " (sync the report types that feed them)."
+          : "Unavailable: " + m.error;
+        card.appendChild(el("p", { class: m.error ? "error" : "muted", text: why }));
+        return;
+      }
+      card.setAttribute("data-rows", String(m.rows));
+      if (!m.rows) card.appendChild(el("p", { class: "muted", text: "No rows for these filters." }));
+      var canvas = el("canvas", { id: "chart-" + name });
+      card.appendChild(el("div", { class: "chart-box" }, [canvas]));
+      card.appendChild(totalsTable(m));
+      if (window.Chart) drawChart(canvas, m);
+      card.setAttribute("data-state", "rendered");
+    }).catch(function (err) {
+      card.setAttribute("data-state", "error");
+      card.appendChild(el("p", { class: "error", text: "Failed to load " + name + ": " + err.message }));
+    });
+  }
+
+  function renderOverviewPage(root) {
+    var filters = SNAP ? (SNAP.filters || {}) : currentFilters();
+    Promise.all([api("/api/filters"), api("/api/marts")]).then(function (res) {
+      root.innerHTML = "";
+      filterForm(root, res[0], filters);
+      var grid = el("div", { class: "grid", id: "marts" });
+      root.appendChild(grid);
+      var jobs = res[1].marts.map(function (m) { return martCard(grid, m.name, filters); });
+      return Promise.all(jobs);
+    }).then(function () {
+      document.body.setAttribute("data-rendered", "true");
+    }).catch(function (err) {
+      root.appendChild(el("p", { class: "error", id: "page-error", text: "Failed to load: " + err.message }));
+      document.body.setAttribute("data-rendered", "error");
+    });
+  }
+
+  // ---- pipeline health --------------------------------------------------------------------------
+  function cell(text, cls, attrs) {
+    var a = attrs || {};
+    a.text = text === null || text === undefined ? "–" : String(text);
+    if (cls) a.class = cls;
+    return el("td", a);
+  }
+
+  function table(headers, rows) {
+    var thead = el("thead", {}, [el("tr", {}, headers.map(function (h) { return el("th", { text: h }); }))]);
+    return el("table", {}, [thead, el("tbody", {}, rows)]);
+  }
+
+  function renderHealthPage(root) {
+    api("/api/health").then(function (h) {
+      root.innerHTML = "";
+      if (!h.available) {
+        root.appendChild(el("p", { class: "error", text: "Pipeline health unavailable: " + h.error }));
+        document.body.setAttribute("data-rendered", "true");
+        return;
+      }
+      var s = h.summary || {};
+      var sum = el("section", { class: "card", id: "summary" }, [el("h2", { text: "Summary" })]);
+      var pills = el("p", {});
+      Object.keys(s.states || {}).forEach(function (k) {
+        pills.appendChild(el("span", { class: "pill state-" + k, "data-state": k, "data-count": String(s.states[k]), text: k + ": " + s.states[k] }));
+      });
+      sum.appendChild(pills);
+      sum.appendChild(el("p", { id: "summary-line", "data-rows-landed": String(s.rows_landed), "data-throttled": String(s.throttled),
+        text: "Reports: " + s.entries + " · rows landed: " + fmt(s.rows_landed) + " · throttled (429) responses: " + fmt(s.throttled) +
+          " · as of " + h.generated_at }));
+      root.appendChild(sum);
+
+      var syncRows = (h.rows || []).map(function (r) {
+        return el("tr", { "data-account": r.account_id, "data-report-type": r.report_type }, [
+          cell(r.account_id), cell(r.report_type), cell(r.last_sync), cell(r.last_state, "state-" + r.last_state),
+          cell(Object.keys(r.states).map(function (k) { return k + " " + r.states[k]; }).join(", ")),
+          cell(fmt(r.rows_landed), "num"), cell(fmt(r.throttled), "num"), cell(r.data_end),
+          cell(r.lag_hours === null ? null : r.lag_hours.toFixed(1) + " h", "num"),
+        ]);
+      });
+      root.appendChild(el("section", { class: "card", id: "syncs" }, [el("h2", { text: "Last sync per account × report type" }),
+        table(["Account", "Report type", "Last sync", "Last state", "Ledger states", "Rows landed", "Throttled", "Data up to", "Lag"], syncRows)]));
+
+      var failRows = (h.failures || []).map(function (f) {
+        return el("tr", { class: "failure" }, [cell(f.account_id), cell(f.report_type), cell(f.report_id),
+          cell(f.state, "state-" + f.state), cell(f.reason), cell(f.at)]);
+      });
+      root.appendChild(el("section", { class: "card", id: "failures" }, [el("h2", { text: "FATAL / CANCELLED reports" }),
+        failRows.length ? table(["Account", "Report type", "Report id", "State", "Reason", "When"], failRows)
+          : el("p", { class: "muted", text: "None." })]));
+
+      var tblRows = (h.tables || []).map(function (t) {
+        return el("tr", { "data-table": t.table }, [cell(t.table), cell(fmt(t.rows), "num", { "data-rows": String(t.rows) }),
+          cell(Object.keys(t.accounts || {}).map(function (a) { return a + " " + t.accounts[a]; }).join(", ")), cell(t.error, "error")]);
+      });
+      root.appendChild(el("section", { class: "card", id: "tables" }, [el("h2", { text: "Curated tables (rows in the lake)" }),
+        table(["Table", "Rows", "Per account", ""], tblRows)]));
+      document.body.setAttribute("data-rendered", "true");
+    }).catch(function (err) {
+      root.appendChild(el("p", { class: "error", text: "Failed to load: " + err.message }));
+      document.body.setAttribute("data-rendered", "error");
+    });
+  }
+
+  window.Splake = { renderOverviewPage: renderOverviewPage, renderHealthPage: renderHealthPage };
+})();
