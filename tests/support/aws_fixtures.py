@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -87,6 +88,43 @@ def moto_server() -> Iterator[MotoServer]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+class _SerialMotoServer:
+    """A moto server that handles one request at a time: DynamoDB's per-item atomicity of conditional
+    writes, which moto's threaded server does not guarantee under heavy contention."""
+
+    def __init__(self, port: int) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = DomainDispatcherApplication(create_backend_app)
+        self.server = make_server("127.0.0.1", port, app, threaded=False, request_handler=MotoRequestHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join()
+
+
+@pytest.fixture(scope="session")
+def moto_serial_server(moto_server: MotoServer) -> Iterator[MotoServer]:
+    """A second moto server (same process, so same credentials env) that serialises requests."""
+    port = free_port()
+    server = _SerialMotoServer(port)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        yield MotoServer(url=url, port=port, endpoint=AwsEndpoint(region=REGION, endpoint_url=url))
+    finally:
+        server.stop()
 
 
 def unique(prefix: str) -> str:

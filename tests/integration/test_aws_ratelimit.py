@@ -1,0 +1,111 @@
+"""The DynamoDB token bucket keeps 20 concurrent workers (separate limiter instances and DynamoDB clients,
+like separate Lambdas) under one seller's real limit on the sandbox: zero 429s."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from splake.auth.secrets import LocalSecretStore
+from splake.config import Settings, parse_config
+from splake.runners.aws.ratelimit import DynamoRateLimiter, bucket_from_item, bucket_to_item
+from splake.spapi.client import SpApiClient
+from splake.spapi.ratelimit import AdaptiveBucket, AdaptiveTuning
+from splake.spapi.usage_plans import operation
+from tests.support.aws_fixtures import MotoServer, create_state_table, unique
+
+OP = "getMarketplaceParticipations"  # modelled 0.016 r/s, burst 15
+TIME_SCALE = 0.004  # sandbox enforces 0.016 / 0.004 = 4 r/s, burst 15
+WORKERS = 20
+CALLS_EACH = 3
+
+
+def _settings(sb: Any) -> Settings:
+    acct = sb.world.account("seller-na")
+    return parse_config(
+        {
+            "lwa": {"client_id": sb.world.client_id, "token_url": sb.url + "/auth/o2/token"},
+            "spapi": {"endpoint_override": sb.url, "max_retries": 0},
+            "accounts": [
+                {
+                    "id": "seller-na",
+                    "region": "NA",
+                    "selling_partner_id": acct.selling_partner_id,
+                    "marketplaces": list(acct.marketplace_ids),
+                }
+            ],
+        }
+    )
+
+
+def test_bucket_item_round_trip() -> None:
+    b = AdaptiveBucket(2.0, 15, 100.0)
+    b.reserve(100.5)
+    b.observe(101.0, 1.5)
+    b.throttled(101.2)
+    back, probe = bucket_from_item(bucket_to_item(b, 123.0), AdaptiveTuning())
+    assert probe == 123.0
+    assert back.snapshot() == b.snapshot()
+    assert (back.updated, back.modelled_rate, back.modelled_burst) == (b.updated, 2.0, 15)
+    # the restored bucket behaves exactly like the original from here on
+    assert back.reserve(102.0) == b.reserve(102.0)
+    back.throttled(102.1)
+    b.throttled(102.1)
+    assert back.snapshot() == b.snapshot()
+
+
+def test_twenty_workers_share_one_bucket_without_429(
+    sandbox_factory: Any, moto_serial_server: MotoServer, tmp_path: Path
+) -> None:
+    sb = sandbox_factory(time_scale=TIME_SCALE)
+    table = create_state_table(moto_serial_server, unique("splake-rl"))
+    settings = _settings(sb)
+    secrets = LocalSecretStore(tmp_path / "secrets")
+    secrets.put(settings.lwa.client_secret_ref, sb.world.client_secret)
+    secrets.put(settings.accounts[0].secret_ref, sb.world.account("seller-na").refresh_token)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    conflicts: list[int] = []
+    lock = threading.Lock()
+
+    async def worker() -> None:
+        # Limiter starts from the modelled plan (0.016 r/s); the first response's header tells the live rate.
+        limiter = DynamoRateLimiter(table, moto_serial_server.endpoint)
+        client = SpApiClient(settings, secrets, limiter=limiter)
+        try:
+            for _ in range(CALLS_EACH):
+                resp = await client.call(settings.accounts[0], OP)
+                with lock:
+                    statuses.append(resp.status)
+        finally:
+            await client.aclose()
+            conflicts.append(limiter.conflicts)
+
+    def run() -> None:
+        try:
+            asyncio.run(worker())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(WORKERS)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    elapsed = time.monotonic() - start
+    seller = sb.world.account("seller-na").selling_partner_id
+    assert not errors, errors[0]
+    assert statuses == [200] * (WORKERS * CALLS_EACH)
+    assert sb.stats.throttled_for(OP, seller) == 0
+    assert sb.stats.requests_for(OP, seller) == WORKERS * CALLS_EACH
+    # the bucket was really shared: 60 calls at 4 r/s burst 15 cannot finish faster than (60-15)/4 s
+    live_rate = operation(OP).rate / TIME_SCALE
+    assert elapsed >= (WORKERS * CALLS_EACH - 15) / live_rate * 0.9
+    assert sum(conflicts) > 0  # workers really raced on the item (and the conditional write caught it)
+    snap = DynamoRateLimiter(table, moto_serial_server.endpoint).snapshot(seller, OP)
+    assert snap["header_seen"] is True
+    assert abs(float(snap["ceiling"]) - live_rate) < 1e-6
