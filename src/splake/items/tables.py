@@ -19,7 +19,7 @@ CATALOG_ITEMS_HISTORY = TableSpec(
     name="catalog_items_history",
     schema=CATALOG_ITEMS,
     key_columns=("asin", "fetched_at"),
-    replace="append",
+    replace="key",  # key includes fetched_at: every fetch is kept
     partition_by=(*_PART, ("fetched_at", "month")),
     description="Catalog Items 2022-04-01, every fetch",
 )
@@ -35,7 +35,7 @@ LISTINGS_ITEMS_HISTORY = TableSpec(
     name="listings_items_history",
     schema=LISTINGS_ITEMS,
     key_columns=("seller_id", "sku", "fetched_at"),
-    replace="append",
+    replace="key",  # key includes fetched_at: every fetch is kept
     partition_by=(*_PART, ("fetched_at", "month")),
     description="Listings Items 2021-08-01, every fetch",
 )

@@ -1,0 +1,97 @@
+"""Items sync against the sandbox: registry → catalog + listings fetch → raw zone + curated tables."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from splake.items.registry import Registry, TrackedItem
+from splake.items.sync import sync_items
+from splake.lake.query import QueryEngine
+from splake.sandbox.catalog import products_for
+from tests.integration.items_helpers import local_env
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+US = "ATVPDKIKX0DER"
+
+
+@pytest.fixture
+async def env(sandbox, tmp_path: Path):
+    e = local_env(sandbox, tmp_path)
+    yield e
+    await e.client.aclose()
+
+
+async def test_sync_lands_catalog_and_listings(sandbox, env) -> None:
+    acct = sandbox.world.account("seller-na")
+    products = products_for(sandbox.world.seed, acct, sandbox.world.scale)[:45]
+    reg = Registry(env.state)
+    # 40 SKUs (ASIN unknown: looked up by SKU) + 5 explicit ASINs, plus one SKU that does not exist.
+    reg.add([TrackedItem("seller-na", US, "sku", p.sku, None, ("user",)) for p in products[:40]], NOW)
+    reg.add([TrackedItem("seller-na", US, "asin", p.asin, None, ("user",)) for p in products[40:]], NOW)
+    reg.add([TrackedItem("seller-na", US, "sku", "NO-SUCH-SKU", None, ("user",))], NOW)
+
+    summary = await sync_items(env, clock=lambda: NOW)
+
+    assert summary.catalog_calls == 1 + 3  # 5 ASINs in one call, 41 SKUs in 3 calls of ≤ 20
+    assert summary.listings_calls == 41
+    assert summary.listings_found == 40 and summary.listings_missing == 1
+    assert summary.catalog_items == 45
+    # ASINs learned from listings are remembered, so the next sync searches by ASIN.
+    assert {p.asin for p in products[:40]} <= set(reg.asins("seller-na", US))
+
+    q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
+    cat = q.sql(
+        "select asin, item_name, sales_rank, summary.brand as brand, len(images) as n_images, "
+        "sales_ranks.display_group_ranks[1].rank as dg_rank, marketplace_id from catalog_items order by asin"
+    ).to_pylist()
+    assert len(cat) == 45
+    want = {p.asin: p.title("en") for p in products}
+    for row in cat:
+        assert row["item_name"] == want[row["asin"]]
+        assert row["marketplace_id"] == US
+        assert row["n_images"] == 2
+        assert row["sales_rank"] is not None and row["sales_rank"] <= row["dg_rank"]
+    lst = q.sql(
+        "select sku, found, asin, status, buyable, price_amount, summary.item_name as title "
+        "from listings_items order by sku"
+    ).to_pylist()
+    assert len(lst) == 41
+    by_sku = {r["sku"]: r for r in lst}
+    assert by_sku["NO-SUCH-SKU"]["found"] is False
+    for p in products[:40]:
+        r = by_sku[p.sku]
+        assert r["found"] and r["asin"] == p.asin and r["title"] == p.title("en")
+        assert r["buyable"] == ("BUYABLE" in r["status"])
+        assert float(r["price_amount"]) == pytest.approx(p.price("USD"))
+
+    # Raw zone keeps every response as NDJSON.gz with a provenance sidecar.
+    for key in summary.raw_keys:
+        assert key.endswith(".ndjson.gz")
+        records = [json.loads(line) for line in gzip.decompress(env.raw.store.get_bytes(key)).splitlines()]
+        meta = json.loads(env.raw.store.get_bytes(key + ".meta.json"))
+        assert meta["records"] == len(records) and meta["account_id"] == "seller-na"
+
+
+async def test_second_sync_keeps_latest_one_row_and_history_every_fetch(sandbox, env) -> None:
+    acct = sandbox.world.account("seller-na")
+    products = products_for(sandbox.world.seed, acct, sandbox.world.scale)[:5]
+    Registry(env.state).add(
+        [TrackedItem("seller-na", US, "sku", p.sku, p.asin, ("user",)) for p in products], NOW
+    )
+    later = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+    await sync_items(env, clock=lambda: NOW)
+    s2 = await sync_items(env, clock=lambda: later)
+    assert s2.catalog_calls == 1  # all ASINs known: one ASIN batch
+    q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
+    assert q.sql("select count(*) as n from catalog_items").to_pylist()[0]["n"] == 5
+    assert q.sql("select count(*) as n from listings_items").to_pylist()[0]["n"] == 5
+    hist = q.sql(
+        "select count(*) as n, count(distinct fetched_at) as f from catalog_items_history"
+    ).to_pylist()[0]
+    assert hist == {"n": 10, "f": 2}
+    assert q.sql("select count(*) as n from listings_items_history").to_pylist()[0]["n"] == 10
