@@ -1,0 +1,271 @@
+"""Parsing decoded (UTF-8) report documents into typed arrow tables + quarantined rows.
+
+- TSV flat files: ``pyarrow.csv.open_csv`` (tab, no quoting — Amazon flat files are not quoted), every
+  column read as a string, in blocks (bounded memory), then cast per declared type. Rows with the wrong
+  number of fields or an unparseable value go to quarantine with the reason.
+- JSON reports: each declared section (array of records) becomes rows with a ``section`` column; nested
+  objects are flattened to snake_case paths (``orderedProductSales.amount`` →
+  ``ordered_product_sales_amount``).
+
+Header names become snake_case; undeclared columns are kept as strings (schema evolution); declared
+columns absent from the document are null.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from splake.errors import BadDataError, ReportFailedError
+from splake.lake.tables import BadRow, TableSpec
+from splake.reports.casting import arrow_type, cast_strings
+from splake.reports.planner import iso
+from splake.reports.types import ReportTypeSpec, snake_case
+
+BLOCK_SIZE = 8 << 20
+
+
+@dataclass(frozen=True)
+class ParsedChunk:
+    table: pa.Table  # business columns: declared (typed, declared order) then undeclared (strings)
+    bad: list[BadRow]
+
+
+def table_spec(spec: ReportTypeSpec) -> TableSpec:
+    """The lake's TableSpec for a report type (declared columns and types)."""
+    fields = [pa.field("section", pa.string())] if spec.json_sections else []
+    fields += [pa.field(c.column, arrow_type(c.type)) for c in spec.columns]
+    return TableSpec(
+        name=spec.table,
+        schema=pa.schema(fields),
+        key_columns=spec.key_columns,
+        replace=spec.replace,
+        window_column=spec.window_column,
+        description=spec.description,
+    )
+
+
+def header_names(raw: Sequence[str]) -> list[str]:
+    """snake_case header names, de-duplicated (``name``, ``name_2``, …)."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for h in raw:
+        name = snake_case(h)
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def _read_header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8", newline="") as f:
+        line = f.readline()
+    return line.rstrip("\r\n").split("\t") if line.strip() else []
+
+
+def type_strings(
+    spec: ReportTypeSpec, strings: pa.Table, first_line: int, *, fill: Mapping[str, Any] | None = None
+) -> ParsedChunk:
+    """Cast a table of string columns (snake_case names) to the declared types.
+
+    Rows with an invalid value are removed and returned as :class:`BadRow` (the raw line rebuilt from the
+    string values, tab-separated). ``first_line`` numbers the rows for the quarantine (1-based lines).
+    ``fill`` gives values for declared columns missing from the document (e.g. the window start)."""
+    n = strings.num_rows
+    names = strings.schema.names
+    columns: dict[str, pa.Array] = {}
+    invalid_any = pa.array([False] * n, pa.bool_())
+    reasons: list[tuple[str, pa.Array]] = []
+    if spec.json_sections:
+        sec = strings.column("section").combine_chunks() if "section" in names else pa.nulls(n, pa.string())
+        columns["section"] = sec
+    for c in spec.columns:
+        target = arrow_type(c.type)
+        if c.column in names:
+            typed, invalid = cast_strings(strings.column(c.column), c.type)
+            if fill and c.column in fill:
+                typed = pc.fill_null(typed, pa.scalar(fill[c.column], target))
+            columns[c.column] = typed
+            if pc.any(invalid).as_py():
+                invalid_any = pc.or_(invalid_any, invalid)
+                reasons.append((c.column, invalid))
+        elif fill and c.column in fill:
+            columns[c.column] = pa.array([fill[c.column]] * n, target)
+        else:
+            columns[c.column] = pa.nulls(n, target)
+    declared = set(columns)
+    for name in names:
+        if name not in declared:
+            col = strings.column(name).combine_chunks()
+            columns[name] = col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
+    table = pa.table(columns)
+    bad: list[BadRow] = []
+    if reasons:
+        idx = pc.indices_nonzero(invalid_any).to_pylist()
+        raw_rows = strings.take(pa.array(idx, pa.int64())).to_pylist()
+        for pos, i in enumerate(idx):
+            why = [
+                f"column {col!r}: cannot parse {raw_rows[pos].get(col)!r} as {spec.column(col).type}"
+                for col, mask in reasons
+                if mask[i].as_py()
+            ]
+            raw_line = "\t".join("" if v is None else str(v) for v in raw_rows[pos].values())
+            bad.append(BadRow(line_number=first_line + i, raw_line=raw_line, reason="; ".join(why)))
+        table = table.filter(pc.invert(invalid_any))
+    return ParsedChunk(table, bad)
+
+
+def iter_tsv(path: Path, spec: ReportTypeSpec, *, block_size: int = BLOCK_SIZE) -> Iterator[ParsedChunk]:
+    """Stream a UTF-8 tab-separated flat file in blocks."""
+    raw_header = _read_header(path)
+    if not raw_header:
+        return
+    names = header_names(raw_header)
+    ragged: list[BadRow] = []
+
+    def on_invalid(row: Any) -> str:
+        ragged.append(
+            BadRow(
+                line_number=int(row.number) if row.number and row.number > 0 else -1,
+                raw_line=str(row.text),
+                reason=f"expected {row.expected_columns} tab-separated fields, got {row.actual_columns}",
+            )
+        )
+        return "skip"
+
+    reader = pacsv.open_csv(
+        str(path),
+        read_options=pacsv.ReadOptions(
+            column_names=names, skip_rows=1, block_size=block_size, use_threads=True
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter="\t",
+            quote_char=False,
+            double_quote=False,
+            escape_char=False,
+            invalid_row_handler=on_invalid,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    line = 2  # first data line (after the header)
+    try:
+        for batch in reader:
+            chunk = type_strings(spec, pa.Table.from_batches([batch]), line)
+            line += batch.num_rows
+            bad = chunk.bad
+            if ragged:
+                bad = [*ragged, *bad]
+                ragged.clear()
+            yield ParsedChunk(chunk.table, bad)
+    except pa.ArrowInvalid as exc:
+        raise BadDataError(
+            f"flat file could not be parsed: {exc}",
+            where=f"{spec.name} ({path.name})",
+            hint="the raw document is kept in the raw zone; report this file if it looks valid",
+        ) from None
+    if ragged:
+        yield ParsedChunk(
+            type_strings(spec, pa.table({n: pa.array([], pa.string()) for n in names}), line).table, ragged
+        )
+
+
+def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in record.items():
+        path = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, path))
+        else:
+            out[path] = v
+    return out
+
+
+def _as_text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list | dict):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return str(v)
+
+
+def iter_json(
+    path: Path, spec: ReportTypeSpec, *, window_start: datetime | None = None
+) -> Iterator[ParsedChunk]:
+    """Rows of each declared section of a JSON report (the document is loaded whole: JSON reports are
+    aggregated analytics, far smaller than flat files)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except json.JSONDecodeError as exc:
+        raise BadDataError(
+            f"JSON report is not valid JSON: {exc}",
+            where=f"{spec.name} ({path.name})",
+            hint="the raw document is kept in the raw zone for inspection",
+        ) from None
+    if not isinstance(doc, dict):
+        raise BadDataError(f"JSON report is a {type(doc).__name__}, expected an object", where=spec.name)
+    if "errorDetails" in doc:
+        raise ReportFailedError(
+            f"Amazon returned an error document: {doc['errorDetails']}",
+            where=spec.name,
+            hint="check reportOptions (vendor reports need reportPeriod, distributorView, sellingProgram)",
+        )
+    spec_section = doc.get("reportSpecification") or {}
+    start_text = spec_section.get("dataStartTime") or (iso(window_start) if window_start else None)
+    fill: dict[str, Any] = {}
+    if spec.window_column and start_text:
+        typed, invalid = cast_strings(pa.array([str(start_text)]), spec.column(spec.window_column).type)
+        if not invalid[0].as_py() and typed[0].is_valid:
+            fill[spec.window_column] = typed[0].as_py()
+    line = 1
+    for section in spec.json_sections:
+        records = doc.get(section.path) or []
+        if not isinstance(records, list):
+            raise BadDataError(f"section {section.path!r} is not an array", where=spec.name)
+        if not records:
+            continue
+        flat = [_flatten(r) if isinstance(r, Mapping) else {"value": r} for r in records]
+        keys: dict[str, str] = {}
+        for row in flat:
+            for k in row:
+                if k not in keys:
+                    keys[k] = snake_case(k)
+        data: dict[str, list[str | None]] = {"section": [section.name] * len(flat)}
+        for k, name in keys.items():
+            data[name] = [_as_text(row.get(k)) for row in flat]
+        strings = pa.table({k: pa.array(v, pa.string()) for k, v in data.items()})
+        chunk = type_strings(spec, strings, line, fill=fill)
+        line += len(flat)
+        yield chunk
+
+
+def iter_document(
+    path: Path, spec: ReportTypeSpec, *, window_start: datetime | None = None, block_size: int = BLOCK_SIZE
+) -> Iterator[ParsedChunk]:
+    if spec.format == "tsv":
+        yield from iter_tsv(path, spec, block_size=block_size)
+    elif spec.format == "json":
+        yield from iter_json(path, spec, window_start=window_start)
+    else:
+        raise BadDataError(
+            f"report format {spec.format!r} is not supported yet",
+            where=spec.name,
+            hint="use a TSV or JSON report type",
+        )

@@ -1,0 +1,339 @@
+"""``sync``: run the pipeline steps for every configured account x marketplace x report type.
+
+Accounts run concurrently; within an account every stream (report type x marketplace) runs concurrently
+and lands its windows in order (so the cursor advances contiguously). Reports of a stream are all
+requested first, then polled with backoff and ingested one by one. Work left in flight by an earlier
+(killed) run is resumed from the ledger, never re-requested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from splake.config import Settings
+from splake.errors import FatalError, RetryableError, SplakeError
+from splake.logs import get_logger, log_event
+from splake.reports import cursors, pipeline
+from splake.reports.ledger import LedgerEntry
+from splake.reports.planner import Window, WorkUnit, as_utc
+from splake.runners.context import Context
+
+log = get_logger(__name__)
+
+INGEST_PARALLELISM = 2
+
+
+@dataclass
+class StreamStats:
+    account_id: str
+    report_type: str
+    units: int = 0
+    created: int = 0
+    reused: int = 0
+    resumed: int = 0
+    fresh: int = 0
+    cooldown: int = 0
+    cancelled: int = 0
+    ingested: int = 0
+    pending: int = 0
+    rows: int = 0
+    quarantined: int = 0
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SyncSummary:
+    started_at: datetime
+    finished_at: datetime | None = None
+    streams: dict[tuple[str, str], StreamStats] = field(default_factory=dict)
+
+    def stats(self, account_id: str, report_type: str) -> StreamStats:
+        key = (account_id, report_type)
+        st = self.streams.get(key)
+        if st is None:
+            st = self.streams[key] = StreamStats(account_id, report_type)
+        return st
+
+    @property
+    def failures(self) -> list[tuple[str, str, str]]:
+        return [(s.account_id, s.report_type, f) for s in self.streams.values() for f in s.failures]
+
+    @property
+    def rows(self) -> int:
+        return sum(s.rows for s in self.streams.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(s.quarantined for s in self.streams.values())
+
+    @property
+    def created(self) -> int:
+        return sum(s.created for s in self.streams.values())
+
+    @property
+    def reused(self) -> int:
+        return sum(s.reused for s in self.streams.values())
+
+    @property
+    def exit_code(self) -> int:
+        """1 when something failed permanently (a FATAL seen in this run, a fatal API/data error)."""
+        return 1 if self.failures else 0
+
+
+class SyncObserver(Protocol):
+    def planned(self, totals: dict[tuple[str, str], int]) -> None: ...
+
+    def unit_done(self, account_id: str, report_type: str, outcome: str) -> None: ...
+
+
+class _Quiet:
+    def planned(self, totals: dict[tuple[str, str], int]) -> None:
+        pass
+
+    def unit_done(self, account_id: str, report_type: str, outcome: str) -> None:
+        pass
+
+
+@dataclass
+class _Item:
+    unit: WorkUnit
+    entry: LedgerEntry | None = None
+    action: str = ""
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, SplakeError):
+        return exc.message + (f" ({exc.where})" if exc.where else "") + (f" → {exc.hint}" if exc.hint else "")
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _Run:
+    def __init__(
+        self, settings: Settings, ctx: Context, summary: SyncSummary, observer: SyncObserver, deadline: float
+    ) -> None:
+        self.settings = settings
+        self.ctx = ctx
+        self.summary = summary
+        self.observer = observer
+        self.deadline = deadline
+        self.ingest_slots = asyncio.Semaphore(INGEST_PARALLELISM)
+        self.started = as_utc(summary.started_at)
+
+    def done(self, unit: WorkUnit, outcome: str) -> None:
+        self.observer.unit_done(unit.account_id, unit.report_type, outcome)
+
+    async def stream(self, items: list[_Item]) -> None:
+        items.sort(key=lambda i: (i.unit.window.start or i.unit.window.end, i.unit.window.end))
+        for it in items:
+            st = self.summary.stats(it.unit.account_id, it.unit.report_type)
+            if it.entry is not None and (it.entry.in_flight or it.entry.status == "DONE"):
+                it.action = "resumed"
+                st.resumed += 1
+                continue
+            try:
+                out = await pipeline.request(self.ctx, it.unit, self.ctx.clock())
+            except FatalError as exc:
+                st.failures.append(f"{it.unit.window.label}: request failed: {_error_text(exc)}")
+                it.action = "failed"
+                continue
+            except RetryableError as exc:
+                st.pending += 1
+                st.warnings.append(f"{it.unit.window.label}: request deferred: {_error_text(exc)}")
+                it.action = "failed"
+                continue
+            it.entry, it.action = out.entry, out.action
+            if out.action in ("created", "reused", "resumed", "fresh", "cooldown"):
+                setattr(st, out.action, getattr(st, out.action) + 1)
+        for it in items:
+            if it.action == "failed" or it.entry is None:
+                self.done(it.unit, "failed")
+                continue
+            await self.finish(it.unit, it.entry, it.action)
+
+    async def finish(self, unit: WorkUnit, entry: LedgerEntry, action: str) -> None:
+        st = self.summary.stats(unit.account_id, unit.report_type)
+        if action == "cooldown" and entry.status == "CANCELLED":
+            await self.land(unit, entry)  # no data in the window: nothing to land, the cursor moves on
+            return
+        if action == "cooldown":
+            st.warnings.append(
+                f"{unit.window.label}: cooling down after {entry.status} until {entry.cooldown_until} "
+                f"({entry.reason})"
+            )
+            self.done(unit, "cooldown")
+            return
+        try:
+            while entry.in_flight:
+                now = self.ctx.clock()
+                wait = (entry.next_check_at - now).total_seconds() if entry.next_check_at else 0.0
+                if time.monotonic() + max(wait, 0.0) > self.deadline:
+                    st.pending += 1
+                    st.warnings.append(
+                        f"{unit.window.label}: report {entry.report_id} still {entry.status}; "
+                        "the next sync resumes it"
+                    )
+                    self.done(unit, "pending")
+                    return
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                entry = await pipeline.check(self.ctx, entry, self.ctx.clock())
+        except FatalError as exc:
+            st.failures.append(f"{unit.window.label}: polling failed: {_error_text(exc)}")
+            self.done(unit, "failed")
+            return
+        except RetryableError as exc:
+            st.pending += 1
+            st.warnings.append(f"{unit.window.label}: polling deferred: {_error_text(exc)}")
+            self.done(unit, "pending")
+            return
+        if entry.status == "FATAL":
+            seen_now = entry.completed_at is not None and entry.completed_at >= self.started - timedelta(
+                seconds=1
+            )
+            if seen_now:
+                st.failures.append(f"{unit.window.label}: report {entry.report_id} FATAL: {entry.reason}")
+            else:
+                st.cooldown += 1
+            self.done(unit, "fatal")
+            return
+        await self.land(unit, entry)
+
+    async def land(self, unit: WorkUnit, entry: LedgerEntry) -> bool:
+        st = self.summary.stats(unit.account_id, unit.report_type)
+        last: BaseException | None = None
+        for attempt in range(3):
+            try:
+                async with self.ingest_slots:
+                    res = await pipeline.ingest(self.ctx, entry)
+            except RetryableError as exc:
+                last = exc
+                await asyncio.sleep(min(2.0**attempt, 10.0))
+                continue
+            except (SplakeError, OSError) as exc:
+                last = exc
+                break
+            if res.entry.status == "CANCELLED":
+                st.cancelled += 1
+                self.done(unit, "cancelled")
+            elif res.skipped:
+                self.done(unit, "fresh")
+            else:
+                st.ingested += 1
+                st.rows += res.rows
+                st.quarantined += res.quarantined
+                self.done(unit, "ingested")
+            return True
+        assert last is not None
+        pipeline.record_ingest_failure(self.ctx, entry, _error_text(last))
+        if isinstance(last, RetryableError):
+            st.pending += 1
+            st.warnings.append(f"{unit.window.label}: ingest deferred: {_error_text(last)}")
+        else:
+            st.failures.append(
+                f"{unit.window.label}: ingest of report {entry.report_id} failed: {_error_text(last)}"
+            )
+        log_event(log, "ingest_failed", logging.ERROR, key=entry.key, error=_error_text(last))
+        self.done(unit, "failed")
+        return False
+
+    async def discover(self, unit: WorkUnit) -> None:
+        st = self.summary.stats(unit.account_id, unit.report_type)
+        try:
+            todo = await pipeline.discover(self.ctx, unit, self.ctx.clock())
+        except (FatalError, RetryableError) as exc:
+            target = st.failures if isinstance(exc, FatalError) else st.warnings
+            target.append(f"discovery failed: {_error_text(exc)}")
+            self.done(unit, "failed")
+            return
+        st.reused += len(todo)
+        ok = True
+        for entry in todo:
+            ok = await self.land(entry.unit, entry) and ok
+        if ok:
+            cursors.advance(
+                self.ctx.state,
+                unit.account_id,
+                unit.stream,
+                unit.window.start,
+                Window(unit.window.start or unit.window.end, unit.window.end),
+            )
+        self.done(unit, "discovered")
+
+
+async def sync(
+    settings: Settings,
+    ctx: Context,
+    *,
+    accounts: Sequence[str] | None = None,
+    report_types: Sequence[str] | None = None,
+    observer: SyncObserver | None = None,
+    max_wait_seconds: float | None = None,
+) -> SyncSummary:
+    """Plan, request, poll and land every configured report; resumes whatever a previous run left."""
+    acct_filter = tuple(accounts) if accounts else None
+    type_filter = tuple(report_types) if report_types else None
+    now = ctx.clock()
+    summary = SyncSummary(started_at=now)
+    obs = observer or _Quiet()
+    wait = max_wait_seconds if max_wait_seconds is not None else settings.sync.report_timeout_minutes * 60.0
+    run = _Run(settings, ctx, summary, obs, time.monotonic() + wait)
+    ctx.report_listings.clear()
+
+    units = pipeline.plan(ctx, now, accounts=acct_filter, report_types=type_filter)
+    planned_keys = {(u.account_id, u.key) for u in units}
+    streams: dict[tuple[str, str], list[_Item]] = defaultdict(list)
+    discover_units: list[WorkUnit] = []
+    for u in units:
+        if u.kind == "discover":
+            discover_units.append(u)
+        else:
+            streams[(u.account_id, u.stream)].append(_Item(u))
+    for e in pipeline.unfinished_entries(ctx, acct_filter):
+        if type_filter and e.unit.report_type not in type_filter:
+            continue
+        if (e.account_id, e.key) in planned_keys:
+            for it in streams[(e.account_id, e.unit.stream)]:
+                if it.unit.key == e.key:
+                    it.entry = e
+            continue
+        if e.unit.kind == "discover":
+            streams[(e.account_id, "discovered#" + e.key)].append(_Item(e.unit, e))
+        else:
+            streams[(e.account_id, e.unit.stream)].append(_Item(e.unit, e))
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for items in streams.values():
+        for it in items:
+            totals[(it.unit.account_id, it.unit.report_type)] += 1
+            summary.stats(it.unit.account_id, it.unit.report_type).units += 1
+    for u in discover_units:
+        totals[(u.account_id, u.report_type)] += 1
+        summary.stats(u.account_id, u.report_type).units += 1
+    obs.planned(dict(totals))
+    log_event(log, "sync_planned", units=len(units), streams=len(streams), discover=len(discover_units))
+
+    async def run_account(account_id: str) -> None:
+        jobs = [run.stream(items) for (acct, _), items in streams.items() if acct == account_id]
+        jobs += [run.discover(u) for u in discover_units if u.account_id == account_id]
+        await asyncio.gather(*jobs)
+
+    account_ids = sorted({a for a, _ in streams} | {u.account_id for u in discover_units})
+    await asyncio.gather(*(run_account(a) for a in account_ids))
+    summary.finished_at = ctx.clock()
+    log_event(
+        log,
+        "sync_finished",
+        rows=summary.rows,
+        created=summary.created,
+        reused=summary.reused,
+        quarantined=summary.quarantined,
+        failures=len(summary.failures),
+    )
+    return summary

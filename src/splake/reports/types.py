@@ -1,0 +1,568 @@
+"""Report types declared as data: how to request, window, parse and land each one.
+
+Adding a report type = one :class:`ReportTypeSpec` entry in :data:`REPORT_TYPES` (plus a test). Columns are
+declared with the header Amazon uses; the curated column name is its snake_case form unless given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+from splake.errors import ConfigError
+
+ColumnType = Literal["string", "int", "float", "timestamp", "date", "bool"]
+ReportFormat = Literal["tsv", "json", "xml"]
+AccountKind = Literal["seller", "vendor"]
+ReplaceMode = Literal["window", "snapshot", "key"]
+
+_CAMEL_1 = re.compile(r"(.)([A-Z][a-z]+)")
+_CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
+_NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
+
+
+def snake_case(name: str) -> str:
+    """``amazon-order-id`` → ``amazon_order_id``; ``orderedProductSales.amount`` →
+    ``ordered_product_sales_amount``; ``Quantity Available`` → ``quantity_available``.
+
+    Non-ASCII headers (localised JP headers) are kept as lower-case words joined by ``_``.
+    """
+    text = _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", name.strip()))
+    out = re.sub(r"[\s\-./:()\[\]#,;]+", "_", text).strip("_").lower()
+    out = re.sub(r"_+", "_", out)
+    if not out:
+        return "column"
+    if out[0].isdigit():
+        out = "c_" + out
+    if _NON_WORD.sub("", out) == "" and not any(ch.isalpha() for ch in out):
+        return "column"
+    return out
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One declared column. ``source`` is the header as Amazon writes it (flat files) or a dotted JSON
+    path inside a record (JSON reports)."""
+
+    source: str
+    type: ColumnType = "string"
+    name: str | None = None  # curated name; default snake_case(source)
+
+    @property
+    def column(self) -> str:
+        return self.name or snake_case(self.source)
+
+
+def cols(type_: ColumnType, *sources: str) -> tuple[ColumnSpec, ...]:
+    return tuple(ColumnSpec(s, type_) for s in sources)
+
+
+@dataclass(frozen=True)
+class JsonSection:
+    """A JSON report array whose elements become rows (``section`` column = ``name``)."""
+
+    path: str  # top-level key, e.g. "salesAndTrafficByDate"
+    name: str  # value of the ``section`` column, e.g. "by_date"
+
+
+@dataclass(frozen=True)
+class ReportTypeSpec:
+    name: str
+    format: ReportFormat
+    account_kinds: tuple[AccountKind, ...]
+    table: str  # curated table name
+    columns: tuple[ColumnSpec, ...]
+    key_columns: tuple[str, ...]  # curated names; the row key is built from these
+    replace: ReplaceMode
+    window_column: str | None = None  # for replace == "window"
+    requestable: bool = True  # False: discovered with getReports (settlement)
+    windowed: bool = True  # False: snapshot report (no dataStartTime/dataEndTime)
+    max_window: timedelta = timedelta(days=30)
+    granularity: timedelta = timedelta(days=1)  # window boundaries align to this grid
+    lookback: timedelta = timedelta(0)  # minimum lookback (late data); max(this, config lookback)
+    end_lag: timedelta = timedelta(0)  # data newer than now - end_lag is never requested
+    end_inclusive: bool = False  # send dataEndTime = end - 1 s (vendor reports)
+    refresh_interval: timedelta = timedelta(hours=1)  # snapshots: at most one per interval
+    default_options: tuple[tuple[str, str], ...] = ()
+    json_sections: tuple[JsonSection, ...] = ()
+    partition_by: tuple[str, ...] = ("marketplace_id",)
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [c.column for c in self.columns]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ConfigError(f"report type {self.name}: duplicate column names {dupes}")
+        missing = [k for k in self.key_columns if k not in names and k != "section"]
+        if missing:
+            raise ConfigError(f"report type {self.name}: key columns {missing} are not declared columns")
+        if self.replace == "window" and self.window_column not in [*names, None] and self.window_column:
+            raise ConfigError(f"report type {self.name}: window column {self.window_column} is not declared")
+        if self.replace == "window" and not self.window_column:
+            raise ConfigError(f"report type {self.name}: replace='window' needs window_column")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        base = tuple(c.column for c in self.columns)
+        return ("section", *base) if self.json_sections else base
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.column == name:
+                return c
+        raise KeyError(name)
+
+
+_ORDER_COLUMNS = (
+    *cols("string", "amazon-order-id", "merchant-order-id"),
+    *cols("timestamp", "purchase-date", "last-updated-date"),
+    *cols(
+        "string",
+        "order-status",
+        "fulfillment-channel",
+        "sales-channel",
+        "order-channel",
+        "url",
+        "ship-service-level",
+        "product-name",
+        "sku",
+        "asin",
+        "item-status",
+    ),
+    ColumnSpec("quantity", "int"),
+    ColumnSpec("currency"),
+    *cols(
+        "float",
+        "item-price",
+        "item-tax",
+        "shipping-price",
+        "shipping-tax",
+        "gift-wrap-price",
+        "gift-wrap-tax",
+        "item-promotion-discount",
+        "ship-promotion-discount",
+    ),
+    *cols("string", "ship-city", "ship-state", "ship-postal-code", "ship-country", "promotion-ids"),
+    ColumnSpec("is-business-order", "bool"),
+    *cols("string", "purchase-order-number", "price-designation"),
+)
+
+_LISTING_COLUMNS = (
+    *cols("string", "item-name", "item-description", "listing-id", "seller-sku"),
+    ColumnSpec("price", "float"),
+    ColumnSpec("quantity", "int"),
+    ColumnSpec("open-date", "timestamp"),
+    *cols(
+        "string",
+        "image-url",
+        "item-is-marketplace",
+        "product-id-type",
+        "zshop-shipping-fee",
+        "item-note",
+        "item-condition",
+        "zshop-category1",
+        "zshop-browse-path",
+        "zshop-storefront-feature",
+        "asin1",
+        "asin2",
+        "asin3",
+        "will-ship-internationally",
+        "expedited-shipping",
+        "zshop-boldface",
+        "product-id",
+        "bid-for-featured-placement",
+        "add-delete",
+    ),
+    ColumnSpec("pending-quantity", "int"),
+    *cols("string", "fulfillment-channel", "merchant-shipping-group", "status"),
+)
+
+_MYI_COLUMNS = (
+    *cols("string", "sku", "fnsku", "asin", "product-name", "condition"),
+    ColumnSpec("your-price", "float"),
+    ColumnSpec("mfn-listing-exists", "bool"),
+    ColumnSpec("mfn-fulfillable-quantity", "int"),
+    ColumnSpec("afn-listing-exists", "bool"),
+    *cols(
+        "int",
+        "afn-warehouse-quantity",
+        "afn-fulfillable-quantity",
+        "afn-unsellable-quantity",
+        "afn-reserved-quantity",
+        "afn-total-quantity",
+    ),
+    ColumnSpec("per-unit-volume", "float"),
+    *cols(
+        "int",
+        "afn-inbound-working-quantity",
+        "afn-inbound-shipped-quantity",
+        "afn-inbound-receiving-quantity",
+        "afn-researching-quantity",
+        "afn-reserved-future-supply",
+        "afn-future-supply-buyable",
+    ),
+)
+
+_AFN_COLUMNS = (
+    *cols(
+        "string",
+        "seller-sku",
+        "fulfillment-channel-sku",
+        "asin",
+        "condition-type",
+        "Warehouse-Condition-code",
+    ),
+    ColumnSpec("Quantity Available", "int"),
+)
+
+_RETURNS_COLUMNS = (
+    ColumnSpec("return-date", "timestamp"),
+    *cols("string", "order-id", "sku", "asin", "fnsku", "product-name"),
+    ColumnSpec("quantity", "int"),
+    *cols(
+        "string",
+        "fulfillment-center-id",
+        "detailed-disposition",
+        "reason",
+        "status",
+        "license-plate-number",
+        "customer-comments",
+    ),
+)
+
+_SETTLEMENT_COLUMNS = (
+    ColumnSpec("settlement-id"),
+    *cols("timestamp", "settlement-start-date", "settlement-end-date", "deposit-date"),
+    ColumnSpec("total-amount", "float"),
+    *cols(
+        "string",
+        "currency",
+        "transaction-type",
+        "order-id",
+        "merchant-order-id",
+        "adjustment-id",
+        "shipment-id",
+        "marketplace-name",
+        "amount-type",
+        "amount-description",
+    ),
+    ColumnSpec("amount", "float"),
+    ColumnSpec("fulfillment-id"),
+    ColumnSpec("posted-date", "date"),
+    ColumnSpec("posted-date-time", "timestamp"),
+    *cols("string", "order-item-code", "merchant-order-item-id", "merchant-adjustment-item-id", "sku"),
+    ColumnSpec("quantity-purchased", "int"),
+    ColumnSpec("promotion-id"),
+)
+
+
+def _money(prefix: str) -> tuple[ColumnSpec, ...]:
+    return (ColumnSpec(f"{prefix}.amount", "float"), ColumnSpec(f"{prefix}.currencyCode"))
+
+
+_ST_SALES = (
+    *_money("salesByDate.orderedProductSales"),
+    *_money("salesByDate.orderedProductSalesB2B"),
+    *cols("int", "salesByDate.unitsOrdered", "salesByDate.unitsOrderedB2B"),
+    *cols("int", "salesByDate.totalOrderItems", "salesByDate.totalOrderItemsB2B"),
+    *_money("salesByDate.averageSalesPerOrderItem"),
+    *_money("salesByDate.averageSalesPerOrderItemB2B"),
+    *cols("float", "salesByDate.averageUnitsPerOrderItem", "salesByDate.averageUnitsPerOrderItemB2B"),
+    *_money("salesByDate.averageSellingPrice"),
+    *_money("salesByDate.averageSellingPriceB2B"),
+    ColumnSpec("salesByDate.unitsRefunded", "int"),
+    ColumnSpec("salesByDate.refundRate", "float"),
+    ColumnSpec("salesByDate.claimsGranted", "int"),
+    *_money("salesByDate.claimsAmount"),
+    *_money("salesByDate.shippedProductSales"),
+    *cols("int", "salesByDate.unitsShipped", "salesByDate.ordersShipped"),
+)
+_ST_TRAFFIC = (
+    *cols(
+        "int",
+        "trafficByDate.browserPageViews",
+        "trafficByDate.browserPageViewsB2B",
+        "trafficByDate.mobileAppPageViews",
+        "trafficByDate.mobileAppPageViewsB2B",
+        "trafficByDate.pageViews",
+        "trafficByDate.pageViewsB2B",
+        "trafficByDate.browserSessions",
+        "trafficByDate.browserSessionsB2B",
+        "trafficByDate.mobileAppSessions",
+        "trafficByDate.mobileAppSessionsB2B",
+        "trafficByDate.sessions",
+        "trafficByDate.sessionsB2B",
+    ),
+    *cols(
+        "float",
+        "trafficByDate.buyBoxPercentage",
+        "trafficByDate.buyBoxPercentageB2B",
+        "trafficByDate.orderItemSessionPercentage",
+        "trafficByDate.orderItemSessionPercentageB2B",
+        "trafficByDate.unitSessionPercentage",
+        "trafficByDate.unitSessionPercentageB2B",
+    ),
+    *cols(
+        "int",
+        "trafficByDate.averageOfferCount",
+        "trafficByDate.averageParentItems",
+        "trafficByDate.feedbackReceived",
+        "trafficByDate.negativeFeedbackReceived",
+    ),
+    ColumnSpec("trafficByDate.receivedNegativeFeedbackRate", "float"),
+)
+_ST_ASIN = (
+    *cols("string", "parentAsin", "childAsin", "sku"),
+    *cols("int", "salesByAsin.unitsOrdered", "salesByAsin.unitsOrderedB2B"),
+    *_money("salesByAsin.orderedProductSales"),
+    *_money("salesByAsin.orderedProductSalesB2B"),
+    *cols("int", "salesByAsin.totalOrderItems", "salesByAsin.totalOrderItemsB2B"),
+    *cols(
+        "int",
+        "trafficByAsin.browserSessions",
+        "trafficByAsin.browserSessionsB2B",
+        "trafficByAsin.mobileAppSessions",
+        "trafficByAsin.mobileAppSessionsB2B",
+        "trafficByAsin.sessions",
+        "trafficByAsin.sessionsB2B",
+    ),
+    *cols(
+        "float",
+        "trafficByAsin.browserSessionPercentage",
+        "trafficByAsin.browserSessionPercentageB2B",
+        "trafficByAsin.mobileAppSessionPercentage",
+        "trafficByAsin.mobileAppSessionPercentageB2B",
+        "trafficByAsin.sessionPercentage",
+        "trafficByAsin.sessionPercentageB2B",
+    ),
+    *cols(
+        "int",
+        "trafficByAsin.browserPageViews",
+        "trafficByAsin.browserPageViewsB2B",
+        "trafficByAsin.mobileAppPageViews",
+        "trafficByAsin.mobileAppPageViewsB2B",
+        "trafficByAsin.pageViews",
+        "trafficByAsin.pageViewsB2B",
+    ),
+    *cols(
+        "float",
+        "trafficByAsin.browserPageViewsPercentage",
+        "trafficByAsin.browserPageViewsPercentageB2B",
+        "trafficByAsin.mobileAppPageViewsPercentage",
+        "trafficByAsin.mobileAppPageViewsPercentageB2B",
+        "trafficByAsin.pageViewsPercentage",
+        "trafficByAsin.pageViewsPercentageB2B",
+        "trafficByAsin.buyBoxPercentage",
+        "trafficByAsin.buyBoxPercentageB2B",
+        "trafficByAsin.unitSessionPercentage",
+        "trafficByAsin.unitSessionPercentageB2B",
+    ),
+)
+
+_VENDOR_SALES = (
+    *cols("date", "startDate", "endDate"),
+    ColumnSpec("asin"),
+    ColumnSpec("customerReturns", "int"),
+    *_money("orderedRevenue"),
+    ColumnSpec("orderedUnits", "int"),
+    *_money("shippedCogs"),
+    *_money("shippedRevenue"),
+    ColumnSpec("shippedUnits", "int"),
+)
+
+_VENDOR_INVENTORY = (
+    *cols("date", "startDate", "endDate"),
+    ColumnSpec("asin"),
+    *cols("float", "procurableProductOutOfStockRate", "uft", "receiveFillRate", "vendorConfirmationRate"),
+    *_money("netReceivedInventoryCost"),
+    *cols("int", "netReceivedInventoryUnits", "openPurchaseOrderUnits"),
+    *cols("float", "averageVendorLeadTimeDays", "sellThroughRate"),
+    ColumnSpec("unfilledCustomerOrderedUnits", "int"),
+    *_money("sellableOnHandInventoryCost"),
+    ColumnSpec("sellableOnHandInventoryUnits", "int"),
+    *_money("unsellableOnHandInventoryCost"),
+    ColumnSpec("unsellableOnHandInventoryUnits", "int"),
+    *_money("aged90PlusDaysSellableInventoryCost"),
+    ColumnSpec("aged90PlusDaysSellableInventoryUnits", "int"),
+    *_money("unhealthyInventoryCost"),
+    ColumnSpec("unhealthyInventoryUnits", "int"),
+)
+
+_VENDOR_OPTIONS = (
+    ("reportPeriod", "DAY"),
+    ("distributorView", "MANUFACTURING"),
+    ("sellingProgram", "RETAIL"),
+)
+
+_SPECS = (
+    ReportTypeSpec(
+        name="GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
+        format="tsv",
+        account_kinds=("seller",),
+        table="orders_by_order_date",
+        columns=_ORDER_COLUMNS,
+        key_columns=("amazon_order_id", "sku"),
+        replace="window",
+        window_column="purchase_date",
+        max_window=timedelta(days=30),
+        granularity=timedelta(days=1),
+        description="All orders placed in the window (order tracking flat file).",
+    ),
+    ReportTypeSpec(
+        name="GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+        format="tsv",
+        account_kinds=("seller",),
+        table="orders_by_last_update",
+        columns=_ORDER_COLUMNS,
+        key_columns=("amazon_order_id", "sku"),
+        replace="key",
+        max_window=timedelta(days=30),
+        granularity=timedelta(days=1),
+        description="All orders updated in the window; an order's latest version replaces older ones.",
+    ),
+    ReportTypeSpec(
+        name="GET_MERCHANT_LISTINGS_ALL_DATA",
+        format="tsv",
+        account_kinds=("seller",),
+        table="merchant_listings",
+        columns=_LISTING_COLUMNS,
+        key_columns=("seller_sku",),
+        replace="snapshot",
+        windowed=False,
+        refresh_interval=timedelta(hours=6),
+        description="All listings (active and inactive); each run replaces the previous snapshot.",
+    ),
+    ReportTypeSpec(
+        name="GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA",
+        format="tsv",
+        account_kinds=("seller",),
+        table="fba_myi_inventory",
+        columns=_MYI_COLUMNS,
+        key_columns=("sku",),
+        replace="snapshot",
+        windowed=False,
+        refresh_interval=timedelta(minutes=30),
+        description="FBA Manage Inventory (near real time; Amazon regenerates at most every 30 min).",
+    ),
+    ReportTypeSpec(
+        name="GET_AFN_INVENTORY_DATA",
+        format="tsv",
+        account_kinds=("seller",),
+        table="afn_inventory",
+        columns=_AFN_COLUMNS,
+        key_columns=("seller_sku", "warehouse_condition_code"),
+        replace="snapshot",
+        windowed=False,
+        refresh_interval=timedelta(hours=4),
+        description="FBA amazon-fulfilled inventory (daily report; regenerated at most every 4 h).",
+    ),
+    ReportTypeSpec(
+        name="GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA",
+        format="tsv",
+        account_kinds=("seller",),
+        table="fba_customer_returns",
+        columns=_RETURNS_COLUMNS,
+        key_columns=("order_id", "sku", "license_plate_number"),
+        replace="window",
+        window_column="return_date",
+        max_window=timedelta(days=30),
+        description="FBA customer returns by return date.",
+    ),
+    ReportTypeSpec(
+        name="GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
+        format="tsv",
+        account_kinds=("seller",),
+        table="settlements",
+        columns=_SETTLEMENT_COLUMNS,
+        key_columns=(
+            "settlement_id",
+            "transaction_type",
+            "order_id",
+            "adjustment_id",
+            "shipment_id",
+            "amount_type",
+            "amount_description",
+            "order_item_code",
+            "merchant_adjustment_item_id",
+            "sku",
+            "posted_date_time",
+        ),
+        replace="key",
+        requestable=False,
+        windowed=False,
+        description="Settlement reports (generated by Amazon; discovered with getReports, never requested).",
+    ),
+    ReportTypeSpec(
+        name="GET_SALES_AND_TRAFFIC_REPORT",
+        format="json",
+        account_kinds=("seller",),
+        table="sales_and_traffic",
+        columns=(ColumnSpec("date", "date"), *_ST_SALES, *_ST_TRAFFIC, *_ST_ASIN),
+        key_columns=("section", "date", "parent_asin", "child_asin", "sku"),
+        replace="window",
+        window_column="date",
+        max_window=timedelta(days=1),
+        lookback=timedelta(days=3),
+        default_options=(("dateGranularity", "DAY"), ("asinGranularity", "CHILD")),
+        json_sections=(
+            JsonSection("salesAndTrafficByDate", "by_date"),
+            JsonSection("salesAndTrafficByAsin", "by_asin"),
+        ),
+        description="Sales & Traffic (JSON); by-ASIN rows are dated with the window start (1-day windows).",
+    ),
+    ReportTypeSpec(
+        name="GET_VENDOR_SALES_REPORT",
+        format="json",
+        account_kinds=("vendor",),
+        table="vendor_sales",
+        columns=_VENDOR_SALES,
+        key_columns=("section", "start_date", "asin"),
+        replace="window",
+        window_column="start_date",
+        max_window=timedelta(days=7),
+        lookback=timedelta(hours=72),
+        end_inclusive=True,
+        default_options=_VENDOR_OPTIONS,
+        json_sections=(JsonSection("salesAggregate", "aggregate"), JsonSection("salesByAsin", "by_asin")),
+        description="Vendor retail analytics sales (JSON; data arrives with up to 72 h latency).",
+    ),
+    ReportTypeSpec(
+        name="GET_VENDOR_INVENTORY_REPORT",
+        format="json",
+        account_kinds=("vendor",),
+        table="vendor_inventory",
+        columns=_VENDOR_INVENTORY,
+        key_columns=("section", "start_date", "asin"),
+        replace="window",
+        window_column="start_date",
+        max_window=timedelta(days=7),
+        lookback=timedelta(hours=72),
+        end_inclusive=True,
+        default_options=_VENDOR_OPTIONS,
+        json_sections=(
+            JsonSection("inventoryAggregate", "aggregate"),
+            JsonSection("inventoryByAsin", "by_asin"),
+        ),
+        description="Vendor retail analytics inventory (JSON; data arrives with up to 72 h latency).",
+    ),
+)
+
+REPORT_TYPES: dict[str, ReportTypeSpec] = {s.name: s for s in _SPECS}
+
+
+def report_type(name: str) -> ReportTypeSpec:
+    spec = REPORT_TYPES.get(name)
+    if spec is None:
+        raise ConfigError(
+            f"unsupported report type {name!r}",
+            hint="supported: " + ", ".join(sorted(REPORT_TYPES)) + " (add one in splake/reports/types.py)",
+        )
+    return spec
+
+
+def default_report_types(kind: AccountKind) -> tuple[str, ...]:
+    """Every supported type for an account kind (used when the config lists none)."""
+    return tuple(name for name, spec in REPORT_TYPES.items() if kind in spec.account_kinds)

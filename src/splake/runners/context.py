@@ -1,0 +1,76 @@
+"""The shared dependencies of the pipeline steps (one object, built by a runner).
+
+``splake.runners.local.LocalContext.open(settings)`` builds it with local backends (SQLite state, local
+object store, SqlCatalog); the AWS runner builds the same object with DynamoDB / S3 / Glue backends.
+Besides the dependencies it holds per-run caches (getReports listings) and locks — never configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from splake.config import AccountSettings, Settings
+from splake.lake.iceberg import CuratedLake
+from splake.lake.raw import RawZone
+from splake.ports import ObjectStore, StateStore
+from splake.spapi.download import DownloadInfo
+
+
+class ReportsClient(Protocol):
+    """What the pipeline needs from :class:`splake.spapi.client.SpApiClient`."""
+
+    async def call(
+        self,
+        account: AccountSettings,
+        op: str,
+        *,
+        path: Any = None,
+        params: Any = None,
+        json: Any = None,
+        rdt_elements: Any = None,
+    ) -> Any: ...
+
+    async def download(self, url: str, dest: str | Path) -> DownloadInfo: ...
+
+    async def aclose(self) -> None: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    state: StateStore
+    objects: ObjectStore
+    raw: RawZone
+    lake: CuratedLake
+    client: ReportsClient
+    clock: Callable[[], datetime] = utcnow
+    work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+    # per-run caches / coordination (not configuration)
+    report_listings: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    def lock(self, name: str) -> asyncio.Lock:
+        lk = self._locks.get(name)
+        if lk is None:
+            lk = self._locks[name] = asyncio.Lock()
+        return lk
+
+    def account(self, account_id: str) -> AccountSettings:
+        return self.settings.account(account_id)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        for close in reversed(self.closers):
+            close()
+        self.closers.clear()
