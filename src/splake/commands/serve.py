@@ -1,9 +1,105 @@
-"""`splake` commands: serve."""
+"""`splake serve` (local dashboard: pipeline health + business overview) and `splake report` (one
+self-contained HTML file)."""
 
 from __future__ import annotations
 
+import os
+import secrets
+from datetime import UTC, date, datetime
+from pathlib import Path
+
 import typer
+
+from splake.errors import SplakeError
+
+DEFAULT_CONFIG = "splake.toml"
+
+
+def _fail(exc: SplakeError) -> None:
+    typer.echo(f"error: {exc.render()}", err=True)
+    raise typer.Exit(2)
+
+
+def serve(
+    config: Path = typer.Option(Path(DEFAULT_CONFIG), "--config", "-c", help="splake config file"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind; non-loopback requires --token"),
+    port: int = typer.Option(8787, "--port", help="port to listen on"),
+    token: str | None = typer.Option(
+        None, "--token", help="require this token on every request (or env SPLAKE_SERVE_TOKEN)"
+    ),
+    generate_token: bool = typer.Option(
+        False, "--generate-token", help="make up a random token and print it"
+    ),
+) -> None:
+    """Serve the dashboard: pipeline health and business overview charts over your lake."""
+    import uvicorn
+
+    from splake.config import load_config
+    from splake.insights.app import create_app
+    from splake.insights.security import TOKEN_ENV, check_bind, is_loopback
+    from splake.insights.wiring import open_insights
+    from splake.logs import configure_logging
+
+    token = token or os.environ.get(TOKEN_ENV) or None
+    if generate_token and not token:
+        token = secrets.token_urlsafe(24)
+        typer.echo(f"token: {token}")
+    try:
+        check_bind(host, token)
+        settings = load_config(config)
+    except SplakeError as exc:
+        _fail(exc)
+        return
+    configure_logging(settings.log_level)
+    insights, close = open_insights(settings)
+    allowed = ["127.0.0.1", "localhost", "::1", "[::1]"] if is_loopback(host) else None
+    app = create_app(insights, token=token, allowed_hosts=allowed)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"splake dashboard on http://{shown}:{port}/" + ("?token=…" if token else ""))
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        close()
+
+
+def report(
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="where to write the HTML file"),
+    config: Path = typer.Option(Path(DEFAULT_CONFIG), "--config", "-c", help="splake config file"),
+    account: list[str] = typer.Option([], "--account", help="only this account (repeatable)"),
+    marketplace: list[str] = typer.Option([], "--marketplace", help="only this marketplace id (repeatable)"),
+    start: str | None = typer.Option(None, "--start", help="first day, YYYY-MM-DD"),
+    end: str | None = typer.Option(None, "--end", help="last day (inclusive), YYYY-MM-DD"),
+) -> None:
+    """Write a self-contained HTML report (charts and data inlined; opens offline)."""
+    from splake.config import load_config
+    from splake.insights.report import write_report
+    from splake.insights.runner import Filters
+    from splake.insights.wiring import open_insights
+
+    try:
+        settings = load_config(config)
+        filters = Filters(
+            tuple(account),
+            tuple(marketplace),
+            date.fromisoformat(start) if start else None,
+            date.fromisoformat(end) if end else None,
+        )
+        filters.validate()
+    except SplakeError as exc:
+        _fail(exc)
+        return
+    except ValueError as exc:
+        typer.echo(f"error: bad date: {exc} (use YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    insights, close = open_insights(settings)
+    try:
+        path = write_report(insights, out, datetime.now(UTC), filters)
+    finally:
+        close()
+    typer.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the root app."""
+    app.command("serve")(serve)
+    app.command("report")(report)

@@ -32,7 +32,7 @@ SELECT
   asin,
   sku,
   currency,
-  SUM(COALESCE(quantity, 0)) AS units,
+  CAST(SUM(COALESCE(quantity, 0)) AS BIGINT) AS units,
   SUM(COALESCE(item_price, 0)) AS sales,
   SUM(COALESCE(item_promotion_discount, 0)) AS promotion_discount,
   COUNT(DISTINCT amazon_order_id) AS orders
@@ -68,11 +68,11 @@ SELECT
   child_asin AS asin,
   sku,
   sales_by_asin_ordered_product_sales_currency_code AS currency,
-  SUM(COALESCE(sales_by_asin_units_ordered, 0)) AS units,
+  CAST(SUM(COALESCE(sales_by_asin_units_ordered, 0)) AS BIGINT) AS units,
   SUM(COALESCE(sales_by_asin_ordered_product_sales_amount, 0)) AS sales,
-  SUM(COALESCE(sales_by_asin_total_order_items, 0)) AS order_items,
-  SUM(COALESCE(traffic_by_asin_sessions, 0)) AS sessions,
-  SUM(COALESCE(traffic_by_asin_page_views, 0)) AS page_views
+  CAST(SUM(COALESCE(sales_by_asin_total_order_items, 0)) AS BIGINT) AS order_items,
+  CAST(SUM(COALESCE(traffic_by_asin_sessions, 0)) AS BIGINT) AS sessions,
+  CAST(SUM(COALESCE(traffic_by_asin_page_views, 0)) AS BIGINT) AS page_views
 FROM sales_and_traffic
 WHERE section = 'by_asin'
 GROUP BY 1, 2, 3, 4, 5, 6, 7
@@ -100,10 +100,10 @@ SELECT
   "date" AS day,
   account_id,
   marketplace_id,
-  SUM(COALESCE(traffic_by_date_sessions, 0)) AS sessions,
-  SUM(COALESCE(traffic_by_date_page_views, 0)) AS page_views,
-  SUM(COALESCE(sales_by_date_units_ordered, 0)) AS units,
-  SUM(COALESCE(sales_by_date_total_order_items, 0)) AS order_items,
+  CAST(SUM(COALESCE(traffic_by_date_sessions, 0)) AS BIGINT) AS sessions,
+  CAST(SUM(COALESCE(traffic_by_date_page_views, 0)) AS BIGINT) AS page_views,
+  CAST(SUM(COALESCE(sales_by_date_units_ordered, 0)) AS BIGINT) AS units,
+  CAST(SUM(COALESCE(sales_by_date_total_order_items, 0)) AS BIGINT) AS order_items,
   CAST(SUM(COALESCE(sales_by_date_units_ordered, 0)) AS DOUBLE)
     / NULLIF(SUM(COALESCE(traffic_by_date_sessions, 0)), 0) AS conversion
 FROM sales_and_traffic
@@ -140,7 +140,7 @@ WITH last_day AS (
   GROUP BY 1, 2
 ),
 velocity AS (
-  SELECT o.account_id, o.marketplace_id, o.sku, SUM(COALESCE(o.quantity, 0)) AS units_30d
+  SELECT o.account_id, o.marketplace_id, o.sku, CAST(SUM(COALESCE(o.quantity, 0)) AS BIGINT) AS units_30d
   FROM {ORDERS_TABLE} o
   JOIN last_day l ON l.account_id = o.account_id AND l.marketplace_id = o.marketplace_id
   WHERE COALESCE(o.order_status, '') <> 'Cancelled' AND COALESCE(o.item_status, '') <> 'Cancelled'
@@ -190,13 +190,13 @@ RETURNS_RATE = Mart(
     sql=f"""
 WITH returned AS (
   SELECT CAST(return_date AT TIME ZONE 'UTC' AS DATE) AS day, account_id, marketplace_id, sku,
-         SUM(COALESCE(quantity, 0)) AS units_returned
+         CAST(SUM(COALESCE(quantity, 0)) AS BIGINT) AS units_returned
   FROM fba_customer_returns
   GROUP BY 1, 2, 3, 4
 ),
 ordered AS (
   SELECT CAST(purchase_date AT TIME ZONE 'UTC' AS DATE) AS day, account_id, marketplace_id, sku,
-         SUM(COALESCE(quantity, 0)) AS units_ordered
+         CAST(SUM(COALESCE(quantity, 0)) AS BIGINT) AS units_ordered
   FROM {ORDERS_TABLE}
   WHERE {_SOLD}
   GROUP BY 1, 2, 3, 4
@@ -264,19 +264,19 @@ VENDOR_SALES_INVENTORY = Mart(
 WITH s AS (
   SELECT start_date AS day, account_id, marketplace_id, asin,
          ordered_revenue_currency_code AS currency,
-         SUM(COALESCE(ordered_units, 0)) AS ordered_units,
-         SUM(COALESCE(shipped_units, 0)) AS shipped_units,
+         CAST(SUM(COALESCE(ordered_units, 0)) AS BIGINT) AS ordered_units,
+         CAST(SUM(COALESCE(shipped_units, 0)) AS BIGINT) AS shipped_units,
          SUM(COALESCE(ordered_revenue_amount, 0)) AS ordered_revenue,
          SUM(COALESCE(shipped_revenue_amount, 0)) AS shipped_revenue,
-         SUM(COALESCE(customer_returns, 0)) AS customer_returns
+         CAST(SUM(COALESCE(customer_returns, 0)) AS BIGINT) AS customer_returns
   FROM vendor_sales
   WHERE section = 'by_asin'
   GROUP BY 1, 2, 3, 4, 5
 ),
 i AS (
   SELECT start_date AS day, account_id, marketplace_id, asin,
-         SUM(COALESCE(sellable_on_hand_inventory_units, 0)) AS sellable_on_hand_units,
-         SUM(COALESCE(open_purchase_order_units, 0)) AS open_po_units
+         CAST(SUM(COALESCE(sellable_on_hand_inventory_units, 0)) AS BIGINT) AS sellable_on_hand_units,
+         CAST(SUM(COALESCE(open_purchase_order_units, 0)) AS BIGINT) AS open_po_units
   FROM vendor_inventory
   WHERE section = 'by_asin'
   GROUP BY 1, 2, 3, 4

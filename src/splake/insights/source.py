@@ -30,3 +30,18 @@ class DuckDBSource:
     def table_names(self) -> frozenset[str]:
         rows = self._con.execute("select table_name from information_schema.tables").fetchall()
         return frozenset(str(r[0]) for r in rows)
+
+
+class LakeSource:
+    """The curated lake through :class:`splake.lake.query.QueryEngine` (each table is a DuckDB view;
+    views refresh when a table's snapshot changes, so a long-running server sees new syncs)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def sql(self, query: str) -> pa.Table:
+        result: pa.Table = self.engine.sql(query)
+        return result
+
+    def table_names(self) -> frozenset[str]:
+        return frozenset(self.engine.tables())

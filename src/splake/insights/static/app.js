@@ -146,7 +146,7 @@
 
   function renderOverviewPage(root) {
     var filters = SNAP ? (SNAP.filters || {}) : currentFilters();
-    Promise.all([api("/api/filters"), api("/api/marts")]).then(function (res) {
+    return Promise.all([api("/api/filters"), api("/api/marts")]).then(function (res) {
       root.innerHTML = "";
       filterForm(root, res[0], filters);
       var grid = el("div", { class: "grid", id: "marts" });
@@ -154,10 +154,10 @@
       var jobs = res[1].marts.map(function (m) { return martCard(grid, m.name, filters); });
       return Promise.all(jobs);
     }).then(function () {
-      document.body.setAttribute("data-rendered", "true");
+      return "true";
     }).catch(function (err) {
       root.appendChild(el("p", { class: "error", id: "page-error", text: "Failed to load: " + err.message }));
-      document.body.setAttribute("data-rendered", "error");
+      return "error";
     });
   }
 
@@ -175,12 +175,11 @@
   }
 
   function renderHealthPage(root) {
-    api("/api/health").then(function (h) {
+    return api("/api/health").then(function (h) {
       root.innerHTML = "";
       if (!h.available) {
-        root.appendChild(el("p", { class: "error", text: "Pipeline health unavailable: " + h.error }));
-        document.body.setAttribute("data-rendered", "true");
-        return;
+        root.appendChild(el("p", { class: "error", id: "health-unavailable", text: "Pipeline health unavailable: " + h.error }));
+        return "true";
       }
       var s = h.summary || {};
       var sum = el("section", { class: "card", id: "summary" }, [el("h2", { text: "Summary" })]);
@@ -219,12 +218,16 @@
       });
       root.appendChild(el("section", { class: "card", id: "tables" }, [el("h2", { text: "Curated tables (rows in the lake)" }),
         table(["Table", "Rows", "Per account", ""], tblRows)]));
-      document.body.setAttribute("data-rendered", "true");
+      return "true";
     }).catch(function (err) {
       root.appendChild(el("p", { class: "error", text: "Failed to load: " + err.message }));
-      document.body.setAttribute("data-rendered", "error");
+      return "error";
     });
   }
 
-  window.Splake = { renderOverviewPage: renderOverviewPage, renderHealthPage: renderHealthPage };
+  function markRendered(promise) {
+    return promise.then(function (state) { document.body.setAttribute("data-rendered", state); });
+  }
+
+  window.Splake = { renderOverviewPage: renderOverviewPage, renderHealthPage: renderHealthPage, markRendered: markRendered };
 })();

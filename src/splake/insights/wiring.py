@@ -1,0 +1,51 @@
+"""Assemble :class:`~splake.insights.service.Insights` for a config's local lake (embedded runner)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from splake.config import Settings
+from splake.insights.health import lake_row_counts, read_ledger, summarize
+from splake.insights.marts import MARTS
+from splake.insights.service import Insights
+from splake.insights.source import LakeSource, SqlSource
+
+
+def state_path(settings: Settings) -> Path:
+    """Where the embedded runner keeps its state store (ledger, cursors, registry)."""
+    return Path(settings.lake.path).expanduser() / "state.db"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_insights(
+    settings: Settings, *, clock: Callable[[], datetime] = _utcnow
+) -> tuple[Insights, Callable[[], None]]:
+    """Insights over the config's curated lake and ledger; returns it with a close function."""
+    from splake.lake.catalog import open_catalog
+    from splake.lake.query import QueryEngine
+    from splake.state.sqlite import SqliteStateStore
+
+    engine = QueryEngine(open_catalog(settings), settings.lake.namespace)
+    source = LakeSource(engine)
+    closers: list[Callable[[], Any]] = [engine.close]
+    spath = state_path(settings)
+    store = SqliteStateStore(spath) if spath.exists() else None
+    if store is not None:
+        closers.append(store.close)
+
+    def health(src: SqlSource) -> dict[str, Any]:
+        if store is None:
+            return {"available": False, "error": f"no state store at {spath} yet (run `splake sync` first)"}
+        return summarize(read_ledger(store), lake_row_counts(src), clock())
+
+    def close() -> None:
+        for fn in reversed(closers):
+            fn()
+
+    return Insights(source_factory=lambda: source, marts=MARTS, health_fn=health), close
