@@ -142,6 +142,8 @@ class SpApiClient:
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.settings = settings
+        if settings.spapi.endpoint_override:
+            check_url(settings.spapi.endpoint_override, what="spapi.endpoint_override")
         self._clock = clock
         self._sleep = sleep
         self._rand = rand

@@ -6,8 +6,9 @@ SP-API usage plans are token buckets per application + selling partner + operati
 - ``observe()``: a response carried ``x-amzn-RateLimit-Limit`` (the live rate, best effort; sent on
   2xx/400/404, never on 429) → adopt it as the ceiling, and scale the burst by the same ratio when the
   live rate is lower than the modelled one (the burst is never advertised);
-- ``throttled()``: a 429 → drain the bucket (the server's is empty) and, after repeated 429s without a
-  success in between, cut the rate multiplicatively; successes then add the rate back slowly (AIMD).
+- ``throttled()``: a 429 → drain the bucket (the server's is empty; queued waiters are re-spaced) and,
+  after repeated 429s within a short window, cut the rate multiplicatively; once 429s stop, the rate
+  grows back slowly (additive increase per second, AIMD).
 - a small safety factor keeps us just under the limit so clock skew and float rounding do not cost 429s;
 - the first request of a bucket is a probe: the others wait (briefly) until its response told us the
   live limit, so a lowered limit does not cost a whole burst of 429s.
@@ -46,8 +47,9 @@ class RateLimiter(Protocol):
 class AdaptiveTuning:
     safety: float = 0.95  # send at most this fraction of the believed rate
     decrease_factor: float = 0.7  # multiplicative decrease after repeated 429s
-    throttles_before_decrease: int = 2  # 429s without a success in between that trigger a decrease
-    recover_fraction: float = 0.02  # each success adds this fraction of the ceiling back
+    throttles_to_decrease: int = 2  # this many 429s within the window trigger a decrease
+    window_tokens: float = 5.0  # the window is the time for this many tokens (at least 1 s)
+    recover_fraction_per_second: float = 0.02  # additive increase: fraction of the ceiling per second
     min_rate_fraction: float = 0.02  # never go below this fraction of the ceiling
     header_tolerance: float = 0.01  # relative change of the header value that counts as "changed"
 
@@ -78,19 +80,28 @@ class AdaptiveBucket:
     burst: float = field(init=False)
     tokens: float = field(init=False)  # negative = reservations queued
     updated: float = field(init=False)
-    throttles_in_a_row: int = field(init=False, default=0)
     header_seen: bool = field(init=False, default=False)
     total_throttles: int = field(init=False, default=0)
+    decreases: int = field(init=False, default=0)
+    # bumped whenever queued reservations are forgiven (429 / lower limit): waiters re-reserve on waking
+    epoch: int = field(init=False, default=0)
+    _recent: list[float] = field(init=False, default_factory=list)
+    _last_throttle: float = field(init=False, default=-math.inf)
+    _last_growth: float = field(init=False)
 
     def __post_init__(self) -> None:
         self.rate = self.ceiling = float(self.modelled_rate)
         self.burst = float(max(1, self.modelled_burst))
         self.tokens = self.burst
-        self.updated = self.now
+        self.updated = self._last_growth = self.now
 
     @property
     def pace(self) -> float:
         return self.rate * self.tuning.safety
+
+    @property
+    def window(self) -> float:
+        return max(1.0, self.tuning.window_tokens / self.ceiling)
 
     def _refill(self, now: float) -> None:
         if now > self.updated:
@@ -110,16 +121,19 @@ class AdaptiveBucket:
     def observe(self, now: float, header_rate: float | None) -> None:
         """A non-429 response arrived (``header_rate`` = parsed ``x-amzn-RateLimit-Limit`` or None)."""
         self._refill(now)
-        self.throttles_in_a_row = 0
         t = self.tuning
         if header_rate is not None:
             changed = abs(header_rate - self.ceiling) > t.header_tolerance * self.ceiling
             if changed or not self.header_seen:
                 self._set_ceiling(header_rate)
             self.header_seen = True
-        # additive recovery toward the ceiling
-        if self.rate < self.ceiling:
-            self.rate = min(self.ceiling, self.rate + t.recover_fraction * self.ceiling)
+        # additive increase toward the ceiling, once no 429 was seen for two windows
+        quiet_since = self._last_throttle + 2 * self.window
+        if self.rate < self.ceiling and now > quiet_since:
+            since = max(self._last_growth, quiet_since)
+            grow = t.recover_fraction_per_second * self.ceiling * max(0.0, now - since)
+            self.rate = min(self.ceiling, self.rate + grow)
+        self._last_growth = now
 
     def _set_ceiling(self, header_rate: float) -> None:
         ratio = min(1.0, header_rate / self.modelled_rate)
@@ -131,18 +145,28 @@ class AdaptiveBucket:
         previous = self.ceiling
         self.ceiling = header_rate
         # keep a throttle-induced reduction (relative to the old ceiling), else adopt the new rate
-        self.rate = header_rate * min(1.0, self.rate / previous)
+        new_rate = header_rate * min(1.0, self.rate / previous)
+        if new_rate < self.rate and self.tokens < 0:
+            # queued reservations were timed for the faster rate: forgive them, waiters re-reserve
+            self.tokens = 0.0
+            self.epoch += 1
+        self.rate = new_rate
 
     def throttled(self, now: float) -> None:
-        """A 429 arrived: the server's bucket is empty; back off."""
+        """A 429 arrived: the server's bucket is empty. Drain ours; repeated 429s cut the rate."""
         self._refill(now)
         t = self.tuning
         self.total_throttles += 1
-        self.throttles_in_a_row += 1
-        self.tokens = min(self.tokens, 0.0) - 1.0
-        if self.throttles_in_a_row >= t.throttles_before_decrease:
+        self._last_throttle = now
+        # the server's bucket is empty now: the next slot is one interval away, and waiters queued on the
+        # old schedule re-reserve when they wake (epoch), so they are re-spaced at the (new) pace
+        self.tokens = -1.0
+        self.epoch += 1
+        self._recent = [x for x in self._recent if now - x <= self.window] + [now]
+        if len(self._recent) >= t.throttles_to_decrease:
             self.rate = max(self.ceiling * t.min_rate_fraction, self.rate * t.decrease_factor)
-            self.throttles_in_a_row = 0
+            self.decreases += 1
+            self._recent = []
 
     def snapshot(self) -> dict[str, float | int | bool]:
         return {
@@ -151,6 +175,7 @@ class AdaptiveBucket:
             "burst": self.burst,
             "tokens": round(self.tokens, 3),
             "throttles": self.total_throttles,
+            "decreases": self.decreases,
             "header_seen": self.header_seen,
         }
 
@@ -199,9 +224,16 @@ class LocalRateLimiter:
                 await asyncio.wait_for(learned.wait(), self._probe_timeout)
             except TimeoutError:
                 learned.set()  # the probe never reported; don't wait for it again
-        delay = self.bucket(key, op).reserve(self._clock())
-        if delay > 0:
+        bucket = self.bucket(key, op)
+        while True:
+            epoch = bucket.epoch
+            delay = bucket.reserve(self._clock())
+            if delay <= 0:
+                return
             await self._sleep(delay)
+            if bucket.epoch == epoch:
+                return
+            # the schedule was reset while we waited (a 429, a lower limit): take a fresh slot
 
     def _learn(self, key: str, op: str) -> None:
         event = self._learned.get((key, op))

@@ -1,0 +1,266 @@
+"""Adaptive token bucket: pure math with an injected clock, plus discrete-event simulations of a client
+driving an independent server-side token bucket (no sleeping)."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import random
+
+import pytest
+
+from splake.spapi.ratelimit import (
+    AdaptiveBucket,
+    LocalRateLimiter,
+    NoRateLimiter,
+    RateLimiter,
+    default_plan,
+    parse_rate_header,
+)
+
+
+def test_default_plan_comes_from_the_models() -> None:
+    assert default_plan("getListingsItem") == (5.0, 10)
+    assert default_plan("createReport") == (0.0167, 15)
+    assert default_plan("noSuchOperation") == (1.0, 1)
+
+
+def test_parse_rate_header() -> None:
+    assert parse_rate_header("0.0167") == 0.0167
+    assert parse_rate_header(" 5 ") == 5.0
+    for bad in (None, "", "abc", "0", "-1", "nan", "inf"):
+        assert parse_rate_header(bad) is None
+
+
+def test_burst_then_paced_at_rate_times_safety() -> None:
+    b = AdaptiveBucket(5.0, 10, now=0.0)
+    delays = [b.reserve(0.0) for _ in range(13)]
+    assert delays[:10] == [0.0] * 10
+    pace = 5.0 * b.tuning.safety
+    assert delays[10:] == pytest.approx([1 / pace, 2 / pace, 3 / pace])
+    # tokens come back over time, never above the burst
+    assert b.available(100.0) == 10.0
+
+
+def test_header_lower_than_model_lowers_rate_and_scales_burst() -> None:
+    b = AdaptiveBucket(5.0, 10, now=0.0)
+    b.reserve(0.0)
+    b.observe(0.01, 2.5)
+    assert b.ceiling == 2.5 and b.rate == 2.5
+    assert b.burst == 5
+    assert b.available(0.01) <= 5
+    # later reservations are spaced at the new pace
+    b2 = AdaptiveBucket(5.0, 10, now=0.0)
+    b2.observe(0.0, 2.5)
+    delays = [b2.reserve(0.0) for _ in range(7)]
+    assert delays[:5] == [0.0] * 5
+    assert delays[5] == pytest.approx(1 / (2.5 * b2.tuning.safety))
+
+
+def test_header_higher_than_model_raises_rate_but_not_burst() -> None:
+    b = AdaptiveBucket(0.0167, 15, now=0.0)
+    b.observe(0.0, 1.0)
+    assert b.rate == 1.0 and b.burst == 15
+
+
+def test_lower_header_with_queued_waiters_forgives_and_bumps_epoch() -> None:
+    b = AdaptiveBucket(5.0, 10, now=0.0)
+    for _ in range(20):
+        b.reserve(0.0)
+    epoch = b.epoch
+    b.observe(0.0, 2.5)
+    assert b.epoch == epoch + 1 and b.tokens == 0.0
+
+
+def test_single_429_drains_without_cutting_the_rate_repeated_429s_cut_it() -> None:
+    b = AdaptiveBucket(5.0, 10, now=0.0)
+    e0 = b.epoch
+    b.throttled(1.0)
+    assert b.tokens == -1.0 and b.epoch == e0 + 1
+    assert b.rate == 5.0
+    b.throttled(1.2)  # second 429 within the window (max(1 s, 5 tokens / 5 r/s) = 1 s)
+    assert b.rate == pytest.approx(3.5)
+    b.throttled(5.0)  # far apart: drain only
+    assert b.rate == pytest.approx(3.5)
+
+
+def test_rate_recovers_slowly_after_quiet_period_and_never_exceeds_ceiling() -> None:
+    b = AdaptiveBucket(5.0, 10, now=0.0)
+    b.throttled(0.0)
+    b.throttled(0.1)
+    low = b.rate
+    b.observe(1.0, None)  # within 2 windows of the last 429: no growth
+    assert b.rate == low
+    b.observe(3.0, None)
+    b.observe(4.0, None)  # +2 %/s of the ceiling, counted from 2 windows after the last 429 (2.1 s)
+    assert b.rate == pytest.approx(low + 0.02 * 5.0 * (4.0 - 2.1))
+    for t in range(5, 400):
+        b.observe(float(t), None)
+    assert b.rate == 5.0
+
+
+def test_rate_never_below_floor() -> None:
+    b = AdaptiveBucket(5.0, 10, now=0.0)
+    t = 0.0
+    for _ in range(200):
+        t += 0.01
+        b.throttled(t)
+    assert b.rate == pytest.approx(5.0 * b.tuning.min_rate_fraction)
+
+
+# --- discrete-event simulation against an independent server bucket ----------------------------------
+
+
+def simulate(
+    n: int,
+    modelled: tuple[float, int],
+    server: tuple[float, int],
+    header: bool,
+    *,
+    rtt: float = 0.01,
+    spurious: float = 0.0,
+    seed: int = 1,
+) -> tuple[int, float, AdaptiveBucket]:
+    """n concurrent requests through AdaptiveBucket (same acquire loop as LocalRateLimiter, with the
+    first request as a probe). Returns (429 count, time of the last success, bucket)."""
+    rng = random.Random(seed)
+    bucket = AdaptiveBucket(modelled[0], modelled[1], now=0.0)
+    s_rate, s_burst = server
+    s_tokens, s_t = float(s_burst), 0.0
+    events: list[tuple[float, int, str, int]] = []
+    seq = 0
+
+    def push(t: float, kind: str, epoch: int = 0) -> None:
+        nonlocal seq
+        seq += 1
+        heapq.heappush(events, (t, seq, kind, epoch))
+
+    def acquire(t: float) -> None:
+        epoch = bucket.epoch
+        delay = bucket.reserve(t)
+        if delay <= 0:
+            push(t, "send")
+        else:
+            push(t + delay, "wake", epoch)
+
+    acquire(0.0)  # the probe
+    waiting = n - 1
+    throttles, done, last = 0, 0, 0.0
+    while events:
+        t, _, kind, epoch = heapq.heappop(events)
+        if kind == "wake":
+            if bucket.epoch == epoch:
+                push(t, "send")
+            else:
+                acquire(t)
+        elif kind == "send":
+            s_tokens = min(float(s_burst), s_tokens + (t - s_t) * s_rate)
+            s_t = t
+            ok = s_tokens >= 1.0 and rng.random() >= spurious
+            if s_tokens >= 1.0 and ok:
+                s_tokens -= 1.0
+            push(t + rtt, "ok" if ok else "429")
+        elif kind == "ok":
+            bucket.observe(t, s_rate if header else None)
+            done += 1
+            last = t
+        elif kind == "429":
+            throttles += 1
+            bucket.throttled(t)
+            acquire(t)  # retry (the limiter paces it)
+        if kind in ("ok", "429") and waiting:
+            for _ in range(waiting):  # the probe answered: everyone else starts
+                acquire(t)
+            waiting = 0
+    assert done == n
+    return throttles, last, bucket
+
+
+def test_sim_model_matches_server_zero_429_near_theoretical_time() -> None:
+    throttles, elapsed, _ = simulate(300, (5.0, 10), (5.0, 10), header=True)
+    theoretical = (300 - 10) / 5.0
+    assert throttles == 0
+    assert elapsed <= theoretical * 1.1
+
+
+def test_sim_real_limit_half_with_header_under_2_percent_429() -> None:
+    throttles, elapsed, bucket = simulate(300, (5.0, 10), (2.5, 5), header=True)
+    assert throttles / (300 + throttles) < 0.02
+    assert bucket.ceiling == 2.5
+    assert elapsed <= (300 - 5) / 2.5 * 1.1
+
+
+def test_sim_real_limit_half_without_header_adapts() -> None:
+    throttles, elapsed, bucket = simulate(300, (5.0, 10), (2.5, 5), header=False)
+    theoretical = (300 - 5) / 2.5
+    # a naive client at the modelled rate would get ~1 429 per success at steady state
+    assert throttles / (300 + throttles) < 0.2
+    assert bucket.decreases >= 1
+    assert elapsed <= theoretical * 1.6
+
+
+def test_sim_spurious_429s_do_not_collapse_throughput() -> None:
+    throttles, elapsed, _ = simulate(300, (5.0, 10), (5.0, 10), header=True, spurious=0.03, seed=3)
+    assert throttles > 0
+    assert elapsed <= (300 - 10) / 5.0 * 1.5
+
+
+# --- the async layer ------------------------------------------------------------------------------------
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+        await asyncio.sleep(0)
+
+
+async def test_local_limiter_probe_then_burst() -> None:
+    ft = FakeTime()
+    lim = LocalRateLimiter(clock=ft.clock, sleep=ft.sleep, plan=lambda op: (5.0, 10))
+    assert isinstance(lim, RateLimiter) and isinstance(NoRateLimiter(), RateLimiter)
+    await lim.acquire("S1", "getListingsItem")  # the probe goes at once
+    started: list[int] = []
+
+    async def one(i: int) -> None:
+        await lim.acquire("S1", "getListingsItem")
+        started.append(i)
+
+    tasks = [asyncio.create_task(one(i)) for i in range(5)]
+    await asyncio.sleep(0.01)
+    assert started == []  # everyone waits for the probe's answer
+    lim.observe("S1", "getListingsItem", "5.0")
+    await asyncio.gather(*tasks)
+    assert sorted(started) == list(range(5))
+    assert ft.sleeps == []  # still inside the burst
+    # buckets are per (seller, operation)
+    await lim.acquire("S2", "getListingsItem")
+    assert lim.snapshot()["S1|getListingsItem"]["header_seen"] is True
+    assert lim.snapshot()["S2|getListingsItem"]["header_seen"] is False
+
+
+async def test_local_limiter_probe_timeout_does_not_block_forever() -> None:
+    lim = LocalRateLimiter(plan=lambda op: (100.0, 10), probe_timeout=0.05)
+    await lim.acquire("S", "op")
+    await asyncio.wait_for(lim.acquire("S", "op"), 2.0)
+
+
+async def test_local_limiter_waiters_re_reserve_after_429() -> None:
+    ft = FakeTime()
+    lim = LocalRateLimiter(clock=ft.clock, sleep=ft.sleep, plan=lambda op: (1.0, 1))
+    await lim.acquire("S", "op")
+    lim.observe("S", "op", None)
+    await lim.acquire("S", "op")  # waits ~1/0.95 s
+    assert ft.sleeps and ft.sleeps[-1] == pytest.approx(1 / 0.95)
+    lim.throttled("S", "op")
+    before = len(ft.sleeps)
+    await lim.acquire("S", "op")
+    assert len(ft.sleeps) == before + 1
+    assert ft.sleeps[-1] == pytest.approx(2 / 0.95)  # drained to -1, then our own token
