@@ -53,7 +53,7 @@ def open_local_env(settings: Settings, secrets: SecretStore, *, client: SpApi | 
     root = Path(settings.lake.path)
     return ItemsEnv(
         settings=settings,
-        state=SqliteStateStore(root / "state" / "state.db"),
+        state=SqliteStateStore(root / "state.db"),
         client=client or SpApiClient(settings, secrets),
         raw=RawZone(LocalObjectStore(root)),
         lake=CuratedLake(open_catalog(settings), settings.lake.namespace),

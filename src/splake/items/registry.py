@@ -190,3 +190,22 @@ class Registry:
 
     def skus(self, account_id: str, marketplace_id: str) -> list[str]:
         return sorted(i.value for i in self.items(account_id, "sku", marketplace_id))
+
+
+def user_items(
+    account: Any, pairs: Iterable[tuple[Kind, str]], marketplaces: Iterable[str] = ()
+) -> list[TrackedItem]:
+    """Registry entries for identifiers a user listed (``splake items add``), per marketplace of the account
+    (or the given subset, by id or country code)."""
+    from splake.spapi.marketplaces import marketplace
+
+    wanted = [marketplace(m).id for m in marketplaces] or list(account.marketplaces)
+    unknown = [m for m in wanted if m not in account.marketplaces]
+    if unknown:
+        raise BadDataError(
+            f"marketplace(s) {', '.join(unknown)} are not configured for account {account.id}",
+            hint="use one of: " + ", ".join(account.marketplaces),
+        )
+    return [
+        TrackedItem(account.id, mp, kind, value, None, ("user",)) for mp in wanted for kind, value in pairs
+    ]
