@@ -18,6 +18,7 @@ import itertools
 import random
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -424,7 +425,9 @@ class CuratedLake:
             try:
                 txn = tbl.transaction()
                 if not isinstance(expr, AlwaysFalse) and start is not None:
-                    txn.delete(expr, snapshot_properties=props)
+                    with warnings.catch_warnings():  # "did not match any records" is expected
+                        warnings.simplefilter("ignore", UserWarning)
+                        txn.delete(expr, snapshot_properties=props)
                 if files:
                     with txn.update_snapshot(snapshot_properties=props).fast_append() as app:
                         for f in files:
@@ -498,7 +501,9 @@ class CuratedLake:
             try:
                 txn = tbl.transaction()
                 if tbl.metadata.current_snapshot_id is not None:
-                    txn.delete(expr)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", UserWarning)
+                        txn.delete(expr)
                 if files:
                     with txn.update_snapshot().fast_append() as app:
                         for f in files:
