@@ -236,7 +236,7 @@ def test_sessions_conversion_from_sales_and_traffic():
     assert data.totals == {"page_views": 450, "sessions": 300, "units": 30}
     assert data.ratios["conversion"] == pytest.approx(30 / 300)
     asin = chart_data(mart("sales_traffic_by_asin"), run_mart(src, mart("sales_traffic_by_asin")))
-    assert asin.totals == {"sales|USD": 99.0, "units|USD": 10}
+    assert asin.totals == {"sales|USD": 99.0, "sessions|USD": 200, "units|USD": 10}
 
 
 def test_returns_rate_and_settlement_fees():

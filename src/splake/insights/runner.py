@@ -205,13 +205,17 @@ def chart_data(mart: Mart, table: pa.Table) -> ChartData:
         if needed not in cols:
             raise BadDataError(f"mart {mart.name} has no column {needed!r} (columns: {sorted(cols)})")
     series_values = sorted({_label(r[chart.series]) for r in rows}) if chart.series else [""]
+    all_measures = tuple(m.column for m in mart.measures)
+    missing = [c for c in all_measures if c not in cols]
+    if missing:
+        raise BadDataError(f"mart {mart.name} has no column(s) {missing} (columns: {sorted(cols)})")
     cells: dict[tuple[str, str, str], float | None] = {}
     xs: set[str] = set()
     for r in rows:
         x = _label(r[chart.x])
         xs.add(x)
         s = _label(r[chart.series]) if chart.series else ""
-        for col in chart.measures:
+        for col in all_measures:
             cells[(col, s, x)] = _add(cells.get((col, s, x)), _num(r[col]))
     ordered = sorted(xs)
     first = chart.measures[0]
@@ -222,8 +226,8 @@ def chart_data(mart: Mart, table: pa.Table) -> ChartData:
         labels = ordered
     datasets = []
     totals: dict[str, float | None] = {}
-    for col in chart.measures:
-        m = mart.measure(col)
+    for m in mart.measures:
+        col = m.column
         for s in series_values:
             points = [cells.get((col, s, x)) for x in ordered]
             present = [p for p in points if p is not None]
@@ -236,6 +240,8 @@ def chart_data(mart: Mart, table: pa.Table) -> ChartData:
                 totals[key] = max(present)
             else:
                 totals[key] = sum(present)
+            if col not in chart.measures:
+                continue
             datasets.append(
                 {
                     "label": f"{m.label} ({s})" if chart.series else m.label,
