@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from splake.config import parse_config
-from splake.errors import ConfigError, ConflictError, SecretNotFoundError
+from splake.errors import ConfigError, ConflictError, ObjectNotFoundError, SecretNotFoundError
 from splake.ports import ObjectStore, SecretStore, StateStore
 from splake.runners.aws import s3_objects
 from splake.runners.aws.backends import (
@@ -109,8 +109,10 @@ def test_s3_objects_are_kms_encrypted_and_immutable(
     assert store.exists("raw/doc.gz") and not store.exists("raw/nope")
     assert sorted((o.key, o.size) for o in store.list("raw/")) == [("raw/a.tsv", 3), ("raw/doc.gz", 10_000)]
     assert store.uri("raw/a.tsv") == f"s3://{store.bucket}/raw/a.tsv"
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ObjectNotFoundError):
         store.get_bytes("raw/missing")
+    with pytest.raises(ObjectNotFoundError):
+        store.open("raw/missing")
 
 
 def test_s3_prefix_and_multipart(

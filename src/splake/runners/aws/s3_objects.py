@@ -9,7 +9,7 @@ from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import ClientError
 
-from splake.errors import FatalError
+from splake.errors import FatalError, ObjectNotFoundError
 from splake.logs import get_logger, log_event
 from splake.ports import ObjectInfo
 from splake.runners.aws.clients import AwsEndpoint, error_code
@@ -134,7 +134,11 @@ class S3ObjectStore:
             return self._s3.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
         except ClientError as exc:
             if error_code(exc) in {"NoSuchKey", "404"}:
-                raise FileNotFoundError(f"no object {key!r} in s3://{self.bucket}/{self.prefix}") from None
+                raise ObjectNotFoundError(
+                    f"object {key!r} not found",
+                    where=self.uri(key),
+                    hint="check the key (list the prefix to see what exists)",
+                ) from None
             raise
 
     def get_bytes(self, key: str) -> bytes:

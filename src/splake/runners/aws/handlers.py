@@ -1,0 +1,347 @@
+"""Lambda handlers: thin. Parse the event, call the pipeline step, map errors to the stable names of
+:mod:`splake.runners.aws.errors` (for Step Functions ``Retry``/``Catch``).
+
+Entry points (``Handler`` in the stack): ``splake.runners.aws.handlers.<step>`` for every step in
+:data:`STEPS`, plus :func:`notifications` (SQS event source). The per-unit state passed between the sync
+steps is a plain dict: ``{"unit", "account_id", "key", "report_id", "status", "notify", "wait_seconds",
+"notify_timeout_seconds", "options"}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from splake.config import Settings
+from splake.errors import BadDataError, FatalError
+from splake.logs import configure_logging, get_logger, log_event
+from splake.ports import Queue, QueueMessage
+from splake.reports import cursors, ledger, pipeline
+from splake.reports.ledger import LedgerEntry
+from splake.reports.planner import Window, WorkUnit
+from splake.runners.aws.errors import as_step_error, error_name
+from splake.runners.aws.runtime import Runtime, open_context
+from splake.runners.aws.sqs_queue import message_from_sqs
+from splake.runners.context import Context
+
+log = get_logger(__name__)
+
+WAITERS = "sfn_waiters"  # StateStore namespace: report id -> Step Functions task token
+WAITING = frozenset({"NEW", "IN_QUEUE", "IN_PROGRESS"})
+
+Step = Callable[[Context, dict[str, Any], Runtime], Awaitable[dict[str, Any]]]
+
+
+# --- pure helpers ---------------------------------------------------------------------------------------
+
+
+def wait_seconds(entry: LedgerEntry, now: datetime, settings: Settings) -> int:
+    """Seconds the state machine waits before the next poll (Wait ``SecondsPath`` wants an integer)."""
+    if entry.next_check_at is not None:
+        delay = (entry.next_check_at - now).total_seconds()
+    else:
+        delay = settings.sync.poll_initial_seconds
+    return max(0, min(math.ceil(delay), math.ceil(settings.sync.poll_max_seconds)))
+
+
+def notifies(settings: Settings, account_id: str) -> bool:
+    """Sellers with notifications enabled get REPORT_PROCESSING_FINISHED; vendors are polled."""
+    return settings.notifications.enabled and settings.account(account_id).type == "seller"
+
+
+def unit_state(
+    entry: LedgerEntry,
+    now: datetime,
+    settings: Settings,
+    runtime: Runtime,
+    *,
+    action: str,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
+        **extra,
+        "unit": entry.unit.to_dict(),
+        "account_id": entry.account_id,
+        "key": entry.key,
+        "report_id": entry.report_id,
+        "status": entry.status,
+        "action": action,
+        "notify": notifies(settings, entry.account_id),
+        "wait_seconds": wait_seconds(entry, now, settings),
+        "notify_timeout_seconds": runtime.notify_timeout_seconds,
+        "polls": entry.polls,
+    }
+
+
+def _load_entry(ctx: Context, event: Mapping[str, Any]) -> LedgerEntry:
+    entry = ledger.load(ctx.state, str(event["account_id"]), str(event["key"]))
+    if entry is None:
+        raise BadDataError(
+            f"no ledger entry {event['key']} for account {event['account_id']}",
+            where="splake.runners.aws.handlers",
+            hint="the state table was reset while an execution ran; start a new execution",
+        )
+    return entry
+
+
+# --- steps ----------------------------------------------------------------------------------------------
+
+
+async def step_plan(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    now = ctx.clock()
+    accounts = tuple(event.get("accounts") or ()) or None
+    types = tuple(event.get("report_types") or ()) or None
+    units = pipeline.plan(ctx, now, accounts=accounts, report_types=types)
+    keys = {(u.account_id, u.key) for u in units}
+    for e in pipeline.unfinished_entries(ctx, accounts):
+        if (
+            e.unit.kind == "request"
+            and (e.account_id, e.key) not in keys
+            and (not types or e.unit.report_type in types)
+        ):
+            units.append(e.unit)
+            keys.add((e.account_id, e.key))
+    log_event(log, "aws_sync_planned", units=len(units))
+    return {"units": [u.to_dict() for u in units], "options": {"started_at": now.isoformat()}}
+
+
+async def step_request(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    unit = WorkUnit.from_dict(event["unit"])
+    now = ctx.clock()
+    extra = {"options": event.get("options") or {}}
+    if unit.kind == "discover":
+        todo = await pipeline.discover(ctx, unit, now)
+        rows = 0
+        for entry in todo:
+            rows += (await pipeline.ingest(ctx, entry)).rows
+        cursors.advance(
+            ctx.state, unit.account_id, unit.stream, unit.window.start,
+            Window(unit.window.start or unit.window.end, unit.window.end),
+        )  # fmt: skip
+        return {**extra, "unit": unit.to_dict(), "status": "LANDED", "reports": len(todo), "rows": rows}
+    out = await pipeline.request(ctx, unit, now)
+    return unit_state(out.entry, now, ctx.settings, runtime, action=out.action, extra=extra)
+
+
+async def step_check(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    entry = _load_entry(ctx, event)
+    before = entry.status
+    now = ctx.clock()
+    entry = await pipeline.check(ctx, entry, now)
+    state = unit_state(entry, ctx.clock(), ctx.settings, runtime, action="checked", extra=_carry(event))
+    state["fatal_new"] = entry.status == "FATAL" and before != "FATAL"
+    return state
+
+
+async def step_ingest(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    entry = _load_entry(ctx, event)
+    try:
+        res = await pipeline.ingest(ctx, entry)
+    except FatalError as exc:
+        pipeline.record_ingest_failure(ctx, entry, exc.message)
+        raise
+    return {
+        **_carry(event),
+        "status": res.entry.status,
+        "rows": res.rows,
+        "quarantined": res.quarantined,
+        "raw_key": res.raw_key,
+        "skipped": res.skipped,
+    }
+
+
+def _carry(event: Mapping[str, Any]) -> dict[str, Any]:
+    keep = ("unit", "account_id", "key", "report_id", "options", "notify", "notify_timeout_seconds", "action")
+    return {k: event[k] for k in keep if k in event}
+
+
+async def step_await_report(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """Register the Step Functions task token for the report; the notifications consumer completes it.
+    If the report already finished (the notification came first), complete it right away."""
+    token = str(event["task_token"])
+    unit = event["unit"]
+    report_id = str(unit["report_id"])
+    ctx.state.put(
+        WAITERS, report_id, "-", {"task_token": token, "account_id": unit["account_id"], "key": unit["key"]}
+    )
+    entry = ledger.load(ctx.state, str(unit["account_id"]), str(unit["key"]))
+    if entry is not None and entry.status not in WAITING:
+        release_waiter(ctx, runtime, report_id, entry.status)
+    return {"registered": report_id}
+
+
+async def step_summarize(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    results = event.get("results") or []
+    counts: dict[str, int] = {}
+    failed: list[dict[str, Any]] = []
+    rows = 0
+    for r in results:
+        unit = r.get("unit") or {}
+        status = str(unit.get("status") or r.get("outcome"))
+        counts[status] = counts.get(status, 0) + 1
+        rows += int(unit.get("rows") or 0)
+        if r.get("outcome") == "failed" or unit.get("fatal_new"):
+            err = unit.get("error") or {}
+            failed.append(
+                {"unit": unit.get("unit"), "error": err.get("Error"), "cause": str(err.get("Cause"))[:500]}
+            )
+    summary = {
+        "units": len(results),
+        "by_status": counts,
+        "rows": rows,
+        "failed": len(failed),
+        "failures": failed[:20],
+    }
+    log_event(log, "aws_sync_summary", units=len(results), by_status=counts, rows=rows, failed=len(failed))
+    return summary
+
+
+STEPS: dict[str, Step] = {
+    "plan": step_plan,
+    "request": step_request,
+    "await_report": step_await_report,
+    "check": step_check,
+    "ingest": step_ingest,
+    "summarize": step_summarize,
+}
+
+
+# --- waiters (report completion → Step Functions) ------------------------------------------------------
+
+
+def release_waiter(ctx: Context, runtime: Runtime, report_id: str, status: str) -> bool:
+    """Send task success to the execution waiting for ``report_id`` (if any). Idempotent."""
+    waiter = ctx.state.get(WAITERS, report_id, "-")
+    if waiter is None:
+        return False
+    sfn = runtime.endpoint.client("stepfunctions")
+    try:
+        sfn.send_task_success(
+            taskToken=waiter["task_token"], output=f'{{"report_id": "{report_id}", "status": "{status}"}}'
+        )
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code not in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
+            raise
+    ctx.state.delete(WAITERS, report_id, "-")
+    log_event(log, "report_waiter_released", report_id=report_id, status=status)
+    return True
+
+
+# --- the Lambda runtime glue ------------------------------------------------------------------------------
+
+
+def run_step(name: str, event: dict[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Run one step with a fresh context; raise only stable step errors."""
+    try:
+        runtime = Runtime.from_env(env)
+        step = STEPS[name]
+
+        async def go() -> dict[str, Any]:
+            ctx = open_context(runtime)
+            try:
+                return await step(ctx, event, runtime)
+            finally:
+                await ctx.aclose()
+
+        return asyncio.run(go())
+    except Exception as exc:
+        log_event(log, "step_failed", step=name, error=error_name(exc), message=str(exc)[:1000])
+        raise as_step_error(exc) from exc
+
+
+def _entry(name: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        configure_logging()
+        return run_step(name, event)
+
+    handler.__name__ = name
+    return handler
+
+
+plan = _entry("plan")
+request = _entry("request")
+await_report = _entry("await_report")
+check = _entry("check")
+ingest = _entry("ingest")
+summarize = _entry("summarize")
+
+
+# --- notifications (SQS event source) -------------------------------------------------------------------
+
+
+@dataclass
+class EventBatchQueue:
+    """The messages of one Lambda SQS event as a :class:`splake.ports.Queue`: deleting = success; releasing
+    = report the message in ``batchItemFailures`` so SQS redelivers it (and redrives it to the DLQ)."""
+
+    messages: list[QueueMessage]
+    deleted: set[str] = field(default_factory=set)
+    released: set[str] = field(default_factory=set)
+    _given: bool = False
+
+    def send(self, body: str, *, attributes: Mapping[str, str] | None = None) -> str:
+        raise FatalError(
+            "an SQS event batch is read-only", hint="send to the queue URL with SqsQueue instead"
+        )
+
+    def receive(
+        self, *, max_messages: int = 10, wait_seconds: float = 0, visibility_timeout: int = 60
+    ) -> list[QueueMessage]:
+        if self._given:
+            return []
+        self._given = True
+        return list(self.messages)
+
+    def delete(self, receipt: str) -> None:
+        self.deleted.add(receipt)
+
+    def release(self, receipt: str) -> None:
+        self.released.add(receipt)
+
+    def failures(self) -> list[dict[str, str]]:
+        return [{"itemIdentifier": m.message_id} for m in self.messages if m.receipt not in self.deleted]
+
+
+def handle_notifications(event: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Consume one SQS batch with the library consumer; complete waiting executions for finished reports."""
+    from splake.notifications.consumer import Handlers, consume
+    from splake.notifications.messages import ReportFinished
+
+    runtime = Runtime.from_env(env)
+    batch = EventBatchQueue([message_from_sqs(r) for r in event.get("Records", [])])
+    defaults = Handlers.default()
+
+    async def go() -> dict[str, Any]:
+        ctx = open_context(runtime)
+
+        async def on_report(c: Any, n: ReportFinished) -> Any:
+            outcome = await defaults.report(c, n)
+            await asyncio.to_thread(release_waiter, ctx, runtime, n.report_id, n.processing_status)
+            return outcome
+
+        try:
+            queue: Queue = batch
+            result = await consume(
+                ctx, queue, max_messages=len(batch.messages), handlers=Handlers(on_report, defaults.listing)
+            )
+        finally:
+            await ctx.aclose()
+        return {"batchItemFailures": batch.failures(), "result": result.as_dict()}
+
+    return asyncio.run(go())
+
+
+def notifications(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    configure_logging()
+    return handle_notifications(event)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,139 @@
+"""What a Lambda function needs to know about its deployment, read once from its environment (set by the
+CDK stack), and the :class:`~splake.runners.context.Context` built from it with AWS backends."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from splake.config import Settings
+from splake.errors import ConfigError
+from splake.lake.catalog import open_glue_catalog
+from splake.lake.iceberg import CuratedLake
+from splake.lake.raw import RawZone
+from splake.runners.aws.clients import ENV_ENDPOINT, AwsEndpoint
+from splake.runners.aws.dynamo_state import DynamoStateStore
+from splake.runners.aws.ratelimit import DynamoRateLimiter
+from splake.runners.aws.s3_objects import S3ObjectStore
+from splake.runners.aws.secrets_manager import SecretsManagerSecretStore
+from splake.runners.aws.ssm_config import SsmSettingsStore
+from splake.runners.context import Context, utcnow
+
+# Environment variable names (the CDK stack sets them on every function).
+ENV_TABLE = "SPLAKE_STATE_TABLE"
+ENV_BUCKET = "SPLAKE_BUCKET"
+ENV_KMS_KEY = "SPLAKE_KMS_KEY_ID"
+ENV_SSM_PREFIX = "SPLAKE_SSM_PREFIX"
+ENV_SECRET_PREFIX = "SPLAKE_SECRET_PREFIX"  # noqa: S105 - a variable name, not a secret
+ENV_QUEUE_URL = "SPLAKE_QUEUE_URL"
+ENV_NOTIFY_TIMEOUT = "SPLAKE_NOTIFY_TIMEOUT_SECONDS"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The deployment a handler runs in (pure data; see :meth:`from_env`)."""
+
+    table: str
+    bucket: str
+    endpoint: AwsEndpoint
+    kms_key_id: str | None = None
+    ssm_prefix: str = "/splake"
+    secret_prefix: str = "splake/"  # noqa: S105 - a name prefix
+    queue_url: str | None = None
+    notify_timeout_seconds: int = 3600
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Runtime:
+        e = os.environ if env is None else env
+        missing = [k for k in (ENV_TABLE, ENV_BUCKET) if not e.get(k)]
+        if missing:
+            raise ConfigError(
+                f"Lambda environment lacks {', '.join(missing)}",
+                where="splake.runners.aws.runtime",
+                hint="deploy with the CDK app in infra/ (it sets these variables on every function)",
+            )
+        return cls(
+            table=e[ENV_TABLE],
+            bucket=e[ENV_BUCKET],
+            endpoint=AwsEndpoint.from_env(e),
+            kms_key_id=e.get(ENV_KMS_KEY) or None,
+            ssm_prefix=e.get(ENV_SSM_PREFIX) or "/splake",
+            secret_prefix=e.get(ENV_SECRET_PREFIX) or "splake/",
+            queue_url=e.get(ENV_QUEUE_URL) or None,
+            notify_timeout_seconds=int(e.get(ENV_NOTIFY_TIMEOUT) or 3600),
+        )
+
+    def env(self) -> dict[str, str]:
+        """The environment variables that reproduce this runtime (the stack and tests use it)."""
+        out = {
+            ENV_TABLE: self.table,
+            ENV_BUCKET: self.bucket,
+            ENV_SSM_PREFIX: self.ssm_prefix,
+            ENV_SECRET_PREFIX: self.secret_prefix,
+            ENV_NOTIFY_TIMEOUT: str(self.notify_timeout_seconds),
+        }
+        if self.kms_key_id:
+            out[ENV_KMS_KEY] = self.kms_key_id
+        if self.queue_url:
+            out[ENV_QUEUE_URL] = self.queue_url
+        if self.endpoint.endpoint_url:
+            out[ENV_ENDPOINT] = self.endpoint.endpoint_url
+        return out
+
+    def warehouse(self) -> str:
+        return f"s3://{self.bucket}/warehouse"
+
+    def catalog_properties(self) -> dict[str, str]:
+        props = {
+            "warehouse": self.warehouse(),
+            "glue.region": self.endpoint.region,
+            "s3.region": self.endpoint.region,
+        }
+        if self.endpoint.endpoint_url:  # a moto server in tests
+            props["glue.endpoint"] = self.endpoint.endpoint_url
+            props["s3.endpoint"] = self.endpoint.endpoint_url
+            for prefix in ("glue", "s3"):
+                key = os.environ.get("AWS_ACCESS_KEY_ID")
+                secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+                if key and secret:
+                    props[f"{prefix}.access-key-id"] = key
+                    props[f"{prefix}.secret-access-key"] = secret
+        return props
+
+    def settings(self) -> Settings:
+        return SsmSettingsStore(self.endpoint, prefix=self.ssm_prefix).load()
+
+    def secrets(self) -> SecretsManagerSecretStore:
+        return SecretsManagerSecretStore(self.endpoint, prefix=self.secret_prefix, kms_key_id=self.kms_key_id)
+
+    def state(self) -> DynamoStateStore:
+        return DynamoStateStore(self.table, self.endpoint)
+
+    def objects(self) -> S3ObjectStore:
+        return S3ObjectStore(self.bucket, self.endpoint, kms_key_id=self.kms_key_id)
+
+
+def open_context(runtime: Runtime, settings: Settings | None = None) -> Context:
+    """A pipeline context on AWS: DynamoDB state, S3 raw zone, Glue/S3 Iceberg lake, SP-API client with
+    the shared DynamoDB rate limiter and LWA secrets from Secrets Manager."""
+    from splake.spapi.client import SpApiClient
+
+    s = settings or runtime.settings()
+    objects = runtime.objects()
+    lake = CuratedLake(open_glue_catalog(runtime.catalog_properties()), s.lake.namespace)
+    limiter = DynamoRateLimiter(runtime.table, runtime.endpoint)
+    work = Path(tempfile.gettempdir()) / "splake"
+    work.mkdir(parents=True, exist_ok=True)
+    return Context(
+        settings=s,
+        state=runtime.state(),
+        objects=objects,
+        raw=RawZone(objects),
+        lake=lake,
+        client=SpApiClient(s, runtime.secrets(), limiter=limiter),
+        clock=utcnow,
+        work_dir=work,
+    )
