@@ -136,6 +136,7 @@ class SandboxServer:
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
+        self.state.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

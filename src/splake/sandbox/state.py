@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from splake.sandbox.config import SandboxConfig
@@ -46,8 +49,13 @@ class SandboxState:
         # Notifications API state (routes in routes_items.py): id -> object.
         self.destinations: dict[str, Destination] = {}
         self.subscriptions: dict[str, Subscription] = {}
+        # Rendered report documents (gzip files) live here until the server stops.
+        self.doc_dir = Path(tempfile.mkdtemp(prefix="splake-sandbox-docs-"))
         self._sqs: SqsSender | None = None
         self._counter = 0
+
+    def close(self) -> None:
+        shutil.rmtree(self.doc_dir, ignore_errors=True)
 
     # --- clock and randomness -------------------------------------------------------------------
     def now(self) -> datetime:

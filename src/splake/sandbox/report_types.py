@@ -1,0 +1,276 @@
+"""Report types the sandbox serves, declared as data: format, audience, columns, window semantics,
+charset labels. Column names and order follow Amazon's real flat-file headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ORDERS_COLUMNS = (
+    "amazon-order-id",
+    "merchant-order-id",
+    "purchase-date",
+    "last-updated-date",
+    "order-status",
+    "fulfillment-channel",
+    "sales-channel",
+    "order-channel",
+    "url",
+    "ship-service-level",
+    "product-name",
+    "sku",
+    "asin",
+    "item-status",
+    "quantity",
+    "currency",
+    "item-price",
+    "item-tax",
+    "shipping-price",
+    "shipping-tax",
+    "gift-wrap-price",
+    "gift-wrap-tax",
+    "item-promotion-discount",
+    "ship-promotion-discount",
+    "ship-city",
+    "ship-state",
+    "ship-postal-code",
+    "ship-country",
+    "promotion-ids",
+    "is-business-order",
+    "purchase-order-number",
+    "price-designation",
+)
+
+LISTINGS_COLUMNS = (
+    "item-name",
+    "item-description",
+    "listing-id",
+    "seller-sku",
+    "price",
+    "quantity",
+    "open-date",
+    "image-url",
+    "item-is-marketplace",
+    "product-id-type",
+    "zshop-shipping-fee",
+    "item-note",
+    "item-condition",
+    "zshop-category1",
+    "zshop-browse-path",
+    "zshop-storefront-feature",
+    "asin1",
+    "asin2",
+    "asin3",
+    "will-ship-internationally",
+    "expedited-shipping",
+    "zshop-boldface",
+    "product-id",
+    "bid-for-featured-placement",
+    "add-delete",
+    "pending-quantity",
+    "fulfillment-channel",
+    "merchant-shipping-group",
+    "status",
+)
+
+MYI_COLUMNS = (
+    "sku",
+    "fnsku",
+    "asin",
+    "product-name",
+    "condition",
+    "your-price",
+    "mfn-listing-exists",
+    "mfn-fulfillable-quantity",
+    "afn-listing-exists",
+    "afn-warehouse-quantity",
+    "afn-fulfillable-quantity",
+    "afn-unsellable-quantity",
+    "afn-reserved-quantity",
+    "afn-total-quantity",
+    "per-unit-volume",
+    "afn-inbound-working-quantity",
+    "afn-inbound-shipped-quantity",
+    "afn-inbound-receiving-quantity",
+    "afn-researching-quantity",
+    "afn-reserved-future-supply",
+    "afn-future-supply-buyable",
+)
+
+AFN_INVENTORY_COLUMNS = (
+    "seller-sku",
+    "fulfillment-channel-sku",
+    "asin",
+    "condition-type",
+    "Warehouse-Condition-code",
+    "Quantity Available",
+)
+
+RETURNS_COLUMNS = (
+    "return-date",
+    "order-id",
+    "sku",
+    "asin",
+    "fnsku",
+    "product-name",
+    "quantity",
+    "fulfillment-center-id",
+    "detailed-disposition",
+    "reason",
+    "status",
+    "license-plate-number",
+    "customer-comments",
+)
+
+SETTLEMENT_COLUMNS = (
+    "settlement-id",
+    "settlement-start-date",
+    "settlement-end-date",
+    "deposit-date",
+    "total-amount",
+    "currency",
+    "transaction-type",
+    "order-id",
+    "merchant-order-id",
+    "adjustment-id",
+    "shipment-id",
+    "marketplace-name",
+    "amount-type",
+    "amount-description",
+    "amount",
+    "fulfillment-id",
+    "posted-date",
+    "posted-date-time",
+    "order-item-code",
+    "merchant-order-item-id",
+    "merchant-adjustment-item-id",
+    "sku",
+    "quantity-purchased",
+    "promotion-id",
+)
+
+Window = Literal["purchase", "last_update", "snapshot", "return", "settlement", "sales_traffic", "vendor"]
+
+
+@dataclass(frozen=True)
+class SandboxReportType:
+    name: str
+    format: Literal["tsv", "json"]
+    audience: Literal["seller", "vendor"]
+    window: Window
+    columns: tuple[str, ...] = ()
+    requestable: bool = True
+    # Amazon cancels these when the window holds no data.
+    cancel_when_empty: bool = False
+    # Only the first marketplace is used (snapshot/per-marketplace reports).
+    single_marketplace: bool = False
+    required_options: tuple[str, ...] = ()
+    is_orders: bool = False
+
+
+REPORT_TYPES: dict[str, SandboxReportType] = {
+    t.name: t
+    for t in (
+        SandboxReportType(
+            "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
+            "tsv",
+            "seller",
+            "purchase",
+            ORDERS_COLUMNS,
+            cancel_when_empty=True,
+            is_orders=True,
+        ),
+        SandboxReportType(
+            "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+            "tsv",
+            "seller",
+            "last_update",
+            ORDERS_COLUMNS,
+            cancel_when_empty=True,
+            is_orders=True,
+        ),
+        SandboxReportType(
+            "GET_MERCHANT_LISTINGS_ALL_DATA",
+            "tsv",
+            "seller",
+            "snapshot",
+            LISTINGS_COLUMNS,
+            single_marketplace=True,
+        ),
+        SandboxReportType(
+            "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA",
+            "tsv",
+            "seller",
+            "snapshot",
+            MYI_COLUMNS,
+            single_marketplace=True,
+        ),
+        SandboxReportType(
+            "GET_AFN_INVENTORY_DATA",
+            "tsv",
+            "seller",
+            "snapshot",
+            AFN_INVENTORY_COLUMNS,
+            single_marketplace=True,
+        ),
+        SandboxReportType(
+            "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA",
+            "tsv",
+            "seller",
+            "return",
+            RETURNS_COLUMNS,
+            cancel_when_empty=True,
+        ),
+        SandboxReportType(
+            "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
+            "tsv",
+            "seller",
+            "settlement",
+            SETTLEMENT_COLUMNS,
+            requestable=False,
+            single_marketplace=True,
+        ),
+        SandboxReportType(
+            "GET_SALES_AND_TRAFFIC_REPORT", "json", "seller", "sales_traffic", single_marketplace=True
+        ),
+        SandboxReportType(
+            "GET_VENDOR_SALES_REPORT",
+            "json",
+            "vendor",
+            "vendor",
+            required_options=("reportPeriod", "distributorView", "sellingProgram"),
+            single_marketplace=True,
+        ),
+        SandboxReportType(
+            "GET_VENDOR_INVENTORY_REPORT",
+            "json",
+            "vendor",
+            "vendor",
+            required_options=("reportPeriod", "distributorView", "sellingProgram"),
+            single_marketplace=True,
+        ),
+    )
+}
+
+# Settlement types that exist on Amazon but can only be discovered with getReports.
+NOT_REQUESTABLE = frozenset(
+    {
+        "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
+        "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE",
+        "GET_V2_SETTLEMENT_REPORT_DATA_XML",
+    }
+)
+
+
+def charset_label(report_type: SandboxReportType, marketplace_code: str) -> tuple[str, str]:
+    """(label in Content-Type, Python codec) for a flat file, as Amazon labels them (Java-style names).
+
+    JP files are Windows-31J (cp932) labelled ``Shift_JIS`` (orders) or ``windows-31j`` (others); US/EU
+    files are cp1252, labelled ``Cp1252`` — except EU order reports, labelled ``ISO-8859-1`` while their
+    bytes are cp1252 (euro sign, dashes, oe ligature): decode ISO-8859-1 as cp1252, as browsers do.
+    """
+    if marketplace_code == "JP":
+        return ("Shift_JIS", "cp932") if report_type.is_orders else ("windows-31j", "cp932")
+    if report_type.is_orders and marketplace_code in {"DE", "FR", "GB", "UK", "IT", "ES"}:
+        return "ISO-8859-1", "cp1252"
+    return "Cp1252", "cp1252"
