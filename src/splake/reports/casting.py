@@ -8,7 +8,7 @@ to quarantine with the reason). Accepted forms:
 - float: ``12.5``, ``1,234.56``, ``12,5`` / ``1.234,56`` (EU decimal comma), exponents
 - bool: true/false, yes/no, y/n, 1/0, t/f (any case)
 - timestamp (tz-aware UTC, microseconds): ISO 8601 with ``T`` or space, optional fraction, offset ``Z``,
-  ``+09:00``, ``+0900`` or a zone word (UTC/GMT/PST/PDT/JST/…); ``dd.mm.yyyy``, ``yyyy/mm/dd``; a bare date is
+  ``+09:00``, ``+0900`` or a zone word (UTC/GMT/PST/PDT/JST/…); ``dd.mm.yyyy``, ``dd/mm/yyyy`` (EU Seller Central), ``yyyy/mm/dd``; a bare date is
   midnight UTC; no offset = UTC
 - date: any timestamp form (its UTC date) or a bare date
 """
@@ -44,6 +44,8 @@ _ZONES = {
     "JST": "+0900",
     "CET": "+0100",
     "CEST": "+0200",
+    "MEZ": "+0100",
+    "MESZ": "+0200",
     "BST": "+0100",
 }
 
@@ -92,6 +94,7 @@ def _bools(s: pa.Array) -> tuple[pa.Array, pa.Array]:
 def _normalise_timestamps(s: pa.Array) -> pa.Array:
     # dd.mm.yyyy / yyyy/mm/dd → yyyy-mm-dd
     s = pc.replace_substring_regex(s, r"^(\d{2})\.(\d{2})\.(\d{4})", r"\3-\2-\1")
+    s = pc.replace_substring_regex(s, r"^(\d{2})/(\d{2})/(\d{4})", r"\3-\2-\1")  # EU dd/mm/yyyy
     s = pc.replace_substring_regex(s, r"^(\d{4})/(\d{1,2})/(\d{1,2})", r"\1-\2-\3")
     s = pc.replace_substring_regex(s, r"^(\d{4})-(\d)-", r"\1-0\2-")
     s = pc.replace_substring_regex(s, r"^(\d{4}-\d{2})-(\d)(\D|$)", r"\1-0\2\3")

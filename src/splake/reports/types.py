@@ -83,7 +83,9 @@ class ReportTypeSpec:
     granularity: timedelta = timedelta(days=1)  # window boundaries align to this grid
     lookback: timedelta = timedelta(0)  # minimum lookback (late data); max(this, config lookback)
     end_lag: timedelta = timedelta(0)  # data newer than now - end_lag is never requested
-    end_inclusive: bool = False  # send dataEndTime = end - 1 s (vendor reports)
+    # send dataEndTime = end - 1 s: Amazon treats dataEndTime as inclusive (a row stamped exactly at a
+    # window boundary would otherwise land in two reports; daily reports would cover one day too many)
+    end_inclusive: bool = True
     refresh_interval: timedelta = timedelta(hours=1)  # snapshots: at most one per interval
     default_options: tuple[tuple[str, str], ...] = ()
     json_sections: tuple[JsonSection, ...] = ()
@@ -524,7 +526,6 @@ _SPECS = (
         window_column="start_date",
         max_window=timedelta(days=7),
         lookback=timedelta(hours=72),
-        end_inclusive=True,
         default_options=_VENDOR_OPTIONS,
         json_sections=(JsonSection("salesAggregate", "aggregate"), JsonSection("salesByAsin", "by_asin")),
         description="Vendor retail analytics sales (JSON; data arrives with up to 72 h latency).",
@@ -540,7 +541,6 @@ _SPECS = (
         window_column="start_date",
         max_window=timedelta(days=7),
         lookback=timedelta(hours=72),
-        end_inclusive=True,
         default_options=_VENDOR_OPTIONS,
         json_sections=(
             JsonSection("inventoryAggregate", "aggregate"),
