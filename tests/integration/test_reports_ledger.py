@@ -122,9 +122,10 @@ def test_reuse_rules() -> None:
     other_window = _report("C", "DONE", T0, "2026-11-21T00:00:00Z", "2026-11-21T23:59:59Z")
     other_market = _report("D", "DONE", T0, start, end, marketplaceIds=["A2EUQ1WTGCTBG2"])
     fatal = _report("E", "FATAL", T0, start, end)
-    pick = lambda reps, **kw: ledger.choose_reusable(
-        reps, u, T0, end_inclusive=True, reuse_done_within=six, **kw
-    )  # noqa: E731
+
+    def pick(reps, **kw):  # type: ignore[no-untyped-def]
+        return ledger.choose_reusable(reps, u, T0, end_inclusive=True, reuse_done_within=six, **kw)
+
     assert pick([old_done, other_window, other_market, fatal]) is None
     assert pick([inflight, old_done])["reportId"] == "A"
     recent = _report(

@@ -1,4 +1,5 @@
 """Decoding and parsing report documents: charsets, gzip, BOM, quarantine, schema drift, JSON reports."""
+# ruff: noqa: RUF001  (full-width Japanese characters and typographic dashes are the point of these tests)
 
 from __future__ import annotations
 

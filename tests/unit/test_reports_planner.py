@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
@@ -40,7 +41,7 @@ def test_backfill_from_start_date_is_contiguous_and_on_the_grid() -> None:
     ws = plan_windows(ORDERS, None, NOW, date(2026, 9, 1), timedelta(days=3))
     assert ws[0].start == datetime(2026, 9, 1, tzinfo=UTC)
     assert ws[-1].end == datetime(2026, 11, 24, tzinfo=UTC)  # today's partial day is not requested
-    for a, b in zip(ws, ws[1:], strict=False):
+    for a, b in itertools.pairwise(ws):
         assert a.end == b.start
     for w in ws:
         assert w.start is not None
@@ -109,7 +110,7 @@ def test_windows_properties(
         assert w.start is not None and w.start < w.end <= end_limit
         assert w.end - w.start <= spec.max_window
         assert floor_time(w.start, spec.granularity) == w.start
-    for a, b in zip(ws, ws[1:], strict=False):
+    for a, b in itertools.pairwise(ws):
         assert a.end == b.start
     if ws and start is not None:
         assert ws[0].start >= datetime(start.year, start.month, start.day, tzinfo=UTC)

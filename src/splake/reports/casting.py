@@ -8,8 +8,8 @@ to quarantine with the reason). Accepted forms:
 - float: ``12.5``, ``1,234.56``, ``12,5`` / ``1.234,56`` (EU decimal comma), exponents
 - bool: true/false, yes/no, y/n, 1/0, t/f (any case)
 - timestamp (tz-aware UTC, microseconds): ISO 8601 with ``T`` or space, optional fraction, offset ``Z``,
-  ``+09:00``, ``+0900`` or a zone word (UTC/GMT/PST/PDT/JST/…); ``dd.mm.yyyy``, ``dd/mm/yyyy`` (EU Seller Central), ``yyyy/mm/dd``; a bare date is
-  midnight UTC; no offset = UTC
+  ``+09:00``, ``+0900`` or a zone word (UTC/GMT/PST/PDT/JST/MEZ/…); ``dd.mm.yyyy``, ``dd/mm/yyyy`` (EU Seller
+  Central), ``yyyy/mm/dd``; a bare date is midnight UTC; no offset = UTC
 - date: any timestamp form (its UTC date) or a bare date
 """
 
