@@ -2,8 +2,52 @@
 
 from __future__ import annotations
 
+import time
+
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the root app."""
+    group = typer.Typer(help="The local SP-API sandbox (LWA + SP-API on loopback, deterministic data).")
+
+    @group.command("serve")
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="Interface to listen on (keep it on loopback)."),
+        port: int = typer.Option(8765, help="Port (0 = any free port)."),
+        seed: int = typer.Option(7, help="Seed of the deterministic world and fault RNG."),
+        time_scale: float = typer.Option(1.0, help="1.0 = real rate limits/processing times, 0 = none."),
+        processing_seconds: float = typer.Option(30.0, help="Report processing time before scaling."),
+        scale: float = typer.Option(1.0, help="Multiplies the number of orders/SKUs."),
+    ) -> None:
+        """Run the sandbox until Ctrl-C; prints the URL, app credentials and refresh tokens."""
+        from splake.sandbox import SandboxConfig, SandboxServer
+
+        cfg = SandboxConfig(
+            seed=seed,
+            time_scale=time_scale,
+            host=host,
+            port=port,
+            processing_seconds=processing_seconds,
+            scale=scale,
+        )
+        with SandboxServer(cfg) as sb:
+            w = sb.world
+            typer.echo(f"sandbox listening on {sb.url}")
+            typer.echo(f"  LWA token URL : {sb.url}/auth/o2/token")
+            typer.echo(f"  client_id     : {w.client_id}")
+            typer.echo(f"  client_secret : {w.client_secret}")
+            for a in w.accounts:
+                typer.echo(
+                    f"  {a.account_id:<10} {a.type:<6} {a.region} spid={a.selling_partner_id} "
+                    f"marketplaces={','.join(a.marketplace_ids)}"
+                )
+                typer.echo(f"             refresh_token={a.refresh_token}")
+            typer.echo(f"  knobs: POST {sb.url}/_sandbox/config  stats: GET {sb.url}/_sandbox/stats")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                typer.echo("stopping")
+
+    app.add_typer(group, name="sandbox")
