@@ -27,6 +27,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from splake.config import Settings
 from splake.errors import ConfigError, FatalError, SecretNotFoundError
 from splake.ports import SecretInfo
 
@@ -215,3 +216,12 @@ class LocalSecretStore:
             if record is not None:
                 out.append(self._info(record))
         return sorted(out, key=lambda i: i.name)
+
+
+def default_secret_dir(settings: Settings) -> Path:
+    """Where the embedded runner keeps secrets: ``<lake.path>/.secrets``."""
+    return Path(settings.lake.path) / ".secrets"
+
+
+def open_local_secret_store(settings: Settings, dir: str | Path | None = None) -> LocalSecretStore:
+    return LocalSecretStore(dir if dir is not None else default_secret_dir(settings))
