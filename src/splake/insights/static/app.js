@@ -169,6 +169,11 @@
     return el("td", a);
   }
 
+  function lag(hours) {
+    if (hours === null || hours === undefined) return null;
+    return hours >= 48 ? (hours / 24).toFixed(1) + " d" : hours.toFixed(1) + " h";
+  }
+
   function table(headers, rows) {
     var thead = el("thead", {}, [el("tr", {}, headers.map(function (h) { return el("th", { text: h }); }))]);
     return el("table", {}, [thead, el("tbody", {}, rows)]);
@@ -198,7 +203,7 @@
           cell(r.account_id), cell(r.report_type), cell(r.last_sync), cell(r.last_state, "state-" + r.last_state),
           cell(Object.keys(r.states).map(function (k) { return k + " " + r.states[k]; }).join(", ")),
           cell(fmt(r.rows_landed), "num"), cell(fmt(r.throttled), "num"), cell(r.data_end),
-          cell(r.lag_hours === null ? null : r.lag_hours.toFixed(1) + " h", "num"),
+          cell(lag(r.lag_hours), "num", { "data-lag-hours": String(r.lag_hours) }),
         ]);
       });
       root.appendChild(el("section", { class: "card", id: "syncs" }, [el("h2", { text: "Last sync per account × report type" }),
@@ -214,7 +219,7 @@
 
       var tblRows = (h.tables || []).map(function (t) {
         return el("tr", { "data-table": t.table }, [cell(t.table), cell(fmt(t.rows), "num", { "data-rows": String(t.rows) }),
-          cell(Object.keys(t.accounts || {}).map(function (a) { return a + " " + t.accounts[a]; }).join(", ")), cell(t.error, "error")]);
+          cell(Object.keys(t.accounts || {}).map(function (a) { return a + " " + t.accounts[a]; }).join(", ")), cell(t.error || "", "error")]);
       });
       root.appendChild(el("section", { class: "card", id: "tables" }, [el("h2", { text: "Curated tables (rows in the lake)" }),
         table(["Table", "Rows", "Per account", ""], tblRows)]));
