@@ -124,9 +124,12 @@ def _mini_lake(root: Path) -> Path:
     (root / "tmp.tsv").unlink()
     config = root / "splake.toml"
     config.write_text(
-        f'[lake]\npath = "{root}"\nnamespace = "spapi"\n[lwa]\nclient_id = "amzn1.application-oa2-client.e2e"\n'
-        '[[accounts]]\nid = "seller-na"\nregion = "NA"\nselling_partner_id = "A1E2E"\nmarketplaces = ["US"]\n'
-        '[[accounts]]\nid = "seller-eu"\nregion = "EU"\nselling_partner_id = "A2E2E"\nmarketplaces = ["DE"]\n',
+        f'[lake]\npath = "{root}"\nnamespace = "spapi"\n'
+        '[lwa]\nclient_id = "amzn1.application-oa2-client.e2e"\n'
+        '[[accounts]]\nid = "seller-na"\nregion = "NA"\nselling_partner_id = "A1E2E"\n'
+        'marketplaces = ["US"]\n'
+        '[[accounts]]\nid = "seller-eu"\nregion = "EU"\nselling_partner_id = "A2E2E"\n'
+        'marketplaces = ["DE"]\n',
         encoding="utf-8",
     )
     return config
