@@ -70,3 +70,54 @@ def grantless_token(sb: SandboxServer, scope: str = "sellingpartnerapi::notifica
     r.raise_for_status()
     token: str = r.json()["access_token"]
     return token
+
+
+class SpCaller:
+    """A plain HTTP caller for tests: an LWA token for one account plus get/post/delete helpers."""
+
+    def __init__(self, sb: SandboxServer, account_id: str = "seller-na", token: str | None = None) -> None:
+        self.sb = sb
+        self.account = sb.world.account(account_id)
+        self.token = token or sandbox_token(sb, account_id)
+        self.http = httpx.Client(base_url=sb.url, timeout=30)
+
+    def headers(self) -> dict[str, str]:
+        return {"x-amz-access-token": self.token}
+
+    def get(self, path: str, params: Any = None) -> httpx.Response:
+        return self.http.get(path, params=params, headers=self.headers())
+
+    def post(self, path: str, json: Any = None) -> httpx.Response:
+        return self.http.post(path, json=json, headers=self.headers())
+
+    def delete(self, path: str) -> httpx.Response:
+        return self.http.delete(path, headers=self.headers())
+
+    def create_report(self, report_type: str, **spec: Any) -> str:
+        body = {"reportType": report_type, "marketplaceIds": list(self.account.marketplace_ids), **spec}
+        r = self.post("/reports/2021-06-30/reports", body)
+        assert r.status_code == 202, r.text
+        report_id: str = r.json()["reportId"]
+        return report_id
+
+    def wait_report(self, report_id: str, timeout: float = 20.0) -> dict[str, Any]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.get(f"/reports/2021-06-30/reports/{report_id}")
+            assert r.status_code == 200, r.text
+            report: dict[str, Any] = r.json()
+            if report["processingStatus"] in {"DONE", "FATAL", "CANCELLED"}:
+                return report
+            assert time.monotonic() < deadline, f"report {report_id} still {report['processingStatus']}"
+            time.sleep(0.02)
+
+    def download(self, document_id: str, **params: Any) -> tuple[dict[str, Any], httpx.Response]:
+        r = self.get(f"/reports/2021-06-30/documents/{document_id}", params=params or None)
+        assert r.status_code == 200, r.text
+        doc: dict[str, Any] = r.json()
+        return doc, httpx.get(doc["url"], timeout=30)
+
+    def close(self) -> None:
+        self.http.close()

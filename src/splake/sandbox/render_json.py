@@ -246,7 +246,7 @@ def sales_and_traffic(req: ReportRequest) -> Json:
             "browserSessionsB2B": 0,
             "mobileAppSessions": int(a_ms),
             "mobileAppSessionsB2B": 0,
-            "a_sessions": int(a_sessions),
+            "sessions": int(a_sessions),
             "sessionsB2B": 0,
             "browserSessionPercentage": _pct(a_bs, total_sessions),
             "browserSessionPercentageB2B": 0.0,
