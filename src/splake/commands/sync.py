@@ -1,9 +1,218 @@
-"""`splake` commands: sync."""
+"""`splake sync`, `splake reports status`, `splake query`, `splake init`, `splake demo`."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
+
 import typer
+
+from splake.errors import SplakeError
+
+ConfigOpt = typer.Option(Path("splake.toml"), "--config", "-c", help="config file (see `splake init`)")
+
+reports_app = typer.Typer(name="reports", help="The report ledger.", no_args_is_help=True)
+
+
+def _fail(exc: SplakeError) -> typer.Exit:
+    typer.echo(f"error: {exc.render()}", err=True)
+    return typer.Exit(code=2)
+
+
+def sync_command(
+    config: Path = ConfigOpt,
+    account: list[str] = typer.Option([], "--account", "-a", help="only these account ids (repeatable)"),
+    report_type: list[str] = typer.Option(
+        [], "--report-type", "-t", help="only these report types (repeatable)"
+    ),
+    max_wait: float | None = typer.Option(
+        None, "--max-wait", help="seconds to wait for reports to finish (default: report_timeout_minutes)"
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+) -> None:
+    """Sync every configured account x marketplace x report type into the lake.
+
+    Exit code 1 when something failed permanently (a FATAL report, a rejected request), 0 otherwise."""
+    from rich.console import Console
+
+    from splake.config import load_config
+    from splake.logs import configure_logging
+    from splake.reports.progress import RichObserver, summary_table, warnings_of
+    from splake.reports.sync import sync
+    from splake.reports.types import report_type as check_type
+    from splake.runners.local import LocalContext
+
+    try:
+        settings = load_config(config)
+        for t in report_type:
+            check_type(t)
+        for a in account:
+            settings.account(a)
+    except SplakeError as exc:
+        raise _fail(exc) from None
+    configure_logging("WARNING" if not quiet else "ERROR")
+    console = Console()
+
+    async def run() -> int:
+        ctx = LocalContext.open(settings)
+        try:
+            if quiet:
+                summary = await sync(
+                    settings, ctx, accounts=account, report_types=report_type, max_wait_seconds=max_wait
+                )
+            else:
+                with RichObserver() as obs:
+                    summary = await sync(
+                        settings,
+                        ctx,
+                        accounts=account,
+                        report_types=report_type,
+                        observer=obs,
+                        max_wait_seconds=max_wait,
+                    )
+        finally:
+            await ctx.aclose()
+        console.print(summary_table(summary))
+        for w in warnings_of(summary):
+            console.print(f"[yellow]warning[/] {w}")
+        return summary.exit_code
+
+    raise typer.Exit(code=asyncio.run(run()))
+
+
+@reports_app.command("status")
+def status_command(
+    config: Path = ConfigOpt,
+    account: str | None = typer.Option(None, "--account", "-a"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per ledger entry"),
+) -> None:
+    """Show the report ledger: what was requested, landed, is in flight or failed (and why)."""
+    from rich.console import Console
+
+    from splake.config import load_config
+    from splake.reports import ledger
+    from splake.reports.progress import status_table
+    from splake.runners.local import lake_root
+    from splake.state.sqlite import SqliteStateStore
+
+    try:
+        settings = load_config(config)
+    except SplakeError as exc:
+        raise _fail(exc) from None
+    db = lake_root(settings) / "state.db"
+    if not db.exists():
+        typer.echo(f"no ledger yet at {db}; run `splake sync` first")
+        return
+    store = SqliteStateStore(db)
+    try:
+        entries = ledger.entries(store, account)
+    finally:
+        store.close()
+    if as_json:
+        for e in entries:
+            typer.echo(json.dumps(e.to_item(), ensure_ascii=False))
+        return
+    Console().print(status_table(entries))
+
+
+def query_command(
+    sql: str = typer.Argument(
+        ..., help='SQL over the curated tables, e.g. "select count(*) from orders_by_order_date"'
+    ),
+    config: Path = ConfigOpt,
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
+    limit: int = typer.Option(200, "--limit", help="max rows printed as a table"),
+) -> None:
+    """Run DuckDB SQL over the lake (every curated table is a view by its name)."""
+    from splake.config import load_config
+    from splake.lake.catalog import open_catalog
+    from splake.lake.query import QueryEngine
+
+    try:
+        settings = load_config(config)
+        engine = QueryEngine(open_catalog(settings), settings.lake.namespace)
+        try:
+            result = engine.sql(sql)
+        finally:
+            engine.close()
+    except SplakeError as exc:
+        raise _fail(exc) from None
+    except Exception as exc:  # duckdb errors: show them as they are
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    print_arrow(result, fmt, limit)
+
+
+def print_arrow(result: object, fmt: str, limit: int) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    from rich.console import Console
+    from rich.table import Table
+
+    assert isinstance(result, pa.Table)
+    if fmt == "json":
+        for row in result.to_pylist():
+            typer.echo(json.dumps(row, default=str, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        import io
+
+        buf = io.BytesIO()
+        pacsv.write_csv(result, buf)
+        typer.echo(buf.getvalue().decode("utf-8"), nl=False)
+        return
+    t = Table()
+    for name in result.column_names:
+        t.add_column(name)
+    for row in result.slice(0, limit).to_pylist():
+        t.add_row(*("" if v is None else str(v) for v in row.values()))
+    if result.num_rows > limit:
+        t.caption = f"{limit} of {result.num_rows} rows"
+    Console().print(t)
+
+
+def init_command(
+    path: Path = typer.Option(Path("splake.toml"), "--path", "-p", help="where to write the config"),
+    print_only: bool = typer.Option(False, "--print", help="print the starter config instead of writing it"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
+) -> None:
+    """Write a commented starter config."""
+    from splake.config import starter_config
+
+    text = starter_config()
+    if print_only:
+        typer.echo(text, nl=False)
+        return
+    if path.exists() and not force:
+        typer.echo(f"error: {path} already exists (use --force to overwrite, or --print)", err=True)
+        raise typer.Exit(code=2)
+    path.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {path}; edit it, then store secrets with `splake secrets set lwa/client_secret`")
+
+
+def demo_command(
+    dir: Path = typer.Option(Path("./splake-demo"), "--dir", help="where the demo lake is written"),
+    seed: int = typer.Option(7, "--seed", help="sandbox world seed"),
+    time_scale: float = typer.Option(
+        0.01, "--time-scale", help="sandbox speed (0.01 = 100x faster than Amazon)"
+    ),
+) -> None:
+    """Start the SP-API sandbox in-process, sync four accounts (seller NA/EU/JP + vendor) into a demo lake,
+    and print row counts and a sample query."""
+    from splake.runners.demo import run_demo
+
+    try:
+        code = run_demo(dir, seed=seed, time_scale=time_scale)
+    except SplakeError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code=code)
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the root app."""
+    app.command("sync")(sync_command)
+    app.command("query")(query_command)
+    app.command("init")(init_command)
+    app.command("demo")(demo_command)
+    app.add_typer(reports_app)

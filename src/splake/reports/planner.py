@@ -202,7 +202,9 @@ def plan_units(
             if not spec.requestable:
                 ckey = cursor_key(name, account.marketplaces)
                 cur = cursors.get((account.id, ckey))
-                since = cur if cur is not None else _start_datetime(settings, now, spec)
+                # discovery looks back by the type's lookback (settlements: one period+) from the cursor,
+                # or from the backfill start on the first run
+                since = (cur if cur is not None else _start_datetime(settings, now, spec)) - spec.lookback
                 units.append(
                     WorkUnit(
                         account_id=account.id,

@@ -6,7 +6,7 @@ Layout of ``[lake].path``::
     raw/              raw zone (LocalObjectStore)
     catalog.db        Iceberg SqlCatalog
     warehouse/        Iceberg data and metadata
-    secrets/          local secret store (unless another directory is given)
+    .secrets/         local secret store (as `splake secrets`; SPLAKE_SECRETS_DIR overrides)
     tmp/              downloads in progress
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from splake.auth.secrets import LocalSecretStore
+from splake.auth.secrets import LocalSecretStore, default_secret_dir
 from splake.config import Settings
 from splake.lake.catalog import open_catalog
 from splake.lake.iceberg import CuratedLake
@@ -36,7 +36,7 @@ def lake_root(settings: Settings) -> Path:
 
 def default_secrets_dir(settings: Settings) -> Path:
     env = os.environ.get(SECRETS_DIR_ENV)
-    return Path(env).expanduser() if env else lake_root(settings) / "secrets"
+    return Path(env).expanduser() if env else default_secret_dir(settings)
 
 
 class LocalContext(Context):

@@ -1,0 +1,163 @@
+"""``splake demo``: the sandbox in-process, four accounts synced into a local lake, counts and a query.
+
+Uses a sandbox ``time_scale`` that makes Amazon's processing delays and rate limits fast; the client's
+rate limiter stays honest (it learns the sandbox's scaled limits from ``x-amzn-RateLimit-Limit``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from splake.config import Settings
+from splake.reports.progress import RichObserver, summary_table, warnings_of
+from splake.reports.sync import SyncSummary, sync
+from splake.reports.types import REPORT_TYPES
+from splake.runners.local import LocalContext, default_secrets_dir
+from splake.spapi.download import DownloadInfo
+
+DEMO_ACCOUNTS = ("seller-na", "seller-eu", "seller-jp", "vendor-na")
+DEMO_DAYS = 7
+
+SAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
+    (
+        "Orders and revenue by marketplace (last update report)",
+        "select marketplace_id, count(distinct amazon_order_id) as orders, "
+        "round(sum(item_price), 2) as item_revenue, any_value(currency) as currency "
+        "from orders_by_last_update group by marketplace_id order by orders desc",
+    ),
+    (
+        "Japanese listing titles, decoded from Shift_JIS/cp932",
+        "select seller_sku, item_name, price from merchant_listings "
+        "where marketplace_id = 'A1VC38T7YXB528' order by seller_sku limit 3",
+    ),
+)
+
+
+def all_types_settings(settings: Settings) -> Settings:
+    """Every supported report type for every account (the demo lands all of them)."""
+    accounts = tuple(a.model_copy(update={"report_types": None}) for a in settings.accounts)
+    sync_ = settings.sync.model_copy(update={"report_types": ()})
+    return settings.model_copy(update={"accounts": accounts, "sync": sync_})
+
+
+def demo_start(now: datetime) -> datetime:
+    return (now - timedelta(days=DEMO_DAYS)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def row_counts_table(counts: dict[str, int]) -> Table:
+    t = Table(title="curated tables")
+    t.add_column("table")
+    t.add_column("report type")
+    t.add_column("rows", justify="right")
+    by_table = {s.table: s.name for s in REPORT_TYPES.values()}
+    for name, n in sorted(counts.items()):
+        t.add_row(name, by_table.get(name, ""), f"{n:,}")
+    return t
+
+
+def run_demo(
+    lake_dir: str | Path,
+    *,
+    seed: int = 7,
+    time_scale: float = 0.01,
+    accounts: tuple[str, ...] = DEMO_ACCOUNTS,
+    console: Console | None = None,
+) -> int:
+    """Run the demo; returns the sync's exit code."""
+    from splake.auth.secrets import LocalSecretStore
+    from splake.sandbox import SandboxConfig, SandboxServer
+    from splake.sandbox.demo import demo_settings, seed_demo_secrets
+
+    out = console or Console()
+    root = Path(lake_dir).expanduser().resolve()
+    started = time.monotonic()
+    with SandboxServer(SandboxConfig(seed=seed, time_scale=time_scale)) as sb:
+        out.print(f"[bold]splake demo[/]: sandbox at {sb.url} (time_scale={time_scale}), lake in {root}")
+        base = demo_settings(
+            sb.url, root, accounts, world=sb.world, start_date=demo_start(datetime.now(UTC)).date()
+        )
+        settings = all_types_settings(base)
+        seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), sb.world, settings)
+        summary = asyncio.run(_sync(settings, out))
+    out.print(summary_table(summary))
+    for w in warnings_of(summary):
+        out.print(f"[yellow]warning[/] {w}")
+    ctx = LocalContext.open(settings, client=_NoClient())
+    try:
+        out.print(row_counts_table(ctx.lake.table_stats()))
+        engine = ctx.query_engine()
+        try:
+            for title, sql in SAMPLE_QUERIES:
+                out.print(f'\n[bold]{title}[/]\n[dim]splake query --config <cfg> "{sql}"[/]')
+                try:
+                    result = engine.sql(sql)
+                except Exception as exc:  # a table may be missing when its reports failed
+                    out.print(f"[red]query failed:[/] {exc}")
+                    continue
+                t = Table()
+                for name in result.column_names:
+                    t.add_column(name)
+                for row in result.to_pylist():
+                    t.add_row(*("" if v is None else str(v) for v in row.values()))
+                out.print(t)
+        finally:
+            engine.close()
+    finally:
+        ctx.state.close()  # type: ignore[attr-defined]
+    out.print(
+        f"\ndone in {time.monotonic() - started:.0f} s. Explore with: "
+        f'splake query --config {root / "splake.toml"} "select * from orders_by_last_update limit 5"'
+    )
+    _write_config(settings, root)
+    return summary.exit_code
+
+
+async def _sync(settings: Settings, console: Console) -> SyncSummary:
+    ctx = LocalContext.open(settings)
+    try:
+        with RichObserver(console) as obs:
+            return await sync(settings, ctx, observer=obs, max_wait_seconds=600)
+    finally:
+        await ctx.aclose()
+
+
+class _NoClient:
+    """The read-only part of the demo needs no SP-API client."""
+
+    async def call(self, *a: object, **k: object) -> object:
+        raise RuntimeError("no SP-API client in read-only context")
+
+    async def download(self, url: str, dest: str | Path) -> DownloadInfo:
+        raise RuntimeError("no SP-API client in read-only context")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _write_config(settings: Settings, root: Path) -> None:
+    """A config file for the demo lake so `splake query/reports status --config` work on it afterwards
+    (the sandbox URL is gone once the demo exits; `splake demo` starts a new one)."""
+    lines = [
+        "# written by `splake demo` (read-only use: query / reports status)",
+        "[lake]",
+        f'path = "{root.as_posix()}"',
+        f'namespace = "{settings.lake.namespace}"',
+        "[lwa]",
+        f'client_id = "{settings.lwa.client_id}"',
+    ]
+    for a in settings.accounts:
+        lines += [
+            "[[accounts]]",
+            f'id = "{a.id}"',
+            f'type = "{a.type}"',
+            f'region = "{a.region}"',
+            f'selling_partner_id = "{a.selling_partner_id}"',
+            "marketplaces = [" + ", ".join(f'"{m}"' for m in a.marketplaces) + "]",
+        ]
+    (root / "splake.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
