@@ -120,3 +120,115 @@ LISTINGS_ITEMS = pa.schema(
         pa.field("attributes_json", S),
     ]
 )
+
+# --- Orders v0, Finances v0, FBA Inventory v1 --------------------------------------------------------
+
+MONEY_V0 = _struct(currency_code=S, amount=S)
+CURRENCY_V0 = _struct(currency_code=S, currency_amount=pa.float64())
+
+ORDERS_API = pa.schema(
+    [
+        pa.field("amazon_order_id", S, nullable=False),
+        pa.field("marketplace_id", S),
+        pa.field("purchase_date", TS),
+        pa.field("last_update_date", TS),
+        pa.field("order_status", S),
+        pa.field("fulfillment_channel", S),
+        pa.field("sales_channel", S),
+        pa.field("ship_service_level", S),
+        pa.field("order_total", MONEY_V0),
+        pa.field("number_of_items_shipped", pa.int64()),
+        pa.field("number_of_items_unshipped", pa.int64()),
+        pa.field("is_business_order", pa.bool_()),
+        pa.field("is_prime", pa.bool_()),
+        # Non-PII part of the address, as getOrders returns it without a Restricted Data Token.
+        pa.field("shipping_address", _struct(city=S, state_or_region=S, postal_code=S, country_code=S)),
+        # Only with [accounts].pii = true (fetched with RDTs):
+        pa.field(
+            "pii_shipping_address",
+            _struct(
+                name=S,
+                address_line1=S,
+                address_line2=S,
+                city=S,
+                state_or_region=S,
+                postal_code=S,
+                country_code=S,
+            ),
+        ),
+        pa.field("pii_buyer_info", _struct(buyer_email=S, buyer_name=S)),
+        pa.field("fetched_at", TS, nullable=False),
+    ]
+)
+
+ORDER_ITEMS_API = pa.schema(
+    [
+        pa.field("amazon_order_id", S, nullable=False),
+        pa.field("order_item_id", S, nullable=False),
+        pa.field("marketplace_id", S),
+        pa.field("asin", S),
+        pa.field("seller_sku", S),
+        pa.field("title", S),
+        pa.field("quantity_ordered", pa.int64()),
+        pa.field("quantity_shipped", pa.int64()),
+        pa.field("item_price", MONEY_V0),
+        pa.field("item_tax", MONEY_V0),
+        pa.field("shipping_price", MONEY_V0),
+        pa.field("promotion_discount", MONEY_V0),
+        pa.field("promotion_ids", pa.list_(S)),
+        pa.field("fetched_at", TS, nullable=False),
+    ]
+)
+
+FINANCIAL_SHIPMENT_EVENTS = pa.schema(
+    [
+        pa.field("amazon_order_id", S, nullable=False),
+        pa.field("posted_date", TS, nullable=False),
+        pa.field("marketplace_id", S),
+        pa.field("marketplace_name", S),
+        pa.field("store_name", S),
+        pa.field("currency", S),
+        pa.field("principal", pa.float64()),  # sum of Principal charges
+        pa.field("fees", pa.float64()),  # sum of item fees (negative)
+        pa.field(
+            "shipment_items",
+            pa.list_(
+                _struct(
+                    seller_sku=S,
+                    order_item_id=S,
+                    quantity_shipped=pa.int64(),
+                    item_charge_list=pa.list_(_struct(charge_type=S, charge_amount=CURRENCY_V0)),
+                    item_fee_list=pa.list_(_struct(fee_type=S, fee_amount=CURRENCY_V0)),
+                )
+            ),
+        ),
+        pa.field("fetched_at", TS, nullable=False),
+    ]
+)
+
+FBA_INVENTORY_SUMMARIES = pa.schema(
+    [
+        pa.field("seller_sku", S, nullable=False),
+        pa.field("asin", S),
+        pa.field("fn_sku", S),
+        pa.field("condition", S),
+        pa.field("product_name", S),
+        pa.field("total_quantity", pa.int64()),
+        pa.field("fulfillable_quantity", pa.int64()),
+        pa.field(
+            "inventory_details",
+            _struct(
+                fulfillable_quantity=pa.int64(),
+                inbound_working_quantity=pa.int64(),
+                inbound_shipped_quantity=pa.int64(),
+                inbound_receiving_quantity=pa.int64(),
+                reserved_quantity=_struct(
+                    total_reserved_quantity=pa.int64(), pending_customer_order_quantity=pa.int64()
+                ),
+                unfulfillable_quantity=_struct(total_unfulfillable_quantity=pa.int64()),
+            ),
+        ),
+        pa.field("last_updated_time", TS),
+        pa.field("fetched_at", TS, nullable=False),
+    ]
+)

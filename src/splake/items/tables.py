@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from splake.items.schemas import CATALOG_ITEMS, LISTINGS_ITEMS
+from splake.items.schemas import (
+    CATALOG_ITEMS,
+    FBA_INVENTORY_SUMMARIES,
+    FINANCIAL_SHIPMENT_EVENTS,
+    LISTINGS_ITEMS,
+    ORDER_ITEMS_API,
+    ORDERS_API,
+)
 from splake.lake.tables import TableSpec
 
 _PART = (("account_id", "identity"), ("marketplace_id", "identity"))
@@ -45,4 +52,38 @@ ITEM_TABLES: tuple[TableSpec, ...] = (
     CATALOG_ITEMS_HISTORY,
     LISTINGS_ITEMS_LATEST,
     LISTINGS_ITEMS_HISTORY,
+)
+
+ORDERS_API_TABLE = TableSpec(
+    name="orders_api",
+    schema=ORDERS_API,
+    key_columns=("amazon_order_id",),
+    replace="key",
+    partition_by=_PART,
+    description="Orders v0 getOrders (LastUpdatedAfter cursor): latest version of each order",
+)
+ORDER_ITEMS_API_TABLE = TableSpec(
+    name="order_items_api",
+    schema=ORDER_ITEMS_API,
+    key_columns=("amazon_order_id", "order_item_id"),
+    replace="key",
+    partition_by=_PART,
+    description="Orders v0 getOrderItems: latest version of each order item",
+)
+FINANCIAL_SHIPMENT_EVENTS_TABLE = TableSpec(
+    name="financial_shipment_events",
+    schema=FINANCIAL_SHIPMENT_EVENTS,
+    key_columns=("amazon_order_id", "posted_date"),
+    replace="window",
+    window_column="posted_date",
+    partition_by=(*_PART, ("posted_date", "month")),
+    description="Finances v0 ShipmentEventList; a re-fetched PostedAfter/Before slice replaces its rows",
+)
+FBA_INVENTORY_TABLE = TableSpec(
+    name="fba_inventory_summaries",
+    schema=FBA_INVENTORY_SUMMARIES,
+    key_columns=("seller_sku",),
+    replace="snapshot",
+    partition_by=_PART,
+    description="FBA Inventory getInventorySummaries: the current snapshot per marketplace",
 )

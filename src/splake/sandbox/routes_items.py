@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from splake.sandbox.catalog import Product, language_of, products_for
 from splake.sandbox.notify import Destination, Subscription, iso_now, pascal
+from splake.sandbox.orders import VAT, Order, iter_orders
 from splake.sandbox.responses import bad_request, not_found, sp_error, sp_json
 from splake.sandbox.routing import Caller, sp_route
 from splake.sandbox.state import SandboxState
@@ -734,6 +735,7 @@ def routes(state: SandboxState) -> list[Route]:
 
     n = "/notifications/v1"
     return [
+        *money_routes(state),
         sp_route(state, "GET", "/catalog/2022-04-01/items", "searchCatalogItems", search_catalog_items),
         sp_route(state, "GET", "/catalog/2022-04-01/items/{asin}", "getCatalogItem", get_catalog_item),
         sp_route(
@@ -791,3 +793,459 @@ def _subscription_json(sub: Subscription) -> dict[str, Any]:
     if sub.processing_directive:
         out["processingDirective"] = sub.processing_directive
     return out
+
+
+# --- Orders v0, Finances v0, FBA Inventory v1 -------------------------------------------------------
+
+# How long a paging token stays valid (modelled seconds, multiplied by time_scale). FBA inventory's
+# nextToken expires 30 s after creation (official); the Finances NextToken expiry is undocumented
+# ("25/3 minutes" in reports from the field): 180 s modelled here.
+INVENTORY_TOKEN_TTL = 30.0
+FINANCES_TOKEN_TTL = 180.0
+ORDER_SCAN_DAYS = 45  # how far back getOrders looks for orders updated in the window
+
+
+def _b64(obj: dict[str, Any]) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _unb64(token: str) -> dict[str, Any] | None:
+    import base64
+
+    try:
+        out = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, json.JSONDecodeError):
+        return None
+    return out if isinstance(out, dict) else None
+
+
+def _parse_dt(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _money_v0(amount: float, currency: str) -> dict[str, str]:
+    return {"CurrencyCode": currency, "Amount": f"{amount:.0f}" if currency == "JPY" else f"{amount:.2f}"}
+
+
+def _status_v0(status: str) -> str:
+    return "Canceled" if status == "Cancelled" else status
+
+
+def order_json(o: Order, as_of: datetime) -> dict[str, Any] | None:
+    st = o.status_at(as_of)
+    if st is None:
+        return None
+    status, _item_status, last = st
+    total = sum(i.unit_price * i.quantity + i.shipping_price - i.promotion_discount for i in o.items)
+    shipped = sum(i.quantity for i in o.items) if status == "Shipped" else 0
+    return {
+        "AmazonOrderId": o.order_id,
+        "PurchaseDate": _ts(o.purchase),
+        "LastUpdateDate": _ts(last),
+        "OrderStatus": _status_v0(status),
+        "FulfillmentChannel": "AFN" if o.fulfillment == "Amazon" else "MFN",
+        "SalesChannel": "Amazon." + marketplace(o.marketplace_id).domain.split("amazon.")[-1],
+        "ShipServiceLevel": o.ship_service_level,
+        "OrderTotal": _money_v0(total, o.currency),
+        "NumberOfItemsShipped": shipped,
+        "NumberOfItemsUnshipped": 0
+        if status in ("Shipped", "Cancelled")
+        else sum(i.quantity for i in o.items),
+        "PaymentMethod": "Other",
+        "MarketplaceId": o.marketplace_id,
+        "ShipmentServiceLevelCategory": o.ship_service_level,
+        "OrderType": "StandardOrder",
+        "IsBusinessOrder": o.is_business,
+        "IsPrime": o.fulfillment == "Amazon",
+        "IsPremiumOrder": False,
+        "IsGlobalExpressEnabled": False,
+        "IsReplacementOrder": False,
+        "IsSoldByAB": False,
+        "ShippingAddress": {
+            "City": o.city,
+            "StateOrRegion": o.state,
+            "PostalCode": o.postal_code,
+            "CountryCode": o.country,
+        },
+    }
+
+
+def order_items_json(o: Order, as_of: datetime) -> list[dict[str, Any]]:
+    st = o.status_at(as_of)
+    shipped = st is not None and st[0] == "Shipped"
+    lang = language_of(o.marketplace_id)
+    out = []
+    for n, i in enumerate(o.items):
+        item: dict[str, Any] = {
+            "ASIN": i.product.asin,
+            "SellerSKU": i.product.sku,
+            "OrderItemId": f"{abs(_h(o.order_id, n)) % 10**14:014d}",
+            "Title": i.product.title(lang),
+            "QuantityOrdered": i.quantity,
+            "QuantityShipped": i.quantity if shipped else 0,
+            "ItemPrice": _money_v0(i.unit_price * i.quantity, o.currency),
+            "ShippingPrice": _money_v0(i.shipping_price, o.currency),
+            "ItemTax": _money_v0(i.unit_price * i.quantity * VAT.get(o.currency, 0.0), o.currency),
+            "PromotionDiscount": _money_v0(i.promotion_discount, o.currency),
+            "IsGift": False,
+            "ConditionId": "New",
+            "ConditionSubtypeId": "New",
+        }
+        if i.promotion_id:
+            item["PromotionIds"] = [i.promotion_id]
+        out.append(item)
+    return out
+
+
+def shipment_event(o: Order, store: str) -> dict[str, Any]:
+    assert o.ship_at is not None
+    items = []
+    for n, i in enumerate(o.items):
+        gross = i.unit_price * i.quantity
+        items.append(
+            {
+                "SellerSKU": i.product.sku,
+                "OrderItemId": f"{abs(_h(o.order_id, n)) % 10**14:014d}",
+                "QuantityShipped": i.quantity,
+                "ItemChargeList": [
+                    {
+                        "ChargeType": "Principal",
+                        "ChargeAmount": {"CurrencyCode": o.currency, "CurrencyAmount": round(gross, 2)},
+                    },
+                    {
+                        "ChargeType": "Tax",
+                        "ChargeAmount": {
+                            "CurrencyCode": o.currency,
+                            "CurrencyAmount": round(gross * VAT.get(o.currency, 0.0), 2),
+                        },
+                    },
+                ],
+                "ItemFeeList": [
+                    {
+                        "FeeType": "Commission",
+                        "FeeAmount": {"CurrencyCode": o.currency, "CurrencyAmount": -round(gross * 0.15, 2)},
+                    },
+                    *(
+                        [
+                            {
+                                "FeeType": "FBAPerUnitFulfillmentFee",
+                                "FeeAmount": {
+                                    "CurrencyCode": o.currency,
+                                    "CurrencyAmount": -round(3.22 * i.quantity, 2),
+                                },
+                            }
+                        ]
+                        if o.fulfillment == "Amazon"
+                        else []
+                    ),
+                ],
+            }
+        )
+    return {
+        "AmazonOrderId": o.order_id,
+        "MarketplaceName": marketplace(o.marketplace_id).domain.removeprefix("www.").capitalize(),
+        "StoreName": store,
+        "PostedDate": _ts(o.ship_at),
+        "ShipmentItemList": items,
+    }
+
+
+def inventory_summary(p: Product, seed: int, now: datetime, lang: str) -> dict[str, Any]:
+    h = _h(seed, "fba", p.sku)
+    fulfillable = h % 300
+    reserved = (h >> 9) % 12
+    unfulfillable = (h >> 14) % 4
+    inbound = (h >> 18) % 40
+    return {
+        "asin": p.asin,
+        "fnSku": p.fnsku,
+        "sellerSku": p.sku,
+        "condition": "NewItem",
+        "inventoryDetails": {
+            "fulfillableQuantity": fulfillable,
+            "inboundWorkingQuantity": 0,
+            "inboundShippedQuantity": inbound,
+            "inboundReceivingQuantity": 0,
+            "reservedQuantity": {
+                "totalReservedQuantity": reserved,
+                "pendingCustomerOrderQuantity": reserved,
+                "pendingTransshipmentQuantity": 0,
+                "fcProcessingQuantity": 0,
+            },
+            "unfulfillableQuantity": {
+                "totalUnfulfillableQuantity": unfulfillable,
+                "customerDamagedQuantity": unfulfillable,
+            },
+        },
+        "lastUpdatedTime": _ts(now.replace(microsecond=0)),
+        "productName": p.title(lang),
+        "totalQuantity": fulfillable + reserved + unfulfillable + inbound,
+    }
+
+
+def money_routes(state: SandboxState) -> list[Route]:
+    """Orders v0 (getOrders, getOrderItems, restricted getOrderAddress/getOrderBuyerInfo), Finances v0
+    listFinancialEvents and FBA Inventory getInventorySummaries. Paging tokens of finances and inventory
+    expire (see the TTLs above); ``SandboxConfig.extra["expire_first_token"] = True`` makes the first use
+    of every such token fail once, to exercise clients' restart logic deterministically."""
+    index: dict[str, Order] = {}
+    used_tokens: set[str] = set()
+    lock = threading.Lock()
+
+    def seller_account(caller: Caller) -> Any:
+        acct = caller.account
+        return acct if acct is not None and acct.type == "seller" else None
+
+    def scan_orders(acct: Any, mps: list[str], as_of: datetime, since: datetime) -> list[Order]:
+        start = (since - timedelta(days=ORDER_SCAN_DAYS)).date()
+        out: list[Order] = []
+        for mp in mps:
+            out.extend(iter_orders(state.world.seed, acct, mp, start, as_of.date(), state.world.scale))
+        with lock:
+            for o in out:
+                index[o.order_id] = o
+        return out
+
+    def token_expired(tok: dict[str, Any], ttl: float) -> bool:
+        issued = float(tok.get("t", 0))
+        if state.monotonic() - issued > state.scaled(ttl):
+            return True
+        if state.config.extra.get("expire_first_token"):
+            key = str(tok.get("id"))
+            with lock:
+                if key not in used_tokens:
+                    used_tokens.add(key)
+                    return True
+        return False
+
+    async def get_orders(request: Request, caller: Caller) -> Response:
+        acct = seller_account(caller)
+        if acct is None:
+            return sp_error(403, "Unauthorized", "Access to requested resource is denied.", "")
+        qp = request.query_params
+        now = state.now()
+        token = qp.get("NextToken")
+        if token:
+            spec = _unb64(token)
+            if spec is None:
+                return bad_request("Invalid NextToken.")
+        else:
+            mps = _csv(request, "MarketplaceIds")
+            if not mps:
+                return bad_request("MarketplaceIds is required.")
+            bad = [m for m in mps if m not in acct.marketplace_ids]
+            if bad:
+                return bad_request(f"Invalid MarketplaceIds: {', '.join(bad)}.")
+            after = _parse_dt(qp.get("LastUpdatedAfter"))
+            created_after = _parse_dt(qp.get("CreatedAfter"))
+            if (after is None) == (created_after is None):
+                return bad_request("Exactly one of CreatedAfter or LastUpdatedAfter is required.")
+            limit = now - timedelta(minutes=2)
+            before = _parse_dt(qp.get("LastUpdatedBefore") or qp.get("CreatedBefore")) or limit
+            if before > limit:
+                return bad_request(
+                    "LastUpdatedBefore/CreatedBefore must be at least 2 minutes before the request time."
+                )
+            try:
+                size = int(qp.get("MaxResultsPerPage", "100"))
+            except ValueError:
+                return bad_request("Invalid MaxResultsPerPage.")
+            if not 1 <= size <= 100:
+                return bad_request("MaxResultsPerPage must be between 1 and 100.")
+            spec = {
+                "mps": mps,
+                "by": "updated" if after else "created",
+                "after": _ts(after or created_after),  # type: ignore[arg-type]
+                "before": _ts(before),
+                "size": size,
+                "off": 0,
+            }
+        after_dt = _parse_dt(spec["after"])
+        before_dt = _parse_dt(spec["before"])
+        assert after_dt is not None and before_dt is not None
+        rows = []
+        for o in await asyncio.to_thread(scan_orders, acct, spec["mps"], before_dt, after_dt):
+            js = order_json(o, before_dt)
+            if js is None:
+                continue
+            t = _parse_dt(js["LastUpdateDate"] if spec["by"] == "updated" else js["PurchaseDate"])
+            if t is not None and after_dt <= t < before_dt:
+                rows.append((t, o.order_id, js))
+        rows.sort(key=lambda r: (r[0], r[1]))
+        off, size = int(spec["off"]), int(spec["size"])
+        payload: dict[str, Any] = {"Orders": [r[2] for r in rows[off : off + size]]}
+        if off + size < len(rows):
+            payload["NextToken"] = _b64({**spec, "off": off + size})
+        payload["LastUpdatedBefore" if spec["by"] == "updated" else "CreatedBefore"] = spec["before"]
+        return sp_json({"payload": payload})
+
+    def find_order(caller: Caller, order_id: str) -> Order | None:
+        with lock:
+            o = index.get(order_id)
+        acct = seller_account(caller)
+        if o is None or acct is None or o.marketplace_id not in acct.marketplace_ids:
+            return None
+        return o
+
+    async def get_order_items(request: Request, caller: Caller) -> Response:
+        o = find_order(caller, request.path_params["orderId"])
+        if o is None:
+            return not_found("Order not found.")
+        items = order_items_json(o, state.now())
+        return sp_json({"payload": {"AmazonOrderId": o.order_id, "OrderItems": items}})
+
+    async def get_order_address(request: Request, caller: Caller) -> Response:
+        o = find_order(caller, request.path_params["orderId"])
+        if o is None:
+            return not_found("Order not found.")
+        name = f"Buyer {abs(_h(o.order_id, 'name')) % 10000:04d}"
+        addr = {
+            "Name": name,
+            "AddressLine1": f"{abs(_h(o.order_id, 'street')) % 9000 + 100} Main St",
+            "City": o.city,
+            "StateOrRegion": o.state,
+            "PostalCode": o.postal_code,
+            "CountryCode": o.country,
+        }
+        return sp_json({"payload": {"AmazonOrderId": o.order_id, "ShippingAddress": addr}})
+
+    async def get_order_buyer_info(request: Request, caller: Caller) -> Response:
+        o = find_order(caller, request.path_params["orderId"])
+        if o is None:
+            return not_found("Order not found.")
+        tag = abs(_h(o.order_id, "email")) % 10**8
+        return sp_json(
+            {
+                "payload": {
+                    "AmazonOrderId": o.order_id,
+                    "BuyerEmail": f"{tag:08d}@marketplace.amazon.com",
+                    "BuyerName": f"Buyer {tag % 10000:04d}",
+                }
+            }
+        )
+
+    async def list_financial_events(request: Request, caller: Caller) -> Response:
+        acct = seller_account(caller)
+        if acct is None:
+            return sp_error(403, "Unauthorized", "Access to requested resource is denied.", "")
+        qp = request.query_params
+        now = state.now()
+        token = qp.get("NextToken")
+        if token:
+            spec = _unb64(token)
+            if spec is None:
+                return bad_request("Invalid NextToken.")
+            if token_expired(spec, FINANCES_TOKEN_TTL):
+                return bad_request(
+                    "The NextToken has expired. Please restart the request without a NextToken.",
+                    code="InvalidInput",
+                )
+        else:
+            after = _parse_dt(qp.get("PostedAfter"))
+            before = _parse_dt(qp.get("PostedBefore")) or now - timedelta(minutes=2)
+            if after is None:
+                return bad_request("PostedAfter is required.")
+            if before > now - timedelta(minutes=2) or after >= before:
+                return bad_request(
+                    "PostedBefore must be after PostedAfter and at least 2 minutes before now."
+                )
+            if before - after > timedelta(days=180):
+                return sp_json({"payload": {"FinancialEvents": {"ShipmentEventList": []}}})
+            try:
+                size = int(qp.get("MaxResultsPerPage", "100"))
+            except ValueError:
+                return bad_request("Invalid MaxResultsPerPage.")
+            if not 1 <= size <= 100:
+                return bad_request("MaxResultsPerPage must be between 1 and 100.")
+            spec = {"after": _ts(after), "before": _ts(before), "size": size, "off": 0}
+        after_dt, before_dt = _parse_dt(spec["after"]), _parse_dt(spec["before"])
+        assert after_dt is not None and before_dt is not None
+        orders = await asyncio.to_thread(scan_orders, acct, list(acct.marketplace_ids), before_dt, after_dt)
+        events = sorted(
+            (o for o in orders if o.ship_at is not None and after_dt <= o.ship_at < before_dt),
+            key=lambda o: (o.ship_at, o.order_id),
+        )
+        off, size = int(spec["off"]), int(spec["size"])
+        payload: dict[str, Any] = {
+            "FinancialEvents": {
+                "ShipmentEventList": [shipment_event(o, acct.store_name) for o in events[off : off + size]]
+            }
+        }
+        if off + size < len(events):
+            payload["NextToken"] = _b64(
+                {**spec, "off": off + size, "t": state.monotonic(), "id": uuid.uuid4().hex}
+            )
+        return sp_json({"payload": payload})
+
+    async def get_inventory_summaries(request: Request, caller: Caller) -> Response:
+        acct = seller_account(caller)
+        if acct is None:
+            return sp_error(403, "Unauthorized", "Access to requested resource is denied.", "")
+        qp = request.query_params
+        if qp.get("granularityType") != "Marketplace" or not qp.get("granularityId"):
+            return bad_request("granularityType=Marketplace and granularityId are required.")
+        mps = _csv(request, "marketplaceIds")
+        mp = qp["granularityId"]
+        if mps != [mp] or mp not in acct.marketplace_ids:
+            return bad_request(
+                "marketplaceIds must hold exactly the granularityId marketplace of this seller."
+            )
+        off = 0
+        token = qp.get("nextToken")
+        if token:
+            spec = _unb64(token)
+            if spec is None or spec.get("mp") != mp:
+                return bad_request("Invalid nextToken.")
+            if token_expired(spec, INVENTORY_TOKEN_TTL):
+                return bad_request("The nextToken has expired.", code="InvalidInput")
+            off = int(spec["off"])
+        skus = set(_csv(request, "sellerSkus"))
+        if len(skus) > 50:
+            return bad_request("A maximum of 50 sellerSkus may be specified.")
+        products = [
+            p for p in products_for(state.world.seed, acct, state.world.scale) if p.fulfillment == "AFN"
+        ]
+        if skus:
+            products = [p for p in products if p.sku in skus]
+        now, lang = state.now(), language_of(mp)
+        page = products[off : off + 50]
+        body: dict[str, Any] = {
+            "payload": {
+                "granularity": {"granularityType": "Marketplace", "granularityId": mp},
+                "inventorySummaries": [inventory_summary(p, state.world.seed, now, lang) for p in page],
+            }
+        }
+        if off + 50 < len(products):
+            body["pagination"] = {
+                "nextToken": _b64({"mp": mp, "off": off + 50, "t": state.monotonic(), "id": uuid.uuid4().hex})
+            }
+        return sp_json(body)
+
+    o = "/orders/v0/orders"
+    return [
+        sp_route(state, "GET", o, "getOrders", get_orders),
+        sp_route(state, "GET", f"{o}/{{orderId}}/orderItems", "getOrderItems", get_order_items),
+        sp_route(
+            state, "GET", f"{o}/{{orderId}}/address", "getOrderAddress", get_order_address, restricted=True
+        ),
+        sp_route(
+            state,
+            "GET",
+            f"{o}/{{orderId}}/buyerInfo",
+            "getOrderBuyerInfo",
+            get_order_buyer_info,
+            restricted=True,
+        ),
+        sp_route(state, "GET", "/finances/v0/financialEvents", "listFinancialEvents", list_financial_events),
+        sp_route(
+            state, "GET", "/fba/inventory/v1/summaries", "getInventorySummaries", get_inventory_summaries
+        ),
+    ]

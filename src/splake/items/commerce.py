@@ -1,0 +1,477 @@
+"""Orders v0, Finances v0 and FBA Inventory v1: fetch, then land (raw NDJSON.gz + curated tables).
+
+- **Orders**: ``getOrders`` by a ``LastUpdatedAfter`` cursor (state namespace ``"cursors"``, sort key
+  ``api#orders``), ``LastUpdatedBefore`` = now - 2 min (Amazon's rule); ``NextToken`` is sent alone.
+  ``getOrderItems`` per order. Buyer and address data (``getOrderAddress``/``getOrderBuyerInfo``) only when
+  the account sets ``pii = true``, through Restricted Data Tokens. The cursor advances only after the
+  rows are committed.
+- **Finances**: ``listFinancialEvents`` in ``PostedAfter``/``PostedBefore`` slices. The NextToken expires
+  (the trap): when a page request says the token expired, the whole slice is fetched again from its
+  start (pages collected so far are dropped, so nothing is duplicated); a slice lands only when complete
+  and replaces that window.
+- **FBA inventory**: ``getInventorySummaries`` per marketplace; its nextToken expires after 30 s, so an
+  expired token restarts the listing. Each complete listing replaces the marketplace's snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from splake.config import AccountSettings
+from splake.errors import ApiError, RetryableError
+from splake.items.api import SpApi, body_of, csv_param
+from splake.items.context import ItemsContext
+from splake.items.convert import parse_time, to_arrow_value, to_table
+from splake.items.plan import clamp_before, time_slices
+from splake.items.schemas import (
+    FBA_INVENTORY_SUMMARIES,
+    FINANCIAL_SHIPMENT_EVENTS,
+    ORDER_ITEMS_API,
+    ORDERS_API,
+)
+from splake.items.tables import (
+    FBA_INVENTORY_TABLE,
+    FINANCIAL_SHIPMENT_EVENTS_TABLE,
+    ORDER_ITEMS_API_TABLE,
+    ORDERS_API_TABLE,
+)
+from splake.lake.tables import Provenance, ReplaceScope
+from splake.logs import get_logger, log_event
+from splake.spapi.marketplaces import MARKETPLACES
+
+log = get_logger(__name__)
+
+CURSORS = "cursors"
+ORDERS_CURSOR = "api#orders"
+MAX_PAGES = 10_000
+MAX_RESTARTS = 3
+
+
+class TokenExpiredError(RetryableError):
+    code = "next_token_expired"
+
+
+def is_token_expired(exc: BaseException) -> bool:
+    return (
+        isinstance(exc, ApiError)
+        and exc.status == 400
+        and "expired" in str(exc).lower()
+        and "token" in str(exc).lower()
+    )
+
+
+def _shape(raw: dict[str, Any], schema: Any) -> dict[str, Any]:
+    return {f.name: to_arrow_value(raw.get(f.name), f.type) for f in schema}
+
+
+def _snake_keys(obj: Any) -> Any:
+    """PascalCase (Orders/Finances v0) → snake_case, recursively."""
+    import re
+
+    if isinstance(obj, dict):
+        return {re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", k).lower(): _snake_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_snake_keys(v) for v in obj]
+    return obj
+
+
+# --- orders --------------------------------------------------------------------------------------------
+
+
+async def fetch_orders(
+    api: SpApi, account: AccountSettings, after: datetime, before: datetime
+) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {
+        "MarketplaceIds": csv_param(account.marketplaces),
+        "LastUpdatedAfter": after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "LastUpdatedBefore": before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "MaxResultsPerPage": 100,
+    }
+    orders: list[dict[str, Any]] = []
+    for _ in range(MAX_PAGES):
+        payload = body_of(await api.call(account, "getOrders", params=params)).get("payload") or {}
+        orders.extend(payload.get("Orders") or [])
+        token = payload.get("NextToken")
+        if not token:
+            break
+        params = {"NextToken": token}  # NextToken must be the only parameter
+    return orders
+
+
+async def fetch_order_items(api: SpApi, account: AccountSettings, order_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    params: dict[str, Any] = {}
+    for _ in range(MAX_PAGES):
+        resp = await api.call(account, "getOrderItems", path={"orderId": order_id}, params=params or None)
+        payload = body_of(resp).get("payload") or {}
+        items.extend(payload.get("OrderItems") or [])
+        if not payload.get("NextToken"):
+            break
+        params = {"NextToken": payload["NextToken"]}
+    return items
+
+
+async def fetch_order_pii(api: SpApi, account: AccountSettings, order_id: str) -> dict[str, Any]:
+    """Shipping address and buyer info through Restricted Data Tokens (only for ``pii = true`` accounts)."""
+    addr = body_of(
+        await api.call(account, "getOrderAddress", path={"orderId": order_id}, rdt_elements=[])
+    ).get("payload")
+    buyer = body_of(
+        await api.call(account, "getOrderBuyerInfo", path={"orderId": order_id}, rdt_elements=[])
+    ).get("payload")
+    return {
+        "pii_shipping_address": _snake_keys((addr or {}).get("ShippingAddress")),
+        "pii_buyer_info": _snake_keys({k: v for k, v in (buyer or {}).items() if k != "AmazonOrderId"}),
+    }
+
+
+def order_row(
+    order: dict[str, Any], fetched_at: datetime, pii: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    raw = _snake_keys(order)
+    raw.update(pii or {})
+    raw["fetched_at"] = fetched_at
+    return _shape(raw, ORDERS_API)
+
+
+def order_item_rows(
+    order: dict[str, Any], items: list[dict[str, Any]], fetched_at: datetime
+) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        raw = _snake_keys(item)
+        raw.update(
+            {
+                "amazon_order_id": order["AmazonOrderId"],
+                "marketplace_id": order.get("MarketplaceId"),
+                "seller_sku": item.get("SellerSKU"),
+                "asin": item.get("ASIN"),
+                "fetched_at": fetched_at,
+            }
+        )
+        out.append(_shape(raw, ORDER_ITEMS_API))
+    return out
+
+
+@dataclass
+class OrdersResult:
+    orders: int = 0
+    order_items: int = 0
+    after: datetime | None = None
+    before: datetime | None = None
+    raw_key: str | None = None
+
+
+async def sync_orders(
+    ctx: ItemsContext, account: AccountSettings, *, now: datetime, concurrency: int = 8
+) -> OrdersResult:
+    """Fetch orders updated since the cursor (or the lookback) and land them; then advance the cursor."""
+    cursor = await asyncio.to_thread(ctx.state.get, CURSORS, account.id, ORDERS_CURSOR)
+    after = parse_time((cursor or {}).get("last_updated_before")) or now - timedelta(
+        days=max(1, ctx.settings.sync.lookback_days)
+    )
+    before = clamp_before(now, now)
+    result = OrdersResult(after=after, before=before)
+    if before <= after:
+        return result
+    orders = await fetch_orders(ctx.client, account, after, before)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def details(
+        order: dict[str, Any],
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
+        async with sem:
+            items = await fetch_order_items(ctx.client, account, order["AmazonOrderId"])
+            pii = await fetch_order_pii(ctx.client, account, order["AmazonOrderId"]) if account.pii else None
+            return order, items, pii
+
+    fetched = await asyncio.gather(*(details(o) for o in orders))
+    result.orders = len(fetched)
+    result.order_items = sum(len(f[1]) for f in fetched)
+    await asyncio.to_thread(_land_orders, ctx, account, fetched, now, after, before, result)
+    # Durable first, then move the cursor.
+    stored = cursor or {}
+    await asyncio.to_thread(
+        ctx.state.put,
+        CURSORS,
+        account.id,
+        ORDERS_CURSOR,
+        {"last_updated_before": before.isoformat(), "orders": result.orders},
+        expect_version=stored.get("_version", 0),
+    )
+    log_event(log, "orders_synced", account_id=account.id, orders=result.orders, items=result.order_items)
+    return result
+
+
+def _land_orders(
+    ctx: ItemsContext,
+    account: AccountSettings,
+    fetched: list[tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]],
+    now: datetime,
+    after: datetime,
+    before: datetime,
+    result: OrdersResult,
+) -> None:
+    source_id = f"orders-{after.strftime('%Y%m%dT%H%M%SZ')}-{before.strftime('%Y%m%dT%H%M%SZ')}"
+    # PII never goes to the raw zone: the raw record holds the order and items as getOrders returns them.
+    ref = ctx.raw.put_records(
+        account.id,
+        "api",
+        source_id,
+        ({"order": o, "items": items} for o, items, _pii in fetched),
+        {
+            "type": "ordersV0",
+            "operation": "getOrders+getOrderItems",
+            "marketplaces": list(account.marketplaces),
+            "last_updated_after": after.isoformat(),
+            "last_updated_before": before.isoformat(),
+        },
+        day=now.date(),
+    )
+    result.raw_key = ref.key
+    if not fetched:
+        return
+    prov = Provenance(
+        account_id=account.id,
+        report_id=source_id,
+        source_key=ref.key,
+        ingested_at=now,
+        data_start=after,
+        data_end=before,
+        marketplace_ids=tuple(account.marketplaces),
+    )
+    ctx.lake.write(
+        ORDERS_API_TABLE, to_table([order_row(o, now, pii) for o, _i, pii in fetched], ORDERS_API), prov
+    )
+    item_rows = [r for o, items, _p in fetched for r in order_item_rows(o, items, now)]
+    if item_rows:
+        ctx.lake.write(ORDER_ITEMS_API_TABLE, to_table(item_rows, ORDER_ITEMS_API), prov)
+
+
+# --- finances ------------------------------------------------------------------------------------------
+
+
+async def fetch_financial_slice(
+    api: SpApi,
+    account: AccountSettings,
+    start: datetime,
+    end: datetime,
+    on_restart: Callable[[], None] | None = None,
+) -> list[dict[str, Any]]:
+    """All ShipmentEvents posted in [start, end); restarts the slice when the NextToken expires."""
+    first = {
+        "PostedAfter": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "PostedBefore": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "MaxResultsPerPage": 100,
+    }
+    for _attempt in range(MAX_RESTARTS + 1):
+        events: list[dict[str, Any]] = []
+        params: dict[str, Any] = first
+        try:
+            for _ in range(MAX_PAGES):
+                payload = (
+                    body_of(await api.call(account, "listFinancialEvents", params=params)).get("payload")
+                    or {}
+                )
+                events.extend((payload.get("FinancialEvents") or {}).get("ShipmentEventList") or [])
+                token = payload.get("NextToken")
+                if not token:
+                    return events
+                params = {"NextToken": token}
+        except ApiError as exc:
+            if not is_token_expired(exc):
+                raise
+            log_event(
+                log, "finances_next_token_expired", account_id=account.id, slice_start=first["PostedAfter"]
+            )
+            if on_restart:
+                on_restart()
+    raise TokenExpiredError(
+        f"listFinancialEvents NextToken kept expiring for {first['PostedAfter']}..{first['PostedBefore']}",
+        hint="use narrower slices (fewer pages per slice) or check that nothing stalls between pages",
+    )
+
+
+_MP_BY_NAME = {m.domain.removeprefix("www.").lower(): m.id for m in MARKETPLACES}
+
+
+def shipment_event_row(event: dict[str, Any], fetched_at: datetime) -> dict[str, Any]:
+    raw = _snake_keys(event)
+    items = event.get("ShipmentItemList") or []
+    charges = [c for i in items for c in i.get("ItemChargeList") or []]
+    fees = [f for i in items for f in i.get("ItemFeeList") or []]
+    currency = next((c["ChargeAmount"].get("CurrencyCode") for c in charges if c.get("ChargeAmount")), None)
+    raw.update(
+        {
+            "marketplace_id": _MP_BY_NAME.get(str(event.get("MarketplaceName") or "").lower()),
+            "currency": currency,
+            "principal": sum(
+                float(c["ChargeAmount"].get("CurrencyAmount") or 0)
+                for c in charges
+                if c.get("ChargeType") == "Principal"
+            ),
+            "fees": sum(float((f.get("FeeAmount") or {}).get("CurrencyAmount") or 0) for f in fees),
+            "shipment_items": _snake_keys(items),
+            "fetched_at": fetched_at,
+        }
+    )
+    return _shape(raw, FINANCIAL_SHIPMENT_EVENTS)
+
+
+@dataclass
+class FinancesResult:
+    slices: int = 0
+    events: int = 0
+    restarts: int = 0
+
+
+async def sync_finances(
+    ctx: ItemsContext,
+    account: AccountSettings,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    slice_width: timedelta = timedelta(days=1),
+) -> FinancesResult:
+    result = FinancesResult()
+
+    def restarted() -> None:
+        result.restarts += 1
+
+    for sl in time_slices(start, clamp_before(now, end), slice_width):
+        events = await fetch_financial_slice(ctx.client, account, sl.start, sl.end, restarted)
+        await asyncio.to_thread(_land_finances, ctx, account, events, sl.start, sl.end, now)
+        result.slices += 1
+        result.events += len(events)
+    log_event(log, "finances_synced", account_id=account.id, **result.__dict__)
+    return result
+
+
+def _land_finances(
+    ctx: ItemsContext,
+    account: AccountSettings,
+    events: list[dict[str, Any]],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> None:
+    source_id = f"financial-events-{start.strftime('%Y%m%dT%H%M%SZ')}-{end.strftime('%Y%m%dT%H%M%SZ')}"
+    ref = ctx.raw.put_records(
+        account.id,
+        "api",
+        source_id,
+        events,
+        {"type": "financesV0", "operation": "listFinancialEvents", "data_start": start, "data_end": end},
+    )
+    rows = [shipment_event_row(e, now) for e in events]
+    prov = Provenance(
+        account_id=account.id,
+        report_id=source_id,
+        source_key=ref.key,
+        ingested_at=now,
+        data_start=start,
+        data_end=end,
+        marketplace_ids=tuple(account.marketplaces),
+    )
+    ctx.lake.write(
+        FINANCIAL_SHIPMENT_EVENTS_TABLE,
+        to_table(rows, FINANCIAL_SHIPMENT_EVENTS),
+        prov,
+        ReplaceScope.window(start, end, account.marketplaces),
+    )
+
+
+# --- FBA inventory --------------------------------------------------------------------------------------
+
+
+async def fetch_inventory(
+    api: SpApi, account: AccountSettings, marketplace_id: str, on_restart: Callable[[], None] | None = None
+) -> list[dict[str, Any]]:
+    base = {
+        "details": "true",
+        "granularityType": "Marketplace",
+        "granularityId": marketplace_id,
+        "marketplaceIds": marketplace_id,
+    }
+    for _attempt in range(MAX_RESTARTS + 1):
+        summaries: list[dict[str, Any]] = []
+        params: dict[str, Any] = base
+        try:
+            for _ in range(MAX_PAGES):
+                body = body_of(await api.call(account, "getInventorySummaries", params=params))
+                summaries.extend((body.get("payload") or {}).get("inventorySummaries") or [])
+                token = (body.get("pagination") or {}).get("nextToken")
+                if not token:
+                    return summaries
+                params = {**base, "nextToken": token}
+        except ApiError as exc:
+            if not is_token_expired(exc):
+                raise
+            log_event(
+                log, "inventory_next_token_expired", account_id=account.id, marketplace_id=marketplace_id
+            )
+            if on_restart:
+                on_restart()
+    raise TokenExpiredError(
+        f"getInventorySummaries nextToken kept expiring for {marketplace_id} (it lives 30 s)",
+        hint="the client is too slow between pages; check the rate limiter and concurrency settings",
+    )
+
+
+def inventory_row(summary: dict[str, Any], fetched_at: datetime) -> dict[str, Any]:
+    raw = _snake_keys(summary)
+    raw["fulfillable_quantity"] = (summary.get("inventoryDetails") or {}).get("fulfillableQuantity")
+    raw["fetched_at"] = fetched_at
+    return _shape(raw, FBA_INVENTORY_SUMMARIES)
+
+
+@dataclass
+class InventoryResult:
+    marketplaces: int = 0
+    summaries: int = 0
+    restarts: int = 0
+
+
+async def sync_inventory(ctx: ItemsContext, account: AccountSettings, *, now: datetime) -> InventoryResult:
+    result = InventoryResult()
+
+    def restarted() -> None:
+        result.restarts += 1
+
+    for mp in account.marketplaces:
+        summaries = await fetch_inventory(ctx.client, account, mp, restarted)
+        await asyncio.to_thread(_land_inventory, ctx, account, mp, summaries, now)
+        result.marketplaces += 1
+        result.summaries += len(summaries)
+    log_event(log, "inventory_synced", account_id=account.id, **result.__dict__)
+    return result
+
+
+def _land_inventory(
+    ctx: ItemsContext, account: AccountSettings, mp: str, summaries: list[dict[str, Any]], now: datetime
+) -> None:
+    source_id = f"fba-inventory-{mp}-{now.strftime('%Y%m%dT%H%M%S%fZ')}"
+    ref = ctx.raw.put_records(
+        account.id,
+        "api",
+        source_id,
+        summaries,
+        {"type": "fbaInventory", "operation": "getInventorySummaries", "marketplaces": [mp]},
+        day=now.date(),
+    )
+    prov = Provenance(
+        account_id=account.id,
+        report_id=source_id,
+        source_key=ref.key,
+        ingested_at=now,
+        data_start=now,
+        data_end=now,
+        marketplace_id=mp,
+    )
+    rows = [inventory_row(s, now) for s in summaries]
+    ctx.lake.write(FBA_INVENTORY_TABLE, to_table(rows, FBA_INVENTORY_SUMMARIES), prov)
