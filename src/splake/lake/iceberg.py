@@ -88,7 +88,7 @@ TABLE_PROPERTIES = {
     "commit.retry.num-retries": "0",
     "write.parquet.compression-codec": "zstd",
 }
-CHUNK_ROWS = 200_000  # rows buffered before a Parquet write
+CHUNK_ROWS = 100000  # rows buffered before a Parquet write
 CHUNK_BYTES = 96 << 20
 
 _TRANSFORMS: dict[str, Callable[[], Transform[Any, Any]]] = {

@@ -56,6 +56,7 @@ QUARANTINE_SUFFIX = "__quarantine"
 
 _SEP = "\x1f"  # unit separator between key parts
 _NULL = "\x00"  # stands for a null key value (distinct from the empty string)
+_HASH_SLICE = 8192
 
 
 @dataclass(frozen=True)
@@ -351,19 +352,23 @@ def compute_row_keys(
     """sha256 hex of account, marketplace and the key columns; exact repeats within one document get
     ``sha256(<first key>#<n>)`` for their n-th repeat (re-ingesting a document yields the same keys)."""
     n = batch.num_rows
-    parts: list[pa.Array] = [pa.array([account_id] * n, pa.string()), _key_strings(marketplace)]
+    parts: list[pa.Array] = [pa.repeat(pa.scalar(account_id, pa.string()), n), _key_strings(marketplace)]
     for col in key_columns:
-        parts.append(_key_strings(batch.column(col)) if col in batch.schema.names else pa.array([_NULL] * n))
-    joined = pc.binary_join_element_wise(*parts, _SEP).to_pylist()
+        parts.append(_key_strings(batch.column(col)) if col in batch.schema.names else pa.repeat(_NULL, n))
+    joined = pc.binary_join_element_wise(*parts, _SEP)
     sha = hashlib.sha256
-    keys: list[str] = []
-    append = keys.append
-    for text in joined:
-        digest = sha(text.encode("utf-8")).digest()
-        hexkey = digest.hex()
-        occ = counter.seen(int.from_bytes(digest[:8], "big"))
-        append(hexkey if occ == 0 else sha(f"{hexkey}#{occ}".encode("ascii")).hexdigest())
-    return pa.array(keys, pa.string())
+    seen = counter.seen
+    out: list[pa.Array] = []
+    for offset in range(0, n, _HASH_SLICE):  # slices keep the transient Python strings small
+        keys: list[str] = []
+        append = keys.append
+        for text in joined.slice(offset, _HASH_SLICE).to_pylist():
+            digest = sha(text.encode("utf-8")).digest()
+            hexkey = digest.hex()
+            occ = seen(int.from_bytes(digest[:8], "big"))
+            append(hexkey if occ == 0 else sha(f"{hexkey}#{occ}".encode("ascii")).hexdigest())
+        out.append(pa.array(keys, pa.string()))
+    return pa.concat_arrays(out) if out else pa.array([], pa.string())
 
 
 # --- the stored shape ---------------------------------------------------------------------------
@@ -405,7 +410,7 @@ def prepare_batch(
                 hint="set Provenance.marketplace_id for single-marketplace documents",
             )
     elif prov.marketplace_id:
-        market = pa.array([prov.marketplace_id] * n, pa.string())
+        market = pa.repeat(pa.scalar(prov.marketplace_id, pa.string()), n)
     else:
         raise BadDataError(
             "rows have no marketplace_id column and the provenance names no marketplace",
@@ -429,13 +434,13 @@ def prepare_batch(
     )
     ts = pa.timestamp("us", tz="UTC")
     const: dict[str, pa.Array] = {
-        "account_id": pa.array([prov.account_id] * n, pa.string()),
+        "account_id": pa.repeat(pa.scalar(prov.account_id, pa.string()), n),
         "marketplace_id": market,
-        "report_id": pa.array([prov.report_id] * n, pa.string()),
-        "data_start": pa.array([_as_utc(prov.data_start)] * n, ts),
-        "data_end": pa.array([_as_utc(prov.data_end)] * n, ts),
-        "ingested_at": pa.array([_as_utc(prov.ingested_at)] * n, ts),
-        "source_key": pa.array([prov.source_key] * n, pa.string()),
+        "report_id": pa.repeat(pa.scalar(prov.report_id, pa.string()), n),
+        "data_start": pa.repeat(pa.scalar(_as_utc(prov.data_start), ts), n),
+        "data_end": pa.repeat(pa.scalar(_as_utc(prov.data_end), ts), n),
+        "ingested_at": pa.repeat(pa.scalar(_as_utc(prov.ingested_at), ts), n),
+        "source_key": pa.repeat(pa.scalar(prov.source_key, pa.string()), n),
         "row_key": row_keys,
     }
     arrays = [const[f.name] if f.name in const else casted[f.name] for f in target]
