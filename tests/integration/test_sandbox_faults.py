@@ -1,0 +1,121 @@
+"""Fault knobs: injected errors, throttles, latency, broken downloads, FATAL/CANCELLED reports —
+reproducible from the seed and switchable at runtime."""
+
+from __future__ import annotations
+
+import gzip
+import time
+import zlib
+
+import httpx
+import pytest
+
+from splake.sandbox import SandboxServer
+from tests.support.sandbox_fixtures import SpCaller
+
+PATH = "/sellers/v1/marketplaceParticipations"
+
+
+def test_error_rate_gives_amazon_5xx_bodies(sandbox: SandboxServer) -> None:
+    sp = SpCaller(sandbox, "seller-na")
+    sandbox.configure(error_rate=1.0)
+    responses = [sp.get(PATH) for _ in range(12)]
+    assert {r.status_code for r in responses} == {500, 503}
+    for r in responses:
+        err = r.json()["errors"][0]
+        assert err["code"] in {"InternalFailure", "ServiceUnavailable"} and err["message"]
+        assert "x-amzn-RateLimit-Limit" not in r.headers
+    assert sandbox.stats.faults["error_500"] + sandbox.stats.faults["error_503"] == 12
+    sandbox.configure(error_rate=0.0)
+    assert sp.get(PATH).status_code == 200
+
+
+def test_spurious_429_without_header(sandbox: SandboxServer) -> None:
+    sp = SpCaller(sandbox, "seller-na")
+    sandbox.configure(spurious_429_rate=1.0)
+    r = sp.get(PATH)
+    assert r.status_code == 429 and r.json()["errors"][0]["code"] == "QuotaExceeded"
+    assert "x-amzn-RateLimit-Limit" not in r.headers
+    assert sandbox.stats.faults["spurious_429"] == 1
+
+
+def test_slow_responses(sandbox: SandboxServer) -> None:
+    sp = SpCaller(sandbox, "seller-na")
+    sandbox.configure(slow_rate=1.0, slow_seconds=0.4)
+    t0 = time.monotonic()
+    assert sp.get(PATH).status_code == 200
+    assert time.monotonic() - t0 >= 0.4
+
+
+def _done_document(sp: SpCaller) -> str:
+    report = sp.wait_report(sp.create_report("GET_MERCHANT_LISTINGS_ALL_DATA"))
+    assert report["processingStatus"] == "DONE"
+    doc_id: str = report["reportDocumentId"]
+    return doc_id
+
+
+def test_truncated_download_breaks_content_length(sandbox: SandboxServer) -> None:
+    sp = SpCaller(sandbox, "seller-na")
+    doc_id = _done_document(sp)
+    _, good = sp.download(doc_id)
+    full = len(good.content)
+    sandbox.configure(truncate_download_rate=1.0)
+    doc = sp.get(f"/reports/2021-06-30/documents/{doc_id}").json()
+    with httpx.stream("GET", doc["url"]) as r:
+        assert int(r.headers["content-length"]) == full
+        got = b""
+        with pytest.raises(httpx.RemoteProtocolError):
+            for chunk in r.iter_raw():
+                got += chunk
+    assert len(got) < full
+    assert sandbox.stats.faults["truncate_download"] == 1
+
+
+def test_corrupt_gzip_keeps_length_but_fails_to_inflate(sandbox: SandboxServer) -> None:
+    sp = SpCaller(sandbox, "seller-na")
+    doc_id = _done_document(sp)
+    sandbox.configure(corrupt_gzip_rate=1.0)
+    _, bad = sp.download(doc_id)
+    assert bad.status_code == 200 and len(bad.content) == int(bad.headers["content-length"])
+    with pytest.raises((OSError, EOFError, zlib.error)):
+        gzip.decompress(bad.content)
+
+
+def test_fatal_and_cancel_knobs(sandbox: SandboxServer) -> None:
+    sp = SpCaller(sandbox, "seller-na")
+    sandbox.configure(fatal_report_types=["GET_AFN_INVENTORY_DATA"])
+    report = sp.wait_report(sp.create_report("GET_AFN_INVENTORY_DATA"))
+    assert report["processingStatus"] == "FATAL"
+    _, dl = sp.download(report["reportDocumentId"])
+    assert "errorDetails" in gzip.decompress(dl.content).decode()
+    assert sp.wait_report(sp.create_report("GET_MERCHANT_LISTINGS_ALL_DATA"))["processingStatus"] == "DONE"
+    sandbox.configure(fatal_report_types=[], cancel_rate=1.0)
+    assert (
+        sp.wait_report(sp.create_report("GET_MERCHANT_LISTINGS_ALL_DATA"))["processingStatus"] == "CANCELLED"
+    )
+    sandbox.configure(cancel_rate=0.0, fatal_rate=1.0)
+    assert sp.wait_report(sp.create_report("GET_MERCHANT_LISTINGS_ALL_DATA"))["processingStatus"] == "FATAL"
+
+
+def test_faults_are_reproducible_from_the_seed(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    def pattern(seed: int) -> list[int]:
+        sb: SandboxServer = sandbox_factory(seed=seed, time_scale=0.0, error_rate=0.3, spurious_429_rate=0.2)
+        sp = SpCaller(sb, "seller-na")
+        return [sp.get(PATH).status_code for _ in range(30)]
+
+    first, second, other = pattern(11), pattern(11), pattern(12)
+    assert first == second
+    assert first != other
+    assert {200, 429} <= set(first) and ({500, 503} & set(first))
+
+
+def test_config_endpoint(sandbox: SandboxServer) -> None:
+    r = httpx.post(sandbox.url + "/_sandbox/config", json={"error_rate": 0.25, "processing_seconds": 5})
+    assert r.status_code == 200 and r.json()["error_rate"] == 0.25
+    assert sandbox.state.config.processing_seconds == 5
+    bad = httpx.post(sandbox.url + "/_sandbox/config", json={"seed": 3})
+    assert bad.status_code == 400 and "seed" in bad.json()["error"]
+    bad = httpx.post(sandbox.url + "/_sandbox/config", json={"error_rate": 2})
+    assert bad.status_code == 400
+    stats = httpx.get(sandbox.url + "/_sandbox/stats").json()
+    assert set(stats) >= {"requests", "throttled", "faults", "token_grants"}
