@@ -32,29 +32,31 @@ def test_parse_rate_header() -> None:
         assert parse_rate_header(bad) is None
 
 
-def test_burst_then_paced_at_rate_times_safety() -> None:
+def test_burst_minus_headroom_then_paced_at_rate_times_safety() -> None:
     b = AdaptiveBucket(5.0, 10, now=0.0)
-    delays = [b.reserve(0.0) for _ in range(13)]
-    assert delays[:10] == [0.0] * 10
-    pace = 5.0 * b.tuning.safety
-    assert delays[10:] == pytest.approx([1 / pace, 2 / pace, 3 / pace])
-    # tokens come back over time, never above the burst
-    assert b.available(100.0) == 10.0
+    delays = [b.reserve(0.0) for _ in range(12)]
+    assert delays[:9] == [0.0] * 9  # burst 10, one token kept as headroom
+    pace = 5.0 * 0.95
+    assert delays[9:] == pytest.approx([1 / pace, 2 / pace, 3 / pace])
+    # tokens come back over time, never above burst - headroom
+    assert b.available(100.0) == 9.0
+    one = AdaptiveBucket(1.0, 1, now=0.0)  # burst 1: no headroom possible
+    assert one.reserve(0.0) == 0.0
 
 
 def test_header_lower_than_model_lowers_rate_and_scales_burst() -> None:
     b = AdaptiveBucket(5.0, 10, now=0.0)
-    b.reserve(0.0)
-    b.observe(0.01, 2.5)
+    b.reserve(0.0)  # the probe used one token; the server's (real) bucket of 5 now holds 4
+    b.observe(0.0, 2.5)
     assert b.ceiling == 2.5 and b.rate == 2.5
     assert b.burst == 5
-    assert b.available(0.01) <= 5
+    assert b.available(0.0) == 3  # 4 minus the headroom token
     # later reservations are spaced at the new pace
     b2 = AdaptiveBucket(5.0, 10, now=0.0)
     b2.observe(0.0, 2.5)
     delays = [b2.reserve(0.0) for _ in range(7)]
-    assert delays[:5] == [0.0] * 5
-    assert delays[5] == pytest.approx(1 / (2.5 * b2.tuning.safety))
+    assert delays[:4] == [0.0] * 4
+    assert delays[4] == pytest.approx(1 / (2.5 * 0.95))
 
 
 def test_header_higher_than_model_raises_rate_but_not_burst() -> None:

@@ -52,6 +52,8 @@ class AdaptiveTuning:
     recover_fraction_per_second: float = 0.02  # additive increase: fraction of the ceiling per second
     min_rate_fraction: float = 0.02  # never go below this fraction of the ceiling
     header_tolerance: float = 0.01  # relative change of the header value that counts as "changed"
+    # never spend the last token of the server's burst: it absorbs jitter in request arrival times
+    headroom_tokens: float = 1.0
 
 
 def parse_rate_header(value: str | None) -> float | None:
@@ -92,7 +94,7 @@ class AdaptiveBucket:
     def __post_init__(self) -> None:
         self.rate = self.ceiling = float(self.modelled_rate)
         self.burst = float(max(1, self.modelled_burst))
-        self.tokens = self.burst
+        self.tokens = self.capacity
         self.updated = self._last_growth = self.now
 
     @property
@@ -100,12 +102,17 @@ class AdaptiveBucket:
         return self.rate * self.tuning.safety
 
     @property
+    def capacity(self) -> float:
+        """How many tokens we let accumulate: the believed burst minus the headroom (at least 1)."""
+        return max(1.0, self.burst - self.tuning.headroom_tokens)
+
+    @property
     def window(self) -> float:
         return max(1.0, self.tuning.window_tokens / self.ceiling)
 
     def _refill(self, now: float) -> None:
         if now > self.updated:
-            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.pace)
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.pace)
             self.updated = now
 
     def available(self, now: float) -> float:
@@ -138,10 +145,11 @@ class AdaptiveBucket:
     def _set_ceiling(self, header_rate: float) -> None:
         ratio = min(1.0, header_rate / self.modelled_rate)
         new_burst = max(1.0, math.floor(self.modelled_burst * ratio))
-        if new_burst < self.burst and self.tokens > 0:
-            self.tokens = self.tokens * new_burst / self.burst
+        if new_burst < self.burst:
+            # keep the count of tokens already used: both buckets started full
+            self.tokens -= self.burst - new_burst
         self.burst = new_burst
-        self.tokens = min(self.tokens, self.burst)
+        self.tokens = min(self.tokens, self.capacity)
         previous = self.ceiling
         self.ceiling = header_rate
         # keep a throttle-induced reduction (relative to the old ceiling), else adopt the new rate

@@ -1,0 +1,1 @@
+"""splake benchmarks (see bench/__main__.py)."""
