@@ -343,3 +343,39 @@ def test_window_mode_requires_a_window(curated_lake: CuratedLake) -> None:
     with pytest.raises(BadDataError) as exc:
         curated_lake.write(ORDERS, orders_doc("A", [1]), p)
     assert "window" in str(exc.value)
+
+
+def test_nested_fields_evolve_instead_of_being_dropped(
+    curated_lake: CuratedLake, query_engine: QueryEngine
+) -> None:
+    v1 = pa.schema([("asin", pa.string()), ("summary", pa.struct([("brand", pa.string())]))])
+    v2 = pa.schema(
+        [("asin", pa.string()), ("summary", pa.struct([("brand", pa.string()), ("color", pa.string())]))]
+    )
+    spec = TableSpec("catalog", v1, key_columns=("asin", "summary"), replace="key")
+    curated_lake.write(
+        spec, pa.Table.from_pylist([{"asin": "B1", "summary": {"brand": "x"}}], schema=v1), prov("1", 1, 2)
+    )
+    res = curated_lake.write(
+        spec,
+        pa.Table.from_pylist([{"asin": "B2", "summary": {"brand": "y", "color": "red"}}], schema=v2),
+        prov("2", 1, 2),
+    )
+    assert res.columns_added == ("summary",)
+    # the first document again: its (null-extended) struct key still matches, so no duplicate
+    curated_lake.write(
+        spec, pa.Table.from_pylist([{"asin": "B1", "summary": {"brand": "x"}}], schema=v1), prov("1", 1, 2)
+    )
+    got = live(query_engine, "select asin, summary.color as color from catalog order by asin")
+    assert got == [{"asin": "B1", "color": None}, {"asin": "B2", "color": "red"}]
+
+
+def test_incompatible_type_change_is_a_clear_error(
+    curated_lake: CuratedLake, query_engine: QueryEngine
+) -> None:
+    curated_lake.write(ORDERS, orders_doc("A", [1]), prov("A", 1, 2))
+    bad = orders_doc("B", [1]).set_column(2, "qty", pa.array(["1", "two", "3", "4"]))
+    with pytest.raises(BadDataError) as exc:
+        curated_lake.write(ORDERS, bad, prov("B", 1, 2))
+    assert "qty" in str(exc.value)
+    assert live(query_engine, "select distinct version from orders") == [{"version": "A"}]

@@ -70,6 +70,7 @@ from splake.lake.tables import (
     ReplaceScope,
     TableSpec,
     WriteResult,
+    adds_fields,
     covered_mask,
     normalize_type,
     prepare_batch,
@@ -247,16 +248,28 @@ class CuratedLake:
         for attempt in range(self.max_attempts):
             tbl = self.catalog.load_table(self.ident(name))
             current = tbl.schema()
+            current_arrow = current.as_arrow()
             existing = {f.name for f in current.fields}
-            new_cols = [f for f in target if f.name not in existing]
-            if new_cols:
+            changes = [
+                f
+                for f in target
+                if f.name not in existing or adds_fields(f.type, current_arrow.field(f.name).type)
+            ]
+            if changes:
                 try:
                     with tbl.update_schema() as upd:
-                        upd.union_by_name(pa.schema(new_cols))
-                    log_event(log, "lake_schema_evolved", table=name, added=[f.name for f in new_cols])
+                        upd.union_by_name(pa.schema(changes))
                 except (CommitFailedException, ValidationException):
                     self._backoff(attempt)
                     continue
+                except Exception as exc:  # pyiceberg refuses the change (incompatible types)
+                    raise BadDataError(
+                        f"cannot evolve {self.namespace}.{name} to hold columns "
+                        f"{[f.name for f in changes]}: {exc}",
+                        where="CuratedLake.write",
+                        hint="a column changed type in the source; fix the parser/TableSpec to keep the type",
+                    ) from None
+                log_event(log, "lake_schema_evolved", table=name, changed=[f.name for f in changes])
                 tbl = self.catalog.load_table(self.ident(name))
             table_arrow = tbl.schema().as_arrow()
             fields = []
@@ -266,7 +279,7 @@ class CuratedLake:
             for f in table_arrow:
                 if f.name not in present:
                     fields.append(pa.field(f.name, normalize_type(f.type)))
-            return tbl, pa.schema(fields), tuple(f.name for f in new_cols)
+            return tbl, pa.schema(fields), tuple(f.name for f in changes)
         raise ConflictError(
             f"could not evolve the schema of {self.namespace}.{name} after {self.max_attempts} attempts",
             where="CuratedLake.write",

@@ -262,6 +262,24 @@ def normalize_type(t: pa.DataType) -> pa.DataType:
     return t
 
 
+def adds_fields(incoming: pa.DataType, existing: pa.DataType) -> bool:
+    """True when ``incoming`` has nested fields ``existing`` lacks (a cast would silently drop them)."""
+    if pa.types.is_struct(incoming) and pa.types.is_struct(existing):
+        names = {f.name: f for f in existing}
+        return any(f.name not in names or adds_fields(f.type, names[f.name].type) for f in incoming)
+    if _is_list(incoming) and _is_list(existing):
+        return adds_fields(incoming.value_type, existing.value_type)
+    if pa.types.is_map(incoming) and pa.types.is_map(existing):
+        return adds_fields(incoming.key_type, existing.key_type) or adds_fields(
+            incoming.item_type, existing.item_type
+        )
+    return False
+
+
+def _is_list(t: pa.DataType) -> bool:
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t))
+
+
 def _cast(arr: pa.Array | pa.ChunkedArray, target: pa.DataType, column: str, table: str) -> pa.Array:
     if arr.type == target:
         return arr
@@ -329,11 +347,23 @@ class OccurrenceCounter:
                 slots[i] = v
 
 
+def _drop_nulls(value: Any) -> Any:
+    """Nested key values without null struct fields, so a struct that later gains (null) fields through
+    schema evolution keeps the same row key."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
 def _key_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     t = arr.type
     if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
         values = [
-            _NULL if v is None else json.dumps(v, sort_keys=True, default=str, separators=(",", ":"))
+            _NULL
+            if v is None
+            else json.dumps(_drop_nulls(v), sort_keys=True, default=str, separators=(",", ":"))
             for v in arr.to_pylist()
         ]
         return pa.array(values, pa.string())
@@ -376,7 +406,14 @@ def compute_row_keys(
 
 def business_schema(spec: TableSpec, incoming: pa.Schema) -> pa.Schema:
     """Declared columns (declared types) followed by undeclared incoming columns (normalised types)."""
-    fields = [pa.field(f.name, normalize_type(f.type)) for f in spec.schema]
+    fields = []
+    for f in spec.schema:
+        t = normalize_type(f.type)
+        if f.name in incoming.names:
+            seen = normalize_type(incoming.field(f.name).type)
+            if adds_fields(seen, t):  # nested data grew fields the declaration lacks: keep them
+                t = seen
+        fields.append(pa.field(f.name, t))
     declared = set(spec.schema.names)
     for f in incoming:
         if f.name not in declared and f.name not in PROVENANCE_COLUMNS:
