@@ -261,12 +261,13 @@ async def fetch_financial_slice(
     start: datetime,
     end: datetime,
     on_restart: Callable[[], None] | None = None,
+    page_size: int = 100,
 ) -> list[dict[str, Any]]:
     """All ShipmentEvents posted in [start, end); restarts the slice when the NextToken expires."""
     first = {
         "PostedAfter": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "PostedBefore": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "MaxResultsPerPage": 100,
+        "MaxResultsPerPage": page_size,
     }
     for _attempt in range(MAX_RESTARTS + 1):
         events: list[dict[str, Any]] = []
@@ -337,6 +338,7 @@ async def sync_finances(
     *,
     now: datetime,
     slice_width: timedelta = timedelta(days=1),
+    page_size: int = 100,
 ) -> FinancesResult:
     result = FinancesResult()
 
@@ -344,7 +346,7 @@ async def sync_finances(
         result.restarts += 1
 
     for sl in time_slices(start, clamp_before(now, end), slice_width):
-        events = await fetch_financial_slice(ctx.client, account, sl.start, sl.end, restarted)
+        events = await fetch_financial_slice(ctx.client, account, sl.start, sl.end, restarted, page_size)
         await asyncio.to_thread(_land_finances, ctx, account, events, sl.start, sl.end, now)
         result.slices += 1
         result.events += len(events)

@@ -994,8 +994,8 @@ def inventory_summary(p: Product, seed: int, now: datetime, lang: str) -> dict[s
 def money_routes(state: SandboxState) -> list[Route]:
     """Orders v0 (getOrders, getOrderItems, restricted getOrderAddress/getOrderBuyerInfo), Finances v0
     listFinancialEvents and FBA Inventory getInventorySummaries. Paging tokens of finances and inventory
-    expire (see the TTLs above); ``SandboxConfig.extra["expire_first_token"] = True`` makes the first use
-    of every such token fail once, to exercise clients' restart logic deterministically."""
+    expire (see the TTLs above); ``SandboxConfig.extra["expire_first_token"] = True`` makes the first paging
+    token used per operation fail once as expired, to exercise clients' restart logic deterministically."""
     index: dict[str, Order] = {}
     used_tokens: set[str] = set()
     lock = threading.Lock()
@@ -1014,15 +1014,15 @@ def money_routes(state: SandboxState) -> list[Route]:
                 index[o.order_id] = o
         return out
 
-    def token_expired(tok: dict[str, Any], ttl: float) -> bool:
+    def token_expired(tok: dict[str, Any], ttl: float, operation: str) -> bool:
         issued = float(tok.get("t", 0))
         if state.monotonic() - issued > state.scaled(ttl):
             return True
         if state.config.extra.get("expire_first_token"):
-            key = str(tok.get("id"))
+            # Deterministic trap for tests: the first paging token of each operation has "expired".
             with lock:
-                if key not in used_tokens:
-                    used_tokens.add(key)
+                if operation not in used_tokens:
+                    used_tokens.add(operation)
                     return True
         return False
 
@@ -1143,7 +1143,7 @@ def money_routes(state: SandboxState) -> list[Route]:
             spec = _unb64(token)
             if spec is None:
                 return bad_request("Invalid NextToken.")
-            if token_expired(spec, FINANCES_TOKEN_TTL):
+            if token_expired(spec, FINANCES_TOKEN_TTL, "listFinancialEvents"):
                 return bad_request(
                     "The NextToken has expired. Please restart the request without a NextToken.",
                     code="InvalidInput",
@@ -1204,7 +1204,7 @@ def money_routes(state: SandboxState) -> list[Route]:
             spec = _unb64(token)
             if spec is None or spec.get("mp") != mp:
                 return bad_request("Invalid nextToken.")
-            if token_expired(spec, INVENTORY_TOKEN_TTL):
+            if token_expired(spec, INVENTORY_TOKEN_TTL, "getInventorySummaries"):
                 return bad_request("The nextToken has expired.", code="InvalidInput")
             off = int(spec["off"])
         skus = set(_csv(request, "sellerSkus"))

@@ -1,0 +1,133 @@
+"""Orders, Finances and FBA inventory against the sandbox, compared with the sandbox world's ground truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from splake.items.commerce import sync_finances, sync_inventory, sync_orders
+from splake.items.context import open_local_env
+from splake.lake.query import QueryEngine
+from splake.sandbox.catalog import products_for
+from splake.sandbox.orders import iter_orders
+from tests.integration.items_helpers import sandbox_settings, seed_secrets
+
+
+async def _env(sb, tmp_path: Path, **account_extra):
+    settings = sandbox_settings(sb, tmp_path / "lake", ("seller-na",), sync={"lookback_days": 2})
+    if account_extra:
+        acct = settings.accounts[0].model_copy(update=account_extra)
+        settings = settings.model_copy(update={"accounts": (acct,)})
+    return open_local_env(settings, seed_secrets(sb, settings, tmp_path / "secrets"))
+
+
+def _truth_orders(sb, after: datetime, before: datetime) -> set[str]:
+    acct = sb.world.account("seller-na")
+    out = set()
+    for mp in acct.marketplace_ids:
+        for o in iter_orders(
+            sb.world.seed, acct, mp, (after - timedelta(days=45)).date(), before.date(), sb.world.scale
+        ):
+            st = o.status_at(before)
+            if st is not None and after <= st[2] < before:
+                out.add(o.order_id)
+    return out
+
+
+@pytest.mark.parametrize("pii", [False, True])
+async def test_orders_cursor_items_and_pii(sandbox, tmp_path: Path, pii: bool) -> None:
+    env = await _env(sandbox, tmp_path, pii=pii)
+    try:
+        now = datetime.now(UTC).replace(microsecond=0)
+        res = await sync_orders(env, env.settings.accounts[0], now=now)
+        assert res.after is not None and res.before == now - timedelta(minutes=2)
+        truth = _truth_orders(sandbox, res.after, res.before)
+        assert len(truth) > 20
+        q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
+        got = {r["amazon_order_id"] for r in q.sql("select amazon_order_id from orders_api").to_pylist()}
+        assert got == truth and res.orders == len(truth)
+        n_items = q.sql(
+            "select count(*) as n, count(distinct amazon_order_id) as o from order_items_api"
+        ).to_pylist()[0]
+        assert n_items["o"] == len(truth) and n_items["n"] == res.order_items >= len(truth)
+        pii_rows = q.sql(
+            "select count(pii_shipping_address.address_line1) as a, count(pii_buyer_info.buyer_email) as b "
+            "from orders_api"
+        ).to_pylist()[0]
+        calls = sandbox.stats.requests_for("getOrderAddress")
+        if pii:
+            assert pii_rows == {"a": len(truth), "b": len(truth)} and calls == len(truth)
+        else:
+            assert pii_rows == {"a": 0, "b": 0} and calls == 0
+        # The cursor moved: the next run asks only for what changed since, and lands nothing twice.
+        again = await sync_orders(env, env.settings.accounts[0], now=datetime.now(UTC))
+        assert again.after == res.before and again.orders == len(
+            _truth_orders(sandbox, again.after, again.before)
+        )
+        assert q.sql("select count(*) as n from orders_api").to_pylist()[0]["n"] == len(truth)
+    finally:
+        await env.client.aclose()
+
+
+async def test_finances_restart_slice_when_next_token_expires(sandbox_factory, tmp_path: Path) -> None:
+    sb = sandbox_factory(extra={"expire_first_token": True})
+    env = await _env(sb, tmp_path)
+    try:
+        now = datetime.now(UTC).replace(microsecond=0)
+        start = (now - timedelta(days=3)).replace(hour=0, minute=0, second=0)
+        res = await sync_finances(env, env.settings.accounts[0], start, now, now=now, page_size=20)
+        assert res.restarts == 1  # the first NextToken used had expired: that slice was fetched again
+        acct = sb.world.account("seller-na")
+        end = now - timedelta(minutes=2)
+        truth = {
+            o.order_id
+            for mp in acct.marketplace_ids
+            for o in iter_orders(
+                sb.world.seed, acct, mp, (start - timedelta(days=45)).date(), end.date(), sb.world.scale
+            )
+            if o.ship_at is not None and start <= o.ship_at < end
+        }
+        assert len(truth) > 100  # several pages per slice
+        q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
+        rows = q.sql("select amazon_order_id, principal, fees from financial_shipment_events").to_pylist()
+        assert len(rows) == len(truth) == res.events  # restarts added no duplicates
+        assert {r["amazon_order_id"] for r in rows} == truth
+        assert all(r["principal"] > 0 and r["fees"] < 0 for r in rows)
+        # Re-fetching a slice replaces its rows.
+        await sync_finances(env, env.settings.accounts[0], start, start + timedelta(days=1), now=now)
+        assert q.sql("select count(*) as n from financial_shipment_events").to_pylist()[0]["n"] == len(truth)
+    finally:
+        await env.client.aclose()
+
+
+async def test_inventory_snapshot_and_expired_token_restart(sandbox_factory, tmp_path: Path) -> None:
+    # time_scale 0.01: the 30 s nextToken lifetime becomes 0.3 s, enough between pages on a busy machine.
+    sb = sandbox_factory(time_scale=0.01, extra={"expire_first_token": True})
+    env = await _env(sb, tmp_path)
+    try:
+        now = datetime.now(UTC)
+        res = await sync_inventory(env, env.settings.accounts[0], now=now)
+        assert res.restarts == 1
+        acct = sb.world.account("seller-na")
+        afn = {p.sku for p in products_for(sb.world.seed, acct, sb.world.scale) if p.fulfillment == "AFN"}
+        q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
+        for mp in acct.marketplace_ids:
+            skus = [
+                r["seller_sku"]
+                for r in q.sql(
+                    f"select seller_sku from fba_inventory_summaries where marketplace_id = '{mp}'"
+                ).to_pylist()
+            ]
+            assert sorted(skus) == sorted(afn)
+        bad = q.sql(
+            "select count(*) as n from fba_inventory_summaries "
+            "where total_quantity < inventory_details.fulfillable_quantity"
+        ).to_pylist()[0]["n"]
+        assert bad == 0
+        await sync_inventory(env, env.settings.accounts[0], now=now + timedelta(minutes=1))
+        n = q.sql("select count(*) as n from fba_inventory_summaries").to_pylist()[0]["n"]
+        assert n == len(afn) * len(acct.marketplace_ids)  # the snapshot was replaced, not appended
+    finally:
+        await env.client.aclose()
