@@ -136,19 +136,23 @@ def _mini_lake(root: Path) -> Path:
 
 
 def _demo_lake(root: Path) -> Path | None:
-    """Run the reports engineer's demo (sandbox → sync → lake) once; returns its config path."""
+    """Run the reports engineer's demo (sandbox -> sync -> lake) once; returns its config path."""
     try:
-        from splake.runners import demo  # type: ignore[attr-defined]
+        from splake.runners.demo import run_demo
     except ImportError:
         return None
-    result = demo.run_demo(root)
-    return Path(result.config_path)
+    from rich.console import Console
+
+    code = run_demo(root, console=Console(file=io.StringIO(), width=120))
+    assert code == 0, "splake demo failed"
+    return root / "splake.toml"
 
 
 @pytest.fixture(scope="session")
 def demo_lake(tmp_path_factory) -> tuple[Path, Path]:
+    reuse = os.environ.get("SPLAKE_E2E_LAKE_CONFIG")  # an existing demo lake's splake.toml (local runs)
     root = tmp_path_factory.mktemp("dashboard-lake")
-    config = _demo_lake(root) or _mini_lake(root)
+    config = Path(reuse) if reuse else (_demo_lake(root) or _mini_lake(root))
     from splake.config import load_config
 
     return config, Path(load_config(config).lake.path)
@@ -171,7 +175,7 @@ def _text(doc: Any) -> str:
 
 
 def raw_order_totals(lake_root: Path) -> dict[str, float]:
-    """units|CUR and sales|CUR of the latest version of every order line in the raw zone (cancelled
+    """units and sales|CUR of the latest version of every order line in the raw zone (cancelled
     excluded), computed with the csv module."""
     latest: dict[tuple[str, str, str, int], dict[str, str]] = {}
     for doc in RawZone(LocalObjectStore(lake_root)).iter_documents("raw/"):
@@ -189,9 +193,66 @@ def raw_order_totals(lake_root: Path) -> dict[str, float]:
     for row in latest.values():
         if "Cancelled" in (row["order-status"], row["item-status"]):
             continue
-        totals[f"units|{row['currency']}"] += int(row["quantity"] or 0)
+        totals["units"] += int(row["quantity"] or 0)
         totals[f"sales|{row['currency']}"] += float(row["item-price"] or 0)
     return dict(totals)
+
+
+SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+
+
+def _amount(text: str) -> float:
+    """Settlement amounts: "1234.56" or, in EU documents, "1.234,56" / "-10,63"."""
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    return float(text)
+
+
+FEE_TYPES = ("ItemFees", "ShipmentFees", "OrderFees")
+
+
+def raw_settlement_fees(lake_root: Path) -> dict[str, float] | None:
+    """amount|CUR of the fee lines of every settlement document (currency from the summary line);
+    a settlement found in several documents counts once per line."""
+    lines: dict[tuple[str, ...], float] = {}
+    found = False
+    for doc in RawZone(LocalObjectStore(lake_root)).iter_documents("raw/"):
+        if doc.meta.get("report_type") != SETTLEMENT:
+            continue
+        found = True
+        rows = list(csv.DictReader(io.StringIO(_text(doc)), delimiter="\t", quoting=csv.QUOTE_NONE))
+        currency = {r["settlement-id"]: r["currency"] for r in rows if r["currency"]}
+        seen: dict[tuple[str, ...], int] = defaultdict(int)
+        for r in rows:
+            is_fee = r["amount-type"] in FEE_TYPES or "fee" in r["amount-description"].lower()
+            if not r["amount"] or not is_fee:
+                continue
+            ident = (
+                str(doc.meta["account_id"]),
+                *(
+                    r[c]
+                    for c in (
+                        "settlement-id",
+                        "order-id",
+                        "adjustment-id",
+                        "shipment-id",
+                        "amount-type",
+                        "amount-description",
+                        "order-item-code",
+                        "sku",
+                        "posted-date-time",
+                    )
+                ),
+            )
+            key = (*ident, str(seen[ident]), currency.get(r["settlement-id"], ""))
+            seen[ident] += 1
+            lines[key] = _amount(r["amount"])
+    if not found:
+        return None
+    out: dict[str, float] = defaultdict(float)
+    for key, amount in lines.items():
+        out[f"amount|{key[-1]}"] += amount
+    return dict(out)
 
 
 def raw_sessions_total(lake_root: Path) -> int | None:
@@ -308,7 +369,7 @@ def _assert_matches_raw(totals: dict[str, float], truth: dict[str, float]) -> No
     assert truth, "the raw zone holds order documents"
     for key, value in truth.items():
         assert totals.get(key) == pytest.approx(value, abs=0.005), key
-    assert {k for k in totals if k.startswith(("units|", "sales|"))} == set(truth)
+    assert {k for k in totals if k == "units" or k.startswith("sales|")} == set(truth)
 
 
 # --- the tests -----------------------------------------------------------------------------------------
@@ -328,6 +389,10 @@ def test_overview_charts_render_the_raw_zone_totals(server, demo_lake, tmp_path)
     sessions = raw_sessions_total(demo_lake[1])
     if sessions is not None:
         assert totals["sessions_conversion"]["sessions"] == sessions
+    fees = raw_settlement_fees(demo_lake[1])
+    if fees is not None:
+        drawn = {k: v for k, v in totals["settlement_fees"].items() if k.startswith("amount|")}
+        assert drawn == pytest.approx(fees, abs=0.005)
     # marts whose tables were never synced say so instead of failing
     for name, card in cards.items():
         assert card["data-state"] in ("rendered", "unavailable"), name
@@ -341,7 +406,6 @@ def test_overview_charts_render_the_raw_zone_totals(server, demo_lake, tmp_path)
 
 def test_filters_change_what_is_drawn(server, demo_lake, tmp_path):
     truth = raw_order_totals(demo_lake[1])
-    currencies = sorted({k.split("|")[1] for k in truth})
     api = httpx.get(server + "/api/filters").json()
     assert api["accounts"], "filter options come from the lake"
     acct = api["accounts"][0]
@@ -351,12 +415,9 @@ def test_filters_change_what_is_drawn(server, demo_lake, tmp_path):
     expected = httpx.get(server + "/api/marts/daily_sales", params={"account": acct}).json()["totals"]
     assert totals == pytest.approx(expected)
     if len(api["accounts"]) > 1:
-        assert sum(v for k, v in totals.items() if k.startswith("units|")) < sum(
-            v for k, v in truth.items() if k.startswith("units|")
-        )
+        assert 0 < totals["units"] < truth["units"]
     selected = [a for t, a in els if t == "option" and "selected" in a]
     assert any(a.get("value") == acct for a in selected)
-    assert currencies
 
 
 def test_pipeline_health_page(server, demo_lake, tmp_path):

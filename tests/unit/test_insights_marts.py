@@ -121,7 +121,13 @@ def test_daily_sales_totals_and_filters():
     assert data.totals["sales|USD"] == pytest.approx(80.5)
     assert data.totals["sales|CAD"] == pytest.approx(45.0)
     assert data.totals["sales|EUR"] == pytest.approx(40.0)
-    assert data.totals["units|USD"] == 8
+    assert data.totals["units"] == 15  # units are not money: summed across currencies
+    assert {d["label"] for d in data.datasets} == {
+        "Units ordered",
+        "Item sales (CAD)",
+        "Item sales (EUR)",
+        "Item sales (USD)",
+    }
     assert data.labels == ["2026-10-01", "2026-10-02", "2026-10-03"]
     # UTC calendar day: 23:00 on Oct 1 stays on Oct 1, 00:00 on Oct 2 is Oct 2
     by_day = {(r["day"], r["sku"], r["marketplace_id"]): r["units"] for r in out.to_pylist()}
@@ -236,7 +242,7 @@ def test_sessions_conversion_from_sales_and_traffic():
     assert data.totals == {"page_views": 450, "sessions": 300, "units": 30}
     assert data.ratios["conversion"] == pytest.approx(30 / 300)
     asin = chart_data(mart("sales_traffic_by_asin"), run_mart(src, mart("sales_traffic_by_asin")))
-    assert asin.totals == {"sales|USD": 99.0, "sessions|USD": 200, "units|USD": 10}
+    assert asin.totals == {"sales|USD": 99.0, "sessions": 200, "units": 10}
 
 
 def test_returns_rate_and_settlement_fees():
@@ -261,26 +267,30 @@ def test_returns_rate_and_settlement_fees():
     assert data.ratios["returns_rate"] == pytest.approx(0.2)
     assert data.labels == ["2026-10-01", "2026-10-05"]
 
-    def line(amount_type, desc, amount, currency="USD"):
+    def line(amount_type, desc, amount):
         return {
             "account_id": "seller-na",
             "marketplace_id": "ATVPDKIKX0DER",
             "settlement_id": "S1",
             "posted_date": date(2026, 10, 3),
-            "currency": currency,
+            "currency": None,  # as in V2 flat files: only the summary line has the currency
             "transaction_type": "Order",
             "amount_type": amount_type,
             "amount_description": desc,
             "amount": amount,
         }
 
+    summary = {**line(None, None, None), "settlement_id": "S1", "currency": "USD", "posted_date": None}
+    summary_cad = {**line(None, None, None), "settlement_id": "S2", "currency": "CAD", "posted_date": None}
     lines = [
+        summary,
+        summary_cad,
         line("ItemPrice", "Principal", 100.0),
         line("ItemFees", "Commission", -15.0),
         line("ItemFees", "Commission", -1.5),
         line("ItemFees", "FBAPerUnitFulfillmentFee", -3.25),
         line("other-transaction", "Storage Fee", -9.0),
-        line("ItemFees", "Commission", -2.0, currency="CAD"),
+        {**line("ItemFees", "Commission", -2.0), "settlement_id": "S2"},
     ]
     fees = mart("settlement_fees")
     data = chart_data(fees, run_mart(source(settlements=curated("settlements", lines)), fees))

@@ -22,6 +22,10 @@ from splake.reports.planner import as_utc, iso
 
 log = get_logger(__name__)
 
+# Optional: 429 counts written by the sync (items with account_id, report_type, throttled). The ledger
+# itself does not record throttling; when nothing writes this namespace the counts show as 0.
+THROTTLES_NAMESPACE = "throttles"
+
 
 @dataclass(frozen=True)
 class TableRows:

@@ -175,7 +175,9 @@ LEFT JOIN velocity v
         Measure("units_30d", "Units sold, last 30 days"),
     ),
     chart=Chart("bar", x="sku", measures=("on_hand", "inbound", "stranded", "units_30d"), limit=25),
-    ratios=(Ratio("days_of_cover", "Days of cover (all SKUs)", "on_hand", "units_30d", scale=30.0),),
+    ratios=(
+        Ratio("days_of_cover", "Days of cover (all SKUs)", "on_hand", "units_30d", scale=30.0, unit="days"),
+    ),
     date_column=None,
     dimensions=("sku", "asin"),
 )
@@ -231,20 +233,28 @@ SETTLEMENT_FEES = Mart(
         "and currency; negative = charged to you."
     ),
     sql="""
+WITH settlement_currency AS (
+  -- V2 flat files carry the currency on the settlement's summary line only
+  SELECT account_id, settlement_id, MAX(currency) AS currency
+  FROM settlements
+  WHERE currency IS NOT NULL AND currency <> ''
+  GROUP BY 1, 2
+)
 SELECT
-  CAST(posted_date AS DATE) AS day,
-  account_id,
-  marketplace_id,
-  currency,
-  transaction_type,
-  amount_type,
-  amount_description AS fee_type,
-  SUM(amount) AS amount,
+  CAST(s.posted_date AS DATE) AS day,
+  s.account_id,
+  s.marketplace_id,
+  COALESCE(NULLIF(s.currency, ''), c.currency) AS currency,
+  s.transaction_type,
+  s.amount_type,
+  s.amount_description AS fee_type,
+  SUM(s.amount) AS amount,
   COUNT(*) AS lines
-FROM settlements
-WHERE amount IS NOT NULL
-  AND (amount_type IN ('ItemFees', 'ShipmentFees', 'OrderFees')
-       OR LOWER(COALESCE(amount_description, '')) LIKE '%fee%')
+FROM settlements s
+LEFT JOIN settlement_currency c ON c.account_id = s.account_id AND c.settlement_id = s.settlement_id
+WHERE s.amount IS NOT NULL
+  AND (s.amount_type IN ('ItemFees', 'ShipmentFees', 'OrderFees')
+       OR LOWER(COALESCE(s.amount_description, '')) LIKE '%fee%')
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 """,
     required_tables=("settlements",),

@@ -29,6 +29,7 @@ class Ratio:
     numerator: str
     denominator: str
     scale: float = 1.0
+    unit: Literal["ratio", "days"] = "ratio"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class Chart:
     kind: Literal["line", "bar"]
     x: str
     measures: tuple[str, ...]
-    series: str | None = None  # e.g. "currency": one dataset per currency (never add EUR to JPY)
+    # e.g. "currency": money measures get one dataset per currency (never add EUR to JPY); other
+    # measures (units, sessions) are summed across series values.
+    series: str | None = None
     limit: int = 60  # bar charts: top-N x values by the first measure
 
 

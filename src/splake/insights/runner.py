@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from splake.errors import BadDataError, SplakeError
 from splake.insights.dialect import to_duckdb
-from splake.insights.model import Mart
+from splake.insights.model import Mart, Measure
 from splake.insights.source import SqlSource
 from splake.logs import get_logger, log_event
 
@@ -174,6 +174,7 @@ class ChartData:
     datasets: list[dict[str, Any]]
     totals: dict[str, float | None] = field(default_factory=dict)
     ratios: dict[str, float | None] = field(default_factory=dict)
+    ratio_meta: dict[str, dict[str, str]] = field(default_factory=dict)
     rows: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -183,6 +184,7 @@ class ChartData:
             "datasets": self.datasets,
             "totals": self.totals,
             "ratios": self.ratios,
+            "ratio_meta": self.ratio_meta,
             "rows": self.rows,
         }
 
@@ -194,33 +196,37 @@ def _round(v: float | None) -> float | None:
 def chart_data(mart: Mart, table: pa.Table) -> ChartData:
     """Aggregate mart rows into chart series and headline totals (pure).
 
-    Rows sharing (measure, series, x) are summed. One dataset per (measure, series value); totals are
-    keyed ``measure`` or ``measure|series`` when the chart has a series column (money in different
-    currencies is never added up) and combine the points per the measure's ``agg``.
+    Rows sharing (measure, series, x) are summed. Money measures of a chart with a ``series`` column get
+    one dataset and one total per series value (key ``measure|value``: money in different currencies is
+    never added up); every other measure gets one dataset and one total (key ``measure``). Totals combine
+    the points per the measure's ``agg``.
     """
     chart = mart.chart
     rows = table.to_pylist()
     cols = set(table.column_names)
-    for needed in (chart.x, *chart.measures, *([chart.series] if chart.series else [])):
-        if needed not in cols:
-            raise BadDataError(f"mart {mart.name} has no column {needed!r} (columns: {sorted(cols)})")
-    series_values = sorted({_label(r[chart.series]) for r in rows}) if chart.series else [""]
-    all_measures = tuple(m.column for m in mart.measures)
-    missing = [c for c in all_measures if c not in cols]
+    needed = (chart.x, *(m.column for m in mart.measures), *([chart.series] if chart.series else []))
+    missing = [c for c in needed if c not in cols]
     if missing:
         raise BadDataError(f"mart {mart.name} has no column(s) {missing} (columns: {sorted(cols)})")
+
+    def split(m: Measure) -> bool:
+        return chart.series is not None and m.unit == "money"
+
+    series_values = sorted({_label(r[chart.series]) for r in rows}) if chart.series else []
     cells: dict[tuple[str, str, str], float | None] = {}
     xs: set[str] = set()
     for r in rows:
         x = _label(r[chart.x])
         xs.add(x)
-        s = _label(r[chart.series]) if chart.series else ""
-        for col in all_measures:
-            cells[(col, s, x)] = _add(cells.get((col, s, x)), _num(r[col]))
+        sv = _label(r[chart.series]) if chart.series else ""
+        for m in mart.measures:
+            k = (m.column, sv if split(m) else "", x)
+            cells[k] = _add(cells.get(k), _num(r[m.column]))
     ordered = sorted(xs)
-    first = chart.measures[0]
+    first = mart.measure(chart.measures[0])
+    first_series = series_values if split(first) else [""]
     if chart.kind == "bar":
-        score = {x: sum(abs(cells.get((first, s, x)) or 0.0) for s in series_values) for x in xs}
+        score = {x: sum(abs(cells.get((first.column, sv, x)) or 0.0) for sv in first_series) for x in xs}
         labels = sorted(xs, key=lambda x: (-score[x], x))[: chart.limit]
     else:
         labels = ordered
@@ -228,12 +234,11 @@ def chart_data(mart: Mart, table: pa.Table) -> ChartData:
     totals: dict[str, float | None] = {}
     for m in mart.measures:
         col = m.column
-        for s in series_values:
-            points = [cells.get((col, s, x)) for x in ordered]
-            present = [p for p in points if p is not None]
-            key = f"{col}|{s}" if chart.series else col
+        for sv in series_values if split(m) else [""]:
+            present = [p for p in (cells.get((col, sv, x)) for x in ordered) if p is not None]
             if not present:
                 continue
+            key = f"{col}|{sv}" if split(m) else col
             if m.agg == "last":
                 totals[key] = present[-1]
             elif m.agg == "max":
@@ -244,11 +249,11 @@ def chart_data(mart: Mart, table: pa.Table) -> ChartData:
                 continue
             datasets.append(
                 {
-                    "label": f"{m.label} ({s})" if chart.series else m.label,
+                    "label": f"{m.label} ({sv or 'none'})" if split(m) else m.label,
                     "measure": col,
-                    "series": s if chart.series else None,
+                    "series": sv if split(m) else None,
                     "unit": m.unit,
-                    "data": [_round(cells.get((col, s, x))) for x in labels],
+                    "data": [_round(cells.get((col, sv, x))) for x in labels],
                 }
             )
     ratio_values: dict[str, float | None] = {}
@@ -264,5 +269,6 @@ def chart_data(mart: Mart, table: pa.Table) -> ChartData:
         datasets=datasets,
         totals={k: _round(v) for k, v in sorted(totals.items())},
         ratios=ratio_values,
+        ratio_meta={r.name: {"label": r.label, "unit": r.unit} for r in mart.ratios},
         rows=len(rows),
     )

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from splake.config import Settings
-from splake.insights.health import lake_row_counts, read_ledger, summarize
+from splake.insights.health import (
+    THROTTLES_NAMESPACE,
+    lake_row_counts,
+    read_ledger,
+    summarize,
+    throttle_counts,
+)
 from splake.insights.marts import MARTS
 from splake.insights.service import Insights
 from splake.insights.source import LakeSource, SqlSource
@@ -42,7 +48,8 @@ def open_insights(
     def health(src: SqlSource) -> dict[str, Any]:
         if store is None:
             return {"available": False, "error": f"no state store at {spath} yet (run `splake sync` first)"}
-        return summarize(read_ledger(store), lake_row_counts(src), clock())
+        throttled = throttle_counts(store.scan(THROTTLES_NAMESPACE))
+        return summarize(read_ledger(store), lake_row_counts(src), clock(), throttled=throttled)
 
     def close() -> None:
         for fn in reversed(closers):

@@ -77,7 +77,7 @@
     Object.keys(m.totals || {}).forEach(function (key) {
       var parts = key.split("|");
       var meas = (m.measures || {})[parts[0]] || { label: parts[0], unit: "count" };
-      var label = meas.label + (parts.length > 1 ? " (" + parts[1] + ")" : "");
+      var label = meas.label + (parts.length > 1 ? " (" + (parts[1] || "none") + ")" : "");
       tbody.appendChild(el("tr", {}, [
         el("th", { text: label }),
         el("td", { class: "num total", "data-mart": m.name, "data-key": key, "data-total": String(m.totals[key]), text: fmt(m.totals[key], meas.unit) }),
@@ -85,9 +85,10 @@
     });
     Object.keys(m.ratios || {}).forEach(function (key) {
       var v = m.ratios[key];
+      var meta = (m.ratio_meta || {})[key] || { label: key.replace(/_/g, " "), unit: "ratio" };
       tbody.appendChild(el("tr", {}, [
-        el("th", { text: key.replace(/_/g, " ") }),
-        el("td", { class: "num ratio", "data-mart": m.name, "data-key": key, "data-total": String(v), text: fmt(v, "ratio") }),
+        el("th", { text: meta.label }),
+        el("td", { class: "num ratio", "data-mart": m.name, "data-key": key, "data-total": String(v), text: fmt(v, meta.unit) }),
       ]));
     });
     return el("table", { class: "totals" }, [tbody]);
