@@ -169,3 +169,17 @@ def test_work_unit_round_trips_through_json_dict() -> None:
     settings_ = parse_config(CONFIG)
     for u in plan_units(settings_, {}, NOW):
         assert WorkUnit.from_dict(u.to_dict()) == u
+
+
+def test_recently_moved_cursor_is_not_repulled_again() -> None:
+    cursor = datetime(2026, 11, 23, tzinfo=UTC)
+    assert plan_windows(ORDERS, cursor, NOW, None, timedelta(days=3), repull=False) == [
+        Window(cursor, datetime(2026, 11, 24, tzinfo=UTC))
+    ]
+    settings_ = parse_config(CONFIG)
+    key = ("eu", "GET_SALES_AND_TRAFFIC_REPORT#A1PA6795UKMFR9")
+    cur = {key: datetime(2026, 11, 24, tzinfo=UTC)}
+    fresh = [u for u in plan_units(settings_, cur, NOW, recent=frozenset({key})) if u.stream == key[1]]
+    stale = [u for u in plan_units(settings_, cur, NOW) if u.stream == key[1]]
+    assert fresh == []
+    assert [u.window.start.day for u in stale if u.window.start] == [21, 22, 23]

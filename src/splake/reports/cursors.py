@@ -7,7 +7,7 @@ A cursor only moves forward, and only after the curated commit of the window tha
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from splake.errors import ConflictError
 from splake.ports import StateStore
@@ -29,6 +29,19 @@ def load_cursors(store: StateStore, account_ids: Iterable[str]) -> dict[tuple[st
     return out
 
 
+def recently_moved(
+    store: StateStore, account_ids: Iterable[str], now: datetime, within: timedelta
+) -> frozenset[tuple[str, str]]:
+    """Streams whose cursor moved less than ``within`` ago."""
+    out = set()
+    for acct in account_ids:
+        for item in store.query(NAMESPACE, acct):
+            moved = parse_iso(item.get("updated_at"))
+            if moved is not None and now - moved < within:
+                out.add((acct, str(item["_sk"])))
+    return frozenset(out)
+
+
 def advance(
     store: StateStore,
     account_id: str,
@@ -36,6 +49,7 @@ def advance(
     base: datetime | None,
     window: Window,
     *,
+    now: datetime | None = None,
     retries: int = 8,
 ) -> datetime | None:
     """Move the stream's cursor past ``window`` when it extends the contiguous coverage; returns the
@@ -51,7 +65,7 @@ def advance(
                 NAMESPACE,
                 account_id,
                 stream,
-                {"cursor": iso(new), "window": window.label},
+                {"cursor": iso(new), "window": window.label, "updated_at": iso(now or datetime.now(UTC))},
                 expect_version=int(item["_version"]) if item else 0,
             )
             return new

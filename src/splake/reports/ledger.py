@@ -41,6 +41,7 @@ class LedgerEntry:
     reused: bool = False  # the current report was found with getReports instead of created
     polls: int = 0
     requested_at: datetime | None = None
+    created_time: datetime | None = None  # the report's createdTime at Amazon (its data "as of")
     completed_at: datetime | None = None
     ingested_at: datetime | None = None
     next_check_at: datetime | None = None
@@ -68,6 +69,7 @@ class LedgerEntry:
             "reused": self.reused,
             "polls": self.polls,
             "requested_at": iso(self.requested_at),
+            "created_time": iso(self.created_time),
             "completed_at": iso(self.completed_at),
             "ingested_at": iso(self.ingested_at),
             "next_check_at": iso(self.next_check_at),
@@ -94,6 +96,7 @@ class LedgerEntry:
             reused=bool(item.get("reused", False)),
             polls=int(item.get("polls", 0)),
             requested_at=parse_iso(item.get("requested_at")),
+            created_time=parse_iso(item.get("created_time")),
             completed_at=parse_iso(item.get("completed_at")),
             ingested_at=parse_iso(item.get("ingested_at")),
             next_check_at=parse_iso(item.get("next_check_at")),
@@ -143,6 +146,7 @@ def on_report_obtained(
     *,
     reused: bool,
     document_id: str | None = None,
+    created_time: datetime | None = None,
 ) -> LedgerEntry:
     """A report for this unit was created (createReport) or found (getReports)."""
     st: Status = status if status in (*IN_FLIGHT, *AMAZON_TERMINAL) else "IN_QUEUE"  # type: ignore[assignment]
@@ -156,6 +160,7 @@ def on_report_obtained(
         reused=reused,
         polls=0,
         requested_at=as_utc(now),
+        created_time=created_time,
         completed_at=as_utc(now) if st in AMAZON_TERMINAL else None,
         ingested_at=None,
         next_check_at=as_utc(now),
@@ -213,6 +218,12 @@ def on_status(
             history=_note(entry, now, f"{status}: {why}"),
         )
     return entry
+
+
+def on_created_time(entry: LedgerEntry, report_id: str, created: datetime | None) -> LedgerEntry:
+    if created is None or entry.report_id != report_id or entry.created_time is not None:
+        return entry
+    return dataclasses.replace(entry, created_time=as_utc(created))
 
 
 def on_poll(entry: LedgerEntry, now: datetime, initial: float, maximum: float) -> LedgerEntry:

@@ -65,7 +65,10 @@ def plan(
     """Work units for the configured accounts x marketplaces x report types, from the stored cursors."""
     ids = tuple(a.id for a in ctx.settings.accounts if not accounts or a.id in accounts)
     cur = cursors.load_cursors(ctx.state, ids)
-    return plan_units(ctx.settings, cur, now, accounts=accounts, report_types=report_types)
+    recent = cursors.recently_moved(
+        ctx.state, ids, as_utc(now), timedelta(hours=ctx.settings.sync.reuse_done_within_hours)
+    )
+    return plan_units(ctx.settings, cur, now, accounts=accounts, report_types=report_types, recent=recent)
 
 
 def unfinished_entries(ctx: Context, accounts: tuple[str, ...] | None = None) -> list[LedgerEntry]:
@@ -169,6 +172,7 @@ async def request(ctx: Context, unit: WorkUnit, now: datetime) -> RequestOutcome
             now,
             reused=True,
             document_id=found.get("reportDocumentId"),
+            created_time=parse_iso(found.get("createdTime")),
         )
         action = "reused"
     else:
@@ -234,7 +238,13 @@ async def discover(ctx: Context, unit: WorkUnit, now: datetime) -> list[LedgerEn
         if entry is None:
             entry = dataclasses.replace(ledger.new_entry(sub), key=key)
             entry = ledger.on_report_obtained(
-                entry, rid, "DONE", now, reused=True, document_id=r.get("reportDocumentId")
+                entry,
+                rid,
+                "DONE",
+                now,
+                reused=True,
+                document_id=r.get("reportDocumentId"),
+                created_time=parse_iso(r.get("createdTime")),
             )
             with contextlib.suppress(ConflictError):
                 entry = ledger.save(ctx.state, entry)
@@ -300,15 +310,22 @@ async def check(ctx: Context, entry: LedgerEntry, now: datetime) -> LedgerEntry:
             )
             or current
         )
-    resp = await ctx.client.call(
-        ctx.account(current.account_id), "getReport", path={"reportId": current.report_id}
-    )
+    rid0 = current.report_id
+    resp = await ctx.client.call(ctx.account(current.account_id), "getReport", path={"reportId": rid0})
     body = resp.body or {}
     status = str(body.get("processingStatus") or "")
+    if current.created_time is None and body.get("createdTime"):
+        rid, created = current.report_id, parse_iso(body.get("createdTime"))
+        current = (
+            ledger.update(
+                ctx.state, current.account_id, current.key, lambda e: ledger.on_created_time(e, rid, created)
+            )
+            or current
+        )
     if status in ledger.AMAZON_TERMINAL or (status in ledger.IN_FLIGHT and status != current.status):
         done = complete(
             ctx,
-            current.report_id,
+            rid0,
             status,
             body.get("reportDocumentId"),
             account_id=current.account_id,
@@ -504,7 +521,7 @@ def _advance(ctx: Context, entry: LedgerEntry) -> None:
     unit = entry.unit
     if unit.kind == "discover":
         return  # discovery cursors move when the whole listing landed (see sync)
-    cursors.advance(ctx.state, unit.account_id, unit.stream, unit.cursor_base, unit.window)
+    cursors.advance(ctx.state, unit.account_id, unit.stream, unit.cursor_base, unit.window, now=ctx.clock())
 
 
 def record_ingest_failure(ctx: Context, entry: LedgerEntry, reason: str) -> LedgerEntry:

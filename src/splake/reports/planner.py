@@ -63,13 +63,16 @@ def plan_windows(
     now: datetime,
     start_date: date | datetime | None,
     lookback: timedelta,
+    *,
+    repull: bool = True,
 ) -> list[Window]:
     """Windows to (re)request for one stream.
 
     ``cursor`` is the end of the contiguous data already landed (windowed types) or the slot of the last
     landed snapshot (snapshot types). Windowed: from ``cursor - lookback`` (or ``start_date`` on the first
     run, or ``now - lookback`` without one) to ``now - end_lag`` rounded down to ``granularity``, never
-    before ``start_date``; chunks never cross the ``max_window`` grid.
+    before ``start_date``; chunks never cross the ``max_window`` grid. ``repull=False`` (the cursor moved
+    recently, so the lookback was re-pulled moments ago) starts at the cursor itself.
     """
     now = as_utc(now)
     if not spec.windowed:
@@ -77,7 +80,7 @@ def plan_windows(
         if cursor is not None and as_utc(cursor) >= slot:
             return []
         return [Window(None, slot)]
-    lb = effective_lookback(spec, lookback)
+    lb = effective_lookback(spec, lookback) if repull else timedelta(0)
     floor_start: datetime | None = None
     if start_date is not None:
         floor_start = (
@@ -183,10 +186,14 @@ def plan_units(
     now: datetime,
     accounts: tuple[str, ...] | None = None,
     report_types: tuple[str, ...] | None = None,
+    *,
+    recent: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[WorkUnit]:
     """Every work unit for the configured accounts x marketplaces x report types (pure).
 
-    ``cursors`` maps (account_id, cursor_key) to the stored cursor. One unit per marketplace for requested
+    ``cursors`` maps (account_id, cursor_key) to the stored cursor; ``recent`` holds the streams whose
+    cursor moved within ``reuse_done_within_hours`` (their lookback is not re-pulled again yet). One unit
+    per marketplace for requested
     types (flat files don't always carry a marketplace column); settlement-like types get one ``discover``
     unit per account.
     """
@@ -220,7 +227,14 @@ def plan_units(
             for mid in account.marketplaces:
                 ckey = cursor_key(name, (mid,))
                 cur = cursors.get((account.id, ckey))
-                windows = plan_windows(spec, cur, now, settings.sync.start_date, lookback)
+                windows = plan_windows(
+                    spec,
+                    cur,
+                    now,
+                    settings.sync.start_date,
+                    lookback,
+                    repull=(account.id, ckey) not in recent,
+                )
                 base = cur if cur is not None else (windows[0].start if windows else None)
                 for w in windows:
                     units.append(

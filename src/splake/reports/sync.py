@@ -264,6 +264,7 @@ class _Run:
                 unit.stream,
                 unit.window.start,
                 Window(unit.window.start or unit.window.end, unit.window.end),
+                now=self.ctx.clock(),
             )
         self.done(unit, "discovered")
 
