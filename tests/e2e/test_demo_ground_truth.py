@@ -72,7 +72,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 
 
 def test_every_report_type_lands_without_failures(synced) -> None:  # type: ignore[no-untyped-def]
-    world, settings, summary, ctx = synced
+    _world, _settings, summary, ctx = synced
     assert summary.failures == []
     assert summary.exit_code == 0
     counts = ctx.lake.table_stats()
@@ -85,7 +85,7 @@ def test_every_report_type_lands_without_failures(synced) -> None:  # type: igno
 
 
 def test_row_counts_equal_ground_truth(synced) -> None:  # type: ignore[no-untyped-def]
-    world, settings, summary, ctx = synced
+    world, settings, _summary, ctx = synced
     spid = {a.id: a.selling_partner_id for a in settings.accounts}
     expected: dict[str, set[tuple[Any, ...]] | int] = {}
     for e in ledger.entries(ctx.state):
@@ -150,7 +150,7 @@ def test_japanese_titles_round_trip(synced) -> None:  # type: ignore[no-untyped-
 
 def test_second_run_requests_nothing_new(synced, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Re-running right away reuses the ledger: no createReport, same lake."""
-    world, settings, _, ctx = synced
+    _world, settings, _, ctx = synced
     before = ctx.lake.table_stats()
     with SandboxServer(SandboxConfig(seed=11, time_scale=0.01)) as sb:
         s2 = settings.model_copy(
