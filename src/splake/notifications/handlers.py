@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from splake.config import AccountSettings, Settings
@@ -45,43 +45,14 @@ def account_for_seller(settings: Settings, seller_id: str) -> AccountSettings | 
 
 
 def _complete_report(ctx: Any, account: AccountSettings, n: ReportFinished, now: datetime) -> bool:
-    """Apply the ledger's completion transition; False when no ledger entry holds this report."""
-    from splake.reports import ledger
+    """Apply the reports pipeline's shared completion transition; False when the report is not in the
+    ledger (not requested by splake, or the ledger was reset)."""
+    from splake.reports.pipeline import complete
 
-    entry = ledger.find_by_report(ctx.state, n.report_id, account.id)
-    if entry is None:
-        return False
-    cooldown = timedelta(minutes=ctx.settings.sync.fatal_cooldown_minutes)
-    shared = _shared_complete()
-    if shared is not None:
-        shared(
-            ctx.state,
-            entry,
-            n.report_id,
-            n.processing_status,
-            n.report_document_id,
-            now,
-            cooldown=cooldown,
-        )
-        return True
-    ledger.update(
-        ctx.state,
-        entry.account_id,
-        entry.key,
-        lambda e: ledger.on_status(
-            e, n.report_id, n.processing_status, n.report_document_id, now, cooldown=cooldown
-        ),
+    done = complete(
+        ctx, n.report_id, n.processing_status, n.report_document_id, account_id=account.id, now=now
     )
-    return True
-
-
-def _shared_complete() -> Any:
-    """The reports module's ``complete(...)`` when it exists (else the ledger transition is used)."""
-    try:
-        from splake.reports import completion  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    return getattr(completion, "complete", None)
+    return done is not None
 
 
 async def handle_report(ctx: Any, n: ReportFinished) -> Outcome:
