@@ -94,12 +94,28 @@
     return el("table", { class: "totals" }, [tbody]);
   }
 
+  // With several currencies, one shared money axis would be dominated by the largest (JPY); show the
+  // currency with the most data points and let the legend toggle the others.
+  function primarySeries(datasets) {
+    var score = {};
+    datasets.forEach(function (d) {
+      if (d.unit !== "money" || d.series === null) return;
+      score[d.series] = (score[d.series] || 0) + d.data.filter(function (v) { return v; }).length;
+    });
+    var best = null;
+    Object.keys(score).sort().forEach(function (k) { if (best === null || score[k] > score[best]) best = k; });
+    return best;
+  }
+
   function drawChart(canvas, m) {
+    var primary = primarySeries(m.datasets);
     var datasets = m.datasets.map(function (d, i) {
       var c = PALETTE[i % PALETTE.length];
+      var hidden = d.unit === "money" && d.series !== null && d.series !== primary;
       return { label: d.label, data: d.data, borderColor: c, backgroundColor: c, pointRadius: 0, borderWidth: 2, spanGaps: true,
-        yAxisID: d.unit === "money" ? "y1" : "y" };
+        yAxisID: d.unit === "money" ? "y1" : "y", hidden: hidden };
     });
+    if (primary !== null) canvas.setAttribute("data-primary-series", primary);
     var hasMoney = m.datasets.some(function (d) { return d.unit === "money"; });
     var hasOther = m.datasets.some(function (d) { return d.unit !== "money"; });
     var scales = { x: { ticks: { maxRotation: 0, autoSkip: true } } };
@@ -137,6 +153,15 @@
       var canvas = el("canvas", { id: "chart-" + name });
       card.appendChild(el("div", { class: "chart-box" }, [canvas]));
       card.appendChild(totalsTable(m));
+      if (!SNAP) {
+        var links = el("p", { class: "downloads muted" }, [document.createTextNode("Download: ")]);
+        ["csv", "parquet", "json"].forEach(function (f) {
+          var q = new URLSearchParams(filters); q.set("format", f);
+          links.appendChild(el("a", { href: "/api/marts/" + encodeURIComponent(name) + "/rows?" + q.toString(), text: f }));
+          links.appendChild(document.createTextNode(" "));
+        });
+        card.appendChild(links);
+      }
       if (window.Chart) drawChart(canvas, m);
       card.setAttribute("data-state", "rendered");
     }).catch(function (err) {
