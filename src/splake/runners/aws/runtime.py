@@ -3,6 +3,7 @@ CDK stack), and the :class:`~splake.runners.context.Context` built from it with 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from splake.lake.iceberg import CuratedLake
 from splake.lake.raw import RawZone
 from splake.runners.aws.clients import ENV_ENDPOINT, AwsEndpoint
 from splake.runners.aws.dynamo_state import DynamoStateStore
+from splake.runners.aws.locks import DynamoLock
 from splake.runners.aws.ratelimit import DynamoRateLimiter
 from splake.runners.aws.s3_objects import S3ObjectStore
 from splake.runners.aws.secrets_manager import SecretsManagerSecretStore
@@ -116,7 +118,20 @@ class Runtime:
         return S3ObjectStore(self.bucket, self.endpoint, kms_key_id=self.kms_key_id)
 
 
-def open_context(runtime: Runtime, settings: Settings | None = None) -> Context:
+@dataclass
+class AwsContext(Context):
+    """The pipeline context on AWS: ``lock("table:…")`` is a DynamoDB lease shared by every Lambda."""
+
+    runtime: Runtime | None = None
+
+    def lock(self, name: str) -> asyncio.Lock:
+        if name.startswith("table:") and self.runtime is not None:
+            rt = self.runtime
+            return DynamoLock(rt.endpoint.client("dynamodb"), rt.table, name)
+        return super().lock(name)
+
+
+def open_context(runtime: Runtime, settings: Settings | None = None) -> AwsContext:
     """A pipeline context on AWS: DynamoDB state, S3 raw zone, Glue/S3 Iceberg lake, SP-API client with
     the shared DynamoDB rate limiter and LWA secrets from Secrets Manager."""
     from splake.spapi.client import SpApiClient
@@ -127,7 +142,8 @@ def open_context(runtime: Runtime, settings: Settings | None = None) -> Context:
     limiter = DynamoRateLimiter(runtime.table, runtime.endpoint)
     work = Path(tempfile.gettempdir()) / "splake"
     work.mkdir(parents=True, exist_ok=True)
-    return Context(
+    return AwsContext(
+        runtime=runtime,
         settings=s,
         state=runtime.state(),
         objects=objects,

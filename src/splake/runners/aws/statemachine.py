@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from splake.runners.aws.errors import BAD_DATA, FATAL, RETRYABLE, THROTTLED
+from splake.runners.aws.errors import RETRYABLE, THROTTLED
 
 # Lambda function names (suffixes; the stack prefixes them) and the steps they run.
 SYNC_STEPS = ("plan", "request", "await_report", "check", "ingest", "summarize")
@@ -85,9 +85,9 @@ def _task(
 
 
 def _catch_unit(state: dict[str, Any]) -> dict[str, Any]:
-    state["Catch"] = [
-        {"ErrorEquals": [FATAL, BAD_DATA, "States.ALL"], "ResultPath": "$.error", "Next": "UnitFailed"}
-    ]
+    # splake.Fatal / splake.BadData, and Retryable/Throttled once their retries are exhausted: record the
+    # unit as failed and let the other units go on.
+    state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "UnitFailed"}]
     return state
 
 
