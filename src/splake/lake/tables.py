@@ -317,22 +317,31 @@ class OccurrenceCounter:
 
     def seen(self, fp: int) -> int:
         """Record ``fp``; return how many times it was seen before (0 for the first occurrence)."""
-        fp = fp or 1
+        return self.seen_many(array("Q", [fp]))[0]
+
+    def seen_many(self, fps: array[int]) -> list[int]:
+        """:meth:`seen` for each fingerprint in order (one call per batch: the loop stays local)."""
+        out = [0] * len(fps)
         slots, mask = self._slots, self._mask
-        i = fp & mask
-        while True:
-            v = slots[i]
-            if v == 0:
-                slots[i] = fp
-                self._used += 1
-                if self._used * 2 > len(slots):
-                    self._grow()
-                return 0
-            if v == fp:
-                n = self._repeats.get(fp, 0) + 1
-                self._repeats[fp] = n
-                return n
-            i = (i + 1) & mask
+        for pos, fp in enumerate(fps):
+            fp = fp or 1
+            i = fp & mask
+            while True:
+                v = slots[i]
+                if v == 0:
+                    slots[i] = fp
+                    self._used += 1
+                    if self._used * 2 > len(slots):
+                        self._grow()
+                        slots, mask = self._slots, self._mask
+                    break
+                if v == fp:
+                    n = self._repeats.get(fp, 0) + 1
+                    self._repeats[fp] = n
+                    out[pos] = n
+                    break
+                i = (i + 1) & mask
+        return out
 
     def _grow(self) -> None:
         old = self._slots
@@ -385,18 +394,17 @@ def compute_row_keys(
     parts: list[pa.Array] = [pa.repeat(pa.scalar(account_id, pa.string()), n), _key_strings(marketplace)]
     for col in key_columns:
         parts.append(_key_strings(batch.column(col)) if col in batch.schema.names else pa.repeat(_NULL, n))
-    joined = pc.binary_join_element_wise(*parts, _SEP)
+    joined = pc.cast(pc.binary_join_element_wise(*parts, _SEP), pa.binary())
     sha = hashlib.sha256
-    seen = counter.seen
     out: list[pa.Array] = []
-    for offset in range(0, n, _HASH_SLICE):  # slices keep the transient Python strings small
-        keys: list[str] = []
-        append = keys.append
-        for text in joined.slice(offset, _HASH_SLICE).to_pylist():
-            digest = sha(text.encode("utf-8")).digest()
-            hexkey = digest.hex()
-            occ = seen(int.from_bytes(digest[:8], "big"))
-            append(hexkey if occ == 0 else sha(f"{hexkey}#{occ}".encode("ascii")).hexdigest())
+    for offset in range(0, n, _HASH_SLICE):  # slices keep the transient Python objects small
+        digests = [sha(text).digest() for text in joined.slice(offset, _HASH_SLICE).to_pylist()]
+        fps = array("Q")
+        fps.frombytes(b"".join(d[:8] for d in digests))
+        keys = [d.hex() for d in digests]
+        for pos, occ in enumerate(counter.seen_many(fps)):
+            if occ:
+                keys[pos] = sha(f"{keys[pos]}#{occ}".encode("ascii")).hexdigest()
         out.append(pa.array(keys, pa.string()))
     return pa.concat_arrays(out) if out else pa.array([], pa.string())
 
