@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import math
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -110,12 +111,13 @@ async def run(skus: int, time_scale: float) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark (``python -m bench items`` calls it with defaults)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skus", type=int, default=2000)
     ap.add_argument("--time-scale", type=float, default=1.0, help="1.0 = official rates in real time")
     ap.add_argument("--no-save", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv or [])
     res = asyncio.run(run(args.skus, args.time_scale))
     print(json.dumps(res, indent=2))
     print(
@@ -126,7 +128,8 @@ def main() -> None:
     )
     if not args.no_save:
         merge_results("items", res)
+    return res
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
