@@ -28,6 +28,23 @@ ORDER_ID_PREFIX = {
     "FR": ("402", "403", "404"),
     "JP": ("249", "250", "503"),
 }
+CACHE_MAX_SCALE = 4.0
+RETURN_REASONS = (
+    "UNWANTED_ITEM",
+    "DEFECTIVE",
+    "NOT_AS_DESCRIBED",
+    "ORDERED_WRONG_ITEM",
+    "FOUND_BETTER_PRICE",
+)
+DISPOSITIONS = ("SELLABLE", "SELLABLE", "CUSTOMER_DAMAGED", "DEFECTIVE", "CARRIER_DAMAGED")
+FULFILLMENT_CENTERS = {
+    "US": ("PHX6", "SEA8", "BFI4"),
+    "CA": ("YYZ4", "YVR2"),
+    "DE": ("LEJ1", "MUC3", "FRA7"),
+    "GB": ("LTN1", "BHX4"),
+    "FR": ("ORY1", "LYS1"),
+    "JP": ("NRT5", "KIX2", "HND3"),
+}
 VAT = {"USD": 0.0825, "CAD": 0.13, "EUR": 0.19, "GBP": 0.20, "JPY": 0.10}
 
 
@@ -81,10 +98,6 @@ class Order:
         return order_status, item_status, last
 
 
-def _choice_weighted(rng: random.Random, items: tuple[str, ...]) -> str:
-    return items[rng.randrange(len(items))]
-
-
 def _generate_day(
     seed: int, account: SandboxAccount, marketplace_id: str, day: date, scale: float
 ) -> tuple[Order, ...]:
@@ -96,24 +109,28 @@ def _generate_day(
     mean = ORDERS_PER_DAY.get(country, 10) * scale * weekday_factor
     count = max(0, int(rng.gauss(mean, max(1.0, mean * 0.15))))
     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    seconds = sorted(rng.randrange(86400) for _ in range(count))
+    seconds = sorted(int(rng.random() * 86400) for _ in range(count))
     cities = CITIES.get(country, CITIES["US"])
+    centers = FULFILLMENT_CENTERS.get(country, ("XXX1",))
+    prefixes = ORDER_ID_PREFIX.get(country, ("999",))
+    rand = rng.random
+    n_products = len(products)
+    ship_fee = 500.0 if m.currency == "JPY" else 4.99
     out = []
     for n, sec in enumerate(seconds):
         purchase = day_start + timedelta(seconds=sec)
-        prefix = _choice_weighted(rng, ORDER_ID_PREFIX.get(country, ("999",)))
-        tail = (day.toordinal() * 7919 + n * 104729 + rng.randrange(10**6)) % 10**7
-        order_id = f"{prefix}-{rng.randrange(10**7):07d}-{tail:07d}"
-        n_items = 1 if rng.random() < 0.78 else rng.randint(2, 4)
+        prefix = prefixes[int(rand() * len(prefixes))]
+        tail = (day.toordinal() * 7919 + n * 104729 + int(rand() * 10**6)) % 10**7
+        order_id = f"{prefix}-{int(rand() * 10**7):07d}-{tail:07d}"
+        n_items = 1 if rand() < 0.78 else 2 + int(rand() * 3)
         items = []
         # Popular products sell more: a skewed pick.
         for _ in range(n_items):
-            p = products[
-                min(len(products) - 1, int(rng.paretovariate(1.2)) - 1 + rng.randrange(len(products)) // 7)
-            ]
-            qty = 1 if rng.random() < 0.85 else rng.randint(2, 5)
+            # Popular products sell more: a skewed pick.
+            p = products[min(n_products - 1, int(rng.paretovariate(1.2)) - 1 + int(rand() * n_products) // 7)]
+            qty = 1 if rand() < 0.85 else 2 + int(rand() * 4)
             unit = p.price(m.currency)
-            promo = round(unit * qty * 0.1, 2) if rng.random() < 0.08 else 0.0
+            promo = round(unit * qty * 0.1, 2) if rand() < 0.08 else 0.0
             if m.currency == "JPY":
                 promo = float(round(promo))
             items.append(
@@ -121,22 +138,27 @@ def _generate_day(
                     product=p,
                     quantity=qty,
                     unit_price=unit,
-                    shipping_price=0.0
-                    if p.fulfillment == "AFN" or rng.random() < 0.5
-                    else (500.0 if m.currency == "JPY" else 4.99),
+                    shipping_price=0.0 if p.fulfillment == "AFN" or rand() < 0.5 else ship_fee,
                     promotion_discount=promo,
-                    promotion_id=f"Core Free Shipping {rng.randrange(10**8):08d}" if promo else "",
+                    promotion_id=f"Core Free Shipping {int(rand() * 10**8):08d}" if promo else "",
                 )
             )
         fulfillment = "Amazon" if items[0].product.fulfillment == "AFN" else "Merchant"
-        paid_at = purchase + timedelta(minutes=rng.randint(1, 240))
-        cancelled = rng.random() < 0.04
-        cancel_at = purchase + timedelta(minutes=rng.randint(20, 36 * 60)) if cancelled else None
-        ship_at = None if cancelled else paid_at + timedelta(hours=rng.uniform(4, 72))
-        late = (ship_at + timedelta(days=rng.uniform(2, 9))) if ship_at and rng.random() < 0.12 else None
-        returned = ship_at is not None and fulfillment == "Amazon" and rng.random() < 0.05
-        return_at = ship_at + timedelta(days=rng.uniform(3, 25)) if (returned and ship_at) else None
-        city, state, postal = cities[rng.randrange(len(cities))]
+        paid_at = purchase + timedelta(minutes=1 + int(rand() * 240))
+        cancelled = rand() < 0.04
+        cancel_at = purchase + timedelta(minutes=20 + int(rand() * 36 * 60)) if cancelled else None
+        ship_at = None if cancelled else paid_at + timedelta(seconds=int((4 + rand() * 68) * 3600))
+        late = (
+            (ship_at + timedelta(seconds=int((2 + rand() * 7) * 86400)))
+            if ship_at and rand() < 0.12
+            else None
+        )
+        returned = ship_at is not None and fulfillment == "Amazon" and rand() < 0.05
+        return_at = (
+            ship_at + timedelta(seconds=int((3 + rand() * 22) * 86400)) if (returned and ship_at) else None
+        )
+        city, state, postal = cities[int(rand() * len(cities))]
+        r1, r2, r3 = rand(), rand(), rand()
         out.append(
             Order(
                 order_id=order_id,
@@ -145,45 +167,26 @@ def _generate_day(
                 currency=m.currency,
                 purchase=purchase,
                 fulfillment=fulfillment,
-                ship_service_level="Expedited" if rng.random() < 0.15 else "Standard",
+                ship_service_level="Expedited" if r1 < 0.15 else "Standard",
                 city=city,
                 state=state,
                 postal_code=postal,
-                is_business=rng.random() < 0.07,
+                is_business=r2 < 0.07,
                 items=tuple(items),
                 paid_at=paid_at,
                 ship_at=ship_at,
                 cancel_at=cancel_at,
                 late_update_at=late,
                 return_at=return_at,
-                return_reason=rng.choice(
-                    (
-                        "UNWANTED_ITEM",
-                        "DEFECTIVE",
-                        "NOT_AS_DESCRIBED",
-                        "ORDERED_WRONG_ITEM",
-                        "FOUND_BETTER_PRICE",
-                    )
-                ),
-                return_disposition=rng.choice(
-                    ("SELLABLE", "SELLABLE", "CUSTOMER_DAMAGED", "DEFECTIVE", "CARRIER_DAMAGED")
-                ),
-                fulfillment_center=rng.choice(
-                    {
-                        "US": ("PHX6", "SEA8", "BFI4"),
-                        "CA": ("YYZ4", "YVR2"),
-                        "DE": ("LEJ1", "MUC3", "FRA7"),
-                        "GB": ("LTN1", "BHX4"),
-                        "FR": ("ORY1", "LYS1"),
-                        "JP": ("NRT5", "KIX2", "HND3"),
-                    }.get(country, ("XXX1",))
-                ),
+                return_reason=RETURN_REASONS[int(r3 * len(RETURN_REASONS))],
+                return_disposition=DISPOSITIONS[int(rand() * len(DISPOSITIONS))],
+                fulfillment_center=centers[int(rand() * len(centers))],
             )
         )
     return tuple(out)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def orders_for_day(
     seed: int, account: SandboxAccount, marketplace_id: str, day: date, scale: float
 ) -> tuple[Order, ...]:
@@ -199,8 +202,11 @@ def iter_orders(
     scale: float,
     cache: bool = True,
 ) -> Iterator[Order]:
-    """Orders purchased on UTC days start..end (inclusive), in purchase order."""
-    gen = orders_for_day if cache else _generate_day
+    """Orders purchased on UTC days start..end (inclusive), in purchase order.
+
+    Days are cached (LRU) only at small scales; big worlds (benchmarks) regenerate per call so memory
+    stays flat."""
+    gen = orders_for_day if cache and scale <= CACHE_MAX_SCALE else _generate_day
     d = start
     while d <= end:
         yield from gen(seed, account, marketplace_id, d, scale)

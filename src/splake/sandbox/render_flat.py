@@ -36,7 +36,9 @@ class ReportRequest:
 
 
 def iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
+    return dt.replace(microsecond=0).isoformat()
 
 
 def money(value: float, currency: str, comma: bool = False) -> str:

@@ -124,8 +124,14 @@ def document_lines(req: ReportRequest, cache: bool = True) -> Iterator[str]:
         yield json.dumps(json_document(req), ensure_ascii=False, separators=(",", ":"))
         return
     yield "\t".join(rt.columns) + "\n"
+    columns = list(rt.columns)
     for row in rows(req, cache=cache):
-        yield "\t".join(str(row[c]).replace("\t", " ").replace("\n", " ") for c in rt.columns) + "\n"
+        # Row dicts are built in header order from values that never hold tabs/newlines (fast path);
+        # anything else is reordered and sanitized.
+        if list(row) == columns:
+            yield "\t".join(row.values()) + "\n"
+        else:
+            yield "\t".join(str(row[c]).replace("\t", " ").replace("\n", " ") for c in columns) + "\n"
 
 
 def count_rows(req: ReportRequest) -> int:
