@@ -23,6 +23,8 @@ from tests.integration.test_client_sandbox import Recorder, get_listing, make_cl
 @pytest.fixture
 def all_logs() -> Iterator[io.StringIO]:
     buf = io.StringIO()
+    splake_logger = logging.getLogger("splake")
+    saved = (list(splake_logger.handlers), splake_logger.level, splake_logger.propagate)
     configure_logging("DEBUG", stream=buf)  # the 'splake' tree (JSON lines)
     handler = logging.StreamHandler(buf)  # everything else (httpx, httpcore, asyncio, ...)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
@@ -38,7 +40,9 @@ def all_logs() -> Iterator[io.StringIO]:
     root.setLevel(old_level)
     for n, lvl in touched.items():
         logging.getLogger(n).setLevel(lvl)
-    configure_logging("INFO")
+    splake_logger.handlers[:] = saved[0]
+    splake_logger.setLevel(saved[1])
+    splake_logger.propagate = saved[2]
 
 
 async def test_no_secret_in_any_log_line(

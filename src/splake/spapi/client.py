@@ -291,9 +291,9 @@ class SpApiClient:
         token: str,
     ) -> None:
         if account is not None and rdt_elements is not None:
+            # a fresh RDT is minted with the cached LWA token (itself refreshed if createRestrictedDataToken
+            # reports it expired)
             self.rdt.invalidate(account, spec.method, rendered, rdt_elements, token)
-            # the RDT was minted with an LWA token that may itself be stale; let the next RDT use a fresh one
-            self.lwa.invalidate(key_for_account(account))
             return
         key: CacheKey = key_for_account(account) if account is not None else key_for_scope(scope or "")
         self.lwa.invalidate(key, token)

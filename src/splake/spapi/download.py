@@ -74,7 +74,7 @@ async def stream_once(http: httpx.AsyncClient, url: str, dest: Path) -> tuple[in
     dest.parent.mkdir(parents=True, exist_ok=True)
     shown = safe_url(url)
     try:
-        async with http.stream("GET", url, headers={"accept-encoding": "identity, gzip"}) as resp:
+        async with http.stream("GET", url, headers={"accept-encoding": "identity"}) as resp:
             if resp.status_code == 403:
                 raise DownloadExpiredError(
                     "the pre-signed document URL was refused (HTTP 403): it has expired",
