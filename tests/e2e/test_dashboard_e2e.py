@@ -36,6 +36,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 ORDERS_BY_UPDATE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 SALES_TRAFFIC = "GET_SALES_AND_TRAFFIC_REPORT"
 TOKEN = "e2e-dashboard-token-0123456789abcdef"
+DEMO_ACCOUNTS = ("seller-na", "seller-jp")
 
 
 # --- the demo lake -------------------------------------------------------------------------------------
@@ -143,7 +144,8 @@ def _demo_lake(root: Path) -> Path | None:
         return None
     from rich.console import Console
 
-    code = run_demo(root, console=Console(file=io.StringIO(), width=120))
+    # two accounts keep the run short: seller-na (USD + CAD) and seller-jp (JPY, Shift_JIS documents)
+    code = run_demo(root, accounts=DEMO_ACCOUNTS, console=Console(file=io.StringIO(), width=120))
     assert code == 0, "splake demo failed"
     return root / "splake.toml"
 
@@ -315,6 +317,21 @@ def server(demo_lake) -> Iterator[str]:
     proc.wait(10)
 
 
+def output_dir(tmp_path: Path) -> Path:
+    out = Path(os.environ.get("SPLAKE_E2E_OUTPUT", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def render(tmp: Path, url: str, screenshot: Path | None = None, height: int = 3000) -> str:
+    """The DOM after the page's scripts ran (and a screenshot of it, same browser run)."""
+    shot = [f"--screenshot={screenshot}", f"--window-size=1400,{height}"] if screenshot else []
+    dom = chromium(tmp, *shot, "--dump-dom", url)
+    if screenshot:
+        assert screenshot.stat().st_size > 5_000
+    return dom
+
+
 def chromium(tmp: Path, *args: str) -> str:
     profile = tmp / f"chromium-profile-{time.monotonic_ns()}"
     cmd = [
@@ -376,7 +393,7 @@ def _assert_matches_raw(totals: dict[str, float], truth: dict[str, float]) -> No
 
 
 def test_overview_charts_render_the_raw_zone_totals(server, demo_lake, tmp_path):
-    dom = chromium(tmp_path, "--dump-dom", server + "/overview")
+    dom = render(tmp_path, server + "/overview", output_dir(tmp_path) / "overview.png")
     els = parse_dom(dom)
     assert body_state(els) == "true", dom[-3000:]
     cards = {a["data-mart"]: a for t, a in els if t == "section" and "data-mart" in a}
@@ -396,14 +413,9 @@ def test_overview_charts_render_the_raw_zone_totals(server, demo_lake, tmp_path)
     # marts whose tables were never synced say so instead of failing
     for name, card in cards.items():
         assert card["data-state"] in ("rendered", "unavailable"), name
-    out = Path(os.environ.get("SPLAKE_E2E_OUTPUT", tmp_path))
-    out.mkdir(parents=True, exist_ok=True)
-    chromium(
-        tmp_path, f"--screenshot={out / 'overview.png'}", "--window-size=1400,3000", server + "/overview"
-    )
-    assert (out / "overview.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_filters_change_what_is_drawn(server, demo_lake, tmp_path):
     truth = raw_order_totals(demo_lake[1])
     api = httpx.get(server + "/api/filters").json()
@@ -421,7 +433,7 @@ def test_filters_change_what_is_drawn(server, demo_lake, tmp_path):
 
 
 def test_pipeline_health_page(server, demo_lake, tmp_path):
-    els = parse_dom(chromium(tmp_path, "--dump-dom", server + "/"))
+    els = parse_dom(render(tmp_path, server + "/", output_dir(tmp_path) / "health.png", height=1600))
     assert body_state(els) == "true"
     health = httpx.get(server + "/api/health").json()
     assert health["available"], health
@@ -435,11 +447,9 @@ def test_pipeline_health_page(server, demo_lake, tmp_path):
     assert len(failures) == len(health["failures"])
     table_rows = {a["data-table"]: a for t, a in els if t == "tr" and "data-table" in a}
     assert "orders_by_last_update" in table_rows
-    out = Path(os.environ.get("SPLAKE_E2E_OUTPUT", tmp_path))
-    chromium(tmp_path, f"--screenshot={out / 'health.png'}", "--window-size=1400,1600", server + "/")
-    assert (out / "health.png").stat().st_size > 5_000
 
 
+@pytest.mark.slow
 def test_token_protected_server_in_a_real_browser(demo_lake, tmp_path):
     proc, url = start_serve(demo_lake[0], "--token", TOKEN)
     try:
@@ -454,7 +464,7 @@ def test_token_protected_server_in_a_real_browser(demo_lake, tmp_path):
 
 
 def test_static_report_opens_offline_with_the_same_totals(demo_lake, tmp_path):
-    out = Path(os.environ.get("SPLAKE_E2E_OUTPUT", tmp_path)) / "report.html"
+    out = output_dir(tmp_path) / "report.html"
     res = subprocess.run(
         [_splake(), "report", "--config", str(demo_lake[0]), "--out", str(out)],
         capture_output=True,
@@ -464,7 +474,6 @@ def test_static_report_opens_offline_with_the_same_totals(demo_lake, tmp_path):
     assert res.returncode == 0, res.stderr
     html = out.read_text(encoding="utf-8")
     assert "<script src" not in html and "<link" not in html
-    els = parse_dom(chromium(tmp_path, "--dump-dom", out.as_uri()))
+    els = parse_dom(render(tmp_path, out.as_uri(), out.with_suffix(".png")))
     assert body_state(els) == "true"
     _assert_matches_raw(rendered_totals(els)["daily_sales"], raw_order_totals(demo_lake[1]))
-    chromium(tmp_path, f"--screenshot={out.with_suffix('.png')}", "--window-size=1400,3000", out.as_uri())
