@@ -34,11 +34,9 @@ def sync_command(
     """Sync every configured account x marketplace x report type into the lake.
 
     Exit code 1 when something failed permanently (a FATAL report, a rejected request), 0 otherwise."""
-    from rich.console import Console
-
     from splake.config import load_config
     from splake.logs import configure_logging
-    from splake.reports.progress import RichObserver, summary_table, warnings_of
+    from splake.reports.progress import RichObserver, summary_table, warnings_of, wide_console
     from splake.reports.sync import sync
     from splake.reports.types import report_type as check_type
     from splake.runners.local import LocalContext
@@ -52,7 +50,7 @@ def sync_command(
     except SplakeError as exc:
         raise _fail(exc) from None
     configure_logging("WARNING" if not quiet else "ERROR")
-    console = Console()
+    console = wide_console()
 
     async def run() -> int:
         ctx = LocalContext.open(settings)
@@ -88,11 +86,10 @@ def status_command(
     as_json: bool = typer.Option(False, "--json", help="one JSON object per ledger entry"),
 ) -> None:
     """Show the report ledger: what was requested, landed, is in flight or failed (and why)."""
-    from rich.console import Console
 
     from splake.config import load_config
     from splake.reports import ledger
-    from splake.reports.progress import status_table
+    from splake.reports.progress import status_table, wide_console
     from splake.runners.local import lake_root
     from splake.state.sqlite import SqliteStateStore
 
@@ -113,7 +110,7 @@ def status_command(
         for e in entries:
             typer.echo(json.dumps(e.to_item(), ensure_ascii=False))
         return
-    Console().print(status_table(entries))
+    wide_console().print(status_table(entries))
 
 
 def query_command(

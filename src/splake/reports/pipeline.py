@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -427,6 +428,11 @@ def _write_document(
 
 async def ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
     """Land a DONE report: idempotent (an INGESTED entry is a no-op; a crash mid-way repeats safely)."""
+    async with ctx.lock(f"ingest:{entry.account_id}:{entry.key}"):  # one lander per entry in this process
+        return await _ingest(ctx, entry)
+
+
+async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
     current = ledger.load(ctx.state, entry.account_id, entry.key) or entry
     if current.status == "INGESTED":
         _advance(ctx, current)
@@ -442,7 +448,7 @@ async def ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
         )
     account = ctx.account(current.account_id)
     spec = report_type(current.unit.report_type)
-    dest = ctx.work_dir / f"splake-{current.account_id}-{current.report_id}.download"
+    dest = ctx.work_dir / f"splake-{current.account_id}-{current.report_id}-{uuid.uuid4().hex[:8]}.download"
     try:
         for attempt in range(INGEST_RETRIES):
             doc = await ctx.client.call(

@@ -19,6 +19,12 @@ def short_name(report_type: str) -> str:
     return spec.table if spec else report_type
 
 
+def wide_console(stderr: bool = False) -> Console:
+    """A console that does not squeeze tables to 80 columns when output is not a terminal."""
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=150)
+
+
 class RichObserver:
     """A :class:`splake.reports.sync.SyncObserver` drawing one progress bar per (account, report type)."""
 

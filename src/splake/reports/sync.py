@@ -306,6 +306,10 @@ async def sync(
                     it.entry = e
             continue
         if e.unit.kind == "discover":
+            if any(
+                u.account_id == e.account_id and u.report_type == e.unit.report_type for u in discover_units
+            ):
+                continue  # this run's discovery lands it (it is still DONE in the ledger)
             streams[(e.account_id, "discovered#" + e.key)].append(_Item(e.unit, e))
         else:
             streams[(e.account_id, e.unit.stream)].append(_Item(e.unit, e))

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from splake.config import Settings
-from splake.reports.progress import RichObserver, summary_table, warnings_of
+from splake.reports.progress import RichObserver, summary_table, warnings_of, wide_console
 from splake.reports.sync import SyncSummary, sync
 from splake.reports.types import REPORT_TYPES
 from splake.runners.local import LocalContext, default_secrets_dir
@@ -74,7 +74,7 @@ def run_demo(
     from splake.sandbox import SandboxConfig, SandboxServer
     from splake.sandbox.demo import demo_settings, seed_demo_secrets
 
-    out = console or Console()
+    out = console or wide_console()
     root = Path(lake_dir).expanduser().resolve()
     started = time.monotonic()
     with SandboxServer(SandboxConfig(seed=seed, time_scale=time_scale)) as sb:
