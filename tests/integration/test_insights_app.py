@@ -216,3 +216,12 @@ def test_static_report_is_self_contained():
     snap = json.loads(html[start : html.index(";</script>", start)])
     daily = next(m for m in snap["marts"] if m["name"] == "daily_sales")
     assert daily["totals"]["units"] == 55 and daily["totals"]["sales|USD"] == 280
+
+
+def test_static_report_keeps_hostile_data_inside_the_json():
+    evil = "</script><script>window.PWNED=1</script><!--"
+    html = render_report({"marts": [], "options": {"accounts": [evil]}, "health": {}}, datetime.now(UTC))
+    assert evil not in html
+    start = html.index("window.SPLAKE_SNAPSHOT = ") + len("window.SPLAKE_SNAPSHOT = ")
+    snap = json.loads(html[start : html.index(";</script>", start)])
+    assert snap["options"]["accounts"] == [evil]
