@@ -118,8 +118,11 @@ def query_command(
         ..., help='SQL over the curated tables, e.g. "select count(*) from orders_by_order_date"'
     ),
     config: Path = ConfigOpt,
-    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json (lines) or parquet"),
     limit: int = typer.Option(200, "--limit", help="max rows printed as a table"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="write the result to this file (csv/json/parquet)"
+    ),
 ) -> None:
     """Run DuckDB SQL over the lake (every curated table is a view by its name)."""
     from splake.config import load_config
@@ -138,6 +141,16 @@ def query_command(
     except Exception as exc:  # duckdb errors: show them as they are
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    if out is not None or fmt == "parquet":
+        from splake.insights.export import export_table
+
+        try:
+            n = export_table(result, "csv" if fmt == "table" else fmt, out)
+        except SplakeError as exc:
+            raise _fail(exc) from None
+        if out is not None:
+            typer.echo(f"wrote {n} rows to {out}", err=True)
+        return
     print_arrow(result, fmt, limit)
 
 
