@@ -895,7 +895,7 @@ def order_items_json(o: Order, as_of: datetime) -> list[dict[str, Any]]:
             "ShippingPrice": _money_v0(i.shipping_price, o.currency),
             "ItemTax": _money_v0(i.unit_price * i.quantity * VAT.get(o.currency, 0.0), o.currency),
             "PromotionDiscount": _money_v0(i.promotion_discount, o.currency),
-            "IsGift": False,
+            "IsGift": "false",  # Orders v0 models IsGift as a string ("true"/"false")
             "ConditionId": "New",
             "ConditionSubtypeId": "New",
         }
