@@ -80,6 +80,41 @@ def consume_cmd(
     typer.echo(json.dumps(asyncio.run(run())))
 
 
+@notifications_app.command("sync")
+def sync_cmd(
+    account: list[str] = typer.Option([], "--account", "-a", help="default: every account"),
+    wait: float = typer.Option(
+        600.0, help="seconds to wait for notifications before falling back to polling"
+    ),
+    config: Path = ConfigOpt,
+) -> None:
+    """Report sync, notification-first: sellers finish by REPORT_PROCESSING_FINISHED, others by polling."""
+    from splake.notifications.local import sync_with_notifications
+    from splake.notifications.sqs import open_queue
+    from splake.runners.local import LocalContext
+
+    settings = load_config(config)
+    ctx = LocalContext.open(settings)
+
+    async def run() -> dict[str, object]:
+        try:
+            res = await sync_with_notifications(
+                settings, ctx, open_queue(settings), accounts=account or None, wait_seconds=wait
+            )
+            return {
+                "requested": res.requested,
+                "completed_by_notification": res.completed_by_notification,
+                "rows": res.summary.rows,
+                "exit_code": res.summary.exit_code,
+            }
+        finally:
+            await ctx.aclose()
+
+    out = asyncio.run(run())
+    typer.echo(json.dumps(out))
+    raise typer.Exit(int(str(out["exit_code"])))
+
+
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the root app."""
     app.add_typer(notifications_app, name="notifications")
