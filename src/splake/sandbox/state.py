@@ -24,6 +24,7 @@ from splake.sandbox.notify import (
     notification_metadata,
 )
 from splake.sandbox.ratelimit import RateLimiter
+from splake.sandbox.reports_state import DocumentRecord, ReportRecord
 from splake.sandbox.stats import SandboxStats
 from splake.sandbox.tokens import TokenRegistry
 from splake.sandbox.world import World
@@ -44,8 +45,8 @@ class SandboxState:
         self.monotonic: Callable[[], float] = time.monotonic
         self.signing_key = hashlib.sha256(f"sandbox-signing-{config.seed}".encode()).digest()
         # Reports API state (owned by splake.sandbox.reports_api): reportId -> record, documentId -> record.
-        self.reports: dict[str, Any] = {}
-        self.documents: dict[str, Any] = {}
+        self.reports: dict[str, ReportRecord] = {}
+        self.documents: dict[str, DocumentRecord] = {}
         # Notifications API state (routes in routes_items.py): id -> object.
         self.destinations: dict[str, Destination] = {}
         self.subscriptions: dict[str, Subscription] = {}
