@@ -1,0 +1,186 @@
+"""Assertions on the synthesized CloudFormation template (aws_cdk.assertions.Template): least-privilege IAM
+and encryption at rest everywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("aws_cdk")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+import aws_cdk as cdk
+from aws_cdk import assertions
+from infra.stack import STEP_ACCESS, SplakeStack
+
+from splake.runners.aws.statemachine import SYNC_STEPS
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("cdk.out")))
+    stack = SplakeStack(app, "splake")
+    return dict(assertions.Template.from_stack(stack).to_json())
+
+
+def resources(t: dict[str, Any], typ: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in t["Resources"].items() if v["Type"] == typ}
+
+
+def statements(t: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, res in t["Resources"].items():
+        props = res.get("Properties", {})
+        if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            for st in props["PolicyDocument"]["Statement"]:
+                yield name, st
+        if res["Type"] == "AWS::IAM::Role":
+            for pol in props.get("Policies", []):
+                for st in pol["PolicyDocument"]["Statement"]:
+                    yield name, st
+
+
+def as_list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else [v]
+
+
+def refs(node: Any) -> set[str]:
+    """Logical ids referenced (Ref / Fn::GetAtt) anywhere in ``node``."""
+    out: set[str] = set()
+    if isinstance(node, dict):
+        if "Ref" in node:
+            out.add(node["Ref"])
+        if "Fn::GetAtt" in node:
+            out.add(node["Fn::GetAtt"][0])
+        for v in node.values():
+            out |= refs(v)
+    elif isinstance(node, list):
+        for v in node:
+            out |= refs(v)
+    return out
+
+
+def test_no_wildcard_actions(template: dict[str, Any]) -> None:
+    seen = 0
+    for name, st in statements(template):
+        for action in as_list(st.get("Action", [])):
+            seen += 1
+            assert "*" not in action, f"{name}: wildcard action {action}"
+    assert seen > 20
+
+
+def test_resources_are_scoped_to_the_stack(template: dict[str, Any]) -> None:
+    own = set(template["Resources"])
+    allowed_names = (":parameter/splake", ":secret:splake/", ":stateMachine:splake-sync", ":glue:")
+    for name, st in statements(template):
+        assert st["Effect"] == "Allow"
+        for res in as_list(st.get("Resource", [])):
+            assert res != "*", f"{name}: unscoped resource for {st['Action']}"
+            ids = refs(res) - {"AWS::Partition", "AWS::Region", "AWS::AccountId"}
+            text = json.dumps(res)
+            assert (ids and ids <= own) or any(a in text for a in allowed_names), f"{name}: {text}"
+    # glue is limited to the catalog, the stack's database and its tables
+    for name, st in statements(template):
+        if any(str(a).startswith("glue:") for a in as_list(st["Action"])):
+            texts = [json.dumps(r) for r in as_list(st["Resource"])]
+            assert all(":catalog" in t or ":database/spapi" in t or ":table/spapi/*" in t for t in texts), (
+                name
+            )
+
+
+def test_each_function_has_its_own_minimal_role(template: dict[str, Any]) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    assert len(functions) == len(STEP_ACCESS)
+    roles = {fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions.values()}
+    assert len(roles) == len(functions)  # no shared role
+    for role_id in roles:
+        role = template["Resources"][role_id]["Properties"]
+        assert "ManagedPolicyArns" not in role  # no AWSLambdaBasicExecutionRole (logs:* on *)
+    by_role: dict[str, set[str]] = {}
+    for pol in resources(template, "AWS::IAM::Policy").values():
+        for role_ref in pol["Properties"]["Roles"]:
+            for st in pol["Properties"]["PolicyDocument"]["Statement"]:
+                by_role.setdefault(role_ref["Ref"], set()).update(as_list(st["Action"]))
+    actions = {
+        fn["Properties"]["Description"].split(": ")[1]: by_role.get(
+            fn["Properties"]["Role"]["Fn::GetAtt"][0], set()
+        )
+        for fn in functions.values()
+    }
+    assert "secretsmanager:GetSecretValue" not in actions["plan"]
+    assert "dynamodb:PutItem" not in actions["plan"]
+    assert "s3:PutObject" not in actions["check"] and "s3:PutObject" in actions["ingest"]
+    assert "states:SendTaskSuccess" in actions["await_report"]
+    assert "states:SendTaskSuccess" not in actions["ingest"]
+    assert actions["summarize"] <= {
+        "ssm:GetParameter",
+        "ssm:GetParametersByPath",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:DescribeKey",
+    }
+
+
+def test_encryption_at_rest_uses_the_stack_key(template: dict[str, Any]) -> None:
+    (key_id,) = resources(template, "AWS::KMS::Key")
+    assert template["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True
+    (bucket,) = resources(template, "AWS::S3::Bucket").values()
+    rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert key_id in refs(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"])
+    assert bucket["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+    (table,) = resources(template, "AWS::DynamoDB::Table").values()
+    sse = table["Properties"]["SSESpecification"]
+    assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS" and key_id in refs(sse["KMSMasterKeyId"])
+    queues = resources(template, "AWS::SQS::Queue")
+    assert len(queues) == 2
+    for q in queues.values():
+        assert key_id in refs(q["Properties"]["KmsMasterKeyId"])
+    secrets = resources(template, "AWS::SecretsManager::Secret")
+    assert secrets
+    for s in secrets.values():
+        assert key_id in refs(s["Properties"]["KmsKeyId"])
+    (wg,) = resources(template, "AWS::Athena::WorkGroup").values()
+    enc = wg["Properties"]["WorkGroupConfiguration"]["ResultConfiguration"]["EncryptionConfiguration"]
+    assert enc["EncryptionOption"] == "SSE_KMS"
+
+
+def test_state_machine_is_the_shared_definition(template: dict[str, Any]) -> None:
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    subs = machine["Properties"]["DefinitionSubstitutions"]
+    assert len(subs) == len(SYNC_STEPS)
+    definition = json.loads(machine["Properties"]["DefinitionString"])
+    assert definition["States"]["FanOut"]["Type"] == "Map"
+    waits = definition["States"]["FanOut"]["ItemProcessor"]["States"]
+    assert waits["PollWait"]["SecondsPath"] == "$.wait_seconds"
+    assert waits["AwaitNotification"]["Resource"].endswith("waitForTaskToken")
+    (rule,) = resources(template, "AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+
+
+def test_alarms_cover_failures_throttling_and_the_dlq(template: dict[str, Any]) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    metrics = {(a["Properties"].get("Namespace"), a["Properties"].get("MetricName")) for a in alarms}
+    assert ("AWS/States", "ExecutionsFailed") in metrics
+    assert ("AWS/States", "ExecutionThrottled") in metrics
+    assert ("AWS/Lambda", "Errors") in metrics and ("AWS/Lambda", "Throttles") in metrics
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in metrics
+    assert ("splake", "SpApiThrottled") in metrics
+    filters = resources(template, "AWS::Logs::MetricFilter")
+    assert len(filters) == len(STEP_ACCESS)
+
+
+def test_notifications_queue_accepts_spapi_and_redrives(template: dict[str, Any]) -> None:
+    queues = resources(template, "AWS::SQS::Queue")
+    main = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    assert len(main) == 1 and main[0]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5
+    policies = json.dumps(list(resources(template, "AWS::SQS::QueuePolicy").values()))
+    assert "437568002678" in policies and "sqs:SendMessage" in policies
+    mapping = list(resources(template, "AWS::Lambda::EventSourceMapping").values())
+    assert mapping and mapping[0]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
