@@ -309,3 +309,34 @@ def test_plain_http_to_a_remote_host_is_refused(sandbox: SandboxServer, tmp_path
     settings = base.model_copy(update={"spapi": spapi})
     with pytest.raises(ConfigError, match="https"):
         SpApiClient(settings, sandbox_secrets(sandbox, tmp_path / "s"))
+
+
+async def test_old_client_secret_logs_an_age_warning_once(sandbox: SandboxServer, tmp_path: Path) -> None:
+    import logging
+    from datetime import UTC, datetime, timedelta
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    lwa_logger = logging.getLogger("splake.auth.lwa")
+    handler = Keep(level=logging.WARNING)
+    lwa_logger.addHandler(handler)
+    try:
+        client = make_client(sandbox, tmp_path)
+        old = datetime.now(UTC) - timedelta(days=200)
+        LocalSecretStore(tmp_path / "secrets", clock=lambda: old).put(
+            "lwa/client_secret", sandbox.world.client_secret
+        )
+        await get_listing(client, sandbox, skus(sandbox, n=1)[0])
+        eu_sku = skus(sandbox, "seller-eu", n=1)[0]
+        await get_listing(client, sandbox, eu_sku, account_id="seller-eu")
+        await client.aclose()
+    finally:
+        lwa_logger.removeHandler(handler)
+    warnings = [r for r in records if r.getMessage() == "credential_age_warning"]
+    assert len(warnings) == 1
+    fields = warnings[0].fields  # type: ignore[attr-defined]
+    assert fields["secret"] == "lwa/client_secret" and fields["age_days"] == 200
