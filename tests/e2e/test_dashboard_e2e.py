@@ -477,3 +477,32 @@ def test_static_report_opens_offline_with_the_same_totals(demo_lake, tmp_path):
     els = parse_dom(render(tmp_path, out.as_uri(), out.with_suffix(".png")))
     assert body_state(els) == "true"
     _assert_matches_raw(rendered_totals(els)["daily_sales"], raw_order_totals(demo_lake[1]))
+
+
+def test_mart_export_matches_the_raw_zone(demo_lake, tmp_path):
+    out = tmp_path / "daily_sales.jsonl"
+    res = subprocess.run(
+        [
+            _splake(),
+            "marts",
+            "export",
+            "daily_sales",
+            "--config",
+            str(demo_lake[0]),
+            "-f",
+            "json",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    totals: dict[str, float] = defaultdict(float)
+    for r in rows:
+        totals["units"] += r["units"]
+        totals[f"sales|{r['currency'] or ''}"] += r["sales"]
+    truth = raw_order_totals(demo_lake[1])
+    assert dict(totals) == pytest.approx(truth, abs=0.01)

@@ -73,3 +73,24 @@ def test_parquet_to_stdout_when_piped(lake_config):
     import io
 
     assert pq.read_table(io.BytesIO(res.stdout)).num_rows == 3
+
+
+def _splake(*args: str) -> subprocess.CompletedProcess[str]:
+    splake = Path(sys.executable).parent / "splake"
+    return subprocess.run([str(splake), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_marts_cli(lake_config, tmp_path):
+    listed = _splake("marts", "list", "--config", str(lake_config))
+    assert listed.returncode == 0, listed.stderr
+    assert "daily_sales" in listed.stdout and "waiting for" in listed.stdout
+    sql = _splake("marts", "sql", "daily_sales", "--view", "--schema", "spapi")
+    assert sql.returncode == 0 and sql.stdout.startswith('CREATE OR REPLACE VIEW "spapi"."daily_sales"')
+    duck = _splake("marts", "sql", "returns_rate", "--dialect", "duckdb")
+    assert duck.returncode == 0 and "FULL OUTER JOIN" in duck.stdout
+    # the lake has no order table: the export says what is missing instead of a stack trace
+    res = _splake(
+        "marts", "export", "daily_sales", "--config", str(lake_config), "--out", str(tmp_path / "x.csv")
+    )
+    assert res.returncode == 2
+    assert "orders_by_last_update" in res.stderr and "Traceback" not in res.stderr

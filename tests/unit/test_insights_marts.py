@@ -343,3 +343,16 @@ def test_transpile_rejects_garbage():
 
     with pytest.raises(BadDataError):
         to_duckdb("SELECT FROM WHERE (")
+
+
+def test_marts_as_duckdb_views_and_athena_ddl():
+    from splake.insights.dialect import view_ddl
+
+    con = duckdb.connect()
+    con.register("orders_by_last_update", curated("orders_by_last_update", ORDERS))
+    con.execute(view_ddl("daily_sales", mart("daily_sales").sql, dialect="duckdb"))
+    got = con.execute("select sum(units) from daily_sales where marketplace_id = 'ATVPDKIKX0DER'").fetchone()
+    assert got == (8,)
+    athena = view_ddl("daily_sales", mart("daily_sales").sql, schema="splake_curated")
+    assert athena.startswith('CREATE OR REPLACE VIEW "splake_curated"."daily_sales" AS')
+    assert sqlglot.parse_one(athena, read="trino") is not None

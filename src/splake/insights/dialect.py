@@ -42,3 +42,13 @@ def referenced_tables(sql: str) -> frozenset[str]:
     tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
     ctes = {c.alias_or_name for c in tree.find_all(sqlglot.exp.CTE)}
     return frozenset(t.name for t in tree.find_all(sqlglot.exp.Table) if t.name not in ctes)
+
+
+def view_ddl(name: str, sql: str, *, dialect: str = SOURCE_DIALECT, schema: str | None = None) -> str:
+    """``CREATE OR REPLACE VIEW`` for a mart: ``dialect="trino"`` for Athena (Glue database ``schema``),
+    ``"duckdb"`` for a local DuckDB connection whose tables are the curated tables."""
+    body = sql.strip() if dialect == SOURCE_DIALECT else to_duckdb(sql)
+    if dialect not in (SOURCE_DIALECT, "duckdb"):
+        raise BadDataError(f"unknown dialect {dialect!r}", hint="use trino (Athena) or duckdb")
+    target = f'"{schema}"."{name}"' if schema else f'"{name}"'
+    return f"CREATE OR REPLACE VIEW {target} AS\n{body}"
