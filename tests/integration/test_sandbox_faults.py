@@ -119,3 +119,55 @@ def test_config_endpoint(sandbox: SandboxServer) -> None:
     assert bad.status_code == 400
     stats = httpx.get(sandbox.url + "/_sandbox/stats").json()
     assert set(stats) >= {"requests", "throttled", "faults", "token_grants"}
+
+
+def test_fba_cooldown_makes_repeat_requests_fatal(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    # 30 modelled minutes at time_scale 0.001 = 1.8 s of real time.
+    sb: SandboxServer = sandbox_factory(fba_cooldown_seconds=1800)
+    sp = SpCaller(sb, "seller-na")
+    first = sp.wait_report(sp.create_report("GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"))
+    again = sp.wait_report(sp.create_report("GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"))
+    other_type = sp.wait_report(sp.create_report("GET_AFN_INVENTORY_DATA"))
+    assert (first["processingStatus"], again["processingStatus"], other_type["processingStatus"]) == (
+        "DONE",
+        "FATAL",
+        "DONE",
+    )
+    assert "reportDocumentId" not in again
+    time.sleep(1.9)
+    assert (
+        sp.wait_report(sp.create_report("GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"))["processingStatus"]
+        == "DONE"
+    )
+    assert sb.stats.faults["fba_cooldown"] == 1
+
+
+def test_schema_drift_adds_columns_to_documents_and_ground_truth(sandbox: SandboxServer) -> None:
+    sp = SpCaller(sandbox, "seller-na")
+    plain = sp.wait_report(sp.create_report("GET_MERCHANT_LISTINGS_ALL_DATA"))
+    sandbox.configure(schema_drift=True)
+    drifted = sp.wait_report(sp.create_report("GET_MERCHANT_LISTINGS_ALL_DATA"))
+    header_plain = (
+        gzip.decompress(sp.download(plain["reportDocumentId"])[1].content).decode("cp1252").split("\n")[0]
+    )
+    text = gzip.decompress(sp.download(drifted["reportDocumentId"])[1].content).decode("cp1252")
+    header = text.split("\n")[0].split("\t")
+    assert header[: len(header_plain.split("\t"))] == header_plain.split("\t")
+    assert header[-4:] == [
+        "Business Price",
+        "Quantity Price Type",
+        "Quantity Lower Bound 1",
+        "Quantity Price 1",
+    ]
+    first = dict(zip(header, text.split("\n")[1].split("\t"), strict=True))
+    from datetime import datetime
+
+    truth = sandbox.world.report_rows(
+        "GET_MERCHANT_LISTINGS_ALL_DATA",
+        sp.account.selling_partner_id,
+        drifted["marketplaceIds"],
+        datetime.fromisoformat(drifted["dataStartTime"]),
+        datetime.fromisoformat(drifted["dataEndTime"]),
+        as_of=datetime.fromisoformat(drifted["createdTime"]),
+    )
+    assert first == truth[0]

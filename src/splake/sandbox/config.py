@@ -32,6 +32,8 @@ RUNTIME_KNOBS = frozenset(
         "fatal_report_types",
         "cancel_rate",
         "omit_charset",
+        "fba_cooldown_seconds",
+        "schema_drift",
         "aws_endpoint_url",
         "aws_region",
         "eventbridge_queue_url",
@@ -63,6 +65,11 @@ class SandboxConfig:
     fatal_report_types: tuple[str, ...] = ()  # these report types always end FATAL
     cancel_rate: float = 0.0
     omit_charset: bool = False  # serve flat files without charset= (clients must fall back)
+    # FBA snapshot reports requested again for the same marketplaces within this many (scaled) seconds
+    # of the previous request end FATAL (Amazon generates them at most every 30 min; 0 = off).
+    fba_cooldown_seconds: float = 0.0
+    # Add the columns Amazon adds for some sellers (B2B pricing, IBA flags) to flat files.
+    schema_drift: bool = False
     # --- data ---
     scale: float = 1.0  # multiplies the number of orders/SKUs in the world
     # --- notifications delivery (boto3 against e.g. a moto server) ---

@@ -30,6 +30,7 @@ class ReportRequest:
     as_of: datetime
     seed: int
     scale: float
+    drift: bool = False
 
     def option(self, name: str, default: str = "") -> str:
         return dict(self.options).get(name, default)
@@ -77,7 +78,7 @@ def sales_channel(marketplace_id: str) -> str:
 # --- orders ---------------------------------------------------------------------------------------
 
 
-def order_rows(order: Order, as_of: datetime, language: str) -> list[dict[str, str]]:
+def order_rows(order: Order, as_of: datetime, language: str, drift: bool = False) -> list[dict[str, str]]:
     state = order.status_at(as_of)
     if state is None:
         return []
@@ -126,6 +127,9 @@ def order_rows(order: Order, as_of: datetime, language: str) -> list[dict[str, s
                 "price-designation": "BusinessPrice" if order.is_business else "",
             }
         )
+        if drift:
+            rows[-1]["is-iba"] = "false"
+            rows[-1]["signature-confirmation-recommended"] = "true" if gross >= 250 else "false"
     return rows
 
 
@@ -146,11 +150,11 @@ def orders_report_rows(
                 if by_last_update:
                     selected.append((t, order.order_id, order))
                 else:
-                    yield from order_rows(order, req.as_of, language)
+                    yield from order_rows(order, req.as_of, language, req.drift)
         if by_last_update:
             selected.sort(key=lambda x: (x[0], x[1]))
             for _, _, order in selected:
-                yield from order_rows(order, req.as_of, language)
+                yield from order_rows(order, req.as_of, language, req.drift)
 
 
 # --- inventory / listings snapshots ---------------------------------------------------------------
@@ -217,7 +221,18 @@ def listings_rows(req: ReportRequest) -> Iterator[dict[str, str]]:
             "fulfillment-channel": channel if p.fulfillment == "AFN" else "DEFAULT",
             "merchant-shipping-group": "Migrated Template",
             "status": "Inactive" if inactive else "Active",
+            **(_b2b_prices(p, currency) if req.drift else {}),
         }
+
+
+def _b2b_prices(p: Product, currency: str) -> dict[str, str]:
+    business = p.price(currency) * 0.95
+    return {
+        "Business Price": money(business, currency),
+        "Quantity Price Type": "percent" if p.index % 3 else "",
+        "Quantity Lower Bound 1": "10" if p.index % 3 else "",
+        "Quantity Price 1": "5" if p.index % 3 else "",
+    }
 
 
 def myi_rows(req: ReportRequest) -> Iterator[dict[str, str]]:

@@ -166,6 +166,7 @@ class SandboxReportType:
     single_marketplace: bool = False
     required_options: tuple[str, ...] = ()
     is_orders: bool = False
+    fba_cooldown: bool = False  # regenerated at most every 30 minutes by Amazon
 
 
 REPORT_TYPES: dict[str, SandboxReportType] = {
@@ -204,6 +205,7 @@ REPORT_TYPES: dict[str, SandboxReportType] = {
             "snapshot",
             MYI_COLUMNS,
             single_marketplace=True,
+            fba_cooldown=True,
         ),
         SandboxReportType(
             "GET_AFN_INVENTORY_DATA",
@@ -212,6 +214,7 @@ REPORT_TYPES: dict[str, SandboxReportType] = {
             "snapshot",
             AFN_INVENTORY_COLUMNS,
             single_marketplace=True,
+            fba_cooldown=True,
         ),
         SandboxReportType(
             "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA",
@@ -251,6 +254,23 @@ REPORT_TYPES: dict[str, SandboxReportType] = {
         ),
     )
 }
+
+# Columns Amazon adds for some sellers/marketplaces (B2B, Amazon Imports), appended when schema_drift is on.
+DRIFT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL": ("is-iba", "signature-confirmation-recommended"),
+    "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL": ("is-iba", "signature-confirmation-recommended"),
+    "GET_MERCHANT_LISTINGS_ALL_DATA": (
+        "Business Price",
+        "Quantity Price Type",
+        "Quantity Lower Bound 1",
+        "Quantity Price 1",
+    ),
+}
+
+
+def columns_for(report_type: SandboxReportType, drift: bool) -> tuple[str, ...]:
+    return report_type.columns + (DRIFT_COLUMNS.get(report_type.name, ()) if drift else ())
+
 
 # Settlement types that exist on Amazon but can only be discovered with getReports.
 NOT_REQUESTABLE = frozenset(

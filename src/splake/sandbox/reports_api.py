@@ -134,9 +134,28 @@ def create_record(state: SandboxState, caller: Caller, spec: dict[str, Any]) -> 
         state.stats.count_fault("cancelled_report")
     elif rt.window == "sales_traffic" and rec.data_start < now - timedelta(days=730):
         rec.forced = "CANCELLED"
+    elif rt.fba_cooldown and in_cooldown(state, rec):
+        rec.forced = "FATAL"  # Amazon gives no reason either
+        state.stats.count_fault("fba_cooldown")
     with state.lock:
         state.reports[report_id] = rec
     return rec
+
+
+def in_cooldown(state: SandboxState, rec: ReportRecord) -> bool:
+    """Was the same FBA report (type, seller, marketplaces) requested within the cooldown?"""
+    window = state.scaled(state.config.fba_cooldown_seconds)
+    if window <= 0:
+        return False
+    with state.lock:
+        return any(
+            r.report_type == rec.report_type
+            and r.selling_partner_id == rec.selling_partner_id
+            and r.marketplace_ids == rec.marketplace_ids
+            and r.forced is None
+            and rec.created_mono - r.created_mono < window
+            for r in state.reports.values()
+        )
 
 
 # --- lifecycle ----------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from splake.sandbox.render_flat import (
     settlement_rows,
 )
 from splake.sandbox.render_json import ReportFatal, sales_and_traffic, vendor_report
-from splake.sandbox.report_types import REPORT_TYPES, SandboxReportType, charset_label
+from splake.sandbox.report_types import REPORT_TYPES, SandboxReportType, charset_label, columns_for
 
 __all__ = [
     "RenderInfo",
@@ -123,8 +123,8 @@ def document_lines(req: ReportRequest, cache: bool = True) -> Iterator[str]:
     if rt.format == "json":
         yield json.dumps(json_document(req), ensure_ascii=False, separators=(",", ":"))
         return
-    yield "\t".join(rt.columns) + "\n"
-    columns = list(rt.columns)
+    columns = list(columns_for(rt, req.drift))
+    yield "\t".join(columns) + "\n"
     for row in rows(req, cache=cache):
         # Row dicts are built in header order from values that never hold tabs/newlines (fast path);
         # anything else is reordered and sanitized.

@@ -36,6 +36,7 @@ class SandboxState:
     def __init__(self, config: SandboxConfig, world: World | None = None) -> None:
         self.config = config
         self.world = world or World(seed=config.seed, scale=config.scale)
+        self.world.drift = config.schema_drift
         self.stats = SandboxStats()
         self.tokens = TokenRegistry()
         self.limiter = RateLimiter()
@@ -91,6 +92,7 @@ class SandboxState:
                 self._sqs = None
             if {"rate_limit_factor", "time_scale"} & set(knobs):
                 self.limiter.reset()
+            self.world.drift = self.config.schema_drift
         if expire:
             self.tokens.expire_all()
             self.stats.count_fault("expire_tokens")

@@ -19,9 +19,10 @@ from splake.sandbox.reports_render import RenderedReport, RenderInfo
 
 
 class World:
-    def __init__(self, seed: int = 7, scale: float = 1.0) -> None:
+    def __init__(self, seed: int = 7, scale: float = 1.0, drift: bool = False) -> None:
         self.seed = seed
         self.scale = scale
+        self.drift = drift  # schema drift: extra columns some sellers get
         self.accounts: tuple[SandboxAccount, ...] = make_accounts(seed)
         app = make_app(seed)
         self.client_id = app.client_id
@@ -82,6 +83,7 @@ class World:
             as_of=(as_of or datetime.now(UTC)).astimezone(UTC),
             seed=self.seed,
             scale=self.scale,
+            drift=self.drift,
         )
 
     def report_rows(
