@@ -18,6 +18,7 @@ import pytest
 from splake.auth.secrets import LocalSecretStore
 from splake.errors import SecretNotFoundError
 from splake.ports import SecretStore
+from tests.support.aws_fixtures import secrets_manager_store
 
 
 def _local(tmp_path: Path, request: pytest.FixtureRequest) -> SecretStore:
@@ -26,6 +27,7 @@ def _local(tmp_path: Path, request: pytest.FixtureRequest) -> SecretStore:
 
 SECRET_STORE_BACKENDS: dict[str, Callable[[Path, pytest.FixtureRequest], Any]] = {
     "local": _local,
+    "aws": secrets_manager_store,  # Secrets Manager + KMS on the moto server
 }
 
 

@@ -293,3 +293,56 @@ def create_function(moto: MotoServer, name: str, handler: str, env: dict[str, st
         Timeout=900,
     )
     return str(fn["FunctionArn"])
+
+
+# --- AWS params of the shared port suites (tests/integration/test_ports_*.py) -------------------------
+
+
+def _dynamodb_state(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
+    from splake.runners.aws.backends import DynamoStateStore
+
+    server: MotoServer = request.getfixturevalue("moto_server")
+    return DynamoStateStore(create_state_table(server, unique("splake-state")), server.endpoint)
+
+
+def _dynamodb_state_reopen(request: pytest.FixtureRequest, tmp_path: Any, store: Any) -> Any:
+    from splake.runners.aws.backends import DynamoStateStore
+
+    server: MotoServer = request.getfixturevalue("moto_server")
+    return DynamoStateStore(store.table, server.endpoint)  # another client on the same table
+
+
+def _s3_objects(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
+    from splake.runners.aws.backends import S3ObjectStore
+
+    server: MotoServer = request.getfixturevalue("moto_server")
+    bucket = unique("splake-lake")
+    server.client("s3").create_bucket(Bucket=bucket)
+    key = server.client("kms").create_key(Description="splake test")["KeyMetadata"]["Arn"]
+    return S3ObjectStore(bucket, server.endpoint, kms_key_id=key)
+
+
+def _s3_objects_reopen(request: pytest.FixtureRequest, tmp_path: Any, store: Any) -> Any:
+    from splake.runners.aws.backends import S3ObjectStore
+
+    server: MotoServer = request.getfixturevalue("moto_server")
+    return S3ObjectStore(store.bucket, server.endpoint, prefix=store.prefix, kms_key_id=store.kms_key_id)
+
+
+def _register_port_backends() -> None:
+    from tests.support import lake_fixtures
+
+    lake_fixtures.STATE_BACKENDS["dynamodb"] = _dynamodb_state
+    lake_fixtures.STATE_BACKEND_REOPEN["dynamodb"] = _dynamodb_state_reopen
+    lake_fixtures.OBJECT_BACKENDS["s3"] = _s3_objects
+    lake_fixtures.OBJECT_BACKEND_REOPEN["s3"] = _s3_objects_reopen
+
+
+def secrets_manager_store(tmp_path: Any, request: pytest.FixtureRequest) -> Any:
+    """Factory for tests/integration/test_ports_secrets.py (SECRET_STORE_BACKENDS["aws"])."""
+    return request.getfixturevalue("aws_secret_store")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Add the AWS params once every fixture module is loaded (lake_fixtures defines the registries)."""
+    _register_port_backends()

@@ -6,7 +6,7 @@ e.g. ``splake/accounts/acme-na/refresh_token``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +16,13 @@ from splake.ports import SecretInfo
 from splake.runners.aws.clients import AwsEndpoint, error_code
 
 _MISSING = {"ResourceNotFoundException"}
+# Secrets Manager dates have one-second resolution on some endpoints; splake keeps exact times in tags.
+TAG_CREATED = "splake:created-at"
+TAG_UPDATED = "splake:updated-at"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 class SecretsManagerSecretStore:
@@ -59,18 +66,22 @@ class SecretsManagerSecretStore:
     def put(self, name: str, value: str) -> None:
         try:
             self._sm.put_secret_value(SecretId=self._id(name), SecretString=value)
+            self._sm.tag_resource(SecretId=self._id(name), Tags=[{"Key": TAG_UPDATED, "Value": _now()}])
             return
         except ClientError as exc:
             if error_code(exc) not in _MISSING:
                 raise
         kms = {"KmsKeyId": self.kms_key_id} if self.kms_key_id else {}
+        now = _now()
+        tags = [{"Key": TAG_CREATED, "Value": now}, {"Key": TAG_UPDATED, "Value": now}]
         try:
-            self._sm.create_secret(Name=self._id(name), SecretString=value, **kms)
+            self._sm.create_secret(Name=self._id(name), SecretString=value, Tags=tags, **kms)
         except ClientError as exc:
             if error_code(exc) != "ResourceExistsException":
                 raise
             # Lost a race with another writer that created it first: write our value as the new version.
             self._sm.put_secret_value(SecretId=self._id(name), SecretString=value)
+            self._sm.tag_resource(SecretId=self._id(name), Tags=[{"Key": TAG_UPDATED, "Value": _now()}])
 
     def delete(self, name: str) -> None:
         try:
@@ -80,8 +91,13 @@ class SecretsManagerSecretStore:
                 raise
 
     def _info(self, raw: dict[str, Any]) -> SecretInfo:
+        tags = {t["Key"]: t["Value"] for t in raw.get("Tags") or []}
         created: datetime = raw.get("CreatedDate") or raw["LastChangedDate"]
         updated: datetime = raw.get("LastChangedDate") or created
+        if TAG_CREATED in tags:
+            created = datetime.fromisoformat(tags[TAG_CREATED])
+        if TAG_UPDATED in tags:
+            updated = datetime.fromisoformat(tags[TAG_UPDATED])
         return SecretInfo(name=str(raw["Name"])[len(self.prefix) :], created_at=created, updated_at=updated)
 
     def info(self, name: str) -> SecretInfo | None:
