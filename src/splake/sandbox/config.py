@@ -19,6 +19,7 @@ RUNTIME_KNOBS = frozenset(
         "time_scale",
         "token_ttl_seconds",
         "presigned_ttl_seconds",
+        "presigned_expired_rate",
         "rate_limit_factor",
         "emit_rate_header",
         "processing_seconds",
@@ -34,6 +35,7 @@ RUNTIME_KNOBS = frozenset(
         "omit_charset",
         "fba_cooldown_seconds",
         "schema_drift",
+        "localized_headers",
         "aws_endpoint_url",
         "aws_region",
         "eventbridge_queue_url",
@@ -49,6 +51,8 @@ class SandboxConfig:
     token_ttl_seconds: float = 3600.0
     # Pre-signed report document URLs stop working after this many (unscaled) seconds.
     presigned_ttl_seconds: float = 300.0
+    # Fault: this share of pre-signed URLs are handed out already expired (as if the client waited too long).
+    presigned_expired_rate: float = 0.0
     # Multiplies the modelled usage plans (0.5 = the "real" limit is half the documented one).
     rate_limit_factor: float = 1.0
     emit_rate_header: bool = True
@@ -70,6 +74,9 @@ class SandboxConfig:
     fba_cooldown_seconds: float = 0.0
     # Add the columns Amazon adds for some sellers (B2B pricing, IBA flags) to flat files.
     schema_drift: bool = False
+    # JP listings reports with Japanese header labels (same column positions), as sellers whose
+    # "language for feed processing report" is Japanese get them.
+    localized_headers: bool = False
     # --- data ---
     scale: float = 1.0  # multiplies the number of orders/SKUs in the world
     # --- notifications delivery (boto3 against e.g. a moto server) ---
@@ -93,7 +100,7 @@ class SandboxConfig:
             knobs["fatal_report_types"] = tuple(knobs["fatal_report_types"] or ())
         for name in ("error_rate", "spurious_429_rate", "slow_rate", "truncate_download_rate"):
             _check_rate(name, knobs.get(name, 0.0))
-        for name in ("corrupt_gzip_rate", "fatal_rate", "cancel_rate"):
+        for name in ("corrupt_gzip_rate", "fatal_rate", "cancel_rate", "presigned_expired_rate"):
             _check_rate(name, knobs.get(name, 0.0))
         return dataclasses.replace(self, **knobs)
 

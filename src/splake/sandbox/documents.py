@@ -31,8 +31,11 @@ def _sign(key: bytes, document_id: str, amz_date: str, expires: str, encoding: s
 
 def presign(state: SandboxState, base_url: str, document_id: str, content_encoding: bool) -> str:
     now = state.now()
-    amz_date = now.strftime(AMZ_DATE)
     expires = str(max(1, round(state.config.presigned_ttl_seconds)))
+    if state.chance(state.config.presigned_expired_rate):
+        now -= timedelta(seconds=int(expires) + 5)  # signed long enough ago to have expired already
+        state.stats.count_fault("presigned_expired")
+    amz_date = now.strftime(AMZ_DATE)
     enc = "gzip" if content_encoding else ""
     params = {
         "X-Amz-Algorithm": "AWS4-HMAC-SHA256",

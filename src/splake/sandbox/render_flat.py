@@ -31,6 +31,7 @@ class ReportRequest:
     seed: int
     scale: float
     drift: bool = False
+    localized: bool = False  # JP Japanese header labels
 
     def option(self, name: str, default: str = "") -> str:
         return dict(self.options).get(name, default)

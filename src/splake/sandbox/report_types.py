@@ -268,6 +268,54 @@ DRIFT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Header labels for sellers whose Seller Central report language is Japanese: same positions as the
+# English header; columns Amazon no longer fills are all labelled "適用外" (so labels repeat).
+LOCALIZED_HEADERS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("GET_MERCHANT_LISTINGS_ALL_DATA", "JP"): (
+        "商品名",
+        "出品者による商品説明",
+        "出品ID",
+        "出品者SKU",
+        "価格",
+        "数量",
+        "出品日",
+        "適用外",
+        "マーケットプレイス出品",
+        "商品IDタイプ",
+        "適用外",
+        "コンディション説明",
+        "コンディション",
+        "適用外",
+        "適用外",
+        "適用外",
+        "ASIN1",
+        "適用外",
+        "適用外",
+        "国外へ配送可",
+        "迅速な配送",
+        "適用外",
+        "商品ID",
+        "適用外",
+        "追加-削除",
+        "保留中の数量",
+        "フルフィルメント・チャンネル",
+        "出品者配送グループ",
+        "ステータス",
+    ),
+}
+
+
+def header_for(
+    report_type: SandboxReportType, marketplace_code: str, drift: bool, localized: bool
+) -> tuple[str, ...]:
+    """The header line as written in the file (may be localized; logical row keys stay English)."""
+    cols = columns_for(report_type, drift)
+    labels = LOCALIZED_HEADERS.get((report_type.name, marketplace_code)) if localized else None
+    if labels is None:
+        return cols
+    return labels + cols[len(labels) :]
+
+
 def columns_for(report_type: SandboxReportType, drift: bool) -> tuple[str, ...]:
     return report_type.columns + (DRIFT_COLUMNS.get(report_type.name, ()) if drift else ())
 

@@ -24,7 +24,13 @@ from splake.sandbox.render_flat import (
     settlement_rows,
 )
 from splake.sandbox.render_json import ReportFatal, sales_and_traffic, vendor_report
-from splake.sandbox.report_types import REPORT_TYPES, SandboxReportType, charset_label, columns_for
+from splake.sandbox.report_types import (
+    REPORT_TYPES,
+    SandboxReportType,
+    charset_label,
+    columns_for,
+    header_for,
+)
 
 __all__ = [
     "RenderInfo",
@@ -124,7 +130,8 @@ def document_lines(req: ReportRequest, cache: bool = True) -> Iterator[str]:
         yield json.dumps(json_document(req), ensure_ascii=False, separators=(",", ":"))
         return
     columns = list(columns_for(rt, req.drift))
-    yield "\t".join(columns) + "\n"
+    header = header_for(rt, country_of(req.marketplace_ids[0]), req.drift, req.localized)
+    yield "\t".join(header) + "\n"
     for row in rows(req, cache=cache):
         # Row dicts are built in header order from values that never hold tabs/newlines (fast path);
         # anything else is reordered and sanitized.

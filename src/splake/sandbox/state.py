@@ -37,6 +37,7 @@ class SandboxState:
         self.config = config
         self.world = world or World(seed=config.seed, scale=config.scale)
         self.world.drift = config.schema_drift
+        self.world.localized_headers = config.localized_headers
         self.stats = SandboxStats()
         self.tokens = TokenRegistry()
         self.limiter = RateLimiter()
@@ -93,6 +94,7 @@ class SandboxState:
             if {"rate_limit_factor", "time_scale"} & set(knobs):
                 self.limiter.reset()
             self.world.drift = self.config.schema_drift
+            self.world.localized_headers = self.config.localized_headers
         if expire:
             self.tokens.expire_all()
             self.stats.count_fault("expire_tokens")

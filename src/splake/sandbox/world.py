@@ -23,6 +23,7 @@ class World:
         self.seed = seed
         self.scale = scale
         self.drift = drift  # schema drift: extra columns some sellers get
+        self.localized_headers = False  # JP reports with Japanese header labels
         self.accounts: tuple[SandboxAccount, ...] = make_accounts(seed)
         app = make_app(seed)
         self.client_id = app.client_id
@@ -84,6 +85,7 @@ class World:
             seed=self.seed,
             scale=self.scale,
             drift=self.drift,
+            localized=self.localized_headers,
         )
 
     def report_rows(
