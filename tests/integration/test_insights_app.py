@@ -114,6 +114,8 @@ def test_chart_json_and_unavailable_marts(open_url):
     assert body["totals"]["sales|EUR"] == pytest.approx(270.0)
     r = httpx.get(open_url + "/api/marts/daily_sales", params={"account": "seller-eu", "end": "2026-10-09"})
     assert r.json()["totals"] == {"orders": 2, "sales|EUR": 170.0, "units": 17}
+    both = httpx.get(open_url + "/api/marts/daily_sales?account=seller-eu&account=seller-na").json()
+    assert both["totals"]["units"] == sum(range(1, 11))
     fees = httpx.get(open_url + "/api/marts/settlement_fees").json()
     assert fees["available"] is False and fees["missing_tables"] == ["settlements"]
     statuses = {m["name"]: m for m in httpx.get(open_url + "/api/marts").json()["marts"]}

@@ -45,9 +45,13 @@ def create_app(
     def api_marts(request: Request) -> Response:
         return JSONResponse({"marts": insights.statuses()})
 
+    def filters_of(request: Request) -> Filters:
+        keys = ("account", "marketplace", "start", "end")
+        return Filters.parse({k: request.query_params.getlist(k) for k in keys})
+
     def api_mart(request: Request) -> Response:
         try:
-            filters = Filters.parse(request.query_params)
+            filters = filters_of(request)
             return JSONResponse(insights.chart(request.path_params["name"], filters))
         except BadDataError as exc:
             return _error(exc, 400)
@@ -58,7 +62,7 @@ def create_app(
         try:
             if fmt not in FORMATS:
                 raise BadDataError(f"unknown format {fmt!r}", hint="format=csv|parquet|json")
-            table = insights.rows(name, Filters.parse(request.query_params))
+            table = insights.rows(name, filters_of(request))
         except MartUnavailableError as exc:
             return _error(exc, 409)
         except BadDataError as exc:
