@@ -150,3 +150,15 @@ def test_restricted_data_token_gates_pii_paths(sandbox: SandboxServer) -> None:
 def test_sandbox_token_helper_counts_one_grant(sandbox: SandboxServer) -> None:
     sandbox_token(sandbox, "vendor-na")
     assert sandbox.stats.token_grants_by_subject[sandbox.world.account("vendor-na").selling_partner_id] == 1
+
+
+def test_lwa_outage_knob(sandbox: SandboxServer) -> None:
+    acct = sandbox.world.account("seller-na")
+    sandbox.configure(lwa_error_rate=1.0)
+    r = token_call(sandbox, grant_type="refresh_token", refresh_token=acct.refresh_token)
+    assert r.status_code == 500 and r.json()["error"] == "server_error"
+    assert sandbox.stats.faults["lwa_error_500"] == 1 and sum(sandbox.stats.token_grants.values()) == 0
+    sandbox.configure(lwa_error_rate=0.0)
+    assert (
+        token_call(sandbox, grant_type="refresh_token", refresh_token=acct.refresh_token).status_code == 200
+    )

@@ -36,6 +36,7 @@ RUNTIME_KNOBS = frozenset(
         "fba_cooldown_seconds",
         "schema_drift",
         "localized_headers",
+        "lwa_error_rate",
         "aws_endpoint_url",
         "aws_region",
         "eventbridge_queue_url",
@@ -60,6 +61,7 @@ class SandboxConfig:
     processing_seconds: float = 30.0
     # --- faults (all drawn from one RNG seeded with ``seed``) ---
     error_rate: float = 0.0  # 500/503 with Amazon-like bodies
+    lwa_error_rate: float = 0.0  # the LWA token endpoint answers 500 server_error
     spurious_429_rate: float = 0.0  # 429 even under the limit
     slow_rate: float = 0.0
     slow_seconds: float = 0.0
@@ -87,6 +89,7 @@ class SandboxConfig:
     # --- networking ---
     host: str = "127.0.0.1"
     port: int = 0  # 0 = a free port
+    # Free-form settings for route modules (e.g. routes_items reads ``extra["expire_first_token"]``).
     extra: dict[str, Any] = field(default_factory=dict)
 
     def replace(self, **knobs: Any) -> SandboxConfig:
@@ -100,7 +103,13 @@ class SandboxConfig:
             knobs["fatal_report_types"] = tuple(knobs["fatal_report_types"] or ())
         for name in ("error_rate", "spurious_429_rate", "slow_rate", "truncate_download_rate"):
             _check_rate(name, knobs.get(name, 0.0))
-        for name in ("corrupt_gzip_rate", "fatal_rate", "cancel_rate", "presigned_expired_rate"):
+        for name in (
+            "corrupt_gzip_rate",
+            "fatal_rate",
+            "cancel_rate",
+            "presigned_expired_rate",
+            "lwa_error_rate",
+        ):
             _check_rate(name, knobs.get(name, 0.0))
         return dataclasses.replace(self, **knobs)
 

@@ -43,6 +43,9 @@ def token_route(state: SandboxState) -> Route:
     async def token(request: Request) -> Response:
         form = await _form(request)
         world = state.world
+        if state.chance(state.config.lwa_error_rate):
+            state.stats.count_fault("lwa_error_500")
+            return lwa_error(500, "server_error", "The authorization server encountered an unexpected error")
         grant = form.get("grant_type", "")
         if not grant:
             return lwa_error(
