@@ -49,7 +49,8 @@ class SecretsManagerSecretStore:
         return SecretNotFoundError(
             f"secret {name!r} is not set",
             where=f"AWS Secrets Manager secret {self._id(name)}",
-            hint=f"store it with `splake secrets set {name} --aws` or "
+            hint=f"store it with `splake deploy secret {name}` (or `splake secrets set {name}` + "
+            "`splake deploy secrets`), or "
             f"`aws secretsmanager create-secret --name {self._id(name)} --kms-key-id <stack key> "
             "--secret-string …`",
         )

@@ -1,0 +1,82 @@
+"""What `splake deploy` does, as functions: publish settings to SSM, put secrets in Secrets Manager, run
+the CDK app, start a sync execution. The command module only parses arguments and prints."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from splake.config import Settings
+from splake.errors import ConfigError, FatalError, SecretNotFoundError
+from splake.ports import SecretStore
+from splake.runners.aws.clients import AwsEndpoint
+from splake.runners.aws.secrets_manager import SecretsManagerSecretStore
+from splake.runners.aws.ssm_config import SsmSettingsStore
+
+
+def secret_names(settings: Settings) -> list[str]:
+    """Every secret the deployment reads: the LWA client secret and one refresh token per account."""
+    return [settings.lwa.client_secret_ref, *(a.secret_ref for a in settings.accounts)]
+
+
+def publish_settings(settings: Settings, endpoint: AwsEndpoint, prefix: str) -> list[str]:
+    return SsmSettingsStore(endpoint, prefix=prefix).publish(settings)
+
+
+def copy_secrets(settings: Settings, source: SecretStore, target: SecretStore) -> tuple[list[str], list[str]]:
+    """Copy the deployment's secrets from ``source`` (the local store) to ``target``.
+    Returns (copied, missing)."""
+    copied: list[str] = []
+    missing: list[str] = []
+    for name in secret_names(settings):
+        try:
+            value = source.get(name)
+        except SecretNotFoundError:
+            missing.append(name)
+            continue
+        target.put(name, value)
+        copied.append(name)
+    return copied, missing
+
+
+def aws_secret_store(endpoint: AwsEndpoint, prefix: str, kms_key_id: str | None) -> SecretsManagerSecretStore:
+    return SecretsManagerSecretStore(endpoint, prefix=prefix, kms_key_id=kms_key_id)
+
+
+def infra_dir() -> Path:
+    """The CDK app (infra/ next to src/ in a source checkout)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "infra" / "app.py").exists():
+            return parent / "infra"
+    raise ConfigError(
+        "the CDK app (infra/) was not found",
+        hint="run `splake deploy stack` from a source checkout of splake (git clone …; make setup)",
+    )
+
+
+def cdk_command(action: str, extra: Sequence[str], python: str) -> list[str]:
+    return [str(infra_dir() / "node_modules" / ".bin" / "cdk"), action, "--app", f"{python} app.py", *extra]
+
+
+def run_cdk(action: str, extra: Sequence[str], python: str) -> int:
+    """``cdk <action>`` from infra/ (installs the pinned CDK CLI with ``npm ci`` first if needed)."""
+    infra = infra_dir()
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise FatalError(
+            "node and npm are required to run the AWS CDK CLI",
+            hint="install Node.js 22+ (https://nodejs.org) and run again",
+        )
+    if not (infra / "node_modules" / ".bin" / "cdk").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=infra, check=True)
+    return subprocess.run(cdk_command(action, extra, python), cwd=infra).returncode
+
+
+def start_sync(endpoint: AwsEndpoint, state_machine_arn: str, accounts: Sequence[str] = ()) -> str:
+    sfn = endpoint.client("stepfunctions")
+    payload = {"accounts": list(accounts)} if accounts else {}
+    resp = sfn.start_execution(stateMachineArn=state_machine_arn, input=json.dumps(payload))
+    return str(resp["executionArn"])
