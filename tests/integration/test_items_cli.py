@@ -82,8 +82,13 @@ def test_items_add_list_sync(sandbox, tmp_path: Path) -> None:
     assert {x["marketplace_id"] for x in rows} == {"ATVPDKIKX0DER"}
     r = runner.invoke(app, ["items", "sync", "-c", str(cfg), "--no-from-report"])
     assert r.exit_code == 0, r.output
-    out = json.loads(r.output.strip().splitlines()[-1])
+    out = json.loads(r.output.strip().splitlines()[-1])["items"]
     assert out["listings_found"] == 4 and out["catalog_calls"] == 2  # 1 ASIN batch + 1 SKU batch
+    r = runner.invoke(app, ["items", "sync", "-c", str(cfg), "--no-catalog", "--orders", "--inventory"])
+    assert r.exit_code == 0, r.output
+    commerce = json.loads(r.output.strip().splitlines()[-1])["commerce"]["seller-na"]
+    assert set(commerce) == {"orders", "inventory"}
+    assert commerce["orders"]["orders"] > 0 and commerce["inventory"]["marketplaces"] == 2
     bad = runner.invoke(app, ["items", "add", "-c", str(cfg), "-a", "seller-na", "--asin", "nope"])
     assert bad.exit_code != 0 and "not an ASIN" in str(bad.exception)
 

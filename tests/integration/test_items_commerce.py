@@ -72,7 +72,8 @@ async def test_orders_cursor_items_and_pii(sandbox, tmp_path: Path, pii: bool) -
 
 
 async def test_finances_restart_slice_when_next_token_expires(sandbox_factory, tmp_path: Path) -> None:
-    sb = sandbox_factory(extra={"expire_first_token": True})
+    # time_scale 0.01: the modelled 180 s NextToken lifetime becomes 1.8 s (pages come much faster).
+    sb = sandbox_factory(time_scale=0.01, extra={"expire_first_token": True})
     env = await _env(sb, tmp_path)
     try:
         now = datetime.now(UTC).replace(microsecond=0)
@@ -129,5 +130,9 @@ async def test_inventory_snapshot_and_expired_token_restart(sandbox_factory, tmp
         await sync_inventory(env, env.settings.accounts[0], now=now + timedelta(minutes=1))
         n = q.sql("select count(*) as n from fba_inventory_summaries").to_pylist()[0]["n"]
         assert n == len(afn) * len(acct.marketplace_ids)  # the snapshot was replaced, not appended
+        hist = q.sql(
+            "select count(*) as n, count(distinct fetched_at) as f from fba_inventory_summaries_history"
+        )
+        assert hist.to_pylist()[0] == {"n": 2 * n, "f": 2}  # history keeps every fetch
     finally:
         await env.client.aclose()

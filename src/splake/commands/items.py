@@ -68,9 +68,14 @@ def list_items(account: str = typer.Option(..., "--account", "-a"), config: Path
 def sync(
     account: list[str] = typer.Option([], "--account", "-a", help="default: every account"),
     from_report: bool = typer.Option(True, help="first track every SKU of the curated listings report"),
+    catalog: bool = typer.Option(True, help="catalog + listings items of the tracked ASINs/SKUs"),
+    orders: bool = typer.Option(False, help="also Orders v0 (getOrders by LastUpdatedAfter cursor)"),
+    finances: bool = typer.Option(False, help="also Finances v0 listFinancialEvents (lookback days)"),
+    inventory: bool = typer.Option(False, help="also FBA getInventorySummaries"),
     config: Path = ConfigOpt,
 ) -> None:
-    """Fetch catalog + listings data for tracked items and land it (raw zone + curated tables)."""
+    """Fetch catalog + listings data for tracked items (and optionally orders, finances, FBA inventory)."""
+    from splake.items.commerce import sync_commerce
     from splake.items.feed import feed_from_listings_report
     from splake.items.registry import Registry
     from splake.items.sync import sync_items
@@ -79,12 +84,18 @@ def sync(
     settings = load_config(config)
     ctx = LocalContext.open(settings)
     ids = account or [a.id for a in settings.accounts]
-    if from_report:
+    if from_report and catalog:
         feed_from_listings_report(Registry(ctx.state), ctx.query_engine(), ids, datetime.now(UTC))
+    kinds = tuple(k for k, on in (("orders", orders), ("finances", finances), ("inventory", inventory)) if on)
 
     async def run() -> dict[str, object]:
+        out: dict[str, object] = {}
         try:
-            return (await sync_items(ctx, account_ids=ids)).as_dict()
+            if catalog:
+                out["items"] = (await sync_items(ctx, account_ids=ids)).as_dict()
+            if kinds:
+                out["commerce"] = await sync_commerce(ctx, kinds, account_ids=tuple(ids))
+            return out
         finally:
             await ctx.aclose()
 

@@ -34,6 +34,7 @@ from splake.items.schemas import (
     ORDERS_API,
 )
 from splake.items.tables import (
+    FBA_INVENTORY_HISTORY_TABLE,
     FBA_INVENTORY_TABLE,
     FINANCIAL_SHIPMENT_EVENTS_TABLE,
     ORDER_ITEMS_API_TABLE,
@@ -475,5 +476,43 @@ def _land_inventory(
         data_end=now,
         marketplace_id=mp,
     )
-    rows = [inventory_row(s, now) for s in summaries]
-    ctx.lake.write(FBA_INVENTORY_TABLE, to_table(rows, FBA_INVENTORY_SUMMARIES), prov)
+    table = to_table([inventory_row(s, now) for s in summaries], FBA_INVENTORY_SUMMARIES)
+    ctx.lake.write(FBA_INVENTORY_TABLE, table, prov)
+    if table.num_rows:
+        ctx.lake.write(FBA_INVENTORY_HISTORY_TABLE, table, prov)
+
+
+# --- all of it, per account ------------------------------------------------------------------------------
+
+COMMERCE_KINDS = ("orders", "finances", "inventory")
+
+
+async def sync_commerce(
+    ctx: ItemsContext,
+    kinds: tuple[str, ...] = COMMERCE_KINDS,
+    *,
+    account_ids: tuple[str, ...] | None = None,
+    now: datetime | None = None,
+    finances_days: int | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Orders / finances / FBA inventory for every seller account (vendors have none of these APIs).
+    Finances cover the last ``finances_days`` (default: the sync lookback) in one-day slices."""
+    when = now or datetime.now(UTC)
+    out: dict[str, dict[str, Any]] = {}
+    for account in ctx.settings.accounts:
+        if account.type != "seller" or (account_ids and account.id not in account_ids):
+            continue
+        res: dict[str, Any] = {}
+        if "orders" in kinds:
+            o = await sync_orders(ctx, account, now=when)
+            res["orders"] = {"orders": o.orders, "order_items": o.order_items}
+        if "finances" in kinds:
+            days = finances_days or max(1, ctx.settings.sync.lookback_days)
+            start = (when - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+            f = await sync_finances(ctx, account, start, when, now=when)
+            res["finances"] = dict(f.__dict__)
+        if "inventory" in kinds:
+            i = await sync_inventory(ctx, account, now=when)
+            res["inventory"] = dict(i.__dict__)
+        out[account.id] = res
+    return out

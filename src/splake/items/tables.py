@@ -87,3 +87,11 @@ FBA_INVENTORY_TABLE = TableSpec(
     partition_by=_PART,
     description="FBA Inventory getInventorySummaries: the current snapshot per marketplace",
 )
+FBA_INVENTORY_HISTORY_TABLE = TableSpec(
+    name="fba_inventory_summaries_history",
+    schema=FBA_INVENTORY_SUMMARIES,
+    key_columns=("seller_sku", "fetched_at"),
+    replace="key",  # key includes fetched_at: every fetch is kept
+    partition_by=(*_PART, ("fetched_at", "month")),
+    description="FBA Inventory getInventorySummaries, every fetch",
+)
