@@ -340,3 +340,28 @@ async def test_old_client_secret_logs_an_age_warning_once(sandbox: SandboxServer
     assert len(warnings) == 1
     fields = warnings[0].fields  # type: ignore[attr-defined]
     assert fields["secret"] == "lwa/client_secret" and fields["age_days"] == 200
+
+
+async def test_expired_rdt_is_reminted_once(sandbox: SandboxServer, tmp_path: Path) -> None:
+    client = make_client(sandbox, tmp_path)
+    acct = client.settings.account("seller-na")
+    sku = skus(sandbox, n=1)[0]
+
+    async def restricted_call() -> int:
+        resp = await client.call(
+            acct,
+            "getListingsItem",
+            path={"sellerId": acct.selling_partner_id, "sku": sku},
+            params={"marketplaceIds": acct.marketplaces[0]},
+            rdt_elements=[],
+        )
+        return resp.status
+
+    assert await restricted_call() == 200
+    sandbox.configure(expire_tokens=True)  # both the RDT and the LWA token it was minted with expire
+    assert set(await asyncio.gather(*(restricted_call() for _ in range(10)))) == {200}
+    await client.aclose()
+    assert (
+        sandbox.stats.requests_for("createRestrictedDataToken") == 3
+    )  # first, rejected (expired LWA), fresh
+    assert sandbox.stats.token_grants["refresh_token"] == 2
