@@ -95,13 +95,14 @@ def check_url(state: SandboxState, request: Request, document_id: str) -> Respon
 
 def ensure_rendered(state: SandboxState, doc: DocumentRecord) -> None:
     """Render a lazily-created document (settlements) to its gzip file."""
-    if doc.path is not None or doc.request is None:
-        return
     from splake.sandbox.reports_render import render_gzip_to
 
-    path = state.doc_dir / f"{doc.document_id}.gz"
-    info = render_gzip_to(path, doc.request, cache=True)
-    doc.path, doc.size = path, info.gzip_bytes
+    with state.lock:  # concurrent first downloads must not render into the same file
+        if doc.path is not None or doc.request is None:
+            return
+        path = state.doc_dir / f"{doc.document_id}.gz"
+        info = render_gzip_to(path, doc.request, cache=True)
+        doc.path, doc.size = path, info.gzip_bytes
 
 
 def routes(state: SandboxState) -> list[Route]:
