@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,11 +42,19 @@ def open_insights(
     source = LakeSource(engine)
     closers: list[Callable[[], Any]] = [engine.close]
     spath = state_path(settings)
-    store = SqliteStateStore(spath) if spath.exists() else None
-    if store is not None:
-        closers.append(store.close)
+    stores: list[SqliteStateStore] = []
+    lock = threading.Lock()
+
+    def state() -> SqliteStateStore | None:
+        # opened on first use, so a server started before the first sync picks the ledger up later
+        with lock:
+            if not stores and spath.exists():
+                stores.append(SqliteStateStore(spath))
+                closers.append(stores[0].close)
+            return stores[0] if stores else None
 
     def health(src: SqlSource) -> dict[str, Any]:
+        store = state()
         if store is None:
             return {"available": False, "error": f"no state store at {spath} yet (run `splake sync` first)"}
         throttled = throttle_counts(store.scan(THROTTLES_NAMESPACE))
