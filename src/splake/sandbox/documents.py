@@ -47,6 +47,7 @@ def presign(state: SandboxState, base_url: str, document_id: str, content_encodi
     if enc:
         params["response-content-encoding"] = enc
     params["X-Amz-Signature"] = _sign(state.signing_key, document_id, amz_date, expires, enc)
+    state.stats.record_presigned(params["X-Amz-Signature"])
     return f"{base_url.rstrip('/')}/_documents/{document_id}?{urlencode(params)}"
 
 

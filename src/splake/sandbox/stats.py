@@ -17,6 +17,8 @@ class SandboxStats:
         self.token_grants_by_subject: Counter[str] = Counter()  # selling partner id or "grantless"
         self.downloads: Counter[str] = Counter()  # report type -> document downloads
         self.notifications: Counter[str] = Counter()  # notification type -> messages sent
+        # Signatures of the pre-signed URLs handed out (secret scans look for them; never in snapshot()).
+        self.presigned_signatures: list[str] = []
 
     def count_request(self, seller: str, operation: str) -> None:
         with self._lock:
@@ -38,6 +40,10 @@ class SandboxStats:
     def count_download(self, report_type: str) -> None:
         with self._lock:
             self.downloads[report_type] += 1
+
+    def record_presigned(self, signature: str) -> None:
+        with self._lock:
+            self.presigned_signatures.append(signature)
 
     def count_notification(self, notification_type: str) -> None:
         with self._lock:
