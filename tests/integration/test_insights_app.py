@@ -27,6 +27,7 @@ import uvicorn
 from splake.insights.app import create_app
 from splake.insights.marts import MARTS
 from splake.insights.report import render_report
+from splake.insights.runner import Filters
 from splake.insights.security import check_bind
 from splake.insights.service import Insights
 from splake.insights.source import DuckDBSource
@@ -227,3 +228,18 @@ def test_static_report_keeps_hostile_data_inside_the_json():
     start = html.index("window.SPLAKE_SNAPSHOT = ") + len("window.SPLAKE_SNAPSHOT = ")
     snap = json.loads(html[start : html.index(";</script>", start)])
     assert snap["options"]["accounts"] == [evil]
+
+
+def test_a_drifted_table_marks_its_marts_failed_not_the_page():
+    drifted = _orders().drop_columns(["quantity"])
+
+    def factory() -> DuckDBSource:
+        con = duckdb.connect()
+        con.register("orders_by_last_update", drifted)
+        return DuckDBSource(con)
+
+    ins = Insights(source_factory=factory, marts=MARTS)
+    chart = ins.chart("daily_sales", Filters())
+    assert chart["available"] is False and "quantity" in chart["error"]
+    snap = ins.snapshot()
+    assert {m["name"] for m in snap["marts"]} == {m.name for m in MARTS}
