@@ -95,3 +95,25 @@ async def test_second_sync_keeps_latest_one_row_and_history_every_fetch(sandbox,
     ).to_pylist()[0]
     assert hist == {"n": 10, "f": 2}
     assert q.sql("select count(*) as n from listings_items_history").to_pylist()[0]["n"] == 10
+
+
+async def test_failed_calls_are_reported_and_the_rest_lands(sandbox_factory, tmp_path: Path) -> None:
+    # Every 4th call on average fails with 500/503 and the client may not retry: failures are listed,
+    # everything else is landed, and nothing is counted twice.
+    sb = sandbox_factory(error_rate=0.25)
+    env = local_env(sb, tmp_path, spapi={"endpoint_override": sb.url, "max_retries": 0})
+    try:
+        products = products_for(sb.world.seed, sb.world.account("seller-na"), sb.world.scale)[:60]
+        Registry(env.state).add(
+            [TrackedItem("seller-na", US, "sku", p.sku, p.asin, ("user",)) for p in products], NOW
+        )
+        s = await sync_items(env, clock=lambda: NOW, marketplace_ids=[US])
+        failed_listings = [f for f in s.failures if f.startswith("getListingsItem")]
+        failed_batches = [f for f in s.failures if f.startswith("searchCatalogItems")]
+        assert failed_listings, "with a 25% error rate some listings calls must fail"
+        assert s.listings_found == 60 - len(failed_listings)
+        assert s.catalog_items == 20 * (3 - len(failed_batches))
+        q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
+        assert q.sql("select count(*) as n from listings_items").to_pylist()[0]["n"] == s.listings_found
+    finally:
+        await env.client.aclose()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from splake.config import AccountSettings
+from splake.errors import SplakeError
 from splake.items.catalog import search_batch
 from splake.items.context import ItemsContext
 from splake.items.land import FetchedListing, land_catalog, land_listings
@@ -36,6 +37,7 @@ class ItemsSyncSummary:
     listings_found: int = 0
     listings_missing: int = 0
     registry_updates: int = 0
+    failures: list[str] = field(default_factory=list)  # calls that failed after the client's retries
     fetch_seconds: float = 0.0
     land_seconds: float = 0.0
     raw_keys: list[str] = field(default_factory=list)
@@ -48,6 +50,7 @@ class ItemsSyncSummary:
             "listings_found": self.listings_found,
             "listings_missing": self.listings_missing,
             "registry_updates": self.registry_updates,
+            "failures": len(self.failures),
             "fetch_seconds": round(self.fetch_seconds, 3),
             "land_seconds": round(self.land_seconds, 3),
         }
@@ -61,12 +64,17 @@ class _Work:
     skus: tuple[str, ...]
 
 
-def plan_work(registry: Registry, accounts: Iterable[AccountSettings]) -> list[_Work]:
+def plan_work(
+    registry: Registry, accounts: Iterable[AccountSettings], marketplace_ids: Iterable[str] | None = None
+) -> list[_Work]:
     """What to fetch per account + marketplace: ASIN batches, SKU batches (SKUs with no known ASIN are
     looked up by SKU) and the SKUs whose listing to fetch (sellers only)."""
+    only = set(marketplace_ids) if marketplace_ids is not None else None
     out: list[_Work] = []
     for account in accounts:
         for mp in account.marketplaces:
+            if only is not None and mp not in only:
+                continue
             asins = registry.asins(account.id, mp)
             sku_items = registry.items(account.id, "sku", mp)
             unresolved = [i.value for i in sku_items if not i.asin]
@@ -79,29 +87,40 @@ def plan_work(registry: Registry, accounts: Iterable[AccountSettings]) -> list[_
     return out
 
 
-async def _bounded(limit: int, jobs: list[Callable[[], Awaitable[T]]]) -> list[T]:
+async def _bounded(
+    limit: int, jobs: list[tuple[str, Callable[[], Awaitable[T]]]], failures: list[str]
+) -> list[T]:
+    """Run labelled jobs with bounded concurrency; a job that fails (after the client's own retries) is
+    recorded in ``failures`` and skipped, so one bad SKU never sinks the other 1,999."""
     sem = asyncio.Semaphore(limit)
 
-    async def run(job: Callable[[], Awaitable[T]]) -> T:
+    async def run(label: str, job: Callable[[], Awaitable[T]]) -> T | None:
         async with sem:
-            return await job()
+            try:
+                return await job()
+            except SplakeError as exc:
+                failures.append(f"{label}: {exc.message}")
+                log_event(log, "items_fetch_failed", what=label, error=exc.message)
+                return None
 
-    return list(await asyncio.gather(*(run(j) for j in jobs)))
+    results = await asyncio.gather(*(run(label, j) for label, j in jobs))
+    return [r for r in results if r is not None]
 
 
 async def _fetch_catalog(
-    ctx: ItemsContext, work: list[_Work], concurrency: int
+    ctx: ItemsContext, work: list[_Work], concurrency: int, failures: list[str]
 ) -> dict[tuple[str, str], list[Any]]:
-    jobs: list[Callable[[], Awaitable[tuple[str, str, list[dict[str, Any]]]]]] = []
+    jobs: list[tuple[str, Callable[[], Awaitable[tuple[str, str, list[dict[str, Any]]]]]]] = []
     for w in work:
         for batch in w.catalog:
 
             async def job(w: _Work = w, batch: CatalogBatch = batch) -> tuple[str, str, list[dict[str, Any]]]:
                 return w.account.id, w.marketplace_id, await search_batch(ctx.client, w.account, batch)
 
-            jobs.append(job)
+            label = f"searchCatalogItems {w.account.id}/{w.marketplace_id} {batch.identifiers[0]}…"
+            jobs.append((label, job))
     out: dict[tuple[str, str], list[Any]] = {}
-    for account_id, mp, items in await _bounded(concurrency, jobs):
+    for account_id, mp, items in await _bounded(concurrency, jobs, failures):
         bucket = out.setdefault((account_id, mp), [])
         seen = {i["asin"] for i in bucket}
         bucket.extend(i for i in items if i["asin"] not in seen)
@@ -109,9 +128,9 @@ async def _fetch_catalog(
 
 
 async def _fetch_listings(
-    ctx: ItemsContext, work: list[_Work], concurrency: int
+    ctx: ItemsContext, work: list[_Work], concurrency: int, failures: list[str]
 ) -> dict[tuple[str, str], list[FetchedListing]]:
-    jobs: list[Callable[[], Awaitable[tuple[str, str, FetchedListing]]]] = []
+    jobs: list[tuple[str, Callable[[], Awaitable[tuple[str, str, FetchedListing]]]]] = []
     for w in work:
         for sku in w.skus:
 
@@ -119,9 +138,9 @@ async def _fetch_listings(
                 body = await get_listing(ctx.client, w.account, sku, w.marketplace_id)
                 return w.account.id, w.marketplace_id, FetchedListing(w.account.selling_partner_id, sku, body)
 
-            jobs.append(job)
+            jobs.append((f"getListingsItem {w.account.id}/{w.marketplace_id} {sku}", job))
     out: dict[tuple[str, str], list[FetchedListing]] = {}
-    for account_id, mp, fetched in await _bounded(concurrency, jobs):
+    for account_id, mp, fetched in await _bounded(concurrency, jobs, failures):
         out.setdefault((account_id, mp), []).append(fetched)
     return out
 
@@ -143,15 +162,18 @@ async def sync_items(
     ctx: ItemsContext,
     *,
     account_ids: Iterable[str] | None = None,
+    marketplace_ids: Iterable[str] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     concurrency: int | None = None,
 ) -> ItemsSyncSummary:
-    """Fetch and land catalog + listings data for every tracked item of the given (default: all) accounts."""
+    """Fetch and land catalog + listings data for every tracked item of the given (default: all) accounts
+    and marketplaces. Calls that still fail after the client's retries are listed in ``failures``; the
+    rest is landed."""
     settings = ctx.settings
     wanted = set(account_ids) if account_ids is not None else None
     accounts = [a for a in settings.accounts if wanted is None or a.id in wanted]
     registry = Registry(ctx.state)
-    work = await asyncio.to_thread(plan_work, registry, accounts)
+    work = await asyncio.to_thread(plan_work, registry, accounts, marketplace_ids)
     limit = concurrency or settings.spapi.concurrency
     summary = ItemsSyncSummary()
     summary.catalog_calls = sum(len(w.catalog) for w in work)
@@ -159,8 +181,8 @@ async def sync_items(
     started = time.monotonic()
     fetched_at = clock()
     catalog, listings = await asyncio.gather(
-        _fetch_catalog(ctx, work, limit),
-        _fetch_listings(ctx, work, max(limit, 16)),
+        _fetch_catalog(ctx, work, limit, summary.failures),
+        _fetch_listings(ctx, work, max(limit, 16), summary.failures),
     )
     summary.fetch_seconds = time.monotonic() - started
     landed_at = time.monotonic()
