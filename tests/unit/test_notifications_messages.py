@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from splake.errors import BadDataError
 from splake.notifications.messages import (
@@ -110,3 +112,36 @@ def test_other_types_are_well_formed_but_not_actionable() -> None:
 def test_malformed_messages_raise_bad_data(body: str) -> None:
     with pytest.raises(BadDataError):
         parse_notification(body)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=25), children, max_size=6)
+    ),
+    max_leaves=30,
+)
+keys = st.sampled_from(
+    [
+        "notificationType",
+        "NotificationType",
+        "payload",
+        "Payload",
+        "notificationMetadata",
+        "NotificationMetadata",
+        "detail",
+        "detail-type",
+        "Type",
+        "Message",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(keys, json_values, max_size=6) | json_values)
+def test_any_json_either_parses_or_raises_bad_data(doc) -> None:
+    try:
+        n = parse_notification(json.dumps(doc))
+    except BadDataError:
+        return
+    assert n.notification_id and n.notification_type
