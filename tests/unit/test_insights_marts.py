@@ -356,3 +356,43 @@ def test_marts_as_duckdb_views_and_athena_ddl():
     athena = view_ddl("daily_sales", mart("daily_sales").sql, schema="splake_curated")
     assert athena.startswith('CREATE OR REPLACE VIEW "splake_curated"."daily_sales" AS')
     assert sqlglot.parse_one(athena, read="trino") is not None
+
+
+def test_orders_vs_sales_traffic_full_outer_join():
+    orders = [
+        _order("seller-na", "ATVPDKIKX0DER", "o1", "SKU1", 2, 1.0, "2026-10-01"),  # asin B0SKU1
+        _order("seller-na", "ATVPDKIKX0DER", "o2", "SKU2", 1, 1.0, "2026-10-02"),  # only in orders
+    ]
+    st = [
+        {
+            "account_id": "seller-na",
+            "marketplace_id": "ATVPDKIKX0DER",
+            "section": "by_asin",
+            "date": date(2026, 10, 1),
+            "child_asin": "B0SKU1",
+            "sales_by_asin_units_ordered": 3,
+        },
+        {
+            "account_id": "seller-na",
+            "marketplace_id": "ATVPDKIKX0DER",
+            "section": "by_asin",
+            "date": date(2026, 10, 3),
+            "child_asin": "B0SKU9",
+            "sales_by_asin_units_ordered": 4,
+        },
+    ]
+    src = source(
+        orders_by_last_update=curated("orders_by_last_update", orders),
+        sales_and_traffic=curated("sales_and_traffic", st),
+    )
+    m = mart("orders_vs_sales_traffic")
+    rows = {
+        (r["day"], r["asin"]): (r["units_orders"], r["units_sales_traffic"])
+        for r in run_mart(src, m).to_pylist()
+    }
+    assert rows == {
+        (date(2026, 10, 1), "B0SKU1"): (2, 3),
+        (date(2026, 10, 2), "B0SKU2"): (1, 0),
+        (date(2026, 10, 3), "B0SKU9"): (0, 4),
+    }
+    assert chart_data(m, run_mart(src, m)).ratios["coverage"] == pytest.approx(3 / 7)

@@ -88,6 +88,49 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7
     dimensions=("parent_asin", "asin", "sku", "currency"),
 )
 
+ORDERS_VS_SALES_TRAFFIC = Mart(
+    name="orders_vs_sales_traffic",
+    title="Units: order reports vs Sales & Traffic",
+    description=(
+        "Units per day, marketplace and ASIN as the order reports show them (cancelled excluded) next to "
+        "Amazon's Sales & Traffic numbers; the gap shows late or cancelled orders and reporting lag."
+    ),
+    sql=f"""
+WITH o AS (
+  SELECT CAST(purchase_date AT TIME ZONE 'UTC' AS DATE) AS day, account_id, marketplace_id, asin,
+         CAST(SUM(COALESCE(quantity, 0)) AS BIGINT) AS units
+  FROM {ORDERS_TABLE}
+  WHERE {_SOLD}
+  GROUP BY 1, 2, 3, 4
+),
+t AS (
+  SELECT "date" AS day, account_id, marketplace_id, child_asin AS asin,
+         CAST(SUM(COALESCE(sales_by_asin_units_ordered, 0)) AS BIGINT) AS units
+  FROM sales_and_traffic
+  WHERE section = 'by_asin'
+  GROUP BY 1, 2, 3, 4
+)
+SELECT
+  COALESCE(o.day, t.day) AS day,
+  COALESCE(o.account_id, t.account_id) AS account_id,
+  COALESCE(o.marketplace_id, t.marketplace_id) AS marketplace_id,
+  COALESCE(o.asin, t.asin) AS asin,
+  COALESCE(o.units, 0) AS units_orders,
+  COALESCE(t.units, 0) AS units_sales_traffic
+FROM o
+FULL OUTER JOIN t
+  ON o.day = t.day AND o.account_id = t.account_id AND o.marketplace_id = t.marketplace_id AND o.asin = t.asin
+""",
+    required_tables=(ORDERS_TABLE, "sales_and_traffic"),
+    measures=(
+        Measure("units_orders", "Units (order reports)"),
+        Measure("units_sales_traffic", "Units (Sales & Traffic)"),
+    ),
+    chart=Chart("line", x="day", measures=("units_orders", "units_sales_traffic")),
+    ratios=(Ratio("coverage", "Order-report units / S&T units", "units_orders", "units_sales_traffic"),),
+    dimensions=("asin",),
+)
+
 SESSIONS_CONVERSION = Mart(
     name="sessions_conversion",
     title="Sessions and conversion",
@@ -322,6 +365,7 @@ FULL OUTER JOIN i
 MARTS: tuple[Mart, ...] = (
     DAILY_SALES,
     SALES_TRAFFIC_ASIN,
+    ORDERS_VS_SALES_TRAFFIC,
     SESSIONS_CONVERSION,
     INVENTORY_HEALTH,
     RETURNS_RATE,
