@@ -148,6 +148,8 @@ def test_filters_reject_injection():
     with pytest.raises(BadDataError):
         Filters(accounts=("x' OR '1'='1",)).validate()
     with pytest.raises(BadDataError):
+        Filters(accounts=("seller-na\n",)).validate()
+    with pytest.raises(BadDataError):
         Filters.parse({"marketplace": "ATVPDKIKX0DER;drop table t"})
     with pytest.raises(BadDataError):
         Filters.parse({"start": "2026-13-01"})

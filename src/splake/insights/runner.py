@@ -20,8 +20,8 @@ from splake.logs import get_logger, log_event
 
 log = get_logger(__name__)
 
-_ACCOUNT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_MARKETPLACE_RE = re.compile(r"^[A-Z0-9]{5,20}$")
+_ACCOUNT_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+_MARKETPLACE_RE = re.compile(r"[A-Z0-9]{5,20}")
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,12 @@ class Filters:
 
     def validate(self) -> None:
         for a in self.accounts:
-            if not _ACCOUNT_RE.match(a):
+            if not _ACCOUNT_RE.fullmatch(a):
                 raise BadDataError(
                     f"bad account id {a!r}", hint="account ids are lowercase letters, digits, - and _"
                 )
         for m in self.marketplaces:
-            if not _MARKETPLACE_RE.match(m):
+            if not _MARKETPLACE_RE.fullmatch(m):
                 raise BadDataError(
                     f"bad marketplace id {m!r}", hint="use marketplace ids such as ATVPDKIKX0DER"
                 )
