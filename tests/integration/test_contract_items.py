@@ -280,7 +280,10 @@ def test_catalog_listings_paging_and_errors(sandbox) -> None:
     )
 
 
-def test_orders_finances_inventory_paging_and_errors(sandbox) -> None:
+def test_orders_finances_inventory_paging_and_errors(sandbox_factory) -> None:
+    # Paging tokens expire after modelled seconds scaled by time_scale (FBA inventory: 30 s): 0.01 gives
+    # the second page 0.3 s, enough on a busy machine (the default fixture's 0.001 gives only 30 ms).
+    sandbox = sandbox_factory(time_scale=0.01)
     sp = SpCaller(sandbox, "seller-na")
     now = datetime.now(UTC)
     after = (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
