@@ -479,6 +479,7 @@ def test_static_report_opens_offline_with_the_same_totals(demo_lake, tmp_path):
     _assert_matches_raw(rendered_totals(els)["daily_sales"], raw_order_totals(demo_lake[1]))
 
 
+@pytest.mark.slow
 def test_mart_export_matches_the_raw_zone(demo_lake, tmp_path):
     out = tmp_path / "daily_sales.jsonl"
     res = subprocess.run(
