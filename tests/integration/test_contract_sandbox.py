@@ -22,7 +22,7 @@ def check(model: str, op: str, r: httpx.Response) -> None:
 
 
 def test_reports_operations_match_the_model(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
-    sb: SandboxServer = sandbox_factory(processing_seconds=400)  # 0.1 s queue + 0.3 s processing at 0.001
+    sb: SandboxServer = sandbox_factory(processing_seconds=2000)  # 0.5 s queued + 1.5 s processing at 0.001
     sp = SpCaller(sb, "seller-na")
     now = datetime.now(UTC)
     create = sp.post(

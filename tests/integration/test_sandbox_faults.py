@@ -122,8 +122,8 @@ def test_config_endpoint(sandbox: SandboxServer) -> None:
 
 
 def test_fba_cooldown_makes_repeat_requests_fatal(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
-    # 30 modelled minutes at time_scale 0.001 = 1.8 s of real time.
-    sb: SandboxServer = sandbox_factory(fba_cooldown_seconds=1800)
+    # 50 modelled minutes at time_scale 0.001 = 3 s of real time.
+    sb: SandboxServer = sandbox_factory(fba_cooldown_seconds=3000)
     sp = SpCaller(sb, "seller-na")
     first = sp.wait_report(sp.create_report("GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"))
     again = sp.wait_report(sp.create_report("GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"))
@@ -134,7 +134,7 @@ def test_fba_cooldown_makes_repeat_requests_fatal(sandbox_factory) -> None:  # t
         "DONE",
     )
     assert "reportDocumentId" not in again
-    time.sleep(1.9)
+    time.sleep(3.1)
     assert (
         sp.wait_report(sp.create_report("GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"))["processingStatus"]
         == "DONE"

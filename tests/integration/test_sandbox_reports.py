@@ -32,7 +32,9 @@ def ground_truth(sb: SandboxServer, caller: SpCaller, report: dict) -> list[dict
 
 
 def test_lifecycle_in_queue_in_progress_done(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
-    sb: SandboxServer = sandbox_factory(time_scale=1.0, processing_seconds=1.2)
+    sb: SandboxServer = sandbox_factory(
+        time_scale=1.0, processing_seconds=2.4
+    )  # 0.6 s queued, 1.8 s processing
     sp = SpCaller(sb, "seller-na")
     now = datetime.now(UTC)
     rid = sp.create_report(ORDERS, dataStartTime=iso(now - timedelta(days=2)), dataEndTime=iso(now))
@@ -46,7 +48,7 @@ def test_lifecycle_in_queue_in_progress_done(sandbox_factory) -> None:  # type: 
             seen.append(status)
         if status == "DONE":
             break
-        time.sleep(0.12)
+        time.sleep(0.2)
     assert seen == ["IN_QUEUE", "IN_PROGRESS", "DONE"]
     report = sp.get(f"{BASE}/reports/{rid}").json()
     assert report["reportDocumentId"] and report["processingEndTime"] >= report["processingStartTime"]
@@ -99,15 +101,16 @@ def test_content_encoding_flag_and_omitted_charset(sandbox: SandboxServer) -> No
 
 
 def test_presigned_url_expires_and_signature_is_checked(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
-    sb: SandboxServer = sandbox_factory(presigned_ttl_seconds=1)
+    # X-Amz-Date is truncated to the second (as S3's), so use 2 s to keep the first download valid.
+    sb: SandboxServer = sandbox_factory(presigned_ttl_seconds=2)
     sp = SpCaller(sb, "seller-na")
     report = sp.wait_report(sp.create_report("GET_AFN_INVENTORY_DATA"))
     doc, dl = sp.download(report["reportDocumentId"])
     assert dl.status_code == 200
-    tampered = doc["url"].replace("X-Amz-Expires=1", "X-Amz-Expires=900")
+    tampered = doc["url"].replace("X-Amz-Expires=2", "X-Amz-Expires=900")
     bad = httpx.get(tampered)
     assert bad.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in bad.text
-    time.sleep(2.1)
+    time.sleep(3.1)
     expired = httpx.get(doc["url"])
     assert expired.status_code == 403
     assert "<Code>AccessDenied</Code>" in expired.text and "Request has expired" in expired.text
