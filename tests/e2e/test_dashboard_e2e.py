@@ -43,7 +43,7 @@ DEMO_ACCOUNTS = ("seller-na", "seller-jp")
 
 
 def _mini_lake(root: Path) -> Path:
-    """A small lake built with the lake + reports APIs (used until `splake.runners.demo` exists)."""
+    """A small lake built with the lake + reports APIs, with a FATAL report in its ledger."""
     from splake.lake.catalog import open_local_catalog
     from splake.lake.iceberg import CuratedLake
     from splake.lake.tables import Provenance, ReplaceScope
@@ -136,13 +136,11 @@ def _mini_lake(root: Path) -> Path:
     return config
 
 
-def _demo_lake(root: Path) -> Path | None:
-    """Run the reports engineer's demo (sandbox -> sync -> lake) once; returns its config path."""
-    try:
-        from splake.runners.demo import run_demo
-    except ImportError:
-        return None
+def _demo_lake(root: Path) -> Path:
+    """Run the demo (sandbox -> sync -> lake) once; returns its config path."""
     from rich.console import Console
+
+    from splake.runners.demo import run_demo
 
     # two accounts keep the run short: seller-na (USD + CAD) and seller-jp (JPY, Shift_JIS documents)
     code = run_demo(root, accounts=DEMO_ACCOUNTS, console=Console(file=io.StringIO(), width=120))
@@ -153,11 +151,16 @@ def _demo_lake(root: Path) -> Path | None:
 @pytest.fixture(scope="session")
 def demo_lake(tmp_path_factory) -> tuple[Path, Path]:
     reuse = os.environ.get("SPLAKE_E2E_LAKE_CONFIG")  # an existing demo lake's splake.toml (local runs)
-    root = tmp_path_factory.mktemp("dashboard-lake")
-    config = Path(reuse) if reuse else (_demo_lake(root) or _mini_lake(root))
+    config = Path(reuse) if reuse else _demo_lake(tmp_path_factory.mktemp("dashboard-lake"))
     from splake.config import load_config
 
     return config, Path(load_config(config).lake.path)
+
+
+@pytest.fixture(scope="module")
+def mini_lake(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("mini-lake")
+    return _mini_lake(root), root
 
 
 # --- independent truth from the raw zone ---------------------------------------------------------------
@@ -507,3 +510,21 @@ def test_mart_export_matches_the_raw_zone(demo_lake, tmp_path):
         totals[f"sales|{r['currency'] or ''}"] += r["sales"]
     truth = raw_order_totals(demo_lake[1])
     assert dict(totals) == pytest.approx(truth, abs=0.01)
+
+
+@pytest.mark.slow
+def test_health_page_shows_fatal_reports_with_reasons(mini_lake, tmp_path):
+    proc, url = start_serve(mini_lake[0])
+    try:
+        els = parse_dom(render(tmp_path, url + "/", output_dir(tmp_path) / "health-fatal.png", height=1200))
+        assert body_state(els) == "true"
+        failures = [a for t, a in els if t == "tr" and a.get("class") == "failure"]
+        assert len(failures) == 1
+        dom_text = render(tmp_path, url + "/")
+        assert "Amazon ended the report FATAL without a reason" in dom_text
+        assert "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA" in dom_text
+        overview = parse_dom(render(tmp_path, url + "/overview"))
+        _assert_matches_raw(rendered_totals(overview)["daily_sales"], raw_order_totals(mini_lake[1]))
+    finally:
+        proc.terminate()
+        proc.wait(10)
