@@ -2,9 +2,10 @@
 
 - **Orders**: ``getOrders`` by a ``LastUpdatedAfter`` cursor (state namespace ``"cursors"``, sort key
   ``api#orders``), ``LastUpdatedBefore`` = now - 2 min (Amazon's rule); ``NextToken`` is sent alone.
-  ``getOrderItems`` per order. Buyer and address data (``getOrderAddress``/``getOrderBuyerInfo``) only when
-  the account sets ``pii = true``, through Restricted Data Tokens. The cursor advances only after the
-  rows are committed.
+  ``getOrderItems`` per order. Buyer and address data only when the account sets ``pii = true``: one
+  Restricted Data Token for ``GET /orders/v0/orders`` with dataElements buyerInfo + shippingAddress makes
+  getOrders return them inline (no per-order calls at 0.5 r/s). PII lands only in the curated
+  ``pii_*`` columns, never in the raw zone. The cursor advances only after the rows are committed.
 - **Finances**: ``listFinancialEvents`` in ``PostedAfter``/``PostedBefore`` slices. The NextToken expires
   (the trap): when a page request says the token expired, the whole slice is fetched again from its
   start (pages collected so far are dropped, so nothing is duplicated); a slice lands only when complete
@@ -83,9 +84,13 @@ def _snake_keys(obj: Any) -> Any:
 # --- orders --------------------------------------------------------------------------------------------
 
 
+PII_ELEMENTS = ("buyerInfo", "shippingAddress")
+
+
 async def fetch_orders(
-    api: SpApi, account: AccountSettings, after: datetime, before: datetime
+    api: SpApi, account: AccountSettings, after: datetime, before: datetime, *, pii: bool = False
 ) -> list[dict[str, Any]]:
+    """getOrders pages; with ``pii`` through an RDT covering buyer info and the full shipping address."""
     params: dict[str, Any] = {
         "MarketplaceIds": csv_param(account.marketplaces),
         "LastUpdatedAfter": after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -94,7 +99,10 @@ async def fetch_orders(
     }
     orders: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
-        payload = body_of(await api.call(account, "getOrders", params=params)).get("payload") or {}
+        resp = await api.call(
+            account, "getOrders", params=params, rdt_elements=list(PII_ELEMENTS) if pii else None
+        )
+        payload = body_of(resp).get("payload") or {}
         orders.extend(payload.get("Orders") or [])
         token = payload.get("NextToken")
         if not token:
@@ -116,25 +124,28 @@ async def fetch_order_items(api: SpApi, account: AccountSettings, order_id: str)
     return items
 
 
-async def fetch_order_pii(api: SpApi, account: AccountSettings, order_id: str) -> dict[str, Any]:
-    """Shipping address and buyer info through Restricted Data Tokens (only for ``pii = true`` accounts)."""
-    addr = body_of(
-        await api.call(account, "getOrderAddress", path={"orderId": order_id}, rdt_elements=[])
-    ).get("payload")
-    buyer = body_of(
-        await api.call(account, "getOrderBuyerInfo", path={"orderId": order_id}, rdt_elements=[])
-    ).get("payload")
-    return {
-        "pii_shipping_address": _snake_keys((addr or {}).get("ShippingAddress")),
-        "pii_buyer_info": _snake_keys({k: v for k, v in (buyer or {}).items() if k != "AmazonOrderId"}),
-    }
+PII_ADDRESS_FIELDS = ("Name", "AddressLine1", "AddressLine2", "AddressLine3", "Phone", "CompanyName")
 
 
-def order_row(
-    order: dict[str, Any], fetched_at: datetime, pii: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    raw = _snake_keys(order)
-    raw.update(pii or {})
+def split_pii(order: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(order without PII — what the raw zone keeps —, the PII columns)."""
+    address = order.get("ShippingAddress") or {}
+    clean = {k: v for k, v in order.items() if k != "BuyerInfo"}
+    if address:
+        clean["ShippingAddress"] = {k: v for k, v in address.items() if k not in PII_ADDRESS_FIELDS}
+    pii: dict[str, Any] = {}
+    if any(k in address for k in PII_ADDRESS_FIELDS):
+        pii["pii_shipping_address"] = _snake_keys(address)
+    if order.get("BuyerInfo"):
+        pii["pii_buyer_info"] = _snake_keys(order["BuyerInfo"])
+    return clean, pii
+
+
+def order_row(order: dict[str, Any], fetched_at: datetime) -> dict[str, Any]:
+    """The curated row: PII (present only when fetched with an RDT) goes to the ``pii_*`` columns."""
+    clean, pii = split_pii(order)
+    raw = _snake_keys(clean)
+    raw.update(pii)
     raw["fetched_at"] = fetched_at
     return _shape(raw, ORDERS_API)
 
@@ -179,16 +190,12 @@ async def sync_orders(
     result = OrdersResult(after=after, before=before)
     if before <= after:
         return result
-    orders = await fetch_orders(ctx.client, account, after, before)
+    orders = await fetch_orders(ctx.client, account, after, before, pii=account.pii)
     sem = asyncio.Semaphore(concurrency)
 
-    async def details(
-        order: dict[str, Any],
-    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
+    async def details(order: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         async with sem:
-            items = await fetch_order_items(ctx.client, account, order["AmazonOrderId"])
-            pii = await fetch_order_pii(ctx.client, account, order["AmazonOrderId"]) if account.pii else None
-            return order, items, pii
+            return order, await fetch_order_items(ctx.client, account, order["AmazonOrderId"])
 
     fetched = await asyncio.gather(*(details(o) for o in orders))
     result.orders = len(fetched)
@@ -211,7 +218,7 @@ async def sync_orders(
 def _land_orders(
     ctx: ItemsContext,
     account: AccountSettings,
-    fetched: list[tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]],
+    fetched: list[tuple[dict[str, Any], list[dict[str, Any]]]],
     now: datetime,
     after: datetime,
     before: datetime,
@@ -223,7 +230,7 @@ def _land_orders(
         account.id,
         "api",
         source_id,
-        ({"order": o, "items": items} for o, items, _pii in fetched),
+        ({"order": split_pii(o)[0], "items": items} for o, items in fetched),
         {
             "type": "ordersV0",
             "operation": "getOrders+getOrderItems",
@@ -245,10 +252,8 @@ def _land_orders(
         data_end=before,
         marketplace_ids=tuple(account.marketplaces),
     )
-    ctx.lake.write(
-        ORDERS_API_TABLE, to_table([order_row(o, now, pii) for o, _i, pii in fetched], ORDERS_API), prov
-    )
-    item_rows = [r for o, items, _p in fetched for r in order_item_rows(o, items, now)]
+    ctx.lake.write(ORDERS_API_TABLE, to_table([order_row(o, now) for o, _items in fetched], ORDERS_API), prov)
+    item_rows = [r for o, items in fetched for r in order_item_rows(o, items, now)]
     if item_rows:
         ctx.lake.write(ORDER_ITEMS_API_TABLE, to_table(item_rows, ORDER_ITEMS_API), prov)
 

@@ -878,6 +878,30 @@ def order_json(o: Order, as_of: datetime) -> dict[str, Any] | None:
     }
 
 
+def buyer_info(o: Order) -> dict[str, str]:
+    tag = abs(_h(o.order_id, "email")) % 10**8
+    return {"BuyerEmail": f"{tag:08d}@marketplace.amazon.com", "BuyerName": f"Buyer {tag % 10000:04d}"}
+
+
+def full_address(o: Order) -> dict[str, str]:
+    return {
+        "Name": f"Buyer {abs(_h(o.order_id, 'name')) % 10000:04d}",
+        "AddressLine1": f"{abs(_h(o.order_id, 'street')) % 9000 + 100} Main St",
+        "City": o.city,
+        "StateOrRegion": o.state,
+        "PostalCode": o.postal_code,
+        "CountryCode": o.country,
+    }
+
+
+def with_pii(o: Order, js: dict[str, Any], elements: set[str]) -> dict[str, Any]:
+    if "buyerInfo" in elements:
+        js = {**js, "BuyerInfo": buyer_info(o)}
+    if "shippingAddress" in elements:
+        js = {**js, "ShippingAddress": full_address(o)}
+    return js
+
+
 def order_items_json(o: Order, as_of: datetime) -> list[dict[str, Any]]:
     st = o.status_at(as_of)
     shipped = st is not None and st[0] == "Shipped"
@@ -1068,6 +1092,9 @@ def money_routes(state: SandboxState) -> list[Route]:
                 "size": size,
                 "off": 0,
             }
+        # A Restricted Data Token for this path with dataElements adds buyer info / the full address.
+        granted = caller.token.covers("GET", "/orders/v0/orders") if caller.token.kind == "rdt" else None
+        elements = set(granted.data_elements) if granted else set()
         after_dt = _parse_dt(spec["after"])
         before_dt = _parse_dt(spec["before"])
         assert after_dt is not None and before_dt is not None
@@ -1078,7 +1105,7 @@ def money_routes(state: SandboxState) -> list[Route]:
                 continue
             t = _parse_dt(js["LastUpdateDate"] if spec["by"] == "updated" else js["PurchaseDate"])
             if t is not None and after_dt <= t < before_dt:
-                rows.append((t, o.order_id, js))
+                rows.append((t, o.order_id, with_pii(o, js, elements)))
         rows.sort(key=lambda r: (r[0], r[1]))
         off, size = int(spec["off"]), int(spec["size"])
         payload: dict[str, Any] = {"Orders": [r[2] for r in rows[off : off + size]]}
@@ -1106,31 +1133,13 @@ def money_routes(state: SandboxState) -> list[Route]:
         o = find_order(caller, request.path_params["orderId"])
         if o is None:
             return not_found("Order not found.")
-        name = f"Buyer {abs(_h(o.order_id, 'name')) % 10000:04d}"
-        addr = {
-            "Name": name,
-            "AddressLine1": f"{abs(_h(o.order_id, 'street')) % 9000 + 100} Main St",
-            "City": o.city,
-            "StateOrRegion": o.state,
-            "PostalCode": o.postal_code,
-            "CountryCode": o.country,
-        }
-        return sp_json({"payload": {"AmazonOrderId": o.order_id, "ShippingAddress": addr}})
+        return sp_json({"payload": {"AmazonOrderId": o.order_id, "ShippingAddress": full_address(o)}})
 
     async def get_order_buyer_info(request: Request, caller: Caller) -> Response:
         o = find_order(caller, request.path_params["orderId"])
         if o is None:
             return not_found("Order not found.")
-        tag = abs(_h(o.order_id, "email")) % 10**8
-        return sp_json(
-            {
-                "payload": {
-                    "AmazonOrderId": o.order_id,
-                    "BuyerEmail": f"{tag:08d}@marketplace.amazon.com",
-                    "BuyerName": f"Buyer {tag % 10000:04d}",
-                }
-            }
-        )
+        return sp_json({"payload": {"AmazonOrderId": o.order_id, **buyer_info(o)}})
 
     async def list_financial_events(request: Request, caller: Caller) -> Response:
         acct = seller_account(caller)
