@@ -111,6 +111,57 @@ def test_rows_outside_the_window_still_replace_by_key(
     assert row == {"n": 8, "k": 8}
 
 
+def test_a_key_that_moves_to_a_later_window_replaces_its_old_row(
+    curated_lake: CuratedLake, query_engine: QueryEngine
+) -> None:
+    """Orders-by-last-update: order 01-0 changes on day 3, so it appears in the day-3 document while its
+    old version (last updated day 1) lies outside that window."""
+    spec = TableSpec(
+        "orders_by_update",
+        pa.schema(
+            [
+                ("order_id", pa.string()),
+                ("status", pa.string()),
+                ("last_updated", pa.timestamp("us", tz="UTC")),
+            ]
+        ),
+        key_columns=("order_id",),
+        replace="window",
+        window_column="last_updated",
+    )
+
+    def doc(rows: list[tuple[str, str, int]]) -> pa.Table:
+        return pa.Table.from_pylist(
+            [{"order_id": o, "status": s, "last_updated": day(d) + timedelta(hours=1)} for o, s, d in rows],
+            schema=spec.schema,
+        )
+
+    curated_lake.write(spec, doc([("01-0", "Pending", 1), ("01-1", "Pending", 1)]), prov("d1", 1, 2))
+    curated_lake.write(spec, doc([("02-0", "Pending", 2)]), prov("d2", 2, 3))
+    res = curated_lake.write(spec, doc([("01-0", "Shipped", 3), ("03-0", "Pending", 3)]), prov("d3", 3, 4))
+    assert res.rows_deleted == 1
+    got = live(query_engine, "select order_id, status, report_id from orders_by_update order by order_id")
+    assert [(r["order_id"], r["status"], r["report_id"]) for r in got] == [
+        ("01-0", "Shipped", "d3"),
+        ("01-1", "Pending", "d1"),
+        ("02-0", "Pending", "d2"),
+        ("03-0", "Pending", "d3"),
+    ]
+    # re-running the older day-1 document (e.g. windows committed out of order) must not undo the update
+    again = curated_lake.write(
+        spec, doc([("01-0", "Pending", 1), ("01-1", "Cancelled", 1)]), prov("d1", 1, 2)
+    )
+    assert (again.rows_written, again.rows_superseded) == (1, 1)
+    got = live(query_engine, "select order_id, status from orders_by_update order by order_id")
+    assert [(r["order_id"], r["status"]) for r in got] == [
+        ("01-0", "Shipped"),
+        ("01-1", "Cancelled"),
+        ("02-0", "Pending"),
+        ("03-0", "Pending"),
+    ]
+    assert_no_duplicate_keys(query_engine, "orders_by_update")
+
+
 def test_windows_replace_only_their_account_and_marketplaces(
     curated_lake: CuratedLake, query_engine: QueryEngine
 ) -> None:

@@ -13,12 +13,9 @@ import pytest
 from splake.errors import BadDataError
 from splake.lake.tables import (
     PROVENANCE_COLUMNS,
-    DeletePlan,
     OccurrenceCounter,
     Provenance,
-    ReplaceScope,
     TableSpec,
-    covered_mask,
     prepare_batch,
     stored_schema,
     window_bounds_for,
@@ -194,21 +191,3 @@ def test_date_windows_cover_only_whole_days() -> None:
         pa.date32(), datetime(2026, 1, 1, 6, tzinfo=UTC), datetime(2026, 1, 3, 6, tzinfo=UTC)
     )
     assert (lo, hi) == (date(2026, 1, 2), date(2026, 1, 3))
-
-
-def test_covered_mask_marks_rows_outside_window_or_marketplaces() -> None:
-    scope = ReplaceScope(marketplace_ids=("ATVPDKIKX0DER",)).resolve(PROV)
-    plan = DeletePlan("window", "acct", scope.marketplace_ids, "purchase_date", scope.start, scope.end)
-    batch = pa.RecordBatch.from_pydict(
-        {
-            "marketplace_id": ["ATVPDKIKX0DER", "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "ATVPDKIKX0DER"],
-            "purchase_date": [
-                datetime(2026, 1, 1, tzinfo=UTC),
-                datetime(2026, 1, 3, tzinfo=UTC),  # end is exclusive
-                datetime(2026, 1, 2, tzinfo=UTC),
-                None,
-            ],
-        },
-        schema=pa.schema([("marketplace_id", pa.string()), ("purchase_date", pa.timestamp("us", tz="UTC"))]),
-    )
-    assert covered_mask(batch, plan).to_pylist() == [True, False, False, False]

@@ -14,6 +14,7 @@ Readers therefore see either none or all of a document's rows, and a row key is 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import random
 import time
@@ -26,6 +27,7 @@ from typing import Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import (
     CommitFailedException,
@@ -36,19 +38,21 @@ from pyiceberg.exceptions import (
 )
 from pyiceberg.expressions import (
     AlwaysFalse,
+    AlwaysTrue,
     And,
     BooleanExpression,
     EqualTo,
     GreaterThanOrEqual,
     In,
     LessThan,
+    LessThanOrEqual,
     Or,
 )
-from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema, assign_fresh_schema_ids
-from pyiceberg.table import Table
+from pyiceberg.table import Table, Transaction
 from pyiceberg.transforms import (
     DayTransform,
     HourTransform,
@@ -60,6 +64,7 @@ from pyiceberg.transforms import (
 from pyiceberg.types import DateType, TimestampType
 
 from splake.errors import BadDataError, ConflictError
+from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
 from splake.lake.tables import (
     QUARANTINE_SCHEMA,
     QUARANTINE_SUFFIX,
@@ -71,7 +76,6 @@ from splake.lake.tables import (
     TableSpec,
     WriteResult,
     adds_fields,
-    covered_mask,
     normalize_type,
     prepare_batch,
     quarantine_batch,
@@ -145,8 +149,10 @@ def _in_chunks(column: str, values: list[str], size: int = 50_000) -> BooleanExp
     return out
 
 
-def delete_filter(plan: DeletePlan, schema: Schema, keys: list[str] | None = None) -> BooleanExpression:
-    """The Iceberg predicate of what a write replaces (``AlwaysFalse`` = nothing)."""
+def delete_filter(plan: DeletePlan, schema: Schema) -> BooleanExpression:
+    """The Iceberg predicate of the scope a write replaces (``AlwaysFalse`` = nothing): account +
+    marketplaces (+ window). Live rows elsewhere that carry a new row key are removed by
+    :meth:`CuratedLake._rewrite_without` (an exact file rewrite, not a predicate)."""
     base: BooleanExpression = EqualTo(term="account_id", value=plan.account_id)
     main: BooleanExpression = AlwaysFalse()
     if plan.mode in ("snapshot", "window") and plan.marketplace_ids:
@@ -167,11 +173,6 @@ def delete_filter(plan: DeletePlan, schema: Schema, keys: list[str] | None = Non
                         LessThan(term=plan.window_column, value=_literal(field.field_type, hi)),
                     ),
                 )
-    elif plan.mode == "key" and keys:
-        main = And(base, _in_chunks("row_key", sorted(keys)))
-    if plan.extra_keys:
-        extra = And(base, _in_chunks("row_key", sorted(plan.extra_keys)))
-        main = extra if isinstance(main, AlwaysFalse) else Or(main, extra)
     return main
 
 
@@ -179,10 +180,7 @@ def delete_filter(plan: DeletePlan, schema: Schema, keys: list[str] | None = Non
 class _Staged:
     files: list[DataFile]
     rows: int
-    keys: set[str]
-    extra_keys: set[str]
     marketplaces: set[str]
-    columns_added: tuple[str, ...]
 
 
 class CuratedLake:
@@ -318,30 +316,29 @@ class CuratedLake:
             end=resolved.end,
         )
         batches = itertools.chain([first], it) if first is not None else iter(())
-        staged = self._stage(spec, tbl, target, batches, prov, plan)
-        staged.columns_added = added
+        staged = self._stage(spec, tbl, target, batches, prov)
         if not plan.marketplace_ids and staged.marketplaces:
-            plan = DeletePlan(**{**plan.__dict__, "marketplace_ids": tuple(sorted(staged.marketplaces))})
-        plan = DeletePlan(**{**plan.__dict__, "extra_keys": frozenset(staged.extra_keys)})
-        keys = sorted(staged.keys) if spec.replace == "key" else None
+            plan = dataclasses.replace(plan, marketplace_ids=tuple(sorted(staged.marketplaces)))
         props = {
             "splake.report-id": prov.report_id,
             "splake.account-id": prov.account_id,
             "splake.source-key": prov.source_key,
         }
         try:
-            snapshot_id, deleted, attempts = self._commit(spec.name, plan, keys, staged.files, props)
+            snapshot_id, deleted, attempts, committed = self._commit(spec.name, plan, staged.files, props)
         except BaseException:
             self._drop_files(tbl, staged.files)
             raise
+        written = sum(f.record_count for f in committed)
         result = WriteResult(
             table=spec.name,
-            rows_written=staged.rows,
+            rows_written=written,
             rows_deleted=deleted,
             snapshot_id=snapshot_id,
-            data_files=len(staged.files),
-            columns_added=staged.columns_added,
+            data_files=len(committed),
+            columns_added=added,
             attempts=attempts,
+            rows_superseded=staged.rows - written,
         )
         log_event(
             log,
@@ -349,9 +346,9 @@ class CuratedLake:
             table=f"{self.namespace}.{spec.name}",
             report_id=prov.report_id,
             account_id=prov.account_id,
-            rows=staged.rows,
+            rows=written,
             deleted=deleted,
-            files=len(staged.files),
+            files=len(committed),
             attempts=attempts,
         )
         return result
@@ -363,12 +360,11 @@ class CuratedLake:
         target: pa.Schema,
         batches: Iterable[pa.RecordBatch],
         prov: Provenance,
-        plan: DeletePlan,
     ) -> _Staged:
         counter = OccurrenceCounter()
         write_uuid = uuid.uuid4()
         file_counter = itertools.count(0)
-        staged = _Staged(files=[], rows=0, keys=set(), extra_keys=set(), marketplaces=set(), columns_added=())
+        staged = _Staged(files=[], rows=0, marketplaces=set())
         buf: list[pa.RecordBatch] = []
         buf_rows = 0
         buf_bytes = 0
@@ -396,12 +392,6 @@ class CuratedLake:
                 stored = prepare_batch(spec, batch, target, prov, counter)
                 staged.rows += stored.num_rows
                 staged.marketplaces.update(pc.unique(stored.column("marketplace_id")).to_pylist())
-                if spec.replace == "key":
-                    staged.keys.update(stored.column("row_key").to_pylist())
-                else:
-                    outside = pc.invert(covered_mask(stored, plan))
-                    if pc.any(outside).as_py():
-                        staged.extra_keys.update(pc.filter(stored.column("row_key"), outside).to_pylist())
                 buf.append(stored)
                 buf_rows += stored.num_rows
                 buf_bytes += stored.nbytes
@@ -424,19 +414,28 @@ class CuratedLake:
         self,
         name: str,
         plan: DeletePlan,
-        keys: list[str] | None,
         files: list[DataFile],
         props: dict[str, str],
-    ) -> tuple[int | None, int, int]:
+    ) -> tuple[int | None, int, int, list[DataFile]]:
+        """Delete the replaced scope and add ``files`` in one transaction, retrying on conflicts.
+        Returns (snapshot id, rows deleted, attempts, the files finally committed)."""
         last: Exception | None = None
         for attempt in range(self.max_attempts):
             tbl = self.catalog.load_table(self.ident(name))
             start = tbl.metadata.current_snapshot_id
-            expr = delete_filter(plan, tbl.schema(), keys)
-            if isinstance(expr, AlwaysFalse) and not files:
-                return start, 0, attempt + 1
+            matches = (
+                find_key_matches(tbl, [f.file_path for f in files], plan) if start is not None else NO_MATCHES
+            )
+            if len(matches.stale):
+                files = self._drop_rows(tbl, files, matches.stale)
+                log_event(log, "lake_stale_rows_skipped", table=name, rows=len(matches.stale))
+            expr = delete_filter(plan, tbl.schema())
+            if isinstance(expr, AlwaysFalse) and not files and not matches:
+                return start, 0, attempt + 1, files
             try:
                 txn = tbl.transaction()
+                if matches:
+                    self._rewrite_without(txn, tbl, plan, matches, props)
                 if not isinstance(expr, AlwaysFalse) and start is not None:
                     with warnings.catch_warnings():  # "did not match any records" is expected
                         warnings.simplefilter("ignore", UserWarning)
@@ -454,12 +453,82 @@ class CuratedLake:
             before = self._total(new, start)
             after = self._total(new, new.metadata.current_snapshot_id)
             added = sum(f.record_count for f in files)
-            return new.metadata.current_snapshot_id, before + added - after, attempt + 1
+            return new.metadata.current_snapshot_id, before + added - after, attempt + 1, files
         raise ConflictError(
             f"could not commit to {self.namespace}.{name} after {self.max_attempts} attempts: {last}",
             where="CuratedLake.write",
             hint="too many concurrent writers on one table; retry the sync (nothing was committed)",
         )
+
+    def _rewrite_without(
+        self, txn: Transaction, tbl: Table, plan: DeletePlan, matches: KeyMatches, props: dict[str, str]
+    ) -> None:
+        """Stage an overwrite that removes the live rows whose key is in ``matches.keys`` (exact: only
+        the files that hold them are rewritten; candidates are pruned by marketplace and window range)."""
+        schema = tbl.schema()
+        row_filter: BooleanExpression = And(
+            EqualTo(term="account_id", value=plan.account_id),
+            In(term="marketplace_id", literals=list(matches.marketplaces)),
+        )
+        if plan.window_column and not matches.any_null_window and matches.window_min is not None:
+            ftype = schema.find_field(plan.window_column).field_type
+            row_filter = And(
+                row_filter,
+                And(
+                    GreaterThanOrEqual(term=plan.window_column, value=_literal(ftype, matches.window_min)),
+                    LessThanOrEqual(
+                        term=plan.window_column,
+                        value=_literal(ftype, matches.window_max or matches.window_min),
+                    ),
+                ),
+            )
+        drop = matches.keys
+        hits = []
+        for task in tbl.scan(row_filter=row_filter).plan_files():
+            with tbl.io.new_input(task.file.file_path).open() as fh:
+                keys = pq.read_table(fh, columns=["row_key"]).column(0)
+            if pc.any(pc.is_in(keys, value_set=drop)).as_py():
+                hits.append(task)
+        if not hits:
+            return
+        write_uuid = uuid.uuid4()
+        counter = itertools.count(0)
+        with txn.update_snapshot(snapshot_properties=props).overwrite() as overwrite:
+            for task in hits:
+                data = ArrowScan(
+                    table_metadata=tbl.metadata, io=tbl.io, projected_schema=schema, row_filter=AlwaysTrue()
+                ).to_table(tasks=[task])
+                kept = data.filter(pc.invert(pc.is_in(data.column("row_key"), value_set=drop)))
+                overwrite.delete_data_file(task.file)
+                if kept.num_rows:
+                    for new_file in _dataframe_to_data_files(
+                        table_metadata=tbl.metadata,
+                        df=kept,
+                        io=tbl.io,
+                        write_uuid=write_uuid,
+                        counter=counter,
+                    ):
+                        overwrite.append_data_file(new_file)
+
+    def _drop_rows(self, tbl: Table, files: list[DataFile], drop: pa.Array) -> list[DataFile]:
+        """Rewrite staged (uncommitted) files without the rows whose key is in ``drop``."""
+        out: list[DataFile] = []
+        for f in files:
+            with tbl.io.new_input(f.file_path).open() as fh:
+                data = pq.read_table(fh)
+            mask = pc.is_in(data.column("row_key"), value_set=drop)
+            if not pc.any(mask).as_py():
+                out.append(f)
+                continue
+            kept = data.filter(pc.invert(mask))
+            if kept.num_rows:
+                out.extend(
+                    _dataframe_to_data_files(
+                        table_metadata=tbl.metadata, df=kept, io=tbl.io, write_uuid=uuid.uuid4()
+                    )
+                )
+            tbl.io.delete(f.file_path)
+        return out
 
     @staticmethod
     def _total(tbl: Table, snapshot_id: int | None) -> int:

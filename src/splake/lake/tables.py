@@ -17,7 +17,7 @@ import hashlib
 import json
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -205,6 +205,8 @@ class WriteResult:
     data_files: int
     columns_added: tuple[str, ...] = ()
     attempts: int = 1
+    # new rows not stored because a live row with the same key has a later window value
+    rows_superseded: int = 0
 
 
 @dataclass(frozen=True)
@@ -218,8 +220,8 @@ class BadRow:
 
 @dataclass(frozen=True)
 class DeletePlan:
-    """What a write replaces: the main scope (account + marketplaces [+ window]) and the row keys of new
-    rows that fall outside it (they must still replace their previous versions)."""
+    """What a write replaces: account + marketplaces (+ window). Live rows outside it that carry one of
+    the new row keys are found at commit time (:mod:`splake.lake.dedup`) and replaced too."""
 
     mode: ReplaceMode
     account_id: str
@@ -227,7 +229,6 @@ class DeletePlan:
     window_column: str | None
     start: datetime | None
     end: datetime | None
-    extra_keys: frozenset[str] = field(default_factory=frozenset)
 
 
 def _as_utc(value: datetime | date | None) -> datetime | None:
@@ -504,28 +505,6 @@ def window_bounds_for(dtype: pa.DataType, start: datetime, end: datetime) -> tup
     if pa.types.is_timestamp(dtype) and not dtype.tz:
         return start.replace(tzinfo=None), end.replace(tzinfo=None)
     return start, end
-
-
-def covered_mask(batch: pa.RecordBatch, plan: DeletePlan) -> pa.Array:
-    """True for stored rows the plan's main scope already replaces (so their keys need no extra delete)."""
-    n = batch.num_rows
-    if plan.mode == "key":
-        return pa.array([True] * n)
-    mask = pc.is_in(
-        batch.column("marketplace_id"), value_set=pa.array(list(plan.marketplace_ids), pa.string())
-    )
-    if plan.mode == "window":
-        assert plan.window_column is not None
-        col = batch.column(plan.window_column)
-        if plan.start is None or plan.end is None:
-            return pa.array([False] * n)
-        lo, hi = window_bounds_for(col.type, plan.start, plan.end)
-        inside = pc.and_(
-            pc.greater_equal(col, pa.scalar(lo, col.type)),
-            pc.less(col, pa.scalar(hi, col.type)),
-        )
-        mask = pc.and_(mask, pc.fill_null(inside, False))
-    return pc.fill_null(mask, False)
 
 
 def quarantine_batch(rows: Sequence[BadRow], prov: Provenance) -> pa.Table:
