@@ -312,6 +312,26 @@ def test_orders_finances_inventory_paging_and_errors(sandbox_factory) -> None:
     oid = orders["payload"]["Orders"][0]["AmazonOrderId"]
     check_status(ORDERS, "getOrderItems", sp.get(f"/orders/v0/orders/{oid}/orderItems"), 200)
     check_status(ORDERS, "getOrderItems", sp.get("/orders/v0/orders/111-0000000-0000000/orderItems"), 404)
+    # With an RDT for GET /orders/v0/orders + dataElements, getOrders returns buyer info and the address.
+    rdt = sp.post(
+        "/tokens/2021-03-01/restrictedDataToken",
+        {
+            "restrictedResources": [
+                {
+                    "method": "GET",
+                    "path": "/orders/v0/orders",
+                    "dataElements": ["buyerInfo", "shippingAddress"],
+                }
+            ]
+        },
+    ).json()["restrictedDataToken"]
+    with_pii = httpx.get(
+        f"{sandbox.url}/orders/v0/orders",
+        params={"MarketplaceIds": US, "LastUpdatedAfter": after, "MaxResultsPerPage": 5},
+        headers={"x-amz-access-token": rdt},
+    )
+    pii_orders = check_status(ORDERS, "getOrders", with_pii, 200)["payload"]["Orders"]
+    assert all(o["BuyerInfo"]["BuyerEmail"] and o["ShippingAddress"]["AddressLine1"] for o in pii_orders)
     # PII needs a Restricted Data Token: the LWA token alone is refused.
     check_status(ORDERS, "getOrderAddress", sp.get(f"/orders/v0/orders/{oid}/address"), 403)
 

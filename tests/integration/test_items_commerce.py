@@ -112,8 +112,8 @@ async def test_finances_restart_slice_when_next_token_expires(sandbox_factory, t
 
 
 async def test_inventory_snapshot_and_expired_token_restart(sandbox_factory, tmp_path: Path) -> None:
-    # time_scale 0.01: the 30 s nextToken lifetime becomes 0.3 s, enough between pages on a busy machine.
-    sb = sandbox_factory(time_scale=0.01, extra={"expire_first_token": True})
+    # time_scale 0.05: the 30 s nextToken lifetime becomes 1.5 s, enough between pages on a busy machine.
+    sb = sandbox_factory(time_scale=0.05, extra={"expire_first_token": True})
     env = await _env(sb, tmp_path)
     try:
         now = datetime.now(UTC)
