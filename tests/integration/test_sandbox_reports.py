@@ -83,7 +83,7 @@ def test_jp_orders_round_trip_gzip_and_cp932(sandbox: SandboxServer) -> None:
     header, *lines = text.splitlines()
     cols = header.split("\t")
     got = [dict(zip(cols, line.split("\t"), strict=True)) for line in lines]
-    truth = ground_truth(sandbox, sp, report)
+    truth = sandbox.world.rows_for_report(report, sp.account.selling_partner_id)
     assert got == truth and len(got) > 100
     names = "".join(r["product-name"] for r in got)
     assert any(ch in names for ch in "①②③")
@@ -253,3 +253,36 @@ def test_jp_localized_headers_keep_positions(sandbox: SandboxServer) -> None:
     us_report = na.wait_report(na.create_report("GET_MERCHANT_LISTINGS_ALL_DATA"))
     _, us = na.download(us_report["reportDocumentId"])
     assert gzip.decompress(us.content).decode("cp1252").startswith("item-name\titem-description\t")
+
+
+def test_vendor_data_delay_makes_recent_windows_fatal(sandbox: SandboxServer) -> None:
+    sandbox.configure(vendor_data_delay_hours=72)
+    sp = SpCaller(sandbox, "vendor-na")
+    opts = {"reportPeriod": "DAY", "distributorView": "SOURCING", "sellingProgram": "RETAIL"}
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    recent = sp.wait_report(
+        sp.create_report(
+            "GET_VENDOR_INVENTORY_REPORT",
+            reportOptions=opts,
+            dataStartTime=iso(today - timedelta(days=2)),
+            dataEndTime=iso(today - timedelta(days=1, seconds=1)),
+        )
+    )
+    assert recent["processingStatus"] == "FATAL"
+    _, dl = sp.download(recent["reportDocumentId"])
+    assert "not available yet" in json.loads(gzip.decompress(dl.content))["errorDetails"]
+    old = sp.wait_report(
+        sp.create_report(
+            "GET_VENDOR_INVENTORY_REPORT",
+            reportOptions=opts,
+            dataStartTime=iso(today - timedelta(days=6)),
+            dataEndTime=iso(today - timedelta(days=4, seconds=1)),
+        )
+    )
+    assert old["processingStatus"] == "DONE"
+    _, dl = sp.download(old["reportDocumentId"])
+    doc = json.loads(gzip.decompress(dl.content))
+    truth = sandbox.world.rows_for_report(old, sp.account.selling_partner_id, opts)
+    assert [r for r in truth if r["section"] == "inventoryAggregate"] == [
+        {"section": "inventoryAggregate", **r} for r in doc["inventoryAggregate"]
+    ]

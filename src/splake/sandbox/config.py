@@ -37,6 +37,7 @@ RUNTIME_KNOBS = frozenset(
         "schema_drift",
         "localized_headers",
         "lwa_error_rate",
+        "vendor_data_delay_hours",
         "aws_endpoint_url",
         "aws_region",
         "eventbridge_queue_url",
@@ -79,6 +80,9 @@ class SandboxConfig:
     # JP listings reports with Japanese header labels (same column positions), as sellers whose
     # "language for feed processing report" is Japanese get them.
     localized_headers: bool = False
+    # Vendor data for a day becomes available this many hours after the day ends; reports that ask
+    # for later data end FATAL (Amazon: 72 h for many vendor reports; 0 = always available).
+    vendor_data_delay_hours: float = 0.0
     # --- data ---
     scale: float = 1.0  # multiplies the number of orders/SKUs in the world
     # --- notifications delivery (boto3 against e.g. a moto server) ---

@@ -32,6 +32,7 @@ class ReportRequest:
     scale: float
     drift: bool = False
     localized: bool = False  # JP Japanese header labels
+    vendor_delay_hours: float = 0.0
 
     def option(self, name: str, default: str = "") -> str:
         return dict(self.options).get(name, default)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from splake.sandbox.catalog import products_for
@@ -352,6 +352,13 @@ def vendor_report(req: ReportRequest) -> Json:
     mid = req.marketplace_ids[0]
     currency = marketplace(mid).currency
     start, end = req.start.date(), req.end.date()
+    if req.vendor_delay_hours > 0:
+        end_of_data = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        if end_of_data + timedelta(hours=req.vendor_delay_hours) > req.as_of:
+            raise ReportFatal(
+                f"Data for {end.isoformat()} is not available yet; vendor data is available "
+                f"{req.vendor_delay_hours:g} hours after the end of the day."
+            )
     periods = vendor_periods(start, end, options["reportPeriod"])
     factor = _vendor_factor(options)
     products = products_for(req.seed, req.account, 1.0)[:VENDOR_ASINS]

@@ -38,6 +38,7 @@ class SandboxState:
         self.world = world or World(seed=config.seed, scale=config.scale)
         self.world.drift = config.schema_drift
         self.world.localized_headers = config.localized_headers
+        self.world.vendor_delay_hours = config.vendor_data_delay_hours
         self.stats = SandboxStats()
         self.tokens = TokenRegistry()
         self.limiter = RateLimiter()
@@ -95,6 +96,7 @@ class SandboxState:
                 self.limiter.reset()
             self.world.drift = self.config.schema_drift
             self.world.localized_headers = self.config.localized_headers
+            self.world.vendor_delay_hours = self.config.vendor_data_delay_hours
         if expire:
             self.tokens.expire_all()
             self.stats.count_fault("expire_tokens")

@@ -24,6 +24,7 @@ class World:
         self.scale = scale
         self.drift = drift  # schema drift: extra columns some sellers get
         self.localized_headers = False  # JP reports with Japanese header labels
+        self.vendor_delay_hours = 0.0  # vendor data availability delay
         self.accounts: tuple[SandboxAccount, ...] = make_accounts(seed)
         app = make_app(seed)
         self.client_id = app.client_id
@@ -86,6 +87,7 @@ class World:
             scale=self.scale,
             drift=self.drift,
             localized=self.localized_headers,
+            vendor_delay_hours=self.vendor_delay_hours,
         )
 
     def report_rows(
@@ -105,6 +107,23 @@ class World:
             report_type, selling_partner_id, marketplace_ids, start, end, options, as_of=as_of
         )
         return list(reports_render.rows(req))
+
+    def rows_for_report(
+        self, report: Mapping[str, Any], selling_partner_id: str, options: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Ground truth for a ``getReport`` response (its type, marketplaces, window and createdTime);
+        pass the ``reportOptions`` used in createReport (the Report object does not carry them)."""
+        from splake.sandbox.reports_state import parse_time
+
+        return self.report_rows(
+            report["reportType"],
+            selling_partner_id,
+            tuple(report.get("marketplaceIds") or ()),
+            parse_time(report["dataStartTime"]),
+            parse_time(report["dataEndTime"]),
+            options,
+            as_of=parse_time(report["createdTime"]),
+        )
 
     def iter_report_rows(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         return reports_render.rows(self.report_request(*args, **kwargs), cache=False)
