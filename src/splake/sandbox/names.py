@@ -164,8 +164,6 @@ TITLE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-LANGUAGE_BY_MARKETPLACE_LANGUAGE = {"en": "en", "de": "de", "fr": "fr", "ja": "ja"}
-
 CITIES: dict[str, tuple[tuple[str, str, str], ...]] = {
     # country -> (city, state/region, postal code)
     "US": (

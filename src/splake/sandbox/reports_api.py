@@ -7,7 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -520,7 +520,3 @@ def routes(state: SandboxState) -> list[Route]:
         ),
         *documents.routes(state),
     ]
-
-
-def iso_utc(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat()

@@ -141,10 +141,6 @@ def document_lines(req: ReportRequest, cache: bool = True) -> Iterator[str]:
             yield "\t".join(str(row[c]).replace("\t", " ").replace("\n", " ") for c in columns) + "\n"
 
 
-def count_rows(req: ReportRequest) -> int:
-    return sum(1 for _ in rows(req))
-
-
 def render(req: ReportRequest) -> RenderedReport:
     ctype, codec, label = encoding_of(req)
     # Characters the charset cannot hold become '?', as in Amazon's own files.

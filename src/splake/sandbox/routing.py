@@ -52,10 +52,6 @@ Handler = Callable[[Request, Caller], Awaitable[Response]]
 RATE_HEADER_STATUSES = frozenset({200, 201, 202, 204, 400, 404})
 
 
-def _restricted_request_path(request: Request) -> str:
-    return request.url.path
-
-
 def authorize(
     state: SandboxState, request: Request, operation_id: str, restricted: bool
 ) -> Caller | Response:
@@ -77,7 +73,7 @@ def authorize(
         if tok.kind == "grantless":
             return unauthorized(INVALID_DETAILS)
         if tok.kind == "rdt":
-            if tok.covers(request.method, _restricted_request_path(request)) is None:
+            if tok.covers(request.method, request.url.path) is None:
                 return unauthorized(INVALID_DETAILS)
         elif restricted:
             # Restricted operations (PII) need a Restricted Data Token for this very path.

@@ -72,10 +72,6 @@ class SandboxState:
         with self._rng_lock:
             return self._rng.random() < probability
 
-    def rng_choice(self, items: list[Any]) -> Any:
-        with self._rng_lock:
-            return self._rng.choice(items)
-
     def next_id(self) -> int:
         with self.lock:
             self._counter += 1
