@@ -14,11 +14,8 @@ from splake.config import Settings, parse_config
 from splake.lake.catalog import open_glue_catalog
 from splake.lake.iceberg import CuratedLake
 from splake.reports.sync import sync
-from splake.runners.aws.backends import SsmSettingsStore
-from splake.runners.aws.runtime import Runtime
-from splake.runners.aws.statemachine import SYNC_STEPS, Timing, sync_definition
 from splake.runners.local import LocalContext
-from tests.support.aws_fixtures import LambdaHandlers, MotoServer, create_function, create_state_table, unique
+from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, run_execution
 
 REPORT_TYPES = [
     "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
@@ -68,62 +65,12 @@ def table_keys(lake: CuratedLake) -> dict[str, tuple[int, frozenset[str]]]:
     return out
 
 
-def deploy_on_moto(moto: MotoServer, settings: Settings, sb: Any) -> tuple[Runtime, str]:
-    """What `cdk deploy` + `splake deploy config` set up, on moto: resources, settings, secrets, functions,
-    state machine."""
-    kms = moto.client("kms").create_key(Description="splake")["KeyMetadata"]["Arn"]
-    bucket = unique("splake-lake")
-    moto.client("s3").create_bucket(Bucket=bucket)
-    runtime = Runtime(
-        table=create_state_table(moto, unique("splake-state")),
-        bucket=bucket,
-        endpoint=moto.endpoint,
-        kms_key_id=kms,
-        ssm_prefix="/" + unique("splake"),
-        secret_prefix=unique("splake") + "/",
-        notify_timeout_seconds=2,
-    )
-    SsmSettingsStore(moto.endpoint, prefix=runtime.ssm_prefix).publish(settings)
-    secrets = runtime.secrets()
-    secrets.put(settings.lwa.client_secret_ref, sb.world.client_secret)
-    for acc in settings.accounts:
-        secrets.put(acc.secret_ref, sb.world.account(acc.id).refresh_token)
-    suffix = unique("fn")
-    functions = {
-        step: create_function(
-            moto, f"splake-{step}-{suffix}", f"splake.runners.aws.handlers.{step}", runtime.env()
-        )
-        for step in SYNC_STEPS
-    }
-    definition = sync_definition(
-        functions, Timing(max_concurrency=8, retry_interval_seconds=1, throttle_interval_seconds=1)
-    )
-    sm = moto.client("stepfunctions").create_state_machine(
-        name=unique("splake-sync"),
-        definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/splake-sfn",
-    )
-    return runtime, str(sm["stateMachineArn"])
-
-
-def run_execution(moto: MotoServer, arn: str, timeout: float = 90.0) -> dict[str, Any]:
-    sfn = moto.client("stepfunctions")
-    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        desc = sfn.describe_execution(executionArn=execution)
-        if desc["status"] != "RUNNING":
-            return dict(desc)
-        time.sleep(0.25)
-    raise AssertionError(f"execution still RUNNING after {timeout}s")
-
-
 def test_state_machine_sync_equals_local_sync(
     moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox_factory: Any, tmp_path: Path
 ) -> None:
     sb = sandbox_factory(time_scale=0.001)
     settings = sandbox_settings(sb, tmp_path / "local-lake")
-    runtime, arn = deploy_on_moto(moto_server, settings, sb)
+    runtime, arn, _ = deploy_on_moto(moto_server, settings, sb)
 
     started = time.monotonic()
     desc = run_execution(moto_server, arn)

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -210,6 +211,7 @@ class LambdaHandlers:
     def __init__(self) -> None:
         self.invocations: list[tuple[str, str]] = []  # (function name, errorType or "ok")
         self.errors: list[str] = []  # "function: errorType: message"
+        self.durations: list[tuple[str, float]] = []  # (function name, seconds)
         self._lock = threading.Lock()
 
     def invoke(self, backend: Any, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
@@ -222,8 +224,9 @@ class LambdaHandlers:
         event = json.loads(body) if body else {}
         module_name, func_name = handler_path.rsplit(".", 1)
         module = importlib.import_module(module_name)
+        started = time.monotonic()
         try:
-            if module_name == "splake.runners.aws.handlers" and func_name in module.STEPS:
+            if module_name == "splake.runners.aws.handlers" and func_name in module.ALL_STEPS:
                 result = module.run_step(func_name, event, env)
             elif func_name == "notifications":
                 result = module.handle_notifications(event, env)
@@ -237,6 +240,7 @@ class LambdaHandlers:
             return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)[:2000]}).encode()
         with self._lock:
             self.invocations.append((name, "ok"))
+            self.durations.append((name, time.monotonic() - started))
         return json.dumps(result, default=str).encode()
 
 
@@ -346,3 +350,66 @@ def secrets_manager_store(tmp_path: Any, request: pytest.FixtureRequest) -> Any:
 def pytest_configure(config: pytest.Config) -> None:
     """Add the AWS params once every fixture module is loaded (lake_fixtures defines the registries)."""
     _register_port_backends()
+
+
+# --- the stack on moto (what `cdk deploy` + `splake deploy config|secrets` set up) ---------------------
+
+
+def deploy_on_moto(
+    moto: MotoServer, settings: Any, sb: Any, *, notify_timeout_seconds: int = 2, queue_url: str | None = None
+) -> tuple[Any, str, dict[str, str]]:
+    """What `cdk deploy` + `splake deploy config|secrets` set up, on moto: resources, settings, secrets,
+    functions (dispatched by ``lambda_handlers``) and the sync state machine."""
+    from splake.runners.aws.backends import SsmSettingsStore
+    from splake.runners.aws.runtime import Runtime
+    from splake.runners.aws.statemachine import SYNC_STEPS, Timing, sync_definition
+
+    kms = moto.client("kms").create_key(Description="splake")["KeyMetadata"]["Arn"]
+    bucket = unique("splake-lake")
+    moto.client("s3").create_bucket(Bucket=bucket)
+    runtime = Runtime(
+        table=create_state_table(moto, unique("splake-state")),
+        bucket=bucket,
+        endpoint=moto.endpoint,
+        kms_key_id=kms,
+        ssm_prefix="/" + unique("splake"),
+        secret_prefix=unique("splake") + "/",
+        notify_timeout_seconds=notify_timeout_seconds,
+        queue_url=queue_url,
+    )
+    SsmSettingsStore(moto.endpoint, prefix=runtime.ssm_prefix).publish(settings)
+    secrets = runtime.secrets()
+    secrets.put(settings.lwa.client_secret_ref, sb.world.client_secret)
+    for acc in settings.accounts:
+        secrets.put(acc.secret_ref, sb.world.account(acc.id).refresh_token)
+    suffix = unique("fn")
+    functions = {
+        step: create_function(
+            moto, f"splake-{step}-{suffix}", f"splake.runners.aws.handlers.{step}", runtime.env()
+        )
+        for step in SYNC_STEPS
+    }
+    definition = sync_definition(
+        functions, Timing(max_concurrency=8, retry_interval_seconds=1, throttle_interval_seconds=1)
+    )
+    sm = moto.client("stepfunctions").create_state_machine(
+        name=unique("splake-sync"),
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/splake-sfn",
+    )
+    functions["notifications"] = create_function(
+        moto, f"splake-notifications-{suffix}", "splake.runners.aws.handlers.notifications", runtime.env()
+    )
+    return runtime, str(sm["stateMachineArn"]), functions
+
+
+def run_execution(moto: MotoServer, arn: str, timeout: float = 90.0) -> dict[str, Any]:
+    sfn = moto.client("stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        desc = sfn.describe_execution(executionArn=execution)
+        if desc["status"] != "RUNNING":
+            return dict(desc)
+        time.sleep(0.25)
+    raise AssertionError(f"execution still RUNNING after {timeout}s")

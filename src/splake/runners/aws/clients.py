@@ -31,9 +31,10 @@ class AwsEndpoint:
         region = e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "us-east-1"
         return cls(region=region, endpoint_url=e.get(ENV_ENDPOINT) or None)
 
-    def client(self, service: str, *, max_attempts: int = 5) -> Any:
-        """A boto3 client for ``service`` (standard retry mode; a new session so threads never share one)."""
-        session = boto3.session.Session(region_name=self.region)
+    def client(self, service: str, *, max_attempts: int = 5, session: Any = None) -> Any:
+        """A boto3 client for ``service`` (standard retry mode). Without ``session``, a new session (so
+        threads never share one); clients themselves are thread-safe."""
+        session = session or boto3.session.Session(region_name=self.region)
         return session.client(
             service,
             endpoint_url=self.endpoint_url,

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from splake.config import Settings
 from splake.errors import BadDataError, FatalError
 from splake.logs import configure_logging, get_logger, log_event
-from splake.ports import Queue, QueueMessage
+from splake.ports import Queue, QueueMessage, StateStore
 from splake.reports import cursors, ledger, pipeline
 from splake.reports.ledger import LedgerEntry
 from splake.reports.planner import Window, WorkUnit
@@ -161,22 +161,22 @@ def _carry(event: Mapping[str, Any]) -> dict[str, Any]:
     return {k: event[k] for k in keep if k in event}
 
 
-async def step_await_report(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def step_await_report(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     """Register the Step Functions task token for the report; the notifications consumer completes it.
     If the report already finished (the notification came first), complete it right away."""
     token = str(event["task_token"])
     unit = event["unit"]
     report_id = str(unit["report_id"])
-    ctx.state.put(
-        WAITERS, report_id, "-", {"task_token": token, "account_id": unit["account_id"], "key": unit["key"]}
-    )
-    entry = ledger.load(ctx.state, str(unit["account_id"]), str(unit["key"]))
+    state = runtime.state()
+    waiter = {"task_token": token, "account_id": unit["account_id"], "key": unit["key"]}
+    state.put(WAITERS, report_id, "-", waiter)
+    entry = ledger.load(state, str(unit["account_id"]), str(unit["key"]))
     if entry is not None and entry.status not in WAITING:
-        release_waiter(ctx, runtime, report_id, entry.status)
+        release_waiter(state, runtime, report_id, entry.status)
     return {"registered": report_id}
 
 
-async def step_summarize(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def step_summarize(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     results = event.get("results") or []
     counts: dict[str, int] = {}
     failed: list[dict[str, Any]] = []
@@ -202,25 +202,30 @@ async def step_summarize(ctx: Context, event: dict[str, Any], runtime: Runtime) 
     return summary
 
 
+# Steps that run the pipeline (a full context: SP-API client, lake, state) …
 STEPS: dict[str, Step] = {
     "plan": step_plan,
     "request": step_request,
-    "await_report": step_await_report,
     "check": step_check,
     "ingest": step_ingest,
+}
+# … and bookkeeping steps that need only the state table (no settings, client or catalog to open).
+LIGHT_STEPS: dict[str, Callable[[dict[str, Any], Runtime], dict[str, Any]]] = {
+    "await_report": step_await_report,
     "summarize": step_summarize,
 }
+ALL_STEPS = (*STEPS, *LIGHT_STEPS)
 
 
 # --- waiters (report completion → Step Functions) ------------------------------------------------------
 
 
-def release_waiter(ctx: Context, runtime: Runtime, report_id: str, status: str) -> bool:
+def release_waiter(state: StateStore, runtime: Runtime, report_id: str, status: str) -> bool:
     """Send task success to the execution waiting for ``report_id`` (if any). Idempotent."""
-    waiter = ctx.state.get(WAITERS, report_id, "-")
+    waiter = state.get(WAITERS, report_id, "-")
     if waiter is None:
         return False
-    sfn = runtime.endpoint.client("stepfunctions")
+    sfn = runtime.client("stepfunctions")
     try:
         sfn.send_task_success(
             taskToken=waiter["task_token"], output=f'{{"report_id": "{report_id}", "status": "{status}"}}'
@@ -229,7 +234,7 @@ def release_waiter(ctx: Context, runtime: Runtime, report_id: str, status: str) 
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code not in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
             raise
-    ctx.state.delete(WAITERS, report_id, "-")
+    state.delete(WAITERS, report_id, "-")
     log_event(log, "report_waiter_released", report_id=report_id, status=status)
     return True
 
@@ -241,6 +246,8 @@ def run_step(name: str, event: dict[str, Any], env: Mapping[str, str] | None = N
     """Run one step with a fresh context; raise only stable step errors."""
     try:
         runtime = Runtime.from_env(env)
+        if name in LIGHT_STEPS:
+            return LIGHT_STEPS[name](event, runtime)
         step = STEPS[name]
 
         async def go() -> dict[str, Any]:
@@ -323,7 +330,7 @@ def handle_notifications(event: Mapping[str, Any], env: Mapping[str, str] | None
 
         async def on_report(c: Any, n: ReportFinished) -> Any:
             outcome = await defaults.report(c, n)
-            await asyncio.to_thread(release_waiter, ctx, runtime, n.report_id, n.processing_status)
+            await asyncio.to_thread(release_waiter, ctx.state, runtime, n.report_id, n.processing_status)
             return outcome
 
         try:

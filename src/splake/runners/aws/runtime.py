@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import boto3
 
 from splake.config import Settings
 from splake.errors import ConfigError
@@ -46,6 +50,17 @@ class Runtime:
     secret_prefix: str = "splake/"  # noqa: S105 - a name prefix
     queue_url: str | None = None
     notify_timeout_seconds: int = 3600
+    # boto3 clients of this runtime, created once from one session (client creation costs ~0.1-0.3 s)
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                if "_session" not in self._clients:
+                    self._clients["_session"] = boto3.session.Session(region_name=self.endpoint.region)
+                self._clients[service] = self.endpoint.client(service, session=self._clients["_session"])
+            return self._clients[service]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Runtime:
@@ -106,16 +121,18 @@ class Runtime:
         return props
 
     def settings(self) -> Settings:
-        return SsmSettingsStore(self.endpoint, prefix=self.ssm_prefix).load()
+        return SsmSettingsStore(prefix=self.ssm_prefix, client=self.client("ssm")).load()
 
     def secrets(self) -> SecretsManagerSecretStore:
-        return SecretsManagerSecretStore(self.endpoint, prefix=self.secret_prefix, kms_key_id=self.kms_key_id)
+        return SecretsManagerSecretStore(
+            prefix=self.secret_prefix, kms_key_id=self.kms_key_id, client=self.client("secretsmanager")
+        )
 
     def state(self) -> DynamoStateStore:
-        return DynamoStateStore(self.table, self.endpoint)
+        return DynamoStateStore(self.table, client=self.client("dynamodb"))
 
     def objects(self) -> S3ObjectStore:
-        return S3ObjectStore(self.bucket, self.endpoint, kms_key_id=self.kms_key_id)
+        return S3ObjectStore(self.bucket, kms_key_id=self.kms_key_id, client=self.client("s3"))
 
 
 @dataclass
@@ -127,7 +144,7 @@ class AwsContext(Context):
     def lock(self, name: str) -> asyncio.Lock:
         if name.startswith("table:") and self.runtime is not None:
             rt = self.runtime
-            return DynamoLock(rt.endpoint.client("dynamodb"), rt.table, name)
+            return DynamoLock(rt.client("dynamodb"), rt.table, name)
         return super().lock(name)
 
 
@@ -139,7 +156,7 @@ def open_context(runtime: Runtime, settings: Settings | None = None) -> AwsConte
     s = settings or runtime.settings()
     objects = runtime.objects()
     lake = CuratedLake(open_glue_catalog(runtime.catalog_properties()), s.lake.namespace)
-    limiter = DynamoRateLimiter(runtime.table, runtime.endpoint)
+    limiter = DynamoRateLimiter(runtime.table, client=runtime.client("dynamodb"))
     work = Path(tempfile.gettempdir()) / "splake"
     work.mkdir(parents=True, exist_ok=True)
     return AwsContext(
