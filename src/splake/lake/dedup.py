@@ -52,7 +52,9 @@ _EMPTY = pa.array([], pa.string())
 NO_MATCHES = KeyMatches(_EMPTY, (), None, None, False, _EMPTY)
 
 
-def _dataset(io: FileIO, paths: Sequence[str], schema: pa.Schema) -> ds.Dataset:
+def arrow_dataset(io: FileIO, paths: Sequence[str], schema: pa.Schema) -> ds.Dataset:
+    """A lazily scanned Arrow dataset over Iceberg data files (local or S3, through the table's FileIO);
+    files missing columns/struct fields of ``schema`` read them as null."""
     if isinstance(io, PyArrowFileIO):
         scheme, netloc, _ = PyArrowFileIO.parse_location(paths[0])
         fs = io.fs_by_scheme(scheme, netloc)
@@ -101,11 +103,11 @@ def find_key_matches(tbl: Table, new_paths: Sequence[str], plan: DeletePlan) -> 
         if pa.types.is_timestamp(window_type):
             window_type = pa.timestamp("us", tz=window_type.tz)
         fields.append(pa.field(plan.window_column, window_type))
-    existing = _dataset(tbl.io, live, pa.schema(fields))
+    existing = arrow_dataset(tbl.io, live, pa.schema(fields))
     new_fields = [pa.field("row_key", pa.string())]
     if window_type is not None:
         new_fields.append(fields[-1])
-    new = _dataset(tbl.io, list(new_paths), pa.schema(new_fields))
+    new = arrow_dataset(tbl.io, list(new_paths), pa.schema(new_fields))
     covered, params = covered_sql(plan, window_type)
     col = f'"{plan.window_column}"' if window_type is not None else "NULL"
     con = duckdb.connect(":memory:")

@@ -19,6 +19,8 @@ from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 
 from splake.errors import BadDataError
+from splake.lake.dedup import arrow_dataset
+from splake.lake.tables import normalize_type
 from splake.logs import get_logger
 
 log = get_logger(__name__)
@@ -99,10 +101,13 @@ class QueryEngine:
                 f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
             )
             return
-        # No files yet (empty table) or remote files DuckDB cannot read offline: go through Arrow.
-        data: pa.Table = tbl.scan().to_arrow() if uris else tbl.schema().as_arrow().empty_table()
+        schema = pa.schema([pa.field(f.name, normalize_type(f.type)) for f in tbl.schema().as_arrow()])
         rel_name = f"__splake_arrow_{name}"
-        self._con.register(rel_name, data)
+        if uris:
+            # remote (S3) files DuckDB cannot read offline: a lazy Arrow dataset through the table FileIO
+            self._con.register(rel_name, arrow_dataset(tbl.io, uris, schema))
+        else:
+            self._con.register(rel_name, schema.empty_table())
         self._con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {_quote_ident(rel_name)}")
 
     def sql(self, query: str, params: list[Any] | dict[str, Any] | None = None) -> pa.Table:
