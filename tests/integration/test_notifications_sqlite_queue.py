@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from splake.config import parse_config
+from splake.items.registry import Registry
 from splake.notifications.consumer import Handlers, consume
 from splake.notifications.queue import SqliteQueue
 from splake.state.sqlite import SqliteStateStore
@@ -99,3 +100,35 @@ async def test_handler_failure_is_retried_not_lost(tmp_path: Path) -> None:
     again = await consume(ctx, q, 5, handlers=recording_handlers(seen))
     assert again.duplicates == 1 and seen == ["D"]
     assert ctx.state.get("notifications", "n4", "-") is not None
+
+
+async def test_listing_notifications_of_one_batch_are_fetched_and_landed_together(
+    sandbox, tmp_path: Path
+) -> None:
+    from splake.lake.query import QueryEngine
+    from splake.sandbox.catalog import products_for
+    from tests.integration.items_helpers import local_env
+
+    env = local_env(sandbox, tmp_path)
+    try:
+        acct = sandbox.world.account("seller-na")
+        skus = [p.sku for p in products_for(sandbox.world.seed, acct, sandbox.world.scale)[:5]]
+        q = SqliteQueue(tmp_path / "q.db", "n", max_receive_count=3)
+        for i, sku in enumerate(skus):  # a status and an issues notification per SKU
+            for kind in ("STATUS", "ISSUES"):
+                doc = json.loads(listing_msg(f"{kind}-{i}", sku))
+                doc["Payload"]["SellerId"] = acct.selling_partner_id
+                if kind == "ISSUES":
+                    doc["NotificationType"] = "LISTINGS_ITEM_ISSUES_CHANGE"
+                    doc["Payload"]["Severities"] = ["WARNING"]
+                q.send(json.dumps(doc))
+        res = await consume(env, q, 10)
+        assert res.processed == 10 and res.failed == 0
+        assert sandbox.stats.requests_for("getListingsItem") == 5  # each SKU fetched once
+        lake = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
+        assert lake.sql("select count(*) as n from listings_items_history").to_pylist()[0]["n"] == 5
+        assert len(env.lake.table("listings_items_history").snapshots()) == 1  # one commit for the batch
+        tracked = {i.value for i in Registry(env.state).items("seller-na", "sku")}
+        assert tracked == set(skus)
+    finally:
+        await env.client.aclose()

@@ -48,20 +48,25 @@ class ConsumerContext(Protocol):
 
 
 Handler = Callable[[Any, Any], Awaitable[Outcome]]
+BatchHandler = Callable[[Any, list[Any]], Awaitable[dict[str, Outcome]]]  # notificationId → outcome
 
 
 @dataclass
 class Handlers:
-    """What to do per notification kind. Defaults: ledger completion and listing refetch."""
+    """What to do per notification kind. Defaults: ledger completion and listing refetch.
+
+    ``listing_batch`` (optional) handles all listings notifications of one receive batch at once (one
+    lake commit instead of one per message); when it is None, ``listing`` is called per message."""
 
     report: Handler
     listing: Handler
+    listing_batch: BatchHandler | None = None
 
     @classmethod
     def default(cls) -> Handlers:
-        from splake.notifications.handlers import handle_listing, handle_report
+        from splake.notifications.handlers import handle_listing, handle_listings, handle_report
 
-        return cls(report=handle_report, listing=handle_listing)
+        return cls(report=handle_report, listing=handle_listing, listing_batch=handle_listings)
 
 
 @dataclass
@@ -145,23 +150,32 @@ async def consume(
         )
         if not messages:
             break
+        result.received += len(messages)
+        listings: list[tuple[QueueMessage, ListingChanged]] = []
         for msg in messages:
-            result.received += 1
-            await _process(ctx, queue, msg, handlers, result, dead_letter, max_receives, clock)
+            n = await _triage(ctx, queue, msg, result, dead_letter, max_receives)
+            if n is None:
+                continue
+            if isinstance(n, ListingChanged) and handlers.listing_batch is not None:
+                listings.append((msg, n))
+            else:
+                await _act(ctx, queue, [(msg, n)], handlers, result, clock)
+        if listings:
+            await _act(ctx, queue, listings, handlers, result, clock)
     log_event(log, "notifications_consumed", **result.as_dict())
     return result
 
 
-async def _process(
+async def _triage(
     ctx: ConsumerContext,
     queue: Queue,
     msg: QueueMessage,
-    handlers: Handlers,
     result: ConsumeResult,
     dead_letter: Queue | None,
     max_receives: int,
-    clock: Callable[[], datetime],
-) -> None:
+) -> Notification | None:
+    """Parse and dedup one message; malformed ones are left for the DLQ, duplicates deleted. Returns the
+    notification when there is work to do."""
     try:
         n = parse_notification(msg.body)
     except BadDataError as exc:
@@ -180,36 +194,67 @@ async def _process(
                 receive_count=msg.receive_count,
                 error=exc.message,
             )
-        return
+        return None
     result.by_type[n.notification_type] = result.by_type.get(n.notification_type, 0) + 1
-    if seen(ctx.state, n.notification_id):
+    if await asyncio.to_thread(seen, ctx.state, n.notification_id):
         result.duplicates += 1
         await asyncio.to_thread(queue.delete, msg.receipt)
         log_event(log, "notification_duplicate", notification_id=n.notification_id, type=n.notification_type)
-        return
+        return None
+    return n
+
+
+async def _act(
+    ctx: ConsumerContext,
+    queue: Queue,
+    group: list[tuple[QueueMessage, Any]],
+    handlers: Handlers,
+    result: ConsumeResult,
+    clock: Callable[[], datetime],
+) -> None:
+    """Handle one message, or a batch of listings notifications, then record and delete (in that order:
+    a crash in between only causes a redelivery that the record turns into a duplicate)."""
+    first: dict[str, tuple[QueueMessage, Any]] = {}
+    repeats: list[QueueMessage] = []
+    for msg, n in group:  # the same notification twice in one receive batch
+        if n.notification_id in first:
+            repeats.append(msg)
+        else:
+            first[n.notification_id] = (msg, n)
+    items = list(first.values())
     try:
-        outcome = await _handle(ctx, n, handlers)
+        if len(items) > 1 or (isinstance(items[0][1], ListingChanged) and handlers.listing_batch is not None):
+            assert handlers.listing_batch is not None
+            outcomes = await handlers.listing_batch(ctx, [n for _m, n in items])
+        else:
+            outcomes = {items[0][1].notification_id: await _handle(ctx, items[0][1], handlers)}
     except Exception as exc:  # one bad message must not stop the queue
-        result.failed += 1
-        await asyncio.to_thread(queue.release, msg.receipt)
+        result.failed += len(group)
+        for msg, n in group:
+            await asyncio.to_thread(queue.release, msg.receipt)
+            log_event(
+                log,
+                "notification_failed",
+                notification_id=n.notification_id,
+                type=n.notification_type,
+                error=str(exc),
+            )
+        return
+    for msg, n in items:
+        outcome = outcomes.get(n.notification_id, "done")
+        await asyncio.to_thread(record, ctx.state, n, outcome, clock())
+        await asyncio.to_thread(queue.delete, msg.receipt)
+        if outcome == "ignored":
+            result.ignored += 1
+        else:
+            result.processed += 1
         log_event(
             log,
-            "notification_failed",
+            "notification_processed",
             notification_id=n.notification_id,
             type=n.notification_type,
-            error=str(exc),
+            outcome=outcome,
         )
-        return
-    record(ctx.state, n, outcome, clock())
-    await asyncio.to_thread(queue.delete, msg.receipt)
-    if outcome == "ignored":
-        result.ignored += 1
-    else:
-        result.processed += 1
-    log_event(
-        log,
-        "notification_processed",
-        notification_id=n.notification_id,
-        type=n.notification_type,
-        outcome=outcome,
-    )
+    for msg in repeats:
+        result.duplicates += 1
+        await asyncio.to_thread(queue.delete, msg.receipt)

@@ -76,27 +76,47 @@ async def handle_report(ctx: Any, n: ReportFinished) -> Outcome:
     return "done"
 
 
-async def handle_listing(ctx: Any, n: ListingChanged) -> Outcome:
-    account = account_for_seller(ctx.settings, n.seller_id)
-    if account is None:
-        log_event(log, "listing_notification_unknown_seller", seller_id=n.seller_id, sku=n.sku)
-        return "ignored"
-    marketplaces = (
-        [n.marketplace_id] if n.marketplace_id in account.marketplaces else list(account.marketplaces)
-    )
+async def handle_listings(ctx: Any, notes: list[ListingChanged]) -> dict[str, Outcome]:
+    """Refetch every listing named by a batch of notifications (each SKU once, concurrently), land them
+    with one commit per (account, marketplace), and track the SKUs in the registry."""
+    outcomes: dict[str, Outcome] = {}
+    targets: dict[tuple[str, str], dict[str, tuple[AccountSettings, str, str | None]]] = {}
+    for n in notes:
+        account = account_for_seller(ctx.settings, n.seller_id)
+        if account is None:
+            log_event(log, "listing_notification_unknown_seller", seller_id=n.seller_id, sku=n.sku)
+            outcomes[n.notification_id] = "ignored"
+            continue
+        mps = [n.marketplace_id] if n.marketplace_id in account.marketplaces else list(account.marketplaces)
+        for mp in mps:
+            targets.setdefault((account.id, mp), {})[n.sku] = (account, n.seller_id, n.asin)
+        outcomes[n.notification_id] = "done"
+    if not targets:
+        return outcomes
     now = datetime.now(UTC)
-    registry = Registry(ctx.state)
-    for mp in marketplaces:
-        body = await get_listing(ctx.client, account, n.sku, mp, seller_id=n.seller_id)
-        await asyncio.to_thread(
-            land_listings, ctx, account.id, mp, [FetchedListing(n.seller_id, n.sku, body)], now
-        )
-        asin = n.asin
-        if body is not None:
-            for s in body.get("summaries") or []:
-                if s.get("marketplaceId") == mp and s.get("asin"):
-                    asin = s["asin"]
-        await asyncio.to_thread(
-            registry.add, [TrackedItem(account.id, mp, "sku", n.sku, asin, ("notification",))], now
-        )
-    return "done"
+
+    async def fetch(mp: str, sku: str, account: AccountSettings, seller_id: str) -> FetchedListing:
+        body = await get_listing(ctx.client, account, sku, mp, seller_id=seller_id)
+        return FetchedListing(seller_id, sku, body)
+
+    keys = [(key, sku, spec) for key, skus in targets.items() for sku, spec in skus.items()]
+    fetched = await asyncio.gather(*(fetch(key[1], sku, spec[0], spec[1]) for key, sku, spec in keys))
+    by_key: dict[tuple[str, str], list[FetchedListing]] = {}
+    tracked: list[TrackedItem] = []
+    for (key, sku, spec), f in zip(keys, fetched, strict=True):
+        by_key.setdefault(key, []).append(f)
+        asin = spec[2]
+        for s in (f.body or {}).get("summaries") or []:
+            if s.get("marketplaceId") == key[1] and s.get("asin"):
+                asin = s["asin"]
+        tracked.append(TrackedItem(key[0], key[1], "sku", sku, asin, ("notification",)))
+    for (account_id, mp), listings in by_key.items():
+        await asyncio.to_thread(land_listings, ctx, account_id, mp, listings, now)
+    await asyncio.to_thread(Registry(ctx.state).add, tracked, now)
+    log_event(log, "listings_refetched", notifications=len(notes), listings=len(keys))
+    return outcomes
+
+
+async def handle_listing(ctx: Any, n: ListingChanged) -> Outcome:
+    """One listings notification (see :func:`handle_listings`)."""
+    return (await handle_listings(ctx, [n]))[n.notification_id]
