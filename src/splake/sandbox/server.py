@@ -103,6 +103,7 @@ class SandboxServer:
         return self.state.configure(**knobs)
 
     def start(self) -> SandboxServer:
+        self.state.doc_dir.mkdir(parents=True, exist_ok=True)  # a restarted server renders again
         app = build_app(self.state)
         cfg = uvicorn.Config(
             app,
