@@ -7,9 +7,13 @@ checked against the sandbox's ground truth.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from splake.cli import app
 from splake.items.feed import feed_from_listings_report, listings_report_table
 from splake.items.registry import Registry
 from splake.items.sync import sync_items
@@ -43,8 +47,7 @@ async def test_title_rank_and_status_per_sku(sandbox_factory, tmp_path: Path) ->
         items = await sync_items(ctx)
         assert items.listings_missing == 0
 
-        rows = q.sql(
-            f"""
+        sql = f"""
             select r.seller_sku as sku, c.item_name as title, c.sales_rank, l.status as listing_status,
                    r.marketplace_id
             from "{table}" r
@@ -55,13 +58,27 @@ async def test_title_rank_and_status_per_sku(sandbox_factory, tmp_path: Path) ->
             where r.account_id = 'seller-na'
             order by sku, r.marketplace_id
             """
-        ).to_pylist()
+        rows = q.sql(sql).to_pylist()
         acct = sb.world.account("seller-na")
         products = {p.sku: p for p in products_for(sb.world.seed, acct, sb.world.scale)}
         report_rows = q.sql(
             f"select count(*) as n from \"{table}\" where account_id = 'seller-na'"
         ).to_pylist()[0]["n"]
         assert len(rows) == report_rows > 0
+        # The same question through the CLI (`splake query`) on a config file for this lake.
+        cfg = tmp_path / "splake.toml"
+        a = sb.world.account("seller-na")
+        cfg.write_text(
+            f'[lake]\npath = "{settings.lake.path}"\n[lwa]\nclient_id = "x"\n[[accounts]]\nid = "seller-na"\n'
+            f'region = "NA"\nselling_partner_id = "{a.selling_partner_id}"\nmarketplaces = ["US", "CA"]\n',
+            encoding="utf-8",
+        )
+        cli = CliRunner().invoke(app, ["query", sql, "-c", str(cfg), "-f", "json"])
+        assert cli.exit_code == 0, cli.output
+        cli_rows = [json.loads(line) for line in cli.output.splitlines() if line.startswith("{")]
+        assert [(r["sku"], r["title"], r["sales_rank"]) for r in cli_rows] == [
+            (r["sku"], r["title"], r["sales_rank"]) for r in rows
+        ]
         for r in rows:
             p = products[r["sku"]]
             assert r["title"] == p.title(language_of(r["marketplace_id"]))
