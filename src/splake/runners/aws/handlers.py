@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from splake.config import Settings
-from splake.errors import BadDataError, FatalError
+from splake.errors import BadDataError, FatalError, RetryableError
 from splake.logs import configure_logging, get_logger, log_event
 from splake.ports import Queue, QueueMessage, StateStore
 from splake.reports import cursors, ledger, pipeline
@@ -202,12 +202,43 @@ def step_summarize(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     return summary
 
 
+async def step_items_plan(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """One unit per (account, marketplace) with tracked items (catalog/listings refresh)."""
+    from splake.items.registry import Registry
+    from splake.items.sync import plan_work
+
+    wanted = set(event.get("accounts") or ())
+    accounts = [a for a in ctx.settings.accounts if not wanted or a.id in wanted]
+    work = await asyncio.to_thread(plan_work, Registry(ctx.state), accounts)
+    units = [{"account_id": w.account.id, "marketplace_id": w.marketplace_id} for w in work]
+    return {"units": units, "options": {"started_at": ctx.clock().isoformat()}}
+
+
+async def step_items_refresh(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """Fetch and land catalog + listings for one (account, marketplace)."""
+    from splake.items.sync import sync_items
+
+    unit = event["unit"]
+    summary = await sync_items(
+        ctx, account_ids=[unit["account_id"]], marketplace_ids=[unit["marketplace_id"]]
+    )
+    if summary.failures and not (summary.catalog_items or summary.listings_found):
+        raise RetryableError(
+            f"every catalog/listings call failed for {unit['account_id']}/{unit['marketplace_id']}",
+            where="items_refresh",
+            hint=summary.failures[0],
+        )
+    return {"unit": unit, "status": "REFRESHED", **summary.as_dict()}
+
+
 # Steps that run the pipeline (a full context: SP-API client, lake, state) …
 STEPS: dict[str, Step] = {
     "plan": step_plan,
     "request": step_request,
     "check": step_check,
     "ingest": step_ingest,
+    "items_plan": step_items_plan,
+    "items_refresh": step_items_refresh,
 }
 # … and bookkeeping steps that need only the state table (no settings, client or catalog to open).
 LIGHT_STEPS: dict[str, Callable[[dict[str, Any], Runtime], dict[str, Any]]] = {
@@ -278,6 +309,8 @@ await_report = _entry("await_report")
 check = _entry("check")
 ingest = _entry("ingest")
 summarize = _entry("summarize")
+items_plan = _entry("items_plan")
+items_refresh = _entry("items_refresh")
 
 
 # --- notifications (SQS event source) -------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""End to end on AWS (moto): the catalog/listings refresh state machine fans out over (account,
+marketplace) and lands catalog + listings rows in the Glue/S3 Iceberg lake through the real handlers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from splake.items.registry import Registry, TrackedItem
+from splake.lake.catalog import open_glue_catalog
+from splake.lake.iceberg import CuratedLake
+from splake.runners.aws.statemachine import ITEMS_STEPS, Timing, items_definition
+from splake.sandbox.catalog import products_for
+from tests.integration.items_helpers import sandbox_settings
+from tests.support.aws_fixtures import (
+    LambdaHandlers,
+    MotoServer,
+    create_function,
+    deploy_on_moto,
+    run_execution,
+    unique,
+)
+
+US = "ATVPDKIKX0DER"
+CA = "A2EUQ1WTGCTBG2"
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def test_items_refresh_state_machine(
+    moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox: Any, tmp_path: Path
+) -> None:
+    settings = sandbox_settings(sandbox, tmp_path / "lake", ("seller-na",))
+    runtime, _, _ = deploy_on_moto(moto_server, settings, sandbox)
+    acct = sandbox.world.account("seller-na")
+    products = products_for(sandbox.world.seed, acct, sandbox.world.scale)[:12]
+    reg = Registry(runtime.state())
+    reg.add([TrackedItem("seller-na", US, "sku", p.sku, None, ("user",)) for p in products[:8]], NOW)
+    reg.add([TrackedItem("seller-na", CA, "asin", p.asin, None, ("user",)) for p in products[8:]], NOW)
+
+    suffix = unique("fn")
+    functions = {
+        step: create_function(
+            moto_server, f"splake-{step}-{suffix}", f"splake.runners.aws.handlers.{step}", runtime.env()
+        )
+        for step in ITEMS_STEPS
+    }
+    # One unit at a time: moto's Glue ignores UpdateTable's VersionId (stack-findings §4), so two Lambdas
+    # committing to catalog_items at once would silently lose one commit on moto. Real Glue rejects the
+    # stale commit and pyiceberg retries it.
+    sm = moto_server.client("stepfunctions").create_state_machine(
+        name=unique("splake-items"),
+        definition=json.dumps(
+            items_definition(functions, Timing(retry_interval_seconds=1, max_concurrency=1))
+        ),
+        roleArn="arn:aws:iam::123456789012:role/splake-sfn",
+    )
+    desc = run_execution(moto_server, sm["stateMachineArn"], timeout=90)
+    assert desc["status"] == "SUCCEEDED", (desc.get("error"), lambda_handlers.errors[:3])
+    out = json.loads(desc["output"])
+    assert out["units"] == 2 and out["failed"] == 0  # (seller-na, US) and (seller-na, CA)
+
+    lake = CuratedLake(open_glue_catalog(runtime.catalog_properties()), settings.lake.namespace)
+    catalog = (
+        lake.table("catalog_items").scan(selected_fields=("asin", "marketplace_id")).to_arrow().to_pylist()
+    )
+    assert {(r["asin"], r["marketplace_id"]) for r in catalog} == (
+        {(p.asin, US) for p in products[:8]} | {(p.asin, CA) for p in products[8:]}
+    )
+    names = lake.table_names()
+    listings = [n for n in names if n.startswith("listings")]
+    assert listings, names
+    skus = {
+        r["sku"]
+        for r in lake.table(sorted(listings)[0]).scan(selected_fields=("sku",)).to_arrow().to_pylist()
+    }
+    assert {p.sku for p in products[:8]} <= skus
