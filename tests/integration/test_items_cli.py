@@ -95,7 +95,10 @@ def test_items_add_list_sync(sandbox, tmp_path: Path) -> None:
 
 def test_notifications_setup_and_consume(sandbox_factory, moto_server, tmp_path: Path) -> None:
     sb = sandbox_factory(aws_endpoint_url=moto_server.url)
-    section = f'[notifications]\nenabled = true\naws_endpoint_url = "{moto_server.url}"\n'
+    section = (
+        '[sync]\nreport_types = ["GET_MERCHANT_LISTINGS_ALL_DATA"]\npoll_initial_seconds = 0.2\n\n'
+        f'[notifications]\nenabled = true\naws_endpoint_url = "{moto_server.url}"\n'
+    )
     cfg = write_config(sb, tmp_path, section)
     runner = CliRunner()
     r = runner.invoke(app, ["notifications", "setup", "-c", str(cfg), "--create-queue", "splake-cli-test"])
@@ -120,3 +123,10 @@ def test_notifications_setup_and_consume(sandbox_factory, moto_server, tmp_path:
     r = runner.invoke(app, ["notifications", "consume", "-c", str(cfg), "--max", "1", "--wait", "0"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output.strip().splitlines()[-1])["malformed"] == 1
+
+    # Notification-first report sync through the CLI: completed by REPORT_PROCESSING_FINISHED, no polls.
+    r = runner.invoke(app, ["notifications", "sync", "-c", str(cfg), "--wait", "20"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output.strip().splitlines()[-1])
+    assert out["requested"] >= 1 and out["completed_by_notification"] == out["requested"] and out["rows"] > 0
+    assert sb.stats.requests_for("getReport") == 0
