@@ -117,3 +117,15 @@ async def test_failed_calls_are_reported_and_the_rest_lands(sandbox_factory, tmp
         assert q.sql("select count(*) as n from listings_items").to_pylist()[0]["n"] == s.listings_found
     finally:
         await env.client.aclose()
+
+
+async def test_get_catalog_item_one_asin(sandbox, env) -> None:
+    from splake.items.catalog import get_item
+    from splake.items.rows import catalog_row
+
+    acct = env.settings.account("seller-na")
+    p = products_for(sandbox.world.seed, sandbox.world.account("seller-na"), sandbox.world.scale)[7]
+    item = await get_item(env.client, acct, p.asin, US)
+    assert item is not None and item["asin"] == p.asin
+    assert catalog_row(item, US, NOW)["item_name"] == p.title("en")
+    assert await get_item(env.client, acct, "B000000000", US) is None  # 404 → None
