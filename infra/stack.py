@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
@@ -40,7 +41,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from splake.runners.aws import runtime as rt
-from splake.runners.aws.statemachine import SYNC_STEPS, Timing, sync_definition
+from splake.runners.aws.statemachine import ITEMS_STEPS, SYNC_STEPS, Timing, items_definition, sync_definition
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Amazon's SP-API notification publisher (Notifications API use-case guide, SQS tutorial step 6).
@@ -91,6 +92,8 @@ STEP_ACCESS: dict[str, frozenset[str]] = {
     "ingest": frozenset({"ssm", "state_rw", "secrets", "lake"}),
     "summarize": frozenset({"ssm"}),
     "notifications": frozenset({"ssm", "state_rw", "secrets", "lake", "task_response"}),
+    "items_plan": frozenset({"ssm", "state_read"}),
+    "items_refresh": frozenset({"ssm", "state_rw", "secrets", "lake"}),
 }
 
 
@@ -260,6 +263,36 @@ class SplakeStack(cdk.Stack):
                 targets.SfnStateMachine(self.sync_machine, input=events.RuleTargetInput.from_object({}))
             ],
         )
+
+        items_role = iam.Role(
+            self, "ItemsMachineRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com")
+        )
+        self.items_machine = sfn.StateMachine(
+            self,
+            "Items",
+            state_machine_name=f"{construct_id}-items",
+            definition_body=sfn.DefinitionBody.from_string(
+                json.dumps(
+                    items_definition(
+                        {s: "${" + _sub(s) + "}" for s in ITEMS_STEPS},
+                        Timing(max_concurrency=p.max_concurrency),
+                    )
+                )
+            ),
+            definition_substitutions={_sub(s): self.functions[s].function_arn for s in ITEMS_STEPS},
+            role=items_role,
+            timeout=cdk.Duration.hours(12),
+        )
+        for s in ITEMS_STEPS:
+            self.functions[s].grant_invoke(items_role)
+        events.Rule(
+            self,
+            "ItemsSchedule",
+            schedule=events.Schedule.rate(cdk.Duration.hours(p.items_schedule_hours)),
+            targets=[
+                targets.SfnStateMachine(self.items_machine, input=events.RuleTargetInput.from_object({}))
+            ],
+        )
         self._alarms()
 
         cdk.CfnOutput(self, "LakeBucket", value=self.bucket.bucket_name)
@@ -268,6 +301,7 @@ class SplakeStack(cdk.Stack):
         cdk.CfnOutput(self, "NotificationsQueueArn", value=self.queue.queue_arn)
         cdk.CfnOutput(self, "KmsKeyArn", value=self.key.key_arn)
         cdk.CfnOutput(self, "SyncStateMachineArn", value=self.sync_machine.state_machine_arn)
+        cdk.CfnOutput(self, "ItemsStateMachineArn", value=self.items_machine.state_machine_arn)
         cdk.CfnOutput(self, "AthenaWorkGroup", value=f"{construct_id}-athena")
         cdk.CfnOutput(self, "GlueDatabase", value=p.namespace)
 
@@ -421,7 +455,7 @@ class SplakeStack(cdk.Stack):
     # --- alarms -----------------------------------------------------------------------------------------
 
     def _alarms(self) -> None:
-        one = {
+        one: dict[str, Any] = {
             "threshold": 1,
             "evaluation_periods": 1,
             "treat_missing_data": cw.TreatMissingData.NOT_BREACHING,
@@ -432,27 +466,34 @@ class SplakeStack(cdk.Stack):
             metric=self.sync_machine.metric_failed(),
             alarm_description="a sync execution failed",
             **one,
-        )  # type: ignore[arg-type]
+        )
         cw.Alarm(
             self,
             "SyncThrottled",
             metric=self.sync_machine.metric_throttled(),
             alarm_description="Step Functions throttled the sync",
             **one,
-        )  # type: ignore[arg-type]
+        )
+        cw.Alarm(
+            self,
+            "ItemsFailed",
+            metric=self.items_machine.metric_failed(),
+            alarm_description="a catalog/listings refresh failed",
+            **one,
+        )
         cw.Alarm(
             self,
             "SyncTimedOut",
             metric=self.sync_machine.metric_timed_out(),
             alarm_description="a sync execution timed out",
             **one,
-        )  # type: ignore[arg-type]
+        )
         cw.Alarm(
             self,
             "NotificationsDlqNotEmpty",
             metric=self.dlq.metric_approximate_number_of_messages_visible(),
             alarm_description="notifications could not be processed and went to the dead-letter queue",
-            **one,  # type: ignore[arg-type]
+            **one,
         )
         cw.Alarm(
             self,
@@ -476,14 +517,14 @@ class SplakeStack(cdk.Stack):
                 metric=fn.metric_errors(),
                 alarm_description=f"{step} function errors",
                 **one,
-            )  # type: ignore[arg-type]
+            )
             cw.Alarm(
                 self,
                 f"LambdaThrottles-{name}",
                 metric=fn.metric_throttles(),
                 alarm_description=f"{step} function throttled",
                 **one,
-            )  # type: ignore[arg-type]
+            )
 
 
 def _sub(step: str) -> str:

@@ -15,9 +15,9 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 import aws_cdk as cdk
 from aws_cdk import assertions
-from infra.stack import STEP_ACCESS, SplakeStack
+from infra.stack import STEP_ACCESS, SplakeStack, _sub
 
-from splake.runners.aws.statemachine import SYNC_STEPS
+from splake.runners.aws.statemachine import ITEMS_STEPS, SYNC_STEPS, Timing, sync_definition
 
 
 @pytest.fixture(scope="module")
@@ -151,17 +151,25 @@ def test_encryption_at_rest_uses_the_stack_key(template: dict[str, Any]) -> None
     assert enc["EncryptionOption"] == "SSE_KMS"
 
 
-def test_state_machine_is_the_shared_definition(template: dict[str, Any]) -> None:
-    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
-    subs = machine["Properties"]["DefinitionSubstitutions"]
-    assert len(subs) == len(SYNC_STEPS)
-    definition = json.loads(machine["Properties"]["DefinitionString"])
-    assert definition["States"]["FanOut"]["Type"] == "Map"
+def test_state_machines_are_the_shared_definitions(template: dict[str, Any]) -> None:
+    machines = {
+        m["Properties"]["StateMachineName"]: m
+        for m in resources(template, "AWS::StepFunctions::StateMachine").values()
+    }
+    assert set(machines) == {"splake-sync", "splake-items"}
+    sync = machines["splake-sync"]["Properties"]
+    assert len(sync["DefinitionSubstitutions"]) == len(SYNC_STEPS)
+    definition = json.loads(sync["DefinitionString"])
+    assert definition == sync_definition({s: "${" + _sub(s) + "}" for s in SYNC_STEPS}, Timing())
     waits = definition["States"]["FanOut"]["ItemProcessor"]["States"]
     assert waits["PollWait"]["SecondsPath"] == "$.wait_seconds"
     assert waits["AwaitNotification"]["Resource"].endswith("waitForTaskToken")
-    (rule,) = resources(template, "AWS::Events::Rule").values()
-    assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+    items = machines["splake-items"]["Properties"]
+    assert len(items["DefinitionSubstitutions"]) == len(ITEMS_STEPS)
+    schedules = sorted(
+        r["Properties"]["ScheduleExpression"] for r in resources(template, "AWS::Events::Rule").values()
+    )
+    assert schedules == ["rate(1 day)", "rate(1 hour)"]
 
 
 def test_alarms_cover_failures_throttling_and_the_dlq(template: dict[str, Any]) -> None:
