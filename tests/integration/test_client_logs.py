@@ -9,6 +9,7 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -17,6 +18,7 @@ from splake.errors import SplakeError
 from splake.logs import configure_logging
 from splake.sandbox import SandboxServer
 from tests.integration.test_client_download import SIGNATURE, DocServer
+from tests.integration.test_client_reports_download import report_document
 from tests.integration.test_client_sandbox import Recorder, get_listing, make_client, skus
 
 
@@ -75,6 +77,12 @@ async def test_no_secret_in_any_log_line(
             await client.download(docs.url("/expired"), tmp_path / "e")
         except SplakeError as exc:
             errors.append(str(exc))
+    # the sandbox's own pre-signed report document URL (faults off: a 429 before the first rate header
+    # would make the limiter wait createReport's real interval, ~60 s)
+    sb.configure(spurious_429_rate=0.0, error_rate=0.0)
+    doc = await report_document(client, acct)
+    await client.download(doc["url"], tmp_path / "report.gz")
+    sandbox_signature = parse_qs(urlsplit(doc["url"]).query)["X-Amz-Signature"][0]
     # invalid_grant with a revoked refresh token for another account
     LocalSecretStore(tmp_path / "secrets").put("accounts/seller-eu/refresh_token", "Atzr|IwEBrevokedvalue123")
     try:
@@ -94,6 +102,7 @@ async def test_no_secret_in_any_log_line(
         "Atzr|IwEBrevokedvalue123",
         sb.world.client_secret,
         SIGNATURE,
+        sandbox_signature,
     }
     for secret in secrets:
         for fragment in (secret, secret.split("|", 1)[-1]):

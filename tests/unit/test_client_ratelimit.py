@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import random
+import time
 
 import pytest
 
@@ -266,3 +267,11 @@ async def test_local_limiter_waiters_re_reserve_after_429() -> None:
     await lim.acquire("S", "op")
     assert len(ft.sleeps) == before + 1
     assert ft.sleeps[-1] == pytest.approx(2 / 0.95)  # drained to -1, then our own token
+
+
+async def test_probe_retrying_does_not_wait_for_itself() -> None:
+    lim = LocalRateLimiter(plan=lambda op: (100.0, 10), probe_timeout=30.0)
+    await lim.acquire("S", "op")  # the probe; its request fails without a response (no observe)
+    started = time.monotonic()
+    await lim.acquire("S", "op")  # the same task retries: it must not wait 30 s for its own answer
+    assert time.monotonic() - started < 1.0

@@ -213,6 +213,7 @@ class LocalRateLimiter:
         self._probe_timeout = probe_timeout
         self._buckets: dict[tuple[str, str], AdaptiveBucket] = {}
         self._learned: dict[tuple[str, str], asyncio.Event] = {}
+        self._probes: dict[tuple[str, str], asyncio.Task[Any] | None] = {}
 
     def bucket(self, key: str, op: str) -> AdaptiveBucket:
         b = self._buckets.get((key, op))
@@ -227,7 +228,9 @@ class LocalRateLimiter:
         if learned is None:
             # first request of this bucket: it goes alone and tells us the live limit
             self._learned[(key, op)] = asyncio.Event()
-        elif not learned.is_set():
+            self._probes[(key, op)] = asyncio.current_task()
+        elif not learned.is_set() and self._probes.get((key, op)) is not asyncio.current_task():
+            # (the probe itself, retrying after a connection error, must not wait for its own answer)
             try:
                 await asyncio.wait_for(learned.wait(), self._probe_timeout)
             except TimeoutError:
