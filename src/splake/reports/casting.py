@@ -15,6 +15,8 @@ to quarantine with the reason). Accepted forms:
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -63,24 +65,55 @@ def _only(arr: pa.Array, valid: pa.Array) -> pa.Array:
     return pc.if_else(valid, arr, pa.scalar(None, arr.type))
 
 
-def _ints(s: pa.Array) -> tuple[pa.Array, pa.Array]:
+_INT_RE = r"^-?\d{1,18}$"
+_FLOAT_RE = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+
+
+def _patch(fast: pa.Array, need: pa.Array, src: pa.Array, slow_fn: Any) -> tuple[pa.Array, pa.Array]:
+    """Values where ``need`` is set are recomputed by ``slow_fn`` on that subset only (fast path first)."""
+    idx = pc.indices_nonzero(need)
+    slow_vals, slow_ok = slow_fn(pc.take(src, idx))
+    out = pc.replace_with_mask(fast, need, pc.cast(slow_vals, fast.type))
+    ok = pc.replace_with_mask(pc.is_valid(fast), need, slow_ok)
+    return out, ok
+
+
+def _ints_slow(s: pa.Array) -> tuple[pa.Array, pa.Array]:
     s = pc.if_else(
         pc.match_substring_regex(s, r"^[-+]?\d{1,3}(,\d{3})+$"), pc.replace_substring(s, ",", ""), s
     )
     s = pc.replace_substring_regex(s, r"^\+", "")
-    ok = pc.fill_null(pc.match_substring_regex(s, r"^-?\d{1,18}$"), False)
+    ok = pc.fill_null(pc.match_substring_regex(s, _INT_RE), False)
     return pc.cast(_only(s, ok), pa.int64()), ok
 
 
-def _floats(s: pa.Array) -> tuple[pa.Array, pa.Array]:
+def _ints(s: pa.Array) -> tuple[pa.Array, pa.Array]:
+    ok = pc.fill_null(pc.match_substring_regex(s, _INT_RE), False)
+    fast = pc.cast(_only(s, ok), pa.int64())
+    need = pc.and_(pc.is_valid(s), pc.invert(ok))
+    if not pc.any(need).as_py():
+        return fast, ok
+    return _patch(fast, need, s, _ints_slow)
+
+
+def _floats_slow(s: pa.Array) -> tuple[pa.Array, pa.Array]:
     us_thousands = pc.match_substring_regex(s, r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
     s = pc.if_else(us_thousands, pc.replace_substring(s, ",", ""), s)
     eu_thousands = pc.match_substring_regex(s, r"^[-+]?\d{1,3}(\.\d{3})+,\d+$")
     s = pc.if_else(eu_thousands, pc.replace_substring(pc.replace_substring(s, ".", ""), ",", "."), s)
     eu_decimal = pc.match_substring_regex(s, r"^[-+]?\d+,\d+$")
     s = pc.if_else(eu_decimal, pc.replace_substring(s, ",", "."), s)
-    ok = pc.fill_null(pc.match_substring_regex(s, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"), False)
+    ok = pc.fill_null(pc.match_substring_regex(s, _FLOAT_RE), False)
     return pc.cast(_only(s, ok), pa.float64()), ok
+
+
+def _floats(s: pa.Array) -> tuple[pa.Array, pa.Array]:
+    ok = pc.fill_null(pc.match_substring_regex(s, _FLOAT_RE), False)
+    fast = pc.cast(_only(s, ok), pa.float64())
+    need = pc.and_(pc.is_valid(s), pc.invert(ok))
+    if not pc.any(need).as_py():
+        return fast, ok
+    return _patch(fast, need, s, _floats_slow)
 
 
 def _bools(s: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -119,12 +152,23 @@ def _normalise_timestamps(s: pa.Array) -> pa.Array:
     return s
 
 
-def _timestamps(s: pa.Array) -> tuple[pa.Array, pa.Array]:
+def _timestamps_slow(s: pa.Array) -> tuple[pa.Array, pa.Array]:
     norm = _normalise_timestamps(s)
     out = pc.strptime(norm, format="%Y-%m-%d %H:%M:%S%z", unit="us", error_is_null=True)
     out = pc.cast(out, pa.timestamp("us", tz="UTC"))
-    ok = pc.fill_null(pc.is_valid(out), False)
-    return out, ok
+    return out, pc.fill_null(pc.is_valid(out), False)
+
+
+def _timestamps(s: pa.Array) -> tuple[pa.Array, pa.Array]:
+    # fast path: Amazon's usual ISO 8601 with a numeric offset; only the rest is normalised
+    fast = pc.cast(
+        pc.strptime(s, format="%Y-%m-%dT%H:%M:%S%z", unit="us", error_is_null=True),
+        pa.timestamp("us", tz="UTC"),
+    )
+    need = pc.and_(pc.is_valid(s), pc.is_null(fast))
+    if not pc.any(need).as_py():
+        return fast, pc.is_valid(fast)
+    return _patch(fast, need, s, _timestamps_slow)
 
 
 def _dates(s: pa.Array) -> tuple[pa.Array, pa.Array]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from splake.errors import BadDataError, ConfigError
+from splake.errors import ConfigError, RetryableError
 from splake.logs import get_logger, log_event
 from splake.spapi.marketplaces import marketplace
 
@@ -104,6 +104,12 @@ def resolve_charset(header_charset: str | None, marketplace_id: str | None) -> t
     return "utf-8", "default"
 
 
+class CorruptDocumentError(RetryableError):
+    """The downloaded gzip stream is corrupt (a damaged transfer): download the document again."""
+
+    code = "corrupt_document"
+
+
 @dataclass(frozen=True)
 class DecodedDocument:
     path: Path  # UTF-8 text, BOM stripped
@@ -135,7 +141,7 @@ def decode_to_utf8(
 ) -> DecodedDocument:
     """Stream ``src`` (as received) into a UTF-8 temp file. Gunzips when the bytes are gzip (magic
     check — a server that already removed the compression is never gunzipped twice). Raises
-    BadDataError when ``compression == "GZIP"`` but the gzip stream is corrupt."""
+    CorruptDocumentError (retryable: download again) when the gzip stream is corrupt."""
     gunzip = _is_gzip(src)
     if compression and compression.upper() == "GZIP" and not gunzip:
         log_event(log, "gzip_already_decoded", path=src.name)
@@ -162,7 +168,7 @@ def decode_to_utf8(
                     break
     except (OSError, EOFError, zlib.error) as exc:
         out_path.unlink(missing_ok=True)
-        raise BadDataError(
+        raise CorruptDocumentError(
             f"report document is not valid gzip: {exc}",
             where=str(src.name),
             hint="the download was corrupted; it is fetched again on the next attempt",

@@ -30,7 +30,7 @@ from splake.reports.casting import arrow_type, cast_strings
 from splake.reports.planner import iso
 from splake.reports.types import ReportTypeSpec, snake_case
 
-BLOCK_SIZE = 8 << 20
+BLOCK_SIZE = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def iter_tsv(path: Path, spec: ReportTypeSpec, *, block_size: int = BLOCK_SIZE) 
     reader = pacsv.open_csv(
         str(path),
         read_options=pacsv.ReadOptions(
-            column_names=names, skip_rows=1, block_size=block_size, use_threads=True
+            column_names=names, skip_rows=1, block_size=block_size, use_threads=False
         ),
         parse_options=pacsv.ParseOptions(
             delimiter="\t",

@@ -51,6 +51,7 @@ log = get_logger(__name__)
 
 LISTING_PAGES = 10
 INGEST_RETRIES = 3
+RELEASE_EVERY = 8  # parsed blocks between arrow memory-pool trims
 
 
 # --- plan ---------------------------------------------------------------------------------------------
@@ -403,11 +404,14 @@ def _write_document(
         marketplace_id=entry.unit.marketplace_ids[0],
         compression=compression,
     ) as doc:
+        pool = pa.default_memory_pool()
 
         def batches() -> Iterator[pa.RecordBatch]:
-            for chunk in iter_document(doc.path, spec, window_start=w.start):
+            for i, chunk in enumerate(iter_document(doc.path, spec, window_start=w.start)):
                 bad.extend(chunk.bad)
                 yield from chunk.table.to_batches()
+                if i % RELEASE_EVERY == 0:
+                    pool.release_unused()  # hand freed arrow buffers back to the OS: bounded RSS on GB files
 
         if spec.replace == "window" and w.start is None:
             raise BadDataError(f"{spec.name} needs a window but the report has none", where=entry.key)
