@@ -34,6 +34,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+# ruff: noqa: RUF001  (typographic dashes/quotes: the cp1252 test data is the point)
+
 RESULTS = Path(__file__).with_name("results.json")
 REPORT_TYPE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL"
 US = "ATVPDKIKX0DER"
@@ -87,11 +89,13 @@ def generate(path: Path, size_mb: int, seed: int = 1) -> tuple[int, int]:
                 t = WINDOW_START + timedelta(seconds=rng.randrange(span))
                 ts = t.strftime("%Y-%m-%dT%H:%M:%S+00:00")
                 price = rng.randrange(199, 99999) / 100
+                oid = f"{rng.randrange(100, 999)}-{rng.randrange(10**7):07d}-{rng.randrange(10**7):07d}"
+                sku = f"SKU-{rng.randrange(50000):05d}"
                 line = (
-                    f"{rng.randrange(100, 999)}-{rng.randrange(10**7):07d}-{rng.randrange(10**7):07d}\t\t{ts}\t{ts}\t"
-                    f"Shipped\tAmazon\tAmazon.com\t\t\tStandard\t{rng.choice(PRODUCTS)}\tSKU-{rng.randrange(50000):05d}\t"
-                    f"B0{rng.randrange(10**8):08d}\tShipped\t{rng.randrange(1, 5)}\tUSD\t{price:.2f}\t"
-                    f"{price * 0.08:.2f}\t4.99\t0.40\t\t\t\t\t{rng.choice(CITIES)}\tWA\t98101\tUS\t\tfalse\t\t"
+                    f"{oid}\t\t{ts}\t{ts}\tShipped\tAmazon\tAmazon.com\t\t\tStandard\t{rng.choice(PRODUCTS)}\t"
+                    f"{sku}\tB0{rng.randrange(10**8):08d}\tShipped\t{rng.randrange(1, 5)}\tUSD\t{price:.2f}\t"
+                    f"{price * 0.08:.2f}\t4.99\t0.40\t\t\t\t\t{rng.choice(CITIES)}\tWA\t98101\tUS\t\t"
+                    "false\t\t"
                 )
                 buf.append(line)
             chunk = ("\n".join(buf) + "\n").encode("cp1252")
