@@ -365,3 +365,18 @@ async def test_expired_rdt_is_reminted_once(sandbox: SandboxServer, tmp_path: Pa
         sandbox.stats.requests_for("createRestrictedDataToken") == 3
     )  # first, rejected (expired LWA), fresh
     assert sandbox.stats.token_grants["refresh_token"] == 2
+
+
+async def test_short_lived_tokens_refresh_once_per_expiry_with_the_real_clock(
+    sandbox_factory: Callable[..., SandboxServer], tmp_path: Path
+) -> None:
+    sb = sandbox_factory(token_ttl_seconds=2)
+    client = make_client(sb, tmp_path)
+    sku = skus(sb, n=1)[0]
+    await asyncio.gather(*(get_listing(client, sb, sku) for _ in range(20)))
+    assert sb.stats.token_grants["refresh_token"] == 1
+    await asyncio.sleep(1.2)  # past half the 2 s lifetime: refresh before the server rejects it
+    await asyncio.gather(*(get_listing(client, sb, sku) for _ in range(20)))
+    await client.aclose()
+    assert sb.stats.token_grants["refresh_token"] == 2
+    assert sb.stats.requests_for("getListingsItem", "unauthenticated") == 0  # never sent an expired token

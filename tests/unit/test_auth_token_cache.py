@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from splake.auth.token_cache import CachedToken, TokenCache, is_usable
+from splake.auth.token_cache import CachedToken, TokenCache, expiry_from, is_usable
 
 
 class Clock:
@@ -93,3 +93,11 @@ async def test_invalidate_only_drops_the_rejected_token() -> None:
     assert cache.invalidate("k", "new")
     assert cache.peek("k") is None
     assert not cache.invalidate("k")
+
+
+def test_short_lived_tokens_are_usable_for_half_their_life() -> None:
+    long = CachedToken("t", expiry_from(0.0, 3600))
+    assert is_usable(long, 3539.0) and not is_usable(long, 3540.0)
+    short = CachedToken("t", expiry_from(0.0, 10))  # a 10 s token: 60 s margin would never let it be used
+    assert is_usable(short, 4.9) and not is_usable(short, 5.0)
+    assert not is_usable(CachedToken("t", expiry_from(0.0, 0)), 0.0)

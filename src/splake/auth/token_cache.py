@@ -29,9 +29,15 @@ def is_usable(token: CachedToken | None, now: float, margin: float = DEFAULT_MAR
     return token is not None and now < token.expires_at - margin
 
 
-def expiry_from(now: float, expires_in: float) -> float:
-    """Absolute expiry for a token the server says lives ``expires_in`` seconds from ``now``."""
-    return now + max(0.0, float(expires_in))
+def expiry_from(now: float, expires_in: float, margin: float = DEFAULT_MARGIN_SECONDS) -> float:
+    """Absolute expiry for a token the server says lives ``expires_in`` seconds from ``now``.
+
+    Tokens shorter-lived than twice the safety margin would be unusable at once; they are treated as
+    usable for half their lifetime instead (``is_usable`` subtracts ``margin`` again)."""
+    lifetime = max(0.0, float(expires_in))
+    if lifetime < 2 * margin:
+        return now + margin + lifetime / 2
+    return now + lifetime
 
 
 class TokenCache:
