@@ -13,9 +13,11 @@ holding keys in Python) and deletes the matches too. The result is exact and the
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -28,7 +30,7 @@ from pyiceberg.table import Table
 
 from splake.lake.tables import DeletePlan, window_bounds_for
 
-DUCKDB_MEMORY_LIMIT = "192MB"
+DUCKDB_MEMORY_LIMIT = "128MB"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,29 @@ def arrow_dataset(io: FileIO, paths: Sequence[str], schema: pa.Schema) -> ds.Dat
     return ds.dataset(  # pragma: no cover - other FileIOs (fsspec) expose no arrow filesystem
         [p.removeprefix("file://") for p in paths], schema=schema, format="parquet"
     )
+
+
+def _local_path(uri: str) -> str | None:
+    if uri.startswith("file://"):
+        return uri[len("file://") :]
+    return uri if "://" not in uri else None
+
+
+def _relation(
+    con: duckdb.DuckDBPyConnection, name: str, io: FileIO, paths: Sequence[str], schema: pa.Schema
+) -> None:
+    """Expose data files as a DuckDB view: native read_parquet for local files (memory-limited,
+    spillable), a lazy Arrow dataset for remote ones."""
+    local = [_local_path(p) for p in paths]
+    if all(p is not None for p in local):
+        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in local)
+        cols = ", ".join('"' + f.name + '"' for f in schema)
+        con.execute(
+            f"CREATE VIEW {name} AS SELECT {cols} FROM "
+            f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
+        )
+    else:
+        con.register(name, arrow_dataset(io, paths, schema))
 
 
 def covered_sql(plan: DeletePlan, window_type: pa.DataType | None) -> tuple[str, list[Any]]:
@@ -103,20 +128,19 @@ def find_key_matches(tbl: Table, new_paths: Sequence[str], plan: DeletePlan) -> 
         if pa.types.is_timestamp(window_type):
             window_type = pa.timestamp("us", tz=window_type.tz)
         fields.append(pa.field(plan.window_column, window_type))
-    existing = arrow_dataset(tbl.io, live, pa.schema(fields))
     new_fields = [pa.field("row_key", pa.string())]
     if window_type is not None:
         new_fields.append(fields[-1])
-    new = arrow_dataset(tbl.io, list(new_paths), pa.schema(new_fields))
     covered, params = covered_sql(plan, window_type)
     col = f'"{plan.window_column}"' if window_type is not None else "NULL"
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"SET memory_limit='{DUCKDB_MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory='{Path(tempfile.gettempdir()) / 'splake-duckdb'}'")
         con.execute("SET threads=2")
         con.execute("SET preserve_insertion_order=false")
-        con.register("existing_rows", existing)
-        con.register("new_rows", new)
+        _relation(con, "existing_rows", tbl.io, live, pa.schema(fields))
+        _relation(con, "new_rows", tbl.io, list(new_paths), pa.schema(new_fields))
         con.execute(
             f"""
             CREATE TEMP TABLE matches AS
