@@ -11,7 +11,8 @@ await client.aclose()
 Every request: LWA (or Restricted Data) token → rate limiter → bounded concurrency → HTTP/1.1 keep-alive.
 429 / 5xx / timeouts / connection errors are retried with full-jitter exponential backoff up to
 ``settings.spapi.max_retries``; then :class:`ThrottledError` / :class:`ServerError` (both retryable).
-A 401/403 is retried once with a fresh token (the cached one may have expired early); other 4xx raise
+A 401/403 is retried once with a fresh token (the cached one may have expired early; again after a 429/5xx
+retry, as a long call can outlive a second token); other 4xx raise
 :class:`ApiError` with Amazon's code/message, the request id and a hint. Each request is logged as a
 structured event (operation, status, request id, attempt, latency) — never a token or a URL's query.
 """
@@ -371,6 +372,9 @@ class SpApiClient:
             )
             if not should_retry(attempt, self.retry):
                 raise self._exhausted(op, who, outcome, status, problem, request_id, attempt)
+            # a token can expire again while this call waits out throttles/5xx: allow one more token
+            # retry (bounded by the retry budget, since every reset here costs an attempt)
+            token_retry_left = True
             retry_after = parse_retry_after(resp.headers.get("retry-after"), time.time()) if resp else None
             await self._sleep(retry_delay(attempt, self.retry, self._rand, retry_after))
             attempt += 1
