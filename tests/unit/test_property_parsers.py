@@ -1,0 +1,186 @@
+"""Property-based tests (hypothesis) for the report decode + parse chain and the value casts.
+
+Properties, for arbitrary generated flat files:
+- every data line ends up exactly once: landed or quarantined (never silently dropped or duplicated);
+- well-formed lines round-trip: the string values read back are the values written, in order, whatever
+  the charset the document was encoded in (cp1252, cp932, UTF-8 with or without BOM) and whatever the
+  parser's block size;
+- ragged lines (wrong number of fields) are quarantined with a reason naming the field counts;
+- integers and floats written in any accepted spelling cast back to the same number; garbage is flagged
+  invalid, never turned into a silent null.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from pathlib import Path
+
+import pyarrow as pa
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from splake.reports.casting import cast_strings
+from splake.reports.decode import decoded
+from splake.reports.parse import header_names, iter_document
+from splake.reports.types import REPORT_TYPES
+
+LISTINGS = REPORT_TYPES["GET_MERCHANT_LISTINGS_ALL_DATA"]
+US = "ATVPDKIKX0DER"
+JP = "A1VC38T7YXB528"
+HEADER = ["seller-sku", "item-name", "listing-id", "extra-free-text"]  # 3 declared string columns + 1 new
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _field(alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    # Amazon flat files are not quoted: a field never holds a tab or a line break.
+    return st.text(alphabet, max_size=12).map(lambda s: s.strip())
+
+
+CP1252_TEXT = st.characters(
+    codec="cp1252", exclude_characters="\t\r\n\x00\x81\x8d\x8f\x90\x9d", exclude_categories=("Cc",)
+)
+CP932_TEXT = st.characters(
+    codec="cp932",
+    exclude_characters="\t\r\n\x00\xa2\xa3\xac\u2016\u2212\u301c",
+    exclude_categories=("Cc", "Co"),
+)
+UNICODE_TEXT = st.characters(exclude_characters="\t\r\n\x00\ufeff", exclude_categories=("Cc", "Cs", "Co"))
+
+ENCODINGS = {
+    "cp1252": (CP1252_TEXT, "Cp1252", US),
+    "cp932": (CP932_TEXT, "windows-31j", JP),
+    "utf-8": (UNICODE_TEXT, "UTF-8", US),
+    "utf-8-sig": (UNICODE_TEXT, "UTF-8", US),  # with a BOM
+}
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> tuple[str, list[list[str]]]:
+    encoding = draw(st.sampled_from(sorted(ENCODINGS)))
+    alphabet = ENCODINGS[encoding][0]
+    rows = draw(st.lists(st.lists(_field(alphabet), min_size=4, max_size=4), max_size=25))
+    # an all-empty line is a blank line to the CSV reader (skipped); make sure each row has content
+    rows = [[r[0] or "sku", *r[1:]] for r in rows]
+    return encoding, rows
+
+
+def _write(tmp: Path, encoding: str, lines: list[str], name: str = "doc.gz") -> Path:
+    text = "\n".join(lines) + "\n"
+    path = tmp / name
+    path.write_bytes(gzip.compress(text.encode(encoding)))
+    return path
+
+
+def _parse(path: Path, charset: str | None, marketplace: str, block_size: int = 1 << 20):  # type: ignore[no-untyped-def]
+    with decoded(path, header_charset=charset, marketplace_id=marketplace, compression="GZIP") as doc:
+        chunks = list(iter_document(doc.path, LISTINGS, block_size=block_size))
+    table = pa.concat_tables([c.table for c in chunks]) if chunks else None
+    bad = [b for c in chunks for b in c.bad]
+    return table, bad
+
+
+@SETTINGS
+@given(doc=documents(), block=st.sampled_from([4096, 1 << 20]))
+def test_wellformed_lines_round_trip_in_every_charset(
+    tmp_path_factory, doc: tuple[str, list[list[str]]], block: int
+) -> None:  # type: ignore[no-untyped-def]
+    encoding, rows = doc
+    _, charset, mp = ENCODINGS[encoding]
+    tmp = tmp_path_factory.mktemp("rt")
+    path = _write(tmp, encoding, ["\t".join(HEADER)] + ["\t".join(r) for r in rows])
+    table, bad = _parse(path, charset, mp, block)
+    assert bad == []
+    got = [] if table is None else table.select(header_names(HEADER)).to_pylist()
+    want = [{k: (v if v != "" else None) for k, v in zip(header_names(HEADER), r, strict=True)} for r in rows]
+    # empty strings are nulls for declared columns, kept as "" for undeclared (string) ones
+    got_norm = [{k: (v if v != "" else None) for k, v in r.items()} for r in got]
+    assert got_norm == want
+
+
+@SETTINGS
+@given(
+    rows=st.lists(
+        st.tuples(st.booleans(), st.lists(_field(CP1252_TEXT), min_size=1, max_size=7)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_every_line_lands_or_is_quarantined_exactly_once(
+    tmp_path_factory, rows: list[tuple[bool, list[str]]]
+) -> None:  # type: ignore[no-untyped-def]
+    lines = []
+    expected_good: list[str] = []
+    expected_bad: list[int] = []
+    for i, (good, fields) in enumerate(rows):
+        fields = [f or "x" for f in fields]
+        if good:
+            fields = [f"sku{i}", *([*fields, "a", "b", "c"])[:3]]
+            expected_good.append(fields[0])
+        else:
+            assume(len(fields) != 4)
+            expected_bad.append(i + 2)  # 1-based line numbers; line 1 is the header
+        lines.append("\t".join(fields))
+    tmp = tmp_path_factory.mktemp("ragged")
+    path = _write(tmp, "cp1252", ["\t".join(HEADER), *lines])
+    table, bad = _parse(path, "Cp1252", US, block_size=4096)
+    landed = [] if table is None else table.column("seller_sku").to_pylist()
+    assert landed == expected_good
+    assert sorted(b.line_number for b in bad) == expected_bad
+    for b in bad:
+        assert "expected 4" in b.reason and b.raw_line
+
+
+INT_SPELLINGS = st.integers(min_value=-(10**12), max_value=10**12).flatmap(
+    lambda n: st.sampled_from([str(n), f"{n:,}", (f"+{n}" if n >= 0 else str(n)), f" {n} "]).map(
+        lambda s, n=n: (n, s)
+    )
+)
+
+
+@SETTINGS
+@given(values=st.lists(INT_SPELLINGS, min_size=1, max_size=20))
+def test_int_spellings_cast_to_the_same_number(values: list[tuple[int, str]]) -> None:
+    typed, invalid = cast_strings(pa.array([s for _, s in values]), "int")
+    assert not any(invalid.to_pylist())
+    assert typed.to_pylist() == [n for n, _ in values]
+
+
+@SETTINGS
+@given(
+    values=st.lists(
+        st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_float_spellings_cast_to_the_same_number(values: list[float]) -> None:
+    texts = [repr(v) for v in values] + [f"{v:,.2f}" for v in values]
+    typed, invalid = cast_strings(pa.array(texts), "float")
+    assert not any(invalid.to_pylist())
+    got = typed.to_pylist()
+    n = len(values)
+    for v, g in zip(values, got[:n], strict=True):
+        assert g == v
+    for v, g in zip(values, got[n:], strict=True):
+        assert math.isclose(g, round(v, 2), rel_tol=1e-12, abs_tol=0.005)
+
+
+@SETTINGS
+@given(
+    junk=st.text(st.characters(whitelist_categories=("Lu", "Ll", "Po", "So")), min_size=1, max_size=8).filter(
+        lambda s: (
+            s.strip()
+            and not any(c.isdigit() for c in s)
+            and s.strip().lower() not in {"nan", "inf", "infinity", "e"}
+        )
+    ),
+    kind=st.sampled_from(["int", "float", "timestamp", "date"]),
+)
+def test_garbage_is_flagged_invalid_never_silently_null(junk: str, kind: str) -> None:
+    typed, invalid = cast_strings(pa.array([junk, ""]), kind)  # type: ignore[arg-type]
+    assert invalid.to_pylist() == [True, False]
+    assert typed[1].as_py() is None  # an empty field is a null, and not invalid
