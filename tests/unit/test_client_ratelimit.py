@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import math
 import random
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from splake.spapi.ratelimit import (
     AdaptiveBucket,
@@ -275,3 +278,22 @@ async def test_probe_retrying_does_not_wait_for_itself() -> None:
     started = time.monotonic()
     await lim.acquire("S", "op")  # the same task retries: it must not wait 30 s for its own answer
     assert time.monotonic() - started < 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rate=st.floats(min_value=0.2, max_value=20.0),
+    burst=st.integers(min_value=1, max_value=30),
+    factor=st.sampled_from([0.25, 0.5, 0.75, 1.0]),
+    n=st.integers(min_value=2, max_value=120),
+)
+def test_property_with_a_truthful_header_no_429_and_near_optimal_time(
+    rate: float, burst: int, factor: float, n: int
+) -> None:
+    server_rate, server_burst = rate * factor, max(1, math.ceil(burst * factor))
+    throttles, elapsed, _ = simulate(n, (rate, burst), (server_rate, server_burst), header=True, rtt=0.001)
+    assert throttles == 0
+    optimal = max(0.0, (n - server_burst) / server_rate)
+    # allowances: safety factor 0.95, one headroom token, the scaled burst rounded down (the real one
+    # may be rounded up), and the probe's round trip
+    assert elapsed <= optimal / 0.95 + 3.0 / server_rate + 0.01
