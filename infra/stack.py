@@ -406,6 +406,26 @@ class SplakeStack(cdk.Stack):
                     ],
                 )
             )
+        if "secrets" in access:
+            # LWA access tokens shared between functions until they expire (splake.runners.aws.token_cache)
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "secretsmanager:PutSecretValue",
+                        "secretsmanager:CreateSecret",
+                        "secretsmanager:TagResource",
+                        "secretsmanager:DeleteSecret",
+                    ],
+                    resources=[
+                        self.format_arn(
+                            service="secretsmanager",
+                            resource="secret",
+                            resource_name=f"{self.props.secret_prefix}cache/*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                )
+            )
         # Every step reads/writes something encrypted with the stack key (table items at least).
         role.add_to_policy(
             iam.PolicyStatement(

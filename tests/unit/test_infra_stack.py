@@ -127,6 +127,18 @@ def test_each_function_has_its_own_minimal_role(template: dict[str, Any]) -> Non
     }
 
 
+def test_secret_writes_are_limited_to_the_token_cache(template: dict[str, Any]) -> None:
+    writes = 0
+    for name, st in statements(template):
+        if any(
+            a in ("secretsmanager:PutSecretValue", "secretsmanager:CreateSecret")
+            for a in as_list(st["Action"])
+        ):
+            writes += 1
+            assert all(":secret:splake/cache/*" in json.dumps(r) for r in as_list(st["Resource"])), name
+    assert writes > 0
+
+
 def test_encryption_at_rest_uses_the_stack_key(template: dict[str, Any]) -> None:
     (key_id,) = resources(template, "AWS::KMS::Key")
     assert template["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True

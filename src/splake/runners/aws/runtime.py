@@ -7,6 +7,7 @@ import asyncio
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from splake.runners.aws.ratelimit import DynamoRateLimiter
 from splake.runners.aws.s3_objects import S3ObjectStore
 from splake.runners.aws.secrets_manager import SecretsManagerSecretStore
 from splake.runners.aws.ssm_config import SsmSettingsStore
+from splake.runners.aws.token_cache import SharedTokenCache
 from splake.runners.context import Context, utcnow
 
 # Environment variable names (the CDK stack sets them on every function).
@@ -154,11 +156,14 @@ def open_context(runtime: Runtime, settings: Settings | None = None) -> AwsConte
     from splake.spapi.client import SpApiClient
 
     s = settings or runtime.settings()
+    secrets = runtime.secrets()
     objects = runtime.objects()
     lake = CuratedLake(open_glue_catalog(runtime.catalog_properties()), s.lake.namespace)
     limiter = DynamoRateLimiter(runtime.table, client=runtime.client("dynamodb"))
     work = Path(tempfile.gettempdir()) / "splake"
     work.mkdir(parents=True, exist_ok=True)
+    client = SpApiClient(s, secrets, limiter=limiter)
+    client.lwa.cache = SharedTokenCache(secrets, time.monotonic)
     return AwsContext(
         runtime=runtime,
         settings=s,
@@ -166,7 +171,7 @@ def open_context(runtime: Runtime, settings: Settings | None = None) -> AwsConte
         objects=objects,
         raw=RawZone(objects),
         lake=lake,
-        client=SpApiClient(s, runtime.secrets(), limiter=limiter),
+        client=client,
         clock=utcnow,
         work_dir=work,
     )
