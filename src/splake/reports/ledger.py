@@ -68,12 +68,12 @@ class LedgerEntry:
             "created_reports": self.created_reports,
             "reused": self.reused,
             "polls": self.polls,
-            "requested_at": iso(self.requested_at),
-            "created_time": iso(self.created_time),
-            "completed_at": iso(self.completed_at),
-            "ingested_at": iso(self.ingested_at),
-            "next_check_at": iso(self.next_check_at),
-            "cooldown_until": iso(self.cooldown_until),
+            "requested_at": _ts(self.requested_at),
+            "created_time": _ts(self.created_time),
+            "completed_at": _ts(self.completed_at),
+            "ingested_at": _ts(self.ingested_at),
+            "next_check_at": _ts(self.next_check_at),
+            "cooldown_until": _ts(self.cooldown_until),
             "ingest_attempts": self.ingest_attempts,
             "rows": self.rows,
             "quarantined": self.quarantined,
@@ -125,6 +125,11 @@ class LedgerEntry:
             and self.requested_at is not None
             and as_utc(now) - self.requested_at < reuse_within
         )
+
+
+def _ts(t: datetime | None) -> str | None:
+    """Full-precision timestamp for stored items (a stored entry reads back equal to the one saved)."""
+    return None if t is None else as_utc(t).isoformat()
 
 
 def new_entry(unit: WorkUnit) -> LedgerEntry:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gzip
+import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -28,11 +30,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from splake.errors import BadDataError, ConflictError, ReportFailedError, RetryableError
+from splake.errors import BadDataError, ConflictError, ReportFailedError, RetryableError, SplakeError
 from splake.lake.tables import BadRow, Provenance, ReplaceScope
 from splake.logs import get_logger, log_event
 from splake.reports import cursors, ledger
-from splake.reports.decode import decoded
+from splake.reports.decode import decoded, python_codec
 from splake.reports.ledger import LedgerEntry
 from splake.reports.parse import iter_document, table_spec
 from splake.reports.planner import (
@@ -352,6 +354,37 @@ async def check(ctx: Context, entry: LedgerEntry, now: datetime) -> LedgerEntry:
             lambda e: ledger.on_poll(e, now, s.poll_initial_seconds, s.poll_max_seconds),
         )
         or current
+    )
+
+
+async def explain_failure(ctx: Context, entry: LedgerEntry) -> LedgerEntry:
+    """A FATAL report may carry a document explaining why (Amazon's use-case guide): fetch it (small, best
+    effort) and record its text as the entry's reason."""
+    if entry.status != "FATAL" or not entry.document_id or entry.report_id is None:
+        return entry
+    dest = ctx.work_dir / f"splake-fatal-{entry.account_id}-{entry.report_id}-{uuid.uuid4().hex[:8]}"
+    try:
+        account = ctx.account(entry.account_id)
+        doc = await ctx.client.call(
+            account, "getReportDocument", path={"reportDocumentId": entry.document_id}
+        )
+        info = await ctx.client.download(str((doc.body or {})["url"]), dest)
+        data = dest.read_bytes()[: 1 << 20]
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)[:4000]
+        text = data.decode(python_codec(info.charset or "") or "utf-8", errors="replace").strip()
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(text)
+            if isinstance(parsed, dict) and parsed.get("errorDetails"):
+                text = str(parsed["errorDetails"])
+    except (SplakeError, OSError, KeyError):
+        return entry
+    finally:
+        dest.unlink(missing_ok=True)
+    why = f"Amazon's explanation: {text[:500]}"
+    return (
+        ledger.update(ctx.state, entry.account_id, entry.key, lambda e: dataclasses.replace(e, reason=why))
+        or entry
     )
 
 

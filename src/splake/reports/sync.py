@@ -199,6 +199,7 @@ class _Run:
                 seconds=1
             )
             if seen_now:
+                entry = await pipeline.explain_failure(self.ctx, entry)
                 st.failures.append(f"{unit.window.label}: report {entry.report_id} FATAL: {entry.reason}")
             else:
                 st.cooldown += 1

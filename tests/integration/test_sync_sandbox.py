@@ -1,0 +1,175 @@
+"""Sync against the sandbox: FATAL handling + cooldown (never loops), the shared completion transition fed
+like a REPORT_PROCESSING_FINISHED notification, and the CLI commands around sync."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from splake.auth.secrets import LocalSecretStore
+from splake.cli import app
+from splake.config import Settings, starter_config
+from splake.reports import ledger, pipeline
+from splake.reports.sync import sync
+from splake.runners.local import LocalContext, default_secrets_dir
+from splake.sandbox import SandboxConfig, SandboxServer
+from splake.sandbox.demo import demo_settings, seed_demo_secrets
+
+ST = "GET_SALES_AND_TRAFFIC_REPORT"
+LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
+
+
+def _settings(sb: Any, root: Path, types: tuple[str, ...]) -> Settings:
+    base = demo_settings(
+        sb.url,
+        root,
+        ("seller-jp",),
+        world=sb.world,
+        start_date=(datetime.now(UTC) - timedelta(days=1)).date(),
+    )
+    accounts = tuple(a.model_copy(update={"report_types": types}) for a in base.accounts)
+    s = base.model_copy(update={"accounts": accounts})
+    seed_demo_secrets(LocalSecretStore(default_secrets_dir(s)), sb.world, s)
+    return s
+
+
+def _run(s: Settings, **kw: Any):  # type: ignore[no-untyped-def]
+    async def go():  # type: ignore[no-untyped-def]
+        ctx = LocalContext.open(s)
+        try:
+            return await sync(s, ctx, max_wait_seconds=60, **kw)
+        finally:
+            await ctx.aclose()
+
+    return asyncio.run(go())
+
+
+def _creates(sb: Any) -> int:
+    return sum(n for (_, op), n in sb.stats.requests.items() if op == "createReport")
+
+
+def test_fatal_is_recorded_explained_cooled_down_and_never_looped(tmp_path: Path) -> None:
+    with SandboxServer(SandboxConfig(seed=3, time_scale=0.005, fatal_report_types=(ST,))) as sb:
+        s = _settings(sb, tmp_path, (ST,))
+        first = _run(s)
+        assert first.exit_code == 1
+        assert first.failures and all("FATAL" in f for _, _, f in first.failures)
+        # the FATAL document's explanation is recorded as the reason
+        assert any("internal error" in f.lower() for _, _, f in first.failures), first.failures
+        creates = _creates(sb)
+        store_ctx = LocalContext.open(s)
+        entries = ledger.entries(store_ctx.state)
+        store_ctx.state.close()  # type: ignore[attr-defined]
+        assert entries and all(e.status == "FATAL" and e.cooldown_until for e in entries)
+        # a re-run inside the cooldown requests nothing and does not fail again
+        second = _run(s)
+        assert _creates(sb) == creates
+        assert second.exit_code == 0
+        assert sum(st.cooldown for st in second.streams.values()) == len(entries)
+
+
+def test_notification_style_completion_feeds_the_same_ledger_transition(tmp_path: Path) -> None:
+    with SandboxServer(SandboxConfig(seed=4, time_scale=0.005)) as sb:
+        s = _settings(sb, tmp_path, (LISTINGS,))
+
+        async def go() -> None:
+            ctx = LocalContext.open(s)
+            try:
+                now = ctx.clock()
+                (unit,) = pipeline.plan(ctx, now)
+                out = await pipeline.request(ctx, unit, now)
+                assert out.action == "created" and out.entry.report_id
+                rid = out.entry.report_id
+                # the sandbox finishes the report; we learn it the way a REPORT_PROCESSING_FINISHED message
+                # tells it (reportId, status, documentId) — no getReport polling
+                deadline = time.monotonic() + 20
+                while not sb.state.reports[rid].finalized:
+                    assert time.monotonic() < deadline
+                    await asyncio.sleep(0.05)
+                rec = sb.state.reports[rid]
+                polls_before = sb.stats.requests.get((rec.selling_partner_id, "getReport"), 0)
+                done = pipeline.complete(ctx, rid, rec.status, rec.document_id, account_id="seller-jp")
+                assert done is not None and done.status == "DONE"
+                again = pipeline.complete(ctx, rid, "DONE", rec.document_id, account_id="seller-jp")
+                assert again == done  # duplicate notification: no-op
+                assert pipeline.complete(ctx, "no-such-report", "DONE", "x") is None
+                res = await pipeline.ingest(ctx, done)
+                assert res.rows > 0 and res.entry.status == "INGESTED"
+                assert sb.stats.requests.get((rec.selling_partner_id, "getReport"), 0) == polls_before
+                # ingest is idempotent
+                res2 = await pipeline.ingest(ctx, done)
+                assert res2.skipped and res2.rows == res.rows
+                assert ctx.lake.table_stats()["merchant_listings"] == res.rows
+            finally:
+                await ctx.aclose()
+
+        asyncio.run(go())
+
+
+@pytest.fixture
+def synced_cfg(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with SandboxServer(SandboxConfig(seed=6, time_scale=0.005)) as sb:
+        s = _settings(sb, tmp_path / "lake", (LISTINGS,))
+        cfg = tmp_path / "splake.toml"
+        a = s.accounts[0]
+        cfg.write_text(
+            "\n".join(
+                [
+                    "[lake]",
+                    f'path = "{s.lake.path}"',
+                    "[lwa]",
+                    f'client_id = "{s.lwa.client_id}"',
+                    f'token_url = "{s.lwa.token_url}"',
+                    "[spapi]",
+                    f'endpoint_override = "{s.spapi.endpoint_override}"',
+                    "[sync]",
+                    "poll_initial_seconds = 0.2",
+                    "[[accounts]]",
+                    f'id = "{a.id}"',
+                    f'region = "{a.region}"',
+                    f'selling_partner_id = "{a.selling_partner_id}"',
+                    'marketplaces = ["JP"]',
+                    f'report_types = ["{LISTINGS}"]',
+                ]
+            )
+            + "\n"
+        )
+        yield cfg, sb
+
+
+def test_cli_sync_status_query(synced_cfg) -> None:  # type: ignore[no-untyped-def]
+    cfg, _ = synced_cfg
+    runner = CliRunner()
+    r = runner.invoke(app, ["sync", "--config", str(cfg), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "merchant_listings" in r.output and "rows landed" in r.output
+    r = runner.invoke(app, ["reports", "status", "--config", str(cfg)])
+    assert r.exit_code == 0 and "seller-jp" in r.output and "merchant_listings" in r.output
+    r = runner.invoke(app, ["reports", "status", "--config", str(cfg), "--json"])
+    assert '"status": "INGESTED"' in r.output
+    r = runner.invoke(
+        app,
+        ["query", "--config", str(cfg), "--format", "json", "select count(*) as n from merchant_listings"],
+    )
+    assert r.exit_code == 0 and '"n": ' in r.output and '"n": 0' not in r.output
+    r = runner.invoke(app, ["query", "--config", str(cfg), "select * from no_such_table"])
+    assert r.exit_code != 0
+
+
+def test_cli_errors_are_actionable(tmp_path: Path) -> None:
+    runner = CliRunner()
+    r = runner.invoke(app, ["sync", "--config", str(tmp_path / "missing.toml")])
+    assert r.exit_code == 2 and "splake init" in r.output
+    r = runner.invoke(app, ["init", "--print"])
+    assert r.exit_code == 0 and r.output == starter_config()
+    target = tmp_path / "splake.toml"
+    r = runner.invoke(app, ["init", "--path", str(target)])
+    assert r.exit_code == 0 and target.read_text() == starter_config()
+    r = runner.invoke(app, ["init", "--path", str(target)])
+    assert r.exit_code == 2 and "--force" in r.output
