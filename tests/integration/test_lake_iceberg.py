@@ -430,3 +430,31 @@ def test_incompatible_type_change_is_a_clear_error(
         curated_lake.write(ORDERS, bad, prov("B", 1, 2))
     assert "qty" in str(exc.value)
     assert live(query_engine, "select distinct version from orders") == [{"version": "A"}]
+
+
+def test_expire_snapshots_deletes_only_replaced_files(
+    curated_lake: CuratedLake, query_engine: QueryEngine, lake_dir: Path
+) -> None:
+    for v in range(4):
+        curated_lake.write(ORDERS, orders_doc(f"v{v}", [1, 2, 3]), prov(f"R{v}", 1, 4))
+    curated_lake.quarantine("orders", [BadRow(1, "x", "bad")], prov("R3", 1, 4))
+    tbl = curated_lake.table("orders")
+    live_files = {Path(t.file.file_path.removeprefix("file://")) for t in tbl.scan().plan_files()}
+    on_disk = set(lake_dir.rglob("orders/data/**/*.parquet"))
+    assert live_files < on_disk  # replaced files are still there
+
+    removed = curated_lake.expire_snapshots(datetime.now(UTC) + timedelta(seconds=1), retain_last=1)
+    assert removed["orders"] >= len(on_disk - live_files)
+    assert set(lake_dir.rglob("orders/data/**/*.parquet")) == live_files
+    assert len(curated_lake.table("orders").metadata.snapshots) == 1
+    # the live data is untouched, and the lake keeps working afterwards
+    assert live(query_engine, "select count(*) n, min(version) v from orders") == [{"n": 12, "v": "v3"}]
+    curated_lake.write(ORDERS, orders_doc("v4", [3]), prov("R4", 3, 4))
+    assert live(query_engine, "select version, count(*) n from orders group by all order by all") == [
+        {"version": "v3", "n": 8},
+        {"version": "v4", "n": 4},
+    ]
+    assert curated_lake.expire_snapshots(datetime(2000, 1, 1, tzinfo=UTC)) == {
+        "orders": 0,
+        "orders__quarantine": 0,
+    }

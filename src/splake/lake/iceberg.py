@@ -92,6 +92,9 @@ Rows: TypeAlias = pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]
 TABLE_PROPERTIES = {
     "commit.retry.num-retries": "0",
     "write.parquet.compression-codec": "zstd",
+    # keep the metadata directory bounded (every commit writes a new metadata.json)
+    "write.metadata.delete-after-commit.enabled": "true",
+    "write.metadata.previous-versions-max": "50",
 }
 CHUNK_ROWS = 100000  # rows buffered before a Parquet write
 CHUNK_BYTES = 96 << 20
@@ -610,3 +613,50 @@ class CuratedLake:
             )
             stats[name] = int(total or 0)
         return stats
+
+    # --- maintenance ----------------------------------------------------------------------------
+
+    def expire_snapshots(self, older_than: datetime, *, retain_last: int = 5) -> dict[str, int]:
+        """Forget snapshots older than ``older_than`` (always keeping the current one and the last
+        ``retain_last``), then delete the files only those snapshots referenced: replaced data files,
+        their manifests and manifest lists. Files of in-flight writes are never referenced by any
+        snapshot, so concurrent writers are safe. Returns {table: files deleted}."""
+        cutoff_ms = int(older_than.timestamp() * 1000)
+        deleted: dict[str, int] = {}
+        for name in self.table_names():
+            for attempt in range(self.max_attempts):
+                tbl = self.catalog.load_table(self.ident(name))
+                snaps = sorted(tbl.metadata.snapshots, key=lambda s: s.timestamp_ms)
+                keep = {s.snapshot_id for s in snaps[-retain_last:]} if retain_last > 0 else set()
+                if tbl.metadata.current_snapshot_id is not None:
+                    keep.add(tbl.metadata.current_snapshot_id)
+                expire = [s for s in snaps if s.timestamp_ms < cutoff_ms and s.snapshot_id not in keep]
+                if not expire:
+                    deleted[name] = 0
+                    break
+                retained = [s for s in snaps if s not in expire]
+                doomed = self._referenced(tbl, expire) - self._referenced(tbl, retained)
+                try:
+                    tbl.maintenance.expire_snapshots().by_ids([s.snapshot_id for s in expire]).commit()
+                except (CommitFailedException, ValidationException):
+                    self._backoff(attempt)
+                    continue
+                for path in sorted(doomed):
+                    with contextlib.suppress(FileNotFoundError, OSError):
+                        tbl.io.delete(path)
+                deleted[name] = len(doomed)
+                log_event(log, "lake_snapshots_expired", table=name, snapshots=len(expire), files=len(doomed))
+                break
+        return deleted
+
+    @staticmethod
+    def _referenced(tbl: Table, snapshots: list[Any]) -> set[str]:
+        """Manifest lists, manifests and live data files of ``snapshots``."""
+        paths: set[str] = set()
+        for snap in snapshots:
+            paths.add(snap.manifest_list)
+            for manifest in snap.manifests(tbl.io):
+                paths.add(manifest.manifest_path)
+                for entry in manifest.fetch_manifest_entry(tbl.io, discard_deleted=True):
+                    paths.add(entry.data_file.file_path)
+        return paths
