@@ -7,14 +7,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from splake.auth.secrets import LocalSecretStore
 from splake.config import Settings, parse_config
 from splake.lake.catalog import open_glue_catalog
 from splake.lake.iceberg import CuratedLake
 from splake.reports.sync import sync
+from splake.runners.demo import DEMO_ACCOUNTS, all_types_settings, demo_start
 from splake.runners.local import LocalContext
+from splake.sandbox.demo import demo_settings, seed_demo_secrets
 from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, run_execution
 
 REPORT_TYPES = [
@@ -65,28 +71,21 @@ def table_keys(lake: CuratedLake) -> dict[str, tuple[int, frozenset[str]]]:
     return out
 
 
-def test_state_machine_sync_equals_local_sync(
-    moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox_factory: Any, tmp_path: Path
-) -> None:
-    sb = sandbox_factory(time_scale=0.001)
-    settings = sandbox_settings(sb, tmp_path / "local-lake")
-    runtime, arn, _ = deploy_on_moto(moto_server, settings, sb)
-
+def compare_with_local(
+    moto: MotoServer, handlers: LambdaHandlers, sb: Any, settings: Settings, tmp_path: Path, timeout: float
+) -> dict[str, Any]:
+    """Run the sync state machine on moto, then the embedded runner on the same sandbox; the curated
+    tables must hold the same rows (count and row keys). Returns the Summarize output."""
+    runtime, arn, _ = deploy_on_moto(moto, settings, sb)
     started = time.monotonic()
-    desc = run_execution(moto_server, arn)
+    desc = run_execution(moto, arn, timeout=timeout)
     elapsed = time.monotonic() - started
-    assert desc["status"] == "SUCCEEDED", (desc.get("error"), lambda_handlers.errors[:3])
-    output = json.loads(desc["output"]) if desc.get("output") else {}
-    print(f"state machine sync: {elapsed:.1f}s, {len(lambda_handlers.invocations)} invocations")
+    assert desc["status"] == "SUCCEEDED", (desc.get("error"), handlers.errors[:3])
+    output: dict[str, Any] = json.loads(desc["output"])
+    print(f"state machine sync: {elapsed:.1f}s, {len(handlers.invocations)} invocations, summary {output}")
 
-    # the embedded runner on the same sandbox
-    secrets_dir = tmp_path / "secrets"
-    from splake.auth.secrets import LocalSecretStore
-
-    local_secrets = LocalSecretStore(secrets_dir)
-    local_secrets.put(settings.lwa.client_secret_ref, sb.world.client_secret)
-    for acc in settings.accounts:
-        local_secrets.put(acc.secret_ref, sb.world.account(acc.id).refresh_token)
+    local_secrets = LocalSecretStore(tmp_path / "secrets")
+    seed_demo_secrets(local_secrets, sb.world, settings)
 
     async def local() -> Any:
         ctx = LocalContext.open(settings, secrets=local_secrets)
@@ -105,21 +104,48 @@ def test_state_machine_sync_equals_local_sync(
     assert sum(n for n, _ in local_tables.values()) > 0
     assert {k: v[0] for k, v in aws_tables.items()} == {k: v[0] for k, v in local_tables.items()}
     assert aws_tables == local_tables
-    # the Succeed state passes the Summarize output through
-    assert output["failed"] == 0 and output["units"] >= len(REPORT_TYPES)
-    print(
-        "tables:", {k: v[0] for k, v in aws_tables.items()}, "summary:", output, lambda_handlers.invocations
-    )
-    # every invoked step ran a real handler; Retry may have absorbed transient errors
-    assert {name.split("-")[1] for name, _ in lambda_handlers.invocations} >= {
+    print("tables:", {k: v[0] for k, v in aws_tables.items()})
+    assert output["failed"] == 0
+    # every invoked step ran a real handler
+    assert {name.split("-")[1] for name, _ in handlers.invocations} >= {
         "plan",
         "request",
         "ingest",
         "summarize",
     }
     # raw documents landed in S3 with SSE-KMS
-    s3 = moto_server.client("s3")
+    s3 = moto.client("s3")
     raw = s3.list_objects_v2(Bucket=runtime.bucket, Prefix="raw/")
     assert raw.get("KeyCount", 0) > 0
     head = s3.head_object(Bucket=runtime.bucket, Key=raw["Contents"][0]["Key"])
     assert head["ServerSideEncryption"] == "aws:kms"
+    return output
+
+
+def test_state_machine_sync_equals_local_sync(
+    moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """Two accounts (seller + vendor), four report types incl. settlement discovery: < 60 s."""
+    sb = sandbox_factory(time_scale=0.001)
+    output = compare_with_local(
+        moto_server, lambda_handlers, sb, sandbox_settings(sb, tmp_path / "lake"), tmp_path, 90
+    )
+    assert output["units"] >= len(REPORT_TYPES)
+
+
+@pytest.mark.slow
+def test_state_machine_runs_the_demo_sync(
+    moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """Exactly what `splake demo` syncs (4 accounts, every report type, 7-day backfill) through the state
+    machine: identical curated row counts and row keys."""
+    sb = sandbox_factory(time_scale=0.001)
+    base = demo_settings(
+        sb.url,
+        tmp_path / "lake",
+        DEMO_ACCOUNTS,
+        world=sb.world,
+        start_date=demo_start(datetime.now(UTC)).date(),
+    )
+    output = compare_with_local(moto_server, lambda_handlers, sb, all_types_settings(base), tmp_path, 900)
+    assert output["units"] > 20
