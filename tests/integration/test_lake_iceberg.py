@@ -458,3 +458,19 @@ def test_expire_snapshots_deletes_only_replaced_files(
         "orders": 0,
         "orders__quarantine": 0,
     }
+
+
+def test_a_column_first_seen_mid_stream_is_kept(curated_lake: CuratedLake, query_engine: QueryEngine) -> None:
+    def stream() -> Iterator[pa.RecordBatch]:
+        yield from orders_doc("A", [1]).to_batches()
+        later = orders_doc("A", [2]).append_column("promo", pa.array(["x", None, "y", None]))
+        yield from later.to_batches()
+        yield from orders_doc("A", [3]).to_batches()
+
+    res = curated_lake.write(ORDERS, stream(), prov("A", 1, 4))
+    assert res.rows_written == 12 and res.columns_added == ("promo",)
+    got = live(
+        query_engine,
+        "select cast(purchase_date as date) d, count(promo) n from orders group by all order by d",
+    )
+    assert [r["n"] for r in got] == [0, 2, 0]

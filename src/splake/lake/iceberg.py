@@ -66,6 +66,7 @@ from pyiceberg.types import DateType, TimestampType
 from splake.errors import BadDataError, ConflictError
 from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
 from splake.lake.tables import (
+    PROVENANCE_COLUMNS,
     QUARANTINE_SCHEMA,
     QUARANTINE_SUFFIX,
     BadRow,
@@ -119,6 +120,26 @@ def _batches(rows: Rows) -> Iterator[pa.RecordBatch]:
                 yield from b.to_batches(max_chunksize=CHUNK_ROWS)
             else:
                 yield b
+
+
+def _grows(incoming: pa.Schema, target: pa.Schema) -> bool:
+    """Does ``incoming`` carry a column or nested field ``target`` would drop?"""
+    for f in incoming:
+        if f.name in PROVENANCE_COLUMNS:
+            continue
+        if f.name not in target.names:
+            return True
+        if adds_fields(normalize_type(f.type), target.field(f.name).type):
+            return True
+    return False
+
+
+def _merge(target: pa.Schema, incoming: pa.Schema) -> pa.Schema:
+    """``incoming``'s business columns first (their types win where they grew), then ``target``'s others."""
+    fields = [f for f in incoming if f.name not in PROVENANCE_COLUMNS]
+    names = {f.name for f in fields}
+    fields += [f for f in target if f.name not in names and f.name not in PROVENANCE_COLUMNS]
+    return pa.schema(fields)
 
 
 def _partition_spec(schema: Schema, parts: tuple[tuple[str, str], ...]) -> PartitionSpec:
@@ -184,6 +205,7 @@ class _Staged:
     files: list[DataFile]
     rows: int
     marketplaces: set[str]
+    columns_added: list[str]
 
 
 class CuratedLake:
@@ -320,6 +342,7 @@ class CuratedLake:
         )
         batches = itertools.chain([first], it) if first is not None else iter(())
         staged = self._stage(spec, tbl, target, batches, prov)
+        added = tuple(dict.fromkeys([*added, *staged.columns_added]))
         if not plan.marketplace_ids and staged.marketplaces:
             plan = dataclasses.replace(plan, marketplace_ids=tuple(sorted(staged.marketplaces)))
         props = {
@@ -367,7 +390,7 @@ class CuratedLake:
         counter = OccurrenceCounter()
         write_uuid = uuid.uuid4()
         file_counter = itertools.count(0)
-        staged = _Staged(files=[], rows=0, marketplaces=set())
+        staged = _Staged(files=[], rows=0, marketplaces=set(), columns_added=[])
         buf: list[pa.RecordBatch] = []
         buf_rows = 0
         buf_bytes = 0
@@ -392,6 +415,13 @@ class CuratedLake:
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
+                if _grows(batch.schema, target):
+                    # a column (or nested field) first appears mid-document: write what we have with the
+                    # current schema, evolve the table (additive, so staged files stay valid), go on
+                    flush()
+                    wanted = stored_schema(spec, _merge(target, batch.schema))
+                    tbl, target, more = self._evolve(spec.name, wanted)
+                    staged.columns_added += [c for c in more if c not in staged.columns_added]
                 stored = prepare_batch(spec, batch, target, prov, counter)
                 staged.rows += stored.num_rows
                 staged.marketplaces.update(pc.unique(stored.column("marketplace_id")).to_pylist())
