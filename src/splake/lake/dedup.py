@@ -13,11 +13,11 @@ holding keys in Python) and deletes the matches too. The result is exact and the
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -133,10 +133,11 @@ def find_key_matches(tbl: Table, new_paths: Sequence[str], plan: DeletePlan) -> 
         new_fields.append(fields[-1])
     covered, params = covered_sql(plan, window_type)
     col = f'"{plan.window_column}"' if window_type is not None else "NULL"
+    spill = tempfile.mkdtemp(prefix="splake-duckdb-")
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"SET memory_limit='{DUCKDB_MEMORY_LIMIT}'")
-        con.execute(f"SET temp_directory='{Path(tempfile.gettempdir()) / 'splake-duckdb'}'")
+        con.execute(f"SET temp_directory='{spill}'")
         con.execute("SET threads=2")
         con.execute("SET preserve_insertion_order=false")
         _relation(con, "existing_rows", tbl.io, live, pa.schema(fields))
@@ -168,6 +169,7 @@ def find_key_matches(tbl: Table, new_paths: Sequence[str], plan: DeletePlan) -> 
         ).fetchall()
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return KeyMatches(
         keys=keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys,
         marketplaces=tuple(markets or ()),
