@@ -231,6 +231,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = p.parse_args(argv)
     if args.child:
         kind, src, work = args.child
+        if kind == "splake":
+            from splake.reports.memory import configure_arrow_memory
+
+            configure_arrow_memory()  # as the `splake` CLI does at start-up
         res = CHILDREN[kind](Path(src), Path(work))
         res["peak_rss_mb"] = round(peak_rss_mb(), 1)
         print(json.dumps(res))

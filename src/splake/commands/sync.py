@@ -9,6 +9,9 @@ from pathlib import Path
 import typer
 
 from splake.errors import SplakeError
+from splake.reports.memory import configure_arrow_memory
+
+configure_arrow_memory()  # before anything loads pyarrow: bounded RSS when ingesting GB documents
 
 ConfigOpt = typer.Option(Path("splake.toml"), "--config", "-c", help="config file (see `splake init`)")
 

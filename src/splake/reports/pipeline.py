@@ -53,7 +53,7 @@ log = get_logger(__name__)
 
 LISTING_PAGES = 10
 INGEST_RETRIES = 3
-RELEASE_EVERY = 8  # parsed blocks between arrow memory-pool trims
+RELEASE_EVERY = 1  # parsed blocks between arrow memory-pool trims
 
 
 # --- plan ---------------------------------------------------------------------------------------------
