@@ -159,7 +159,7 @@ def child_splake(src: Path, work: Path) -> dict[str, Any]:
         src,
         {"report_type": REPORT_TYPE, "report_id": "B1", "data_start": WINDOW_START},
     )
-    rows, quarantined = pipeline._write_document(ctx, entry, src, info, "GZIP", ref.key, now)
+    rows, quarantined = pipeline.land_document(ctx, entry, src, info, "GZIP", ref.key, now)
     seconds = time.perf_counter() - started
     stats = ctx.lake.table_stats()
     asyncio.run(ctx.aclose())

@@ -415,7 +415,7 @@ def _provenance(entry: LedgerEntry, source_key: str, now: datetime) -> Provenanc
     )
 
 
-def _write_document(
+def land_document(
     ctx: Context,
     entry: LedgerEntry,
     path: Path,
@@ -519,7 +519,7 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
         async with ctx.lock(f"table:{spec.table}"):
             try:
                 rows, quarantined = await asyncio.to_thread(
-                    _write_document, ctx, current, dest, info, compression, ref.key, now
+                    land_document, ctx, current, dest, info, compression, ref.key, now
                 )
             except ReportFailedError as exc:
                 cooldown = timedelta(minutes=ctx.settings.sync.fatal_cooldown_minutes)
