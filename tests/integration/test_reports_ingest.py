@@ -135,7 +135,8 @@ def test_provenance_marketplace_and_window_come_from_the_request(ctx, tmp_path: 
     _land(ctx, e, doc)
     (row,) = _rows(
         ctx,
-        "select account_id, marketplace_id, report_id, data_start, data_end, source_key from orders_by_order_date",
+        "select account_id, marketplace_id, report_id, data_start, data_end, source_key "
+        "from orders_by_order_date",
     )
     assert row["account_id"] == "eu" and row["marketplace_id"] == DE and row["report_id"] == "R9"
     assert row["data_start"] == D(20) and row["data_end"] == D(21)
