@@ -45,6 +45,7 @@ class KeyMatches:
     window_max: date | datetime | None
     any_null_window: bool
     stale: pa.Array
+    files: frozenset[str] | None = None  # data files holding ``keys`` (None = unknown: scan candidates)
 
     def __bool__(self) -> bool:
         return len(self.keys) > 0
@@ -76,18 +77,22 @@ def _local_path(uri: str) -> str | None:
 def _relation(
     con: duckdb.DuckDBPyConnection, name: str, io: FileIO, paths: Sequence[str], schema: pa.Schema
 ) -> None:
-    """Expose data files as a DuckDB view: native read_parquet for local files (memory-limited,
-    spillable), a lazy Arrow dataset for remote ones."""
+    """Expose data files as a DuckDB view with a ``data_file`` column (the file's URI; NULL when unknown):
+    native read_parquet for local files (memory-limited, spillable), a lazy Arrow dataset for remote ones."""
     local = [_local_path(p) for p in paths]
+    cols = ", ".join('"' + f.name + '"' for f in schema)
     if all(p is not None for p in local):
         files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in local)
-        cols = ", ".join('"' + f.name + '"' for f in schema)
+        con.execute(f"CREATE TEMP TABLE {name}_files (path VARCHAR, uri VARCHAR)")
+        con.executemany(f"INSERT INTO {name}_files VALUES (?, ?)", list(zip(local, paths, strict=True)))
         con.execute(
-            f"CREATE VIEW {name} AS SELECT {cols} FROM "
-            f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
+            f"CREATE VIEW {name} AS SELECT {cols}, f.uri AS data_file FROM "
+            f"read_parquet([{files}], union_by_name=true, hive_partitioning=false, filename=true) r "
+            f"JOIN {name}_files f ON r.filename = f.path"
         )
     else:
-        con.register(name, arrow_dataset(io, paths, schema))
+        con.register(f"{name}_arrow", arrow_dataset(io, paths, schema))
+        con.execute(f"CREATE VIEW {name} AS SELECT {cols}, NULL::VARCHAR AS data_file FROM {name}_arrow")
 
 
 def covered_sql(plan: DeletePlan, window_type: pa.DataType | None) -> tuple[str, list[Any]]:
@@ -145,9 +150,10 @@ def find_key_matches(tbl: Table, new_paths: Sequence[str], plan: DeletePlan) -> 
         con.execute(
             f"""
             CREATE TEMP TABLE matches AS
-            SELECT DISTINCT e.row_key, e.marketplace_id, e.window_value,
+            SELECT DISTINCT e.row_key, e.marketplace_id, e.window_value, e.data_file,
                    coalesce(e.window_value > n.window_value, false) AS existing_is_newer
-            FROM (SELECT row_key, account_id, marketplace_id, {col} AS window_value FROM existing_rows) e
+            FROM (SELECT row_key, account_id, marketplace_id, {col} AS window_value, data_file
+                  FROM existing_rows) e
             JOIN (SELECT row_key, {col} AS window_value FROM new_rows) n ON e.row_key = n.row_key
             WHERE e.account_id = ? AND NOT coalesce(({covered}), false)
             """,
@@ -162,6 +168,10 @@ def find_key_matches(tbl: Table, new_paths: Sequence[str], plan: DeletePlan) -> 
         stale = (
             con.sql("SELECT DISTINCT row_key FROM matches WHERE existing_is_newer").to_arrow_table().column(0)
         )
+        [(data_files, unknown)] = con.sql(
+            "SELECT list(DISTINCT data_file), count(*) FILTER (data_file IS NULL) "
+            "FROM matches WHERE NOT existing_is_newer"
+        ).fetchall()
         [(markets, lo, hi, nulls)] = con.sql(
             "SELECT list(DISTINCT marketplace_id ORDER BY marketplace_id), min(window_value), "
             "max(window_value), count(*) FILTER (window_value IS NULL) "
@@ -177,4 +187,5 @@ def find_key_matches(tbl: Table, new_paths: Sequence[str], plan: DeletePlan) -> 
         window_max=hi,
         any_null_window=bool(nulls),
         stale=stale.combine_chunks() if isinstance(stale, pa.ChunkedArray) else stale,
+        files=None if unknown else frozenset(f for f in (data_files or ()) if f is not None),
     )

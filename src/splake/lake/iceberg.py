@@ -518,6 +518,10 @@ class CuratedLake:
         drop = matches.keys
         hits = []
         for task in tbl.scan(row_filter=row_filter).plan_files():
+            if matches.files is not None:
+                if task.file.file_path in matches.files:
+                    hits.append(task)
+                continue
             with tbl.io.new_input(task.file.file_path).open() as fh:
                 keys = pq.read_table(fh, columns=["row_key"]).column(0)
             if pc.any(pc.is_in(keys, value_set=drop)).as_py():
