@@ -104,6 +104,11 @@ async def test_finances_restart_slice_when_next_token_expires(sandbox_factory, t
         assert len(rows) == len(truth) == res.events  # restarts added no duplicates
         assert {r["amazon_order_id"] for r in rows} == truth
         assert all(r["principal"] > 0 and r["fees"] < 0 for r in rows)
+        items = q.sql(
+            "select i.seller_sku as sku, i.quantity_shipped as qty "
+            "from (select unnest(shipment_items) as i from financial_shipment_events)"
+        ).to_pylist()
+        assert items and all(x["sku"] and x["qty"] >= 1 for x in items)
         # Re-fetching a slice replaces its rows.
         await sync_finances(env, env.settings.accounts[0], start, start + timedelta(days=1), now=now)
         assert q.sql("select count(*) as n from financial_shipment_events").to_pylist()[0]["n"] == len(truth)

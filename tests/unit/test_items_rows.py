@@ -85,3 +85,90 @@ def test_time_slices_cover_the_range_exactly() -> None:
     s = time_slices(NOW, NOW + timedelta(days=10), timedelta(days=3))
     assert [x.end - x.start for x in s] == [timedelta(days=3)] * 3 + [timedelta(days=1)]
     assert s[0].start == NOW and s[-1].end == NOW + timedelta(days=10)
+
+
+def test_split_pii_keeps_pii_out_of_the_raw_record() -> None:
+    from splake.items.commerce import order_row, split_pii
+
+    order = {
+        "AmazonOrderId": "111-1",
+        "PurchaseDate": "2026-11-20T10:00:00Z",
+        "LastUpdateDate": "2026-11-21T10:00:00Z",
+        "OrderStatus": "Shipped",
+        "BuyerInfo": {"BuyerEmail": "a@marketplace.amazon.com", "BuyerName": "A"},
+        "ShippingAddress": {
+            "Name": "A",
+            "AddressLine1": "1 Main St",
+            "City": "Seattle",
+            "PostalCode": "98101",
+        },
+    }
+    clean, pii = split_pii(order)
+    assert "BuyerInfo" not in clean and clean["ShippingAddress"] == {"City": "Seattle", "PostalCode": "98101"}
+    assert pii["pii_buyer_info"] == {"buyer_email": "a@marketplace.amazon.com", "buyer_name": "A"}
+    row = order_row(order, NOW)
+    assert row["pii_shipping_address"]["address_line1"] == "1 Main St"
+    assert row["shipping_address"]["city"] == "Seattle"
+    assert row["last_update_date"] == datetime(2026, 11, 21, 10, tzinfo=UTC)
+    no_pii = order_row(
+        {k: v for k, v in order.items() if k != "BuyerInfo"} | {"ShippingAddress": {"City": "X"}}, NOW
+    )
+    assert no_pii["pii_buyer_info"] is None and no_pii["pii_shipping_address"] is None
+
+
+def test_shipment_event_row_sums_principal_and_fees() -> None:
+    from splake.items.commerce import shipment_event_row
+
+    event = {
+        "AmazonOrderId": "111-2",
+        "MarketplaceName": "Amazon.com",
+        "PostedDate": "2026-11-20T10:00:00Z",
+        "ShipmentItemList": [
+            {
+                "SellerSKU": "S",
+                "ItemChargeList": [
+                    {
+                        "ChargeType": "Principal",
+                        "ChargeAmount": {"CurrencyCode": "USD", "CurrencyAmount": 20.0},
+                    },
+                    {"ChargeType": "Tax", "ChargeAmount": {"CurrencyCode": "USD", "CurrencyAmount": 1.5}},
+                ],
+                "ItemFeeList": [
+                    {"FeeType": "Commission", "FeeAmount": {"CurrencyCode": "USD", "CurrencyAmount": -3.0}}
+                ],
+            },
+            {
+                "SellerSKU": "T",
+                "ItemChargeList": [
+                    {
+                        "ChargeType": "Principal",
+                        "ChargeAmount": {"CurrencyCode": "USD", "CurrencyAmount": 5.0},
+                    }
+                ],
+                "ItemFeeList": [
+                    {"FeeType": "Commission", "FeeAmount": {"CurrencyCode": "USD", "CurrencyAmount": -0.75}}
+                ],
+            },
+        ],
+    }
+    row = shipment_event_row(event, NOW)
+    assert row["principal"] == 25.0 and row["fees"] == -3.75 and row["currency"] == "USD"
+    assert row["marketplace_id"] == "ATVPDKIKX0DER"
+    assert [i["seller_sku"] for i in row["shipment_items"]] == ["S", "T"]
+    assert row["shipment_items"][0]["item_charge_list"][1]["charge_amount"]["currency_amount"] == 1.5
+
+
+def test_token_expiry_is_recognised_only_for_expired_tokens() -> None:
+    from splake.errors import ApiError
+    from splake.items.commerce import is_token_expired
+
+    expired = ApiError(
+        "SP-API listFinancialEvents failed: InvalidInput: The NextToken has expired.",
+        status=400,
+        operation="x",
+    )
+    other = ApiError(
+        "SP-API listFinancialEvents failed: InvalidInput: PostedAfter is required.", status=400, operation="x"
+    )
+    assert is_token_expired(expired) and not is_token_expired(other)
+    assert not is_token_expired(ValueError("token expired"))

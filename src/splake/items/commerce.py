@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -70,12 +71,19 @@ def _shape(raw: dict[str, Any], schema: Any) -> dict[str, Any]:
     return {f.name: to_arrow_value(raw.get(f.name), f.type) for f in schema}
 
 
+_WORD = re.compile(r"(.)([A-Z][a-z]+)")
+_ACRONYM_END = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def snake(name: str) -> str:
+    """``SellerSKU`` → ``seller_sku``, ``AddressLine1`` → ``address_line1``, ``ASIN`` → ``asin``."""
+    return _ACRONYM_END.sub(r"\1_\2", _WORD.sub(r"\1_\2", name)).lower()
+
+
 def _snake_keys(obj: Any) -> Any:
     """PascalCase (Orders/Finances v0) → snake_case, recursively."""
-    import re
-
     if isinstance(obj, dict):
-        return {re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", k).lower(): _snake_keys(v) for k, v in obj.items()}
+        return {snake(k): _snake_keys(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_snake_keys(v) for v in obj]
     return obj
