@@ -157,17 +157,22 @@ async def request(ctx: Context, unit: WorkUnit, now: datetime) -> RequestOutcome
         entry = ledger.new_entry(unit)
     spec = report_type(unit.report_type)
     listing = await list_reports(ctx, unit.account_id, unit.report_type, _listing_since(ctx, now))
-    taken = frozenset(
-        e.report_id for e in ledger.entries(ctx.state, unit.account_id) if e.report_id and e.key != unit.key
-    )
-    found = ledger.choose_reusable(
-        listing,
-        unit,
-        now,
-        end_inclusive=spec.end_inclusive,
-        reuse_done_within=reuse_within,
-        exclude=taken,
-    )
+    taken: set[str] = set()
+    while True:  # a candidate already serving another ledger entry (e.g. an earlier snapshot slot) is skipped
+        found = ledger.choose_reusable(
+            listing,
+            unit,
+            now,
+            end_inclusive=spec.end_inclusive,
+            reuse_done_within=reuse_within,
+            exclude=frozenset(taken),
+        )
+        if found is None:
+            break
+        owner = ledger.find_by_report(ctx.state, str(found["reportId"]), unit.account_id)
+        if owner is None or owner.key == unit.key:
+            break
+        taken.add(str(found["reportId"]))
     if found is not None:
         nxt = ledger.on_report_obtained(
             entry,
