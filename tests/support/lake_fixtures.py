@@ -56,10 +56,39 @@ def _local_objects_reopen(request: pytest.FixtureRequest, tmp_path: Path, store:
     return LocalObjectStore(store.root)
 
 
-STATE_BACKENDS: dict[str, Factory] = {"sqlite": _sqlite_state}
-STATE_BACKEND_REOPEN: dict[str, Reopen] = {"sqlite": _sqlite_state_reopen}
-OBJECT_BACKENDS: dict[str, Factory] = {"local": _local_objects}
-OBJECT_BACKEND_REOPEN: dict[str, Reopen] = {"local": _local_objects_reopen}
+def _dynamodb_state(request: pytest.FixtureRequest, tmp_path: Path) -> StateStore:
+    # the AWS engineer's fixtures (tests/support/aws_fixtures.py): a fresh table on the moto server
+    store: StateStore = request.getfixturevalue("aws_state_store")
+    return store
+
+
+def _dynamodb_state_reopen(request: pytest.FixtureRequest, tmp_path: Path, store: Any) -> StateStore:
+    from splake.runners.aws.backends import DynamoStateStore
+
+    return DynamoStateStore(
+        request.getfixturevalue("aws_table"), request.getfixturevalue("moto_server").endpoint
+    )
+
+
+def _s3_objects(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    store: ObjectStore = request.getfixturevalue("aws_object_store")
+    return store
+
+
+def _s3_objects_reopen(request: pytest.FixtureRequest, tmp_path: Path, store: Any) -> ObjectStore:
+    from splake.runners.aws.backends import S3ObjectStore
+
+    return S3ObjectStore(
+        request.getfixturevalue("aws_bucket"),
+        request.getfixturevalue("moto_server").endpoint,
+        kms_key_id=request.getfixturevalue("aws_kms_key"),
+    )
+
+
+STATE_BACKENDS: dict[str, Factory] = {"sqlite": _sqlite_state, "dynamodb": _dynamodb_state}
+STATE_BACKEND_REOPEN: dict[str, Reopen] = {"sqlite": _sqlite_state_reopen, "dynamodb": _dynamodb_state_reopen}
+OBJECT_BACKENDS: dict[str, Factory] = {"local": _local_objects, "s3": _s3_objects}
+OBJECT_BACKEND_REOPEN: dict[str, Reopen] = {"local": _local_objects_reopen, "s3": _s3_objects_reopen}
 
 
 @pytest.fixture
