@@ -141,3 +141,37 @@ def test_a_commit_landing_mid_stream_is_replaced_not_duplicated(lake_dir: Path) 
     )
     got = [(r["d"].day, r["writer"], r["n"], r["k"]) for r in rows.to_pylist()]
     assert got == [(1, "seed", 4, 4), (2, "A", 4, 4), (3, "A", 4, 4), (4, "A", 4, 4), (5, "B", 4, 4)]
+
+
+def test_threads_sharing_one_lake_object(lake_dir: Path) -> None:
+    """The reports/items runners call one CuratedLake from worker threads."""
+    import threading
+
+    lake = CuratedLake(open_local_catalog(lake_dir), "spapi")
+    errors: list[BaseException] = []
+    spec_by_table = {
+        t: TableSpec(t, pa.schema([("k", pa.string()), ("v", pa.int64())]), key_columns=("k",), replace="key")
+        for t in ("t0", "t1")
+    }
+
+    def worker(i: int) -> None:
+        try:
+            spec = spec_by_table[f"t{i % 2}"]
+            for v in range(5):
+                rows = pa.Table.from_pylist([{"k": f"x{n}", "v": v} for n in range(20)], schema=spec.schema)
+                lake.write(spec, rows, _prov(f"acct{i}", f"r{i}-{v}", 1, 1))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = QueryEngine(open_local_catalog(lake_dir), "spapi")
+    for table in ("t0", "t1"):
+        [row] = engine.sql(
+            f"select count(*) n, count(distinct row_key) k, min(v) lo from {table}"
+        ).to_pylist()
+        assert row == {"n": 40, "k": 40, "lo": 4}  # 2 accounts x 20 keys, each at its last version
