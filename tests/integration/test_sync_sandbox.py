@@ -173,3 +173,25 @@ def test_cli_errors_are_actionable(tmp_path: Path) -> None:
     assert r.exit_code == 0 and target.read_text() == starter_config()
     r = runner.invoke(app, ["init", "--path", str(target)])
     assert r.exit_code == 2 and "--force" in r.output
+
+
+def test_report_unknown_at_amazon_is_given_up_not_polled_forever(tmp_path: Path) -> None:
+    with SandboxServer(SandboxConfig(seed=8, time_scale=0.005)) as sb:
+        s = _settings(sb, tmp_path, (LISTINGS,))
+
+        async def go() -> None:
+            ctx = LocalContext.open(s)
+            try:
+                now = ctx.clock()
+                (unit,) = pipeline.plan(ctx, now)
+                ghost = ledger.on_report_obtained(
+                    ledger.new_entry(unit), "99999999999", "IN_QUEUE", now, reused=False
+                )
+                ghost = ledger.save(ctx.state, ghost)
+                out = await pipeline.check(ctx, ghost, now)
+                assert out.status == "FATAL" and "404" in (out.reason or "")
+                assert out.cooldown_until is not None and out.cooldown_until > now
+            finally:
+                await ctx.aclose()
+
+        asyncio.run(go())

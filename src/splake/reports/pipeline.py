@@ -30,7 +30,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from splake.errors import BadDataError, ConflictError, ReportFailedError, RetryableError, SplakeError
+from splake.errors import (
+    ApiError,
+    BadDataError,
+    ConflictError,
+    ReportFailedError,
+    RetryableError,
+    SplakeError,
+)
 from splake.lake.tables import BadRow, Provenance, ReplaceScope
 from splake.logs import get_logger, log_event
 from splake.reports import cursors, ledger
@@ -320,7 +327,25 @@ async def check(ctx: Context, entry: LedgerEntry, now: datetime) -> LedgerEntry:
             or current
         )
     rid0 = current.report_id
-    resp = await ctx.client.call(ctx.account(current.account_id), "getReport", path={"reportId": rid0})
+    try:
+        resp = await ctx.client.call(ctx.account(current.account_id), "getReport", path={"reportId": rid0})
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        # Amazon no longer knows the report (older than its retention, or another endpoint): give up on
+        # it; the window is requested again after the cooldown instead of being polled forever
+        return (
+            complete(
+                ctx,
+                rid0,
+                "FATAL",
+                None,
+                account_id=current.account_id,
+                now=now,
+                reason=f"report {rid0} not found at Amazon (HTTP 404): expired or unknown",
+            )
+            or current
+        )
     body = resp.body or {}
     status = str(body.get("processingStatus") or "")
     if current.created_time is None and body.get("createdTime"):
