@@ -89,6 +89,11 @@ def test_items_add_list_sync(sandbox, tmp_path: Path) -> None:
     commerce = json.loads(r.output.strip().splitlines()[-1])["commerce"]["seller-na"]
     assert set(commerce) == {"orders", "inventory"}
     assert commerce["orders"]["orders"] > 0 and commerce["inventory"]["marketplaces"] == 2
+    r = runner.invoke(app, ["items", "remove", "-c", str(cfg), "-a", "seller-na", "--sku", products[1].sku])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["items", "list", "-c", str(cfg), "-a", "seller-na"])
+    left = [json.loads(line)["value"] for line in r.output.splitlines()]
+    assert products[1].sku not in left and products[2].sku in left
     bad = runner.invoke(app, ["items", "add", "-c", str(cfg), "-a", "seller-na", "--asin", "nope"])
     assert bad.exit_code != 0 and "not an ASIN" in str(bad.exception)
 

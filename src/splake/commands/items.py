@@ -43,6 +43,26 @@ def add(
     )
 
 
+@items_app.command("remove")
+def remove(
+    asin: list[str] = typer.Option([], "--asin", help="ASIN to stop tracking (repeatable)"),
+    sku: list[str] = typer.Option([], "--sku", help="SKU to stop tracking (repeatable)"),
+    account: str = typer.Option(..., "--account", "-a", help="account id from the config"),
+    marketplace: list[str] = typer.Option([], "--marketplace", "-m", help="default: all of the account's"),
+    config: Path = ConfigOpt,
+) -> None:
+    """Stop tracking ASINs/SKUs (data already in the lake stays)."""
+    from splake.items.registry import Kind, Registry, normalize_asin, user_items
+    from splake.runners.local import LocalContext
+
+    settings = load_config(config)
+    pairs: list[tuple[Kind, str]] = [("asin", normalize_asin(a)) for a in asin] + [("sku", s) for s in sku]
+    registry = Registry(LocalContext.open(settings).state)
+    for item in user_items(settings.account(account), pairs, marketplace):
+        registry.remove(item)
+    typer.echo(f"stopped tracking {len(pairs)} identifier(s) for {account}")
+
+
 @items_app.command("list")
 def list_items(account: str = typer.Option(..., "--account", "-a"), config: Path = ConfigOpt) -> None:
     """Print the tracked items of an account as JSON lines."""
