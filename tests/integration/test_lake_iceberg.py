@@ -474,3 +474,23 @@ def test_a_column_first_seen_mid_stream_is_kept(curated_lake: CuratedLake, query
         "select cast(purchase_date as date) d, count(promo) n from orders group by all order by d",
     )
     assert [r["n"] for r in got] == [0, 2, 0]
+
+
+def test_compact_merges_small_files_without_changing_rows(
+    curated_lake: CuratedLake, query_engine: QueryEngine
+) -> None:
+    for d in range(1, 11):  # ten daily documents: ten files in the January partition
+        curated_lake.write(ORDERS, orders_doc(f"d{d}", [d]), prov(f"R{d}", d, d + 1))
+    query = "select order_id, sku, version, row_key from orders order by row_key"
+    before = live(query_engine, query)
+    files_before = len(list(curated_lake.table("orders").scan().plan_files()))
+    assert files_before >= 10
+    assert curated_lake.compact("orders", min_files=4) == files_before
+    assert len(list(curated_lake.table("orders").scan().plan_files())) == 1
+    assert live(query_engine, query) == before
+    assert curated_lake.compact("orders", min_files=4) == 0  # nothing left to do
+    # writes keep working on the compacted table
+    curated_lake.write(ORDERS, orders_doc("again", [3]), prov("R3b", 3, 4))
+    assert live(query_engine, "select count(*) n, count(distinct row_key) k from orders") == [
+        {"n": 40, "k": 40}
+    ]

@@ -650,6 +650,53 @@ class CuratedLake:
 
     # --- maintenance ----------------------------------------------------------------------------
 
+    def compact(self, table_name: str, *, min_files: int = 8) -> int:
+        """Merge the data files of every partition holding at least ``min_files`` of them (daily syncs
+        add a file per partition per run). Rows are unchanged; one commit; concurrent writers make it
+        retry. Returns how many files were replaced."""
+        for attempt in range(self.max_attempts):
+            tbl = self.catalog.load_table(self.ident(table_name))
+            groups: dict[tuple[int, str], list[Any]] = {}
+            for task in tbl.scan().plan_files():
+                groups.setdefault((task.file.spec_id, str(task.file.partition)), []).append(task)
+            todo = [tasks for tasks in groups.values() if len(tasks) >= min_files]
+            if not todo:
+                return 0
+            schema = tbl.schema()
+            written: list[DataFile] = []
+            try:
+                txn = tbl.transaction()
+                with txn.update_snapshot(
+                    snapshot_properties={"splake.operation": "compact"}
+                ).overwrite() as ow:
+                    for tasks in todo:
+                        data = ArrowScan(
+                            table_metadata=tbl.metadata,
+                            io=tbl.io,
+                            projected_schema=schema,
+                            row_filter=AlwaysTrue(),
+                        ).to_table(tasks=tasks)
+                        for task in tasks:
+                            ow.delete_data_file(task.file)
+                        for new_file in _dataframe_to_data_files(
+                            table_metadata=tbl.metadata, df=data, io=tbl.io, write_uuid=uuid.uuid4()
+                        ):
+                            written.append(new_file)
+                            ow.append_data_file(new_file)
+                txn.commit_transaction()
+            except (CommitFailedException, ValidationException):
+                self._drop_files(tbl, written)
+                self._backoff(attempt)
+                continue
+            replaced = sum(len(tasks) for tasks in todo)
+            log_event(log, "lake_compacted", table=table_name, replaced=replaced, written=len(written))
+            return replaced
+        raise ConflictError(
+            f"could not compact {self.namespace}.{table_name} after {self.max_attempts} attempts",
+            where="CuratedLake.compact",
+            hint="writers kept committing; run it again when syncs are idle",
+        )
+
     def expire_snapshots(self, older_than: datetime, *, retain_last: int = 5) -> dict[str, int]:
         """Forget snapshots older than ``older_than`` (always keeping the current one and the last
         ``retain_last``), then delete the files only those snapshots referenced: replaced data files,
