@@ -130,5 +130,16 @@ async def test_listing_notifications_of_one_batch_are_fetched_and_landed_togethe
         assert len(env.lake.table("listings_items_history").snapshots()) == 1  # one commit for the batch
         tracked = {i.value for i in Registry(env.state).items("seller-na", "sku")}
         assert tracked == set(skus)
+        # New ASINs get their catalog data right away (one searchCatalogItems call for the 5).
+        assert sandbox.stats.requests_for("searchCatalogItems") == 1
+        asins = {p.asin for p in products_for(sandbox.world.seed, acct, sandbox.world.scale)[:5]}
+        assert {r["asin"] for r in lake.sql("select asin from catalog_items").to_pylist()} == asins
+        # The same SKUs again: ASINs are known now, so no further catalog calls.
+        for i, sku in enumerate(skus):
+            doc = json.loads(listing_msg(f"again-{i}", sku))
+            doc["Payload"]["SellerId"] = acct.selling_partner_id
+            q.send(json.dumps(doc))
+        await consume(env, q, 10)
+        assert sandbox.stats.requests_for("searchCatalogItems") == 1
     finally:
         await env.client.aclose()

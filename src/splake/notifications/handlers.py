@@ -4,8 +4,8 @@
   uses), so the next sync downloads the document without a single getReport poll. Idempotent: stale or
   repeated notifications leave the entry unchanged.
 - ``LISTINGS_ITEM_STATUS_CHANGE`` / ``LISTINGS_ITEM_ISSUES_CHANGE`` → refetch the listing (its current
-  state, so out-of-order notifications converge), land it in the listings tables, and track the SKU in
-  the registry.
+  state, so out-of-order notifications converge), land it in the listings tables, track the SKU in the
+  registry, and fetch catalog data for ASINs seen for the first time.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from splake.config import AccountSettings, Settings
-from splake.items.land import FetchedListing, land_listings
+from splake.errors import SplakeError
+from splake.items.catalog import search_batch
+from splake.items.land import FetchedListing, land_catalog, land_listings
 from splake.items.listings import get_listing
+from splake.items.plan import catalog_batches
 from splake.items.registry import Registry, TrackedItem
 from splake.logs import get_logger, log_event
 from splake.notifications.consumer import Outcome
@@ -112,9 +115,39 @@ async def handle_listings(ctx: Any, notes: list[ListingChanged]) -> dict[str, Ou
         tracked.append(TrackedItem(key[0], key[1], "sku", sku, asin, ("notification",)))
     for (account_id, mp), listings in by_key.items():
         await asyncio.to_thread(land_listings, ctx, account_id, mp, listings, now)
-    await asyncio.to_thread(Registry(ctx.state).add, tracked, now)
+    registry = Registry(ctx.state)
+    new_asins: dict[tuple[str, str], set[str]] = {}
+    for key in by_key:
+        known = set(await asyncio.to_thread(registry.asins, key[0], key[1]))
+        fresh = {t.asin for t in tracked if (t.account_id, t.marketplace_id) == key and t.asin} - known
+        if fresh:
+            new_asins[key] = fresh
+    await asyncio.to_thread(registry.add, tracked, now)
+    await _fetch_new_catalog_items(ctx, targets, new_asins, now)
     log_event(log, "listings_refetched", notifications=len(notes), listings=len(keys))
     return outcomes
+
+
+async def _fetch_new_catalog_items(
+    ctx: Any,
+    targets: dict[tuple[str, str], dict[str, tuple[AccountSettings, str, str | None]]],
+    new_asins: dict[tuple[str, str], set[str]],
+    now: datetime,
+) -> None:
+    """Catalog data for ASINs seen for the first time (a new listing), so it is queryable at once. Best
+    effort: a failure here leaves it to the next items sync (the listing itself is already landed)."""
+    for (account_id, mp), asins in new_asins.items():
+        account = next(iter(targets[(account_id, mp)].values()))[0]
+        try:
+            items: list[dict[str, Any]] = []
+            for batch in catalog_batches(mp, asins):
+                items += await search_batch(ctx.client, account, batch)
+            if items:
+                await asyncio.to_thread(land_catalog, ctx, account_id, mp, items, now)
+        except SplakeError as exc:
+            log_event(
+                log, "catalog_fetch_deferred", account_id=account_id, marketplace_id=mp, error=exc.message
+            )
 
 
 async def handle_listing(ctx: Any, n: ListingChanged) -> Outcome:
