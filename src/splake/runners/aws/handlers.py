@@ -76,6 +76,8 @@ def unit_state(
         "wait_seconds": wait_seconds(entry, now, settings),
         "notify_timeout_seconds": runtime.notify_timeout_seconds,
         "polls": entry.polls,
+        "rows": entry.rows,
+        "fatal_new": False,
     }
 
 
@@ -124,7 +126,14 @@ async def step_request(ctx: Context, event: dict[str, Any], runtime: Runtime) ->
             ctx.state, unit.account_id, unit.stream, unit.window.start,
             Window(unit.window.start or unit.window.end, unit.window.end),
         )  # fmt: skip
-        return {**extra, "unit": unit.to_dict(), "status": "LANDED", "reports": len(todo), "rows": rows}
+        return {
+            **extra,
+            "unit": unit.to_dict(),
+            "status": "LANDED",
+            "reports": len(todo),
+            "rows": rows,
+            "fatal_new": False,
+        }
     out = await pipeline.request(ctx, unit, now)
     return unit_state(out.entry, now, ctx.settings, runtime, action=out.action, extra=extra)
 
@@ -153,6 +162,7 @@ async def step_ingest(ctx: Context, event: dict[str, Any], runtime: Runtime) -> 
         "quarantined": res.quarantined,
         "raw_key": res.raw_key,
         "skipped": res.skipped,
+        "fatal_new": False,
     }
 
 
@@ -182,14 +192,13 @@ def step_summarize(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     failed: list[dict[str, Any]] = []
     rows = 0
     for r in results:
-        unit = r.get("unit") or {}
-        status = str(unit.get("status") or r.get("outcome"))
+        status = str(r.get("status") or r.get("outcome"))
         counts[status] = counts.get(status, 0) + 1
-        rows += int(unit.get("rows") or 0)
-        if r.get("outcome") == "failed" or unit.get("fatal_new"):
-            err = unit.get("error") or {}
+        rows += int(r.get("rows") or 0)
+        if r.get("outcome") == "failed" or r.get("fatal_new"):
+            err = r.get("error") or {}
             failed.append(
-                {"unit": unit.get("unit"), "error": err.get("Error"), "cause": str(err.get("Cause"))[:500]}
+                {"unit": r.get("unit"), "error": err.get("Error"), "cause": str(err.get("Cause"))[:500]}
             )
     summary = {
         "units": len(results),
@@ -228,7 +237,8 @@ async def step_items_refresh(ctx: Context, event: dict[str, Any], runtime: Runti
             where="items_refresh",
             hint=summary.failures[0],
         )
-    return {"unit": unit, "status": "REFRESHED", **summary.as_dict()}
+    rows = summary.catalog_items + summary.listings_found
+    return {"unit": unit, "status": "REFRESHED", "rows": rows, "fatal_new": False, **summary.as_dict()}
 
 
 # Steps that run the pipeline (a full context: SP-API client, lake, state) …

@@ -63,13 +63,42 @@ def retry_policy(t: Timing) -> list[dict[str, Any]]:
     ]
 
 
+# What each unit reports to Summarize: small (Step Functions payloads are limited to 256 KB).
+UNIT_DONE: dict[str, Any] = {
+    "Type": "Pass",
+    "Parameters": {
+        "outcome": "done",
+        "status.$": "$.status",
+        "rows.$": "$.rows",
+        "fatal_new.$": "$.fatal_new",
+        "unit.$": "$.unit",
+    },
+    "End": True,
+}
+UNIT_FAILED: dict[str, Any] = {
+    "Type": "Pass",
+    "Parameters": {"outcome": "failed", "unit.$": "$.unit", "error.$": "$.error"},
+    "End": True,
+}
+
+
 def _task(
-    function: str, t: Timing, *, next_state: str | None, result_path: str | None = "$"
+    function: str,
+    t: Timing,
+    *,
+    next_state: str | None,
+    result_path: str | None = "$",
+    payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    params: dict[str, Any] = {"FunctionName": function}
+    if payload is None:
+        params["Payload.$"] = "$"
+    else:
+        params["Payload"] = payload
     state: dict[str, Any] = {
         "Type": "Task",
         "Resource": LAMBDA_INVOKE,
-        "Parameters": {"FunctionName": function, "Payload.$": "$"},
+        "Parameters": params,
         "ResultSelector": {"result.$": "$.Payload"},
         "OutputPath": "$.result" if result_path == "$" else "$",
         "Retry": retry_policy(t),
@@ -144,8 +173,8 @@ def sync_definition(functions: dict[str, str], timing: Timing | None = None) -> 
             "Default": "Ingest",
         },
         "Ingest": _catch_unit(_task(functions["ingest"], t, next_state="UnitDone")),
-        "UnitDone": {"Type": "Pass", "Parameters": {"outcome": "done", "unit.$": "$"}, "End": True},
-        "UnitFailed": {"Type": "Pass", "Parameters": {"outcome": "failed", "unit.$": "$"}, "End": True},
+        "UnitDone": UNIT_DONE,
+        "UnitFailed": UNIT_FAILED,
     }
     return {
         "Comment": "splake report sync: plan, fan out over accounts x marketplaces x report types, ingest",
@@ -165,7 +194,9 @@ def sync_definition(functions: dict[str, str], timing: Timing | None = None) -> 
                 "ResultPath": "$.results",
                 "Next": "Summarize",
             },
-            "Summarize": _task(functions["summarize"], t, next_state="AnyFailed"),
+            "Summarize": _task(
+                functions["summarize"], t, next_state="AnyFailed", payload={"results.$": "$.results"}
+            ),
             "AnyFailed": {
                 "Type": "Choice",
                 "Choices": [{"Variable": "$.failed", "NumericGreaterThan": 0, "Next": "SyncFailed"}],
@@ -199,21 +230,15 @@ def items_definition(functions: dict[str, str], timing: Timing | None = None) ->
                     "StartAt": "Refresh",
                     "States": {
                         "Refresh": _catch_unit(_task(functions["items_refresh"], t, next_state="UnitDone")),
-                        "UnitDone": {
-                            "Type": "Pass",
-                            "Parameters": {"outcome": "done", "unit.$": "$"},
-                            "End": True,
-                        },
-                        "UnitFailed": {
-                            "Type": "Pass",
-                            "Parameters": {"outcome": "failed", "unit.$": "$"},
-                            "End": True,
-                        },
+                        "UnitDone": UNIT_DONE,
+                        "UnitFailed": UNIT_FAILED,
                     },
                 },
                 "ResultPath": "$.results",
                 "Next": "Summarize",
             },
-            "Summarize": _task(functions["summarize"], t, next_state=None),
+            "Summarize": _task(
+                functions["summarize"], t, next_state=None, payload={"results.$": "$.results"}
+            ),
         },
     }
