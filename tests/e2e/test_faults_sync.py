@@ -36,6 +36,10 @@ from splake.reports.types import REPORT_TYPES, snake_case
 from splake.runners.local import LocalContext, default_secrets_dir
 from splake.sandbox import SandboxConfig, SandboxServer
 from splake.sandbox.demo import demo_settings, seed_demo_secrets
+from splake.sandbox.ratelimit import header_rate
+from splake.spapi.client import SpApiClient
+from splake.spapi.ratelimit import LocalRateLimiter
+from splake.spapi.usage_plans import operations
 
 ACCOUNTS = ("seller-na", "vendor-na")
 FATAL_TYPE = "GET_VENDOR_INVENTORY_REPORT"
@@ -52,12 +56,21 @@ FAULTS: dict[str, Any] = {
     "spurious_429_rate": 0.05,
     "slow_rate": 0.05,
     "slow_seconds": 0.3,
-    "truncate_download_rate": 0.15,
-    "corrupt_gzip_rate": 0.15,
-    "presigned_expired_rate": 0.15,
+    "truncate_download_rate": 0.3,
+    "corrupt_gzip_rate": 0.3,
+    "presigned_expired_rate": 0.3,
     "fatal_report_types": (FATAL_TYPE,),
 }
 MAX_RUNS = 4
+TIME_SCALE = 0.005
+
+
+def sandbox_plan(op: str) -> tuple[float, int]:
+    """The usage plan of the time-scaled sandbox (what its x-amzn-RateLimit-Limit headers announce).
+    Without it, a spurious 429 on an operation's very first call (no header learnt yet) paces the next
+    call at Amazon's real rate: e.g. 60 s for getReportDocument."""
+    spec = operations().get(op)
+    return header_rate(op, 1.0, TIME_SCALE), spec.burst if spec else 1
 
 
 @dataclass
@@ -118,7 +131,7 @@ def _do_fault_run(root: Path) -> FaultRun:
     configure_logging("DEBUG", stream=log_buf)
     summaries: list[SyncSummary] = []
     try:
-        with SandboxServer(SandboxConfig(seed=13, time_scale=0.005, **FAULTS)) as sb:
+        with SandboxServer(SandboxConfig(seed=13, time_scale=TIME_SCALE, **FAULTS)) as sb:
             settings = _settings(sb.url, root / "lake", sb.world)
             seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), sb.world, settings)
             timers = [threading.Timer(t, lambda: sb.configure(expire_tokens=True)) for t in (1.0, 3.0)]
@@ -126,7 +139,9 @@ def _do_fault_run(root: Path) -> FaultRun:
                 t.start()
 
             async def once() -> SyncSummary:
-                ctx = LocalContext.open(settings)
+                secrets = LocalSecretStore(default_secrets_dir(settings))
+                client = SpApiClient(settings, secrets, limiter=LocalRateLimiter(plan=sandbox_plan))
+                ctx = LocalContext.open(settings, secrets=secrets, client=client)
                 try:
                     return await sync(settings, ctx, max_wait_seconds=60)
                 finally:
