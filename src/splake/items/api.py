@@ -13,14 +13,6 @@ from splake.config import AccountSettings
 from splake.errors import ApiError
 
 
-class SpApiResult(Protocol):
-    @property
-    def status(self) -> int: ...
-
-    @property
-    def body(self) -> Any: ...
-
-
 class SpApi(Protocol):
     async def call(
         self,

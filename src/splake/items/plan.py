@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,11 +67,3 @@ def time_slices(start: datetime, end: datetime, width: timedelta) -> list[Slice]
 def clamp_before(now: datetime, end: datetime, margin: timedelta = timedelta(minutes=2)) -> datetime:
     """Orders/Finances reject *Before values closer than 2 minutes to now; clamp the window end."""
     return min(end, now - margin)
-
-
-def chunk(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
-    return [tuple(values[i : i + size]) for i in range(0, len(values), size)] if values else []
-
-
-def pages_needed(items: int, page_size: int) -> int:
-    return max(1, math.ceil(items / page_size))

@@ -24,8 +24,6 @@ from splake.ports import StateStore
 
 NAMESPACE = "registry"
 Kind = Literal["asin", "sku", "seller"]
-KINDS: tuple[Kind, ...] = ("asin", "sku", "seller")
-Source = Literal["report", "user", "notification"]
 
 _ASIN_RE = re.compile(r"^[A-Z0-9]{10}$")
 
