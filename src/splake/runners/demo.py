@@ -85,6 +85,8 @@ def run_demo(
         settings = all_types_settings(base)
         seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), sb.world, settings)
         summary = asyncio.run(_sync(settings, out))
+    _write_config(settings, root)
+    cfg = root / "splake.toml"
     out.print(summary_table(summary))
     for w in warnings_of(summary):
         out.print(f"[yellow]warning[/] {w}")
@@ -94,7 +96,7 @@ def run_demo(
         engine = ctx.query_engine()
         try:
             for title, sql in SAMPLE_QUERIES:
-                out.print(f'\n[bold]{title}[/]\n[dim]splake query --config <cfg> "{sql}"[/]')
+                out.print(f'\n[bold]{title}[/]\n[dim]splake query --config {cfg} "{sql}"[/]')
                 try:
                     result = engine.sql(sql)
                 except Exception as exc:  # a table may be missing when its reports failed
@@ -112,9 +114,9 @@ def run_demo(
         ctx.state.close()  # type: ignore[attr-defined]
     out.print(
         f"\ndone in {time.monotonic() - started:.0f} s. Explore with: "
-        f'splake query --config {root / "splake.toml"} "select * from orders_by_last_update limit 5"'
+        f'splake query --config {cfg} "select * from orders_by_last_update limit 5"  ·  '
+        f"splake reports status --config {cfg}"
     )
-    _write_config(settings, root)
     return summary.exit_code
 
 
