@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from splake.errors import ConflictError
 from splake.reports import cursors, ledger
@@ -153,3 +155,31 @@ def test_cursor_advances_contiguously_with_conditional_writes(store: SqliteState
     assert cursors.advance(store, "acme", stream, d(1), Window(d(2), d(4))) == d(9)
     assert cursors.get_cursor(store, "acme", stream) == d(9)
     assert cursors.load_cursors(store, ["acme"]) == {("acme", stream): d(9)}
+
+
+_EVENTS = st.lists(
+    st.tuples(
+        st.sampled_from(["R1", "R2"]),
+        st.sampled_from(["IN_QUEUE", "IN_PROGRESS", "DONE", "FATAL", "CANCELLED"]),
+        st.integers(min_value=0, max_value=3600),
+    ),
+    max_size=12,
+)
+
+
+@given(events=_EVENTS)
+def test_completion_transition_properties(events) -> None:  # type: ignore[no-untyped-def]
+    """Any sequence of (possibly stale, duplicated, reordered) completion events: a terminal status is never
+    left, events for another report never apply, and re-applying the last event changes nothing."""
+    e = ledger.on_report_obtained(ledger.new_entry(_unit()), "R1", "IN_QUEUE", T0, reused=False)
+    terminal_seen: str | None = None
+    for rid, status, secs in events:
+        nxt = ledger.on_status(e, rid, status, "D", T0 + timedelta(seconds=secs), cooldown=COOLDOWN)
+        if rid != "R1":
+            assert nxt == e
+        if terminal_seen:
+            assert nxt.status == terminal_seen
+        if nxt.status in ("DONE", "FATAL", "CANCELLED"):
+            terminal_seen = terminal_seen or nxt.status
+        assert ledger.on_status(nxt, rid, status, "D", T0 + timedelta(seconds=secs), cooldown=COOLDOWN) == nxt
+        e = nxt
