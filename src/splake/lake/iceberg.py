@@ -4,7 +4,8 @@ A write is two phases:
 
 1. **stream** — each incoming record batch is shaped (:func:`~splake.lake.tables.prepare_batch`) and
    written to Parquet data files chunk by chunk; only file metadata stays in memory.
-2. **commit** — ONE Iceberg transaction deletes what the write replaces and adds all new files. On a
+2. **commit** — ONE Iceberg transaction deletes what the write replaces (the scope, plus live rows
+   elsewhere that carry one of the new row keys: :mod:`splake.lake.dedup`) and adds all new files. On a
    concurrent commit (``CommitFailedException``) the table is reloaded and the transaction rebuilt from
    the same files, so the replace is re-planned against what the other writer committed.
 
@@ -22,7 +23,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeAlias
 
 import pyarrow as pa
@@ -218,13 +219,11 @@ class CuratedLake:
         *,
         max_attempts: int = 8,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.catalog = catalog
         self.namespace = namespace
         self.max_attempts = max_attempts
         self._sleep = sleep
-        self._clock = clock or (lambda: datetime.now(UTC))
         with contextlib.suppress(NamespaceAlreadyExistsError):  # a concurrent creator won
             catalog.create_namespace_if_not_exists(namespace)
 
