@@ -72,7 +72,8 @@ def test_different_bytes_for_same_source_never_overwrite(tmp_path: Path) -> None
     first = zone.put_document("acct", "reports", "R__D", _gz_doc(tmp_path, "v1\n", "a.gz"), META)
     original = store.get_bytes(first.key)
     second = zone.put_document("acct", "reports", "R__D", _gz_doc(tmp_path, "v2\n", "b.gz"), META)
-    assert second.key != first.key and second.sha256 != first.sha256
+    assert second.sha256 != first.sha256
+    assert second.key == first.key.replace("R__D.tsv.gz", f"R__D~{second.sha256[:12]}.tsv.gz")
     assert store.get_bytes(first.key) == original
     assert gzip.decompress(store.get_bytes(second.key)) == b"v2\n"
     assert json.loads(store.get_bytes(second.meta_key))["sha256"] == second.sha256

@@ -204,16 +204,23 @@ class RawZone:
             "received_at": self._clock().isoformat(),
             "key": key,
         }
-        return self._put(key, sha, size, sidecar, lambda k: self.store.put_file(k, path, if_absent=True))
+        variant = raw_key(kind, account_id, type_name, the_day, source_id, ext, variant=sha[:12])
+        return self._put(
+            key, variant, sha, size, sidecar, lambda k: self.store.put_file(k, path, if_absent=True)
+        )
 
     def _put(
-        self, key: str, sha: str, size: int, sidecar: dict[str, Any], write: Callable[[str], bool]
+        self,
+        key: str,
+        variant_key: str,
+        sha: str,
+        size: int,
+        sidecar: dict[str, Any],
+        write: Callable[[str], bool],
     ) -> RawRef:
         if not write(key):
             existing = self._stored_sha(key)
             if existing != sha:
-                stem, dot, ext = key.rpartition("/")[2].partition(".")
-                variant_key = key.rsplit("/", 1)[0] + f"/{stem}~{sha[:12]}{dot}{ext}"
                 log_event(
                     log, "raw_document_differs", key=key, kept_as=variant_key, sha256=sha, existing=existing
                 )
