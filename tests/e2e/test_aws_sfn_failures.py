@@ -1,0 +1,67 @@
+"""Failure paths of the sync state machine on moto: transient SP-API errors surface as splake.Retryable /
+splake.Throttled and are absorbed by the state machine's Retry; a FATAL report fails its unit (not the
+others) and the execution fails at the end with the unit listed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tests.integration.items_helpers import sandbox_settings
+from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, run_execution
+
+LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
+ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+
+
+def _settings(sb: Any, tmp_path: Path, max_retries: int) -> Any:
+    return sandbox_settings(
+        sb,
+        tmp_path / "lake",
+        ("seller-na",),
+        spapi={"endpoint_override": sb.url, "max_retries": max_retries},
+        sync={
+            "report_types": [LISTINGS, ORDERS],
+            "lookback_days": 1,
+            "poll_initial_seconds": 1,
+            "poll_max_seconds": 1,
+        },
+    )
+
+
+def test_transient_errors_are_retried_by_the_state_machine(
+    moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox_factory: Any, tmp_path: Path
+) -> None:
+    # ~1 in 5 SP-API calls fails (5xx or 429) and the client does not retry: the handlers raise the
+    # stable names and Step Functions' Retry does the retrying
+    sb = sandbox_factory(error_rate=0.1, spurious_429_rate=0.1)
+    _, arn, _ = deploy_on_moto(moto_server, _settings(sb, tmp_path, max_retries=0), sb)
+    desc = run_execution(moto_server, arn, timeout=120)
+    assert desc["status"] == "SUCCEEDED", (desc.get("error"), lambda_handlers.errors[:3])
+    kinds = Counter(kind for _, kind in lambda_handlers.invocations)
+    assert kinds["splake.Retryable"] + kinds["splake.Throttled"] > 0, kinds
+    assert set(kinds) <= {"ok", "splake.Retryable", "splake.Throttled"}, kinds
+    out = json.loads(desc["output"])
+    assert out["failed"] == 0 and out["rows"] > 0
+
+
+def test_fatal_report_fails_its_unit_and_the_execution(
+    moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox_factory: Any, tmp_path: Path
+) -> None:
+    sb = sandbox_factory(fatal_report_types=(LISTINGS,))
+    _, arn, _ = deploy_on_moto(moto_server, _settings(sb, tmp_path, max_retries=3), sb)
+    sfn = moto_server.client("stepfunctions")
+    desc = run_execution(moto_server, arn, timeout=120)
+    assert desc["status"] == "FAILED"
+    assert desc.get("error") == "splake.UnitsFailed"
+    history = sfn.get_execution_history(executionArn=desc["executionArn"], maxResults=1000)["events"]
+    summary = next(
+        json.loads(e["taskSucceededEventDetails"]["output"])["Payload"]
+        for e in history
+        if e["type"] == "TaskSucceeded" and '"by_status"' in e["taskSucceededEventDetails"]["output"]
+    )
+    assert summary["failed"] == len(sb.world.account("seller-na").marketplace_ids)  # one listings unit each
+    assert {f["unit"]["report_type"] for f in summary["failures"]} == {LISTINGS}
+    assert summary["by_status"].get("INGESTED", 0) >= 1  # the orders units still landed
