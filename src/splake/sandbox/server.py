@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -62,8 +63,6 @@ def build_app(state: SandboxState) -> Starlette:
                     try:
                         await asyncio.to_thread(tick, state)
                     except Exception:  # pragma: no cover - a tick must never kill the server
-                        import logging
-
                         logging.getLogger(__name__).exception("sandbox tick failed")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=0.05)
@@ -78,6 +77,21 @@ def build_app(state: SandboxState) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = state
     return app
+
+
+class _InjectedTruncationFilter(logging.Filter):
+    """Drop uvicorn's error record for a body shorter than its Content-Length: that is the
+    ``truncate_download_rate`` fault working as intended (h11 then drops the connection)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (exc is not None and "Too little data for declared Content-Length" in str(exc))
+
+
+def _quiet_injected_faults() -> None:
+    log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _InjectedTruncationFilter) for f in log.filters):
+        log.addFilter(_InjectedTruncationFilter())
 
 
 class SandboxServer:
@@ -105,6 +119,7 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         self.state.doc_dir.mkdir(parents=True, exist_ok=True)  # a restarted server renders again
         app = build_app(self.state)
+        _quiet_injected_faults()
         cfg = uvicorn.Config(
             app,
             host=self.config.host,
