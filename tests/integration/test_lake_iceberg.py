@@ -494,3 +494,26 @@ def test_compact_merges_small_files_without_changing_rows(
     assert live(query_engine, "select count(*) n, count(distinct row_key) k from orders") == [
         {"n": 40, "k": 40}
     ]
+
+
+def test_window_on_a_timestamp_without_time_zone(
+    curated_lake: CuratedLake, query_engine: QueryEngine
+) -> None:
+    spec = TableSpec(
+        "events",
+        pa.schema([("event_id", pa.string()), ("at", pa.timestamp("ms"))]),
+        key_columns=("event_id",),
+        replace="window",
+        window_column="at",
+    )
+
+    def doc(ids: list[str], d: int) -> pa.Table:
+        return pa.Table.from_pylist(
+            [{"event_id": i, "at": datetime(2026, 1, d, 12)} for i in ids], schema=spec.schema
+        )
+
+    curated_lake.write(spec, doc(["a", "b"], 1), prov("e1", 1, 2))
+    curated_lake.write(spec, doc(["c"], 1), prov("e2", 1, 2))  # same window: replaces a and b
+    curated_lake.write(spec, doc(["c", "d"], 2), prov("e3", 2, 3))  # c moved to day 2
+    got = live(query_engine, 'select event_id, cast("at" as date) d from events order by event_id')
+    assert [(r["event_id"], r["d"].day) for r in got] == [("c", 2), ("d", 2)]
