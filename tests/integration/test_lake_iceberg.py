@@ -386,6 +386,9 @@ def test_query_engine_names_available_tables(curated_lake: CuratedLake, query_en
     with pytest.raises(BadDataError) as exc:
         query_engine.sql("select * from ordrs")
     assert "ordrs" in str(exc.value) and "orders" in (exc.value.hint or "")
+    with pytest.raises(BadDataError) as exc:
+        query_engine.sql("select no_such_column from orders")
+    assert "no_such_column" in str(exc.value) and "DESCRIBE" in (exc.value.hint or "")
     assert query_engine.tables() == ["orders"]
 
 

@@ -125,3 +125,11 @@ class QueryEngine:
                     where="QueryEngine.sql",
                     hint=f"available tables: {available}",
                 ) from None
+            except duckdb.Error as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise BadDataError(
+                    f"query failed: {first}",
+                    where="QueryEngine.sql",
+                    hint="check the SQL (DuckDB dialect); `DESCRIBE <table>` lists a table's columns; "
+                    f"tables: {', '.join(self._versions) or 'none yet'}",
+                ) from None
