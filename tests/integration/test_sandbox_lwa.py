@@ -162,3 +162,15 @@ def test_lwa_outage_knob(sandbox: SandboxServer) -> None:
     assert (
         token_call(sandbox, grant_type="refresh_token", refresh_token=acct.refresh_token).status_code == 200
     )
+
+
+def test_revoked_authorization_gets_invalid_grant(sandbox: SandboxServer) -> None:
+    eu, na = sandbox.world.account("seller-eu"), sandbox.world.account("seller-na")
+    issued = SpCaller(sandbox, "seller-eu")
+    sandbox.configure(revoked_accounts=["seller-eu"])
+    r = token_call(sandbox, grant_type="refresh_token", refresh_token=eu.refresh_token)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert token_call(sandbox, grant_type="refresh_token", refresh_token=na.refresh_token).status_code == 200
+    assert issued.get("/sellers/v1/marketplaceParticipations").status_code == 200  # until it expires
+    sandbox.configure(revoked_accounts=[])
+    assert token_call(sandbox, grant_type="refresh_token", refresh_token=eu.refresh_token).status_code == 200

@@ -38,6 +38,7 @@ RUNTIME_KNOBS = frozenset(
         "localized_headers",
         "lwa_error_rate",
         "vendor_data_delay_hours",
+        "revoked_accounts",
         "aws_endpoint_url",
         "aws_region",
         "eventbridge_queue_url",
@@ -63,6 +64,9 @@ class SandboxConfig:
     # --- faults (all drawn from one RNG seeded with ``seed``) ---
     error_rate: float = 0.0  # 500/503 with Amazon-like bodies
     lwa_error_rate: float = 0.0  # the LWA token endpoint answers 500 server_error
+    # Sandbox account ids (e.g. "seller-eu") whose seller revoked the app: their refresh token gets
+    # invalid_grant from LWA (tokens already issued keep working until they expire).
+    revoked_accounts: tuple[str, ...] = ()
     spurious_429_rate: float = 0.0  # 429 even under the limit
     slow_rate: float = 0.0
     slow_seconds: float = 0.0
@@ -105,6 +109,8 @@ class SandboxConfig:
             )
         if "fatal_report_types" in knobs:
             knobs["fatal_report_types"] = tuple(knobs["fatal_report_types"] or ())
+        if "revoked_accounts" in knobs:
+            knobs["revoked_accounts"] = tuple(knobs["revoked_accounts"] or ())
         for name in ("error_rate", "spurious_429_rate", "slow_rate", "truncate_download_rate"):
             _check_rate(name, knobs.get(name, 0.0))
         for name in (

@@ -72,7 +72,7 @@ def token_route(state: SandboxState) -> Route:
                     400, "invalid_request", "The request is missing a required parameter : refresh_token"
                 )
             account = world.account_by_refresh_token(refresh)
-            if account is None:
+            if account is None or account.account_id in state.config.revoked_accounts:
                 return lwa_error(
                     400, "invalid_grant", "The request has an invalid grant parameter : refresh_token"
                 )
