@@ -145,6 +145,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
 
 def _check_crash_seed(seed: int, tmp: Path, reference: dict[str, list[str]]) -> None:
     rng = random.Random(seed)
+    print(f"crash seed {seed}")
     with SandboxServer(SandboxConfig(seed=5, time_scale=TIME_SCALE)) as sb:
         s = _settings(sb.url, tmp / "lake", sb.world)
         seed_demo_secrets(LocalSecretStore(default_secrets_dir(s)), sb.world, s)
@@ -177,8 +178,10 @@ def _check_crash_seed(seed: int, tmp: Path, reference: dict[str, list[str]]) -> 
     assert orphans == [], delays
 
 
-def test_sigkill_and_rerun_matches_uninterrupted_run(reference, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _check_crash_seed(int(time.time()) % 1000, tmp_path, reference)
+@pytest.mark.parametrize("run", range(2))
+def test_sigkill_and_rerun_matches_uninterrupted_run(reference, tmp_path: Path, run: int) -> None:  # type: ignore[no-untyped-def]
+    seed = int(time.time()) % 1000 + 1000 * run  # fresh kill points every run; the seed is in any failure
+    _check_crash_seed(seed, tmp_path, reference)
 
 
 @pytest.mark.slow
