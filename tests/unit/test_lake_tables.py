@@ -191,3 +191,34 @@ def test_date_windows_cover_only_whole_days() -> None:
         pa.date32(), datetime(2026, 1, 1, 6, tzinfo=UTC), datetime(2026, 1, 3, 6, tzinfo=UTC)
     )
     assert (lo, hi) == (date(2026, 1, 2), date(2026, 1, 3))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pairs=st.lists(
+        st.tuples(
+            st.sampled_from(["o", "o\x1fx", "", None, "\x00", "\\", "o\\x1fx"]),
+            st.sampled_from(["x\x1fs", "s", "x", None, "\x00", "", "\\x00"]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    cuts=st.lists(st.integers(min_value=1, max_value=39), max_size=4),
+)
+def test_row_keys_unique_and_batching_independent(
+    pairs: list[tuple[str | None, str | None]], cuts: list[int]
+) -> None:
+    whole = _keys([_rows(pairs)])
+    bounds = sorted({c for c in cuts if c < len(pairs)})
+    pieces = [pairs[a:b] for a, b in zip([0, *bounds], [*bounds, len(pairs)], strict=True)]
+    assert _keys([_rows(p) for p in pieces]) == whole
+    assert len(set(whole)) == len(pairs)
+    # equal key columns → the same first key; different → different
+    first_of = {}
+    for pair, key in zip(pairs, whole, strict=True):
+        first_of.setdefault(pair, key)
+    assert len(set(first_of.values())) == len(first_of)

@@ -367,19 +367,27 @@ def _drop_nulls(value: Any) -> Any:
     return value
 
 
+def _escape(text: pa.Array) -> pa.Array:
+    """Make values unambiguous once joined: escape the escape char, the separator and the null marker."""
+    for raw, escaped in (("\\", "\\\\"), (_SEP, "\\x1f"), (_NULL, "\\x00")):
+        text = pc.replace_substring(text, raw, escaped)
+    return text
+
+
 def _key_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each value as a canonical string: nulls → the null marker, nested values → sorted JSON."""
     t = arr.type
     if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
         values = [
-            _NULL
+            None
             if v is None
             else json.dumps(_drop_nulls(v), sort_keys=True, default=str, separators=(",", ":"))
             for v in arr.to_pylist()
         ]
-        return pa.array(values, pa.string())
+        return pc.fill_null(_escape(pa.array(values, pa.string())), _NULL)
     if pa.types.is_timestamp(t) and t.tz:
         arr = pc.cast(arr, pa.timestamp(t.unit, tz="UTC"))
-    return pc.fill_null(pc.cast(arr, pa.string()), _NULL)
+    return pc.fill_null(_escape(pc.cast(arr, pa.string())), _NULL)
 
 
 def compute_row_keys(
@@ -392,7 +400,10 @@ def compute_row_keys(
     """sha256 hex of account, marketplace and the key columns; exact repeats within one document get
     ``sha256(<first key>#<n>)`` for their n-th repeat (re-ingesting a document yields the same keys)."""
     n = batch.num_rows
-    parts: list[pa.Array] = [pa.repeat(pa.scalar(account_id, pa.string()), n), _key_strings(marketplace)]
+    parts: list[pa.Array] = [
+        _key_strings(pa.repeat(pa.scalar(account_id, pa.string()), n)),
+        _key_strings(marketplace),
+    ]
     for col in key_columns:
         parts.append(_key_strings(batch.column(col)) if col in batch.schema.names else pa.repeat(_NULL, n))
     joined = pc.cast(pc.binary_join_element_wise(*parts, _SEP), pa.binary())
