@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from splake.errors import BadDataError, ReportFailedError
-from splake.reports.decode import decoded, python_codec, resolve_charset
+from splake.errors import ReportFailedError
+from splake.reports.decode import CorruptDocumentError, decoded, python_codec, resolve_charset
 from splake.reports.parse import iter_document, table_spec
 from splake.reports.types import REPORT_TYPES
 
@@ -96,10 +96,11 @@ def test_utf8_bom_is_stripped_from_the_header(tmp_path: Path) -> None:
     assert table.column("item_name").to_pylist() == ["Tasse ☕"]
 
 
-def test_corrupt_gzip_is_bad_data(tmp_path: Path) -> None:
+def test_corrupt_gzip_is_retryable(tmp_path: Path) -> None:
+    """A damaged transfer: retryable (the document is downloaded again), not a permanent failure."""
     src = tmp_path / "bad.gz"
     src.write_bytes(gzip.compress(JP_TEXT.encode("cp932"))[:40])
-    with pytest.raises(BadDataError, match="gzip"):
+    with pytest.raises(CorruptDocumentError, match="gzip"):
         _parse(src, LISTINGS, "Shift_JIS", JP, "GZIP")
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from splake.errors import ConfigError, RetryableError
+from splake.errors import BadDataError, ConfigError, RetryableError
 from splake.logs import get_logger, log_event
 from splake.spapi.marketplaces import marketplace
 
@@ -166,6 +166,14 @@ def decode_to_utf8(
                     size += len(data)
                 if final:
                     break
+    except UnicodeError as exc:  # e.g. "UTF-16 stream does not start with BOM" (not a per-byte error)
+        out_path.unlink(missing_ok=True)
+        raise BadDataError(
+            f"report document cannot be decoded as {codec}: {exc}",
+            where=str(src.name),
+            hint="the Content-Type charset does not match the bytes; the raw document is kept in the raw "
+            "zone",
+        ) from None
     except (OSError, EOFError, zlib.error) as exc:
         out_path.unlink(missing_ok=True)
         raise CorruptDocumentError(

@@ -74,6 +74,13 @@ def _read_header(path: Path) -> list[str]:
     return line.rstrip("\r\n").split("\t") if line.strip() else []
 
 
+def _has_data_lines(path: Path) -> bool:
+    """False for a header-only document (with or without a final newline): an empty report."""
+    with open(path, encoding="utf-8", newline="") as f:
+        f.readline()
+        return bool(f.read(1))
+
+
 def type_strings(
     spec: ReportTypeSpec, strings: pa.Table, first_line: int, *, fill: Mapping[str, Any] | None = None
 ) -> ParsedChunk:
@@ -129,7 +136,7 @@ def type_strings(
 def iter_tsv(path: Path, spec: ReportTypeSpec, *, block_size: int = BLOCK_SIZE) -> Iterator[ParsedChunk]:
     """Stream a UTF-8 tab-separated flat file in blocks."""
     raw_header = _read_header(path)
-    if not raw_header:
+    if not raw_header or not _has_data_lines(path):
         return
     names = header_names(raw_header)
     ragged: list[BadRow] = []
@@ -144,26 +151,26 @@ def iter_tsv(path: Path, spec: ReportTypeSpec, *, block_size: int = BLOCK_SIZE) 
         )
         return "skip"
 
-    reader = pacsv.open_csv(
-        str(path),
-        read_options=pacsv.ReadOptions(
-            column_names=names, skip_rows=1, block_size=block_size, use_threads=False
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter="\t",
-            quote_char=False,
-            double_quote=False,
-            escape_char=False,
-            invalid_row_handler=on_invalid,
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
     line = 2  # first data line (after the header)
     try:
+        reader = pacsv.open_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, block_size=block_size, use_threads=False
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\t",
+                quote_char=False,
+                double_quote=False,
+                escape_char=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
         for batch in reader:
             chunk = type_strings(spec, pa.Table.from_batches([batch]), line)
             line += batch.num_rows
