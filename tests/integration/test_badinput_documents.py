@@ -220,3 +220,18 @@ def test_invalid_json_report_changes_nothing_already_landed(ctx: LocalContext) -
     assert (
         "sales_and_traffic" not in ctx.lake.table_stats() or ctx.lake.table_stats()["sales_and_traffic"] == 0
     )
+
+
+@pytest.mark.parametrize("ending", ["", "\n", "\r\n"])
+def test_header_only_document_is_an_empty_report(ctx: LocalContext, ending: str) -> None:
+    """Found by the fuzz target: a header without a final newline used to escape as pyarrow's ArrowInvalid
+    ("Could not skip initial 1 rows")."""
+    assert _ingest(ctx, _gz(HEADER + ending)) == (0, 0)
+
+
+def test_utf16_label_without_bom_is_a_clear_bad_data_error(ctx: LocalContext) -> None:
+    """Found by the fuzz target: used to escape as a bare UnicodeError from the codec."""
+    assert _ingest(ctx, _gz("\n".join([HEADER, *GOOD]))) == (3, 0)
+    with pytest.raises(BadDataError, match="cannot be decoded as utf-16"):
+        _ingest(ctx, gzip.compress(b"v!\xbf(z"), charset="UTF-16")
+    assert _skus(ctx) == ["A-1", "A-2", "A-3"]

@@ -1,0 +1,1 @@
+"""Fuzz targets (atheris, with a hypothesis fallback). Run ``python -m fuzz --seconds 30``."""
