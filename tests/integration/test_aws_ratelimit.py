@@ -20,7 +20,7 @@ from tests.support.aws_fixtures import MotoServer, create_state_table, unique
 OP = "getMarketplaceParticipations"  # modelled 0.016 r/s, burst 15
 TIME_SCALE = 0.004  # sandbox enforces 0.016 / 0.004 = 4 r/s, burst 15
 WORKERS = 20
-CALLS_EACH = 3
+CALLS_EACH = 2
 
 
 def _settings(sb: Any) -> Settings:
@@ -57,11 +57,12 @@ def test_bucket_item_round_trip() -> None:
     assert back.snapshot() == b.snapshot()
 
 
-def test_twenty_workers_share_one_bucket_without_429(
-    sandbox_factory: Any, moto_serial_server: MotoServer, tmp_path: Path
-) -> None:
-    sb = sandbox_factory(time_scale=TIME_SCALE)
-    table = create_state_table(moto_serial_server, unique("splake-rl"))
+def run_workers(
+    sb: Any, moto: MotoServer, tmp_path: Path, calls_each: int, plan: Any = None
+) -> dict[str, Any]:
+    """WORKERS threads, each with its own event loop, SP-API client, limiter and DynamoDB client (like
+    separate Lambdas), all calling OP for seller-na through one DynamoDB table."""
+    table = create_state_table(moto, unique("splake-rl"))
     settings = _settings(sb)
     secrets = LocalSecretStore(tmp_path / "secrets")
     secrets.put(settings.lwa.client_secret_ref, sb.world.client_secret)
@@ -72,11 +73,11 @@ def test_twenty_workers_share_one_bucket_without_429(
     lock = threading.Lock()
 
     async def worker() -> None:
-        # Limiter starts from the modelled plan (0.016 r/s); the first response's header tells the live rate.
-        limiter = DynamoRateLimiter(table, moto_serial_server.endpoint)
+        kw = {"plan": plan} if plan is not None else {}
+        limiter = DynamoRateLimiter(table, moto.endpoint, **kw)
         client = SpApiClient(settings, secrets, limiter=limiter)
         try:
-            for _ in range(CALLS_EACH):
+            for _ in range(calls_each):
                 resp = await client.call(settings.accounts[0], OP)
                 with lock:
                     statuses.append(resp.status)
@@ -96,16 +97,48 @@ def test_twenty_workers_share_one_bucket_without_429(
         t.start()
     for t in threads:
         t.join(timeout=120)
-    elapsed = time.monotonic() - start
+    return {
+        "elapsed": time.monotonic() - start,
+        "statuses": statuses,
+        "errors": errors,
+        "conflicts": sum(conflicts),
+        "table": table,
+    }
+
+
+def test_twenty_workers_share_one_bucket_without_429(
+    sandbox_factory: Any, moto_serial_server: MotoServer, tmp_path: Path
+) -> None:
+    # Limiters start from the modelled plan (0.016 r/s); the first response's header tells the live rate.
+    sb = sandbox_factory(time_scale=TIME_SCALE)
+    res = run_workers(sb, moto_serial_server, tmp_path, CALLS_EACH)
     seller = sb.world.account("seller-na").selling_partner_id
-    assert not errors, errors[0]
-    assert statuses == [200] * (WORKERS * CALLS_EACH)
+    assert not res["errors"], res["errors"][0]
+    assert res["statuses"] == [200] * (WORKERS * CALLS_EACH)
     assert sb.stats.throttled_for(OP, seller) == 0
     assert sb.stats.requests_for(OP, seller) == WORKERS * CALLS_EACH
-    # the bucket was really shared: 60 calls at 4 r/s burst 15 cannot finish faster than (60-15)/4 s
+    # the bucket was really shared: 40 calls at 4 r/s, burst 15, cannot finish faster than (40-15)/4 s
     live_rate = operation(OP).rate / TIME_SCALE
-    assert elapsed >= (WORKERS * CALLS_EACH - 15) / live_rate * 0.9
-    assert sum(conflicts) > 0  # workers really raced on the item (and the conditional write caught it)
-    snap = DynamoRateLimiter(table, moto_serial_server.endpoint).snapshot(seller, OP)
+    assert res["elapsed"] >= (WORKERS * CALLS_EACH - 15) / live_rate * 0.9
+    assert res["conflicts"] > 0  # workers really raced on the item (and the conditional write caught it)
+    snap = DynamoRateLimiter(res["table"], moto_serial_server.endpoint).snapshot(seller, OP)
     assert snap["header_seen"] is True
     assert abs(float(snap["ceiling"]) - live_rate) < 1e-6
+
+
+def test_live_limit_below_the_model_is_learned_before_the_burst(
+    sandbox_factory: Any, moto_serial_server: MotoServer, tmp_path: Path
+) -> None:
+    """The seller's real limit is half the documented one (rate and burst): the first call's header lowers
+    the shared bucket before the other 19 workers send anything, so still no 429."""
+    scale = 0.001
+    sb = sandbox_factory(time_scale=scale, rate_limit_factor=0.5)  # live: 8 r/s, burst 8
+    spec = operation(OP)
+    res = run_workers(sb, moto_serial_server, tmp_path, 2, plan=lambda op: (spec.rate / scale, spec.burst))
+    seller = sb.world.account("seller-na").selling_partner_id
+    assert not res["errors"], res["errors"][0]
+    assert sb.stats.throttled_for(OP, seller) == 0
+    assert sb.stats.requests_for(OP, seller) == WORKERS * 2
+    snap = DynamoRateLimiter(res["table"], moto_serial_server.endpoint).snapshot(seller, OP)
+    assert abs(float(snap["ceiling"]) - spec.rate * 0.5 / scale) < 1e-6
+    assert float(snap["burst"]) <= 8
