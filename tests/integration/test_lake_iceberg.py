@@ -306,6 +306,9 @@ def test_quarantine_keeps_bad_lines_with_provenance(
         },
     ]
     assert curated_lake.table_stats()["orders__quarantine"] == 3
+    [info] = [i for i in curated_lake.table_info() if i.name == "orders__quarantine"]
+    assert (info.rows, info.last_report_id, info.last_account_id) == (3, "B", "acme")
+    assert info.last_commit is not None and "raw_line" in info.columns
 
 
 def test_nested_struct_and_list_columns_are_queryable(

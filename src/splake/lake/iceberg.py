@@ -23,7 +23,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeAlias
 
 import pyarrow as pa
@@ -143,6 +143,15 @@ def _merge(target: pa.Schema, incoming: pa.Schema) -> pa.Schema:
     return pa.schema(fields)
 
 
+def _snapshot_props(prov: Provenance) -> dict[str, str]:
+    """Provenance recorded in every snapshot summary a write commits."""
+    return {
+        "splake.report-id": prov.report_id,
+        "splake.account-id": prov.account_id,
+        "splake.source-key": prov.source_key,
+    }
+
+
 def _partition_spec(schema: Schema, parts: tuple[tuple[str, str], ...]) -> PartitionSpec:
     fields = []
     for i, (col, transform) in enumerate(parts):
@@ -199,6 +208,18 @@ def delete_filter(plan: DeletePlan, schema: Schema) -> BooleanExpression:
                     ),
                 )
     return main
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    rows: int
+    data_files: int
+    snapshots: int
+    last_commit: datetime | None
+    last_report_id: str | None
+    last_account_id: str | None
+    columns: tuple[str, ...]
 
 
 @dataclass
@@ -344,11 +365,7 @@ class CuratedLake:
         added = tuple(dict.fromkeys([*added, *staged.columns_added]))
         if not plan.marketplace_ids and staged.marketplaces:
             plan = dataclasses.replace(plan, marketplace_ids=tuple(sorted(staged.marketplaces)))
-        props = {
-            "splake.report-id": prov.report_id,
-            "splake.account-id": prov.account_id,
-            "splake.source-key": prov.source_key,
-        }
+        props = _snapshot_props(prov)
         try:
             snapshot_id, deleted, attempts, committed = self._commit(spec.name, plan, staged.files, props)
         except BaseException:
@@ -614,6 +631,7 @@ class CuratedLake:
             EqualTo(term="account_id", value=prov.account_id),
             EqualTo(term="source_key", value=prov.source_key),
         )
+        props = _snapshot_props(prov)
         for attempt in range(self.max_attempts):
             tbl = self.catalog.load_table(self.ident(name))
             try:
@@ -621,9 +639,9 @@ class CuratedLake:
                 if tbl.metadata.current_snapshot_id is not None:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", UserWarning)
-                        txn.delete(expr)
+                        txn.delete(expr, snapshot_properties=props)
                 if files:
-                    with txn.update_snapshot().fast_append() as app:
+                    with txn.update_snapshot(snapshot_properties=props).fast_append() as app:
                         for f in files:
                             app.append_data_file(f)
                 txn.commit_transaction()
@@ -635,6 +653,27 @@ class CuratedLake:
             where="CuratedLake.quarantine",
             hint="retry the sync",
         )
+
+    def table_info(self) -> list[TableInfo]:
+        """Per table: live rows, data files, snapshots kept, and the last commit (time, report, account)."""
+        out: list[TableInfo] = []
+        for name in self.table_names():
+            tbl = self.catalog.load_table(self.ident(name))
+            snap = tbl.metadata.current_snapshot()
+            summary = snap.summary if snap is not None and snap.summary is not None else None
+            out.append(
+                TableInfo(
+                    name=name,
+                    rows=int((summary.get("total-records") if summary else None) or 0),
+                    data_files=int((summary.get("total-data-files") if summary else None) or 0),
+                    snapshots=len(tbl.metadata.snapshots),
+                    last_commit=datetime.fromtimestamp(snap.timestamp_ms / 1000, UTC) if snap else None,
+                    last_report_id=(summary.get("splake.report-id") if summary else None),
+                    last_account_id=(summary.get("splake.account-id") if summary else None),
+                    columns=tuple(f.name for f in tbl.schema().fields),
+                )
+            )
+        return out
 
     def table_stats(self) -> dict[str, int]:
         """Live row count of every table in the namespace (from the current snapshot's summary)."""
