@@ -48,6 +48,11 @@ def sync_command(
         settings = load_config(config)
         for t in report_type:
             check_type(t)
+        for t in settings.sync.report_types:  # configured names too (an unknown one used to crash the plan)
+            check_type(t)
+        for acct in settings.accounts:
+            for t in acct.report_types or ():
+                check_type(t)
         for a in account:
             settings.account(a)
     except SplakeError as exc:
