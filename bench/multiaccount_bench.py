@@ -1,0 +1,170 @@
+"""Benchmark: multi-account sync (20 accounts x 3 marketplaces x 5 report types) vs its rate-limit critical
+path.
+
+The sandbox world gets 20 EU sellers (DE, GB, FR; clones of ``seller-eu`` with their own selling partner
+ids and refresh tokens — the World's account list is data, extended here). One ``sync`` lands a 1-day
+backfill for all of them. Rate limits are per (seller, operation), so accounts do not slow each other down
+at "Amazon"; the critical path is the slowest account's slowest operation:
+
+    floor = max over accounts of  max(0, reports - burst) / rate
+            (for createReport and for getReportDocument)
+            (+ one report's processing time)
+
+with ``reports`` = the reports the account needs and ``rate`` the sandbox's enforced (time-scaled) rate
+(polling is the client's choice and not part of the floor). Reported: wall time, the floor, their
+ratio, throttles, reports landed.
+Merged into bench/results.json under "multiaccount".
+
+    .venv/bin/python -m bench multiaccount                       # 20 accounts, time_scale 0.05
+    .venv/bin/python bench/multiaccount_bench.py --accounts 5    # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from splake.auth.secrets import LocalSecretStore
+from splake.reports.sync import sync
+from splake.runners.local import LocalContext, default_secrets_dir
+from splake.sandbox import SandboxConfig, SandboxServer
+from splake.sandbox.accounts import _digest, _seller_id
+from splake.sandbox.demo import demo_settings, seed_demo_secrets
+from splake.sandbox.ratelimit import effective_limit
+from splake.sandbox.world import World
+
+REPORT_TYPES = (
+    "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+    "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
+    "GET_MERCHANT_LISTINGS_ALL_DATA",
+    "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA",
+    "GET_SALES_AND_TRAFFIC_REPORT",
+)
+
+
+def world_with_sellers(seed: int, n: int) -> World:
+    """A World with ``n`` extra EU sellers (3 marketplaces each), named ``eu-01`` … ``eu-NN``."""
+    w = World(seed=seed)
+    template = w.account("seller-eu")
+    extra = []
+    for i in range(1, n + 1):
+        aid = f"eu-{i:02d}"
+        extra.append(
+            dataclasses.replace(
+                template,
+                account_id=aid,
+                selling_partner_id=_seller_id(seed, aid),
+                refresh_token="Atzr|IwEB" + _digest(seed, "refresh", aid)[:48],
+                notification_account_id=f"amzn1.merchant.o.{_seller_id(seed, aid)}",
+                store_name=f"{template.store_name} {i}",
+            )
+        )
+    w.accounts = (*w.accounts, *extra)
+    return w
+
+
+MANDATORY = ("createReport", "getReportDocument")  # one of each per report, whatever the client does
+
+
+def critical_path(
+    sb: SandboxServer, sellers: set[str], time_scale: float, processing: float
+) -> dict[str, Any]:
+    """The theoretical minimum: per seller, ``reports`` createReport and getReportDocument calls at the
+    enforced rate (after the burst), plus one report's processing time; the slowest seller decides."""
+    served: Counter[tuple[str, str]] = Counter()
+    for (seller, op), n in sb.stats.requests.items():
+        if seller in sellers:
+            served[(seller, op)] += n - sb.stats.throttled[(seller, op)]
+    worst = (0.0, "", "")
+    for seller in sellers:
+        reports = served[(seller, "createReport")]
+        for op in MANDATORY:
+            lim = effective_limit(op, 1.0, time_scale)
+            if lim is None:
+                continue
+            t = max(0.0, reports - lim.burst) / lim.rate
+            if t >= worst[0]:
+                worst = (t, seller, op)
+    return {
+        "floor_seconds": round(worst[0] + processing, 2),
+        "rate_floor_seconds": round(worst[0], 2),
+        "processing_seconds": round(processing, 2),
+        "bottleneck": {"seller": worst[1], "operation": worst[2]},
+        "calls": sum(served.values()),
+        "calls_by_operation": dict(sorted(_by_op(served).items())),
+    }
+
+
+def _by_op(served: Counter[tuple[str, str]]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for (_, op), n in served.items():
+        out[op] += n
+    return out
+
+
+async def run(n_accounts: int, time_scale: float) -> dict[str, Any]:
+    world = world_with_sellers(7, n_accounts)
+    ids = [f"eu-{i:02d}" for i in range(1, n_accounts + 1)]
+    cfg = SandboxConfig(seed=7, time_scale=time_scale)
+    with tempfile.TemporaryDirectory() as tmp, SandboxServer(cfg, world=world) as sb:
+        start = (datetime.now(UTC) - timedelta(days=1)).date()
+        base = demo_settings(sb.url, Path(tmp) / "lake", ids, world=world, start_date=start, lookback_days=1)
+        accounts = tuple(a.model_copy(update={"report_types": REPORT_TYPES}) for a in base.accounts)
+        settings = base.model_copy(update={"accounts": accounts})
+        seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), world, settings)
+        ctx = LocalContext.open(settings)
+        started = time.perf_counter()
+        try:
+            summary = await sync(settings, ctx, max_wait_seconds=3600)
+        finally:
+            await ctx.aclose()
+        wall = time.perf_counter() - started
+        sellers = {world.account(i).selling_partner_id for i in ids}
+        crit = critical_path(sb, sellers, time_scale, cfg.processing_seconds * time_scale)
+        throttled = sum(n for (s, _), n in sb.stats.throttled.items() if s in sellers)
+    reports = sum(s.ingested + s.cancelled for s in summary.streams.values())
+    return {
+        "accounts": n_accounts,
+        "marketplaces_per_account": 3,
+        "report_types": len(REPORT_TYPES),
+        "streams": n_accounts * 3 * len(REPORT_TYPES),
+        "time_scale": time_scale,
+        "wall_seconds": round(wall, 2),
+        **crit,
+        "ratio_wall_to_floor": round(wall / crit["floor_seconds"], 3) if crit["floor_seconds"] else None,
+        "reports_landed": reports,
+        "rows": summary.rows,
+        "http_429": throttled,
+        "failures": len(summary.failures),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--accounts", type=int, default=20)
+    ap.add_argument("--time-scale", type=float, default=0.05)
+    args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    res = asyncio.run(run(args.accounts, args.time_scale))
+    print(
+        f"multiaccount: {res['accounts']} accounts, {res['streams']} streams, "
+        f"{res['reports_landed']} reports in {res['wall_seconds']} s; rate-limit critical path {res['floor_seconds']} s "
+        f"({res['bottleneck']}) → ratio {res['ratio_wall_to_floor']}; 429s={res['http_429']} "
+        f"failures={res['failures']}"
+    )
+    return res
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.__main__ import merge_results
+
+    merge_results("multiaccount", main())
