@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     res = asyncio.run(run(args.accounts, args.time_scale))
     print(
         f"multiaccount: {res['accounts']} accounts, {res['streams']} streams, "
-        f"{res['reports_landed']} reports in {res['wall_seconds']} s; rate-limit critical path {res['floor_seconds']} s "
+        f"{res['reports_landed']} reports in {res['wall_seconds']} s; "
+        f"rate-limit critical path {res['floor_seconds']} s "
         f"({res['bottleneck']}) → ratio {res['ratio_wall_to_floor']}; 429s={res['http_429']} "
         f"failures={res['failures']}"
     )
