@@ -76,6 +76,11 @@ def compare_with_local(
 ) -> dict[str, Any]:
     """Run the sync state machine on moto, then the embedded runner on the same sandbox; the curated
     tables must hold the same rows (count and row keys). Returns the Summarize output."""
+    # Both runs plan their windows from "now" (hour-aligned): don't let an hour boundary fall between them.
+    now = datetime.now(UTC)
+    to_next_hour = 3600 - (now.minute * 60 + now.second)
+    if to_next_hour < min(timeout, 600):
+        time.sleep(to_next_hour + 2)
     runtime, arn, _ = deploy_on_moto(moto, settings, sb)
     started = time.monotonic()
     desc = run_execution(moto, arn, timeout=timeout)
