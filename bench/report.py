@@ -83,7 +83,8 @@ def _ingest(d: dict[str, Any]) -> list[Row]:
                 f"(c) report ingest, {r.get('uncompressed_mb', size)} MB flat file → Iceberg",
                 f"splake **{s['mb_per_s']} MB/s**, peak RSS {s['peak_rss_mb']} MB",
                 f"pyarrow→Parquet {pa_['mb_per_s']} MB/s / {pa_['peak_rss_mb']} MB (ratio "
-                f"{r.get('ratio_splake_vs_pyarrow')}); pandas {pd_['mb_per_s']} MB/s / {pd_['peak_rss_mb']} MB",
+                f"{r.get('ratio_splake_vs_pyarrow')}); pandas {pd_['mb_per_s']} MB/s / "
+                f"{pd_['peak_rss_mb']} MB",
                 "`python -m bench ingest`",
             )
         )
