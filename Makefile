@@ -20,13 +20,14 @@ demo: setup
 	$(BIN)/splake demo --dir ./splake-demo
 
 lint: setup
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench infra fuzz
+	$(BIN)/ruff check src tests bench infra fuzz
 
 typecheck: setup
 	$(BIN)/mypy
 
 ## Lint, type-check and run the default test suite (what CI runs)
+test: export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
 test: lint typecheck
 	$(BIN)/pytest -m "not slow" -q -p no:cacheprovider
 

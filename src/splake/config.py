@@ -22,7 +22,7 @@ class _Frozen(BaseModel):
 
 
 class LakeSettings(_Frozen):
-    """Where data lands. ``path`` is a local directory (embedded runner) holding raw/, warehouse/ and state."""
+    """Where data lands: ``path`` is a local directory holding raw/, warehouse/ and state."""
 
     path: str = "./splake-data"
     namespace: str = "spapi"
@@ -31,8 +31,8 @@ class LakeSettings(_Frozen):
 class LwaSettings(_Frozen):
     client_id: str
     # Name of the LWA client secret in the secret store (never the secret itself).
-    client_secret_ref: str = "lwa/client_secret"
-    token_url: str = "https://api.amazon.com/auth/o2/token"
+    client_secret_ref: str = "lwa/client_secret"  # noqa: S105 - a name, not a secret
+    token_url: str = "https://api.amazon.com/auth/o2/token"  # noqa: S105
     # Warn when the client secret is older than this (Amazon rotates LWA secrets every 180 days).
     secret_max_age_days: int = 180
 
@@ -125,7 +125,9 @@ class Settings(_Frozen):
         for a in self.accounts:
             if a.id == account_id:
                 return a
-        raise ConfigError(f"no account {account_id!r} in config", hint="known: " + ", ".join(a.id for a in self.accounts))
+        raise ConfigError(
+            f"no account {account_id!r} in config", hint="known: " + ", ".join(a.id for a in self.accounts)
+        )
 
     def report_types_for(self, account: AccountSettings) -> tuple[str, ...]:
         return account.report_types if account.report_types is not None else self.sync.report_types
@@ -171,15 +173,19 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Settings:
 def load_config(path: str | Path) -> Settings:
     p = Path(path)
     if not p.exists():
-        raise ConfigError(f"config file {p} not found", hint="create one with `splake init` or pass --config PATH")
+        raise ConfigError(
+            f"config file {p} not found", hint="create one with `splake init` or pass --config PATH"
+        )
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {p} is not valid TOML: {exc}", hint="fix the syntax at the line shown") from None
+        raise ConfigError(
+            f"config file {p} is not valid TOML: {exc}", hint="fix the syntax at the line shown"
+        ) from None
     return parse_config(data, str(p))
 
 
-STARTER_CONFIG = '''\
+STARTER_CONFIG = """\
 # splake configuration. Secrets are never stored here: they live in the secret store
 # (`splake secrets set NAME`), and this file refers to them by name.
 
@@ -224,7 +230,7 @@ region = "NA"                  # NA, EU or FE
 selling_partner_id = "A1EXAMPLESELLER"
 marketplaces = ["US", "CA"]
 # refresh token: `splake secrets set accounts/acme-na/refresh_token`
-'''
+"""
 
 
 def starter_config() -> str:

@@ -62,7 +62,11 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(str(record.msg))
         if record.args:
-            record.args = tuple(_redact_value(a) for a in record.args) if isinstance(record.args, tuple) else record.args
+            record.args = (
+                tuple(_redact_value(a) for a in record.args)
+                if isinstance(record.args, tuple)
+                else record.args
+            )
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             record.fields = _redact_value(fields)

@@ -33,7 +33,9 @@ class StateStore(Protocol):
 
     def get(self, namespace: str, pk: str, sk: str) -> Item | None: ...
 
-    def put(self, namespace: str, pk: str, sk: str, item: Mapping[str, Any], *, expect_version: int | None = None) -> Item:
+    def put(
+        self, namespace: str, pk: str, sk: str, item: Mapping[str, Any], *, expect_version: int | None = None
+    ) -> Item:
         """Write and return the stored item (with its new ``_version``)."""
         ...
 
@@ -60,11 +62,15 @@ class ObjectInfo:
 class ObjectStore(Protocol):
     """Immutable blobs by key ('raw/reports/…'). ``put_*`` with ``if_absent=True`` never overwrites."""
 
-    def put_bytes(self, key: str, data: bytes, *, if_absent: bool = False, content_type: str | None = None) -> bool:
+    def put_bytes(
+        self, key: str, data: bytes, *, if_absent: bool = False, content_type: str | None = None
+    ) -> bool:
         """Store; returns False (and writes nothing) when ``if_absent`` and the key exists."""
         ...
 
-    def put_file(self, key: str, path: Path, *, if_absent: bool = False, content_type: str | None = None) -> bool: ...
+    def put_file(
+        self, key: str, path: Path, *, if_absent: bool = False, content_type: str | None = None
+    ) -> bool: ...
 
     def get_bytes(self, key: str) -> bytes: ...
 
@@ -116,7 +122,9 @@ class QueueMessage:
 class Queue(Protocol):
     def send(self, body: str, *, attributes: Mapping[str, str] | None = None) -> str: ...
 
-    def receive(self, *, max_messages: int = 10, wait_seconds: float = 0, visibility_timeout: int = 60) -> list[QueueMessage]: ...
+    def receive(
+        self, *, max_messages: int = 10, wait_seconds: float = 0, visibility_timeout: int = 60
+    ) -> list[QueueMessage]: ...
 
     def delete(self, receipt: str) -> None: ...
 

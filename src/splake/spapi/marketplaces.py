@@ -19,12 +19,27 @@ class Region:
 
 
 REGIONS: dict[str, Region] = {
-    "NA": Region("NA", "https://sellingpartnerapi-na.amazon.com", "https://sandbox.sellingpartnerapi-na.amazon.com", "us-east-1"),
-    "EU": Region("EU", "https://sellingpartnerapi-eu.amazon.com", "https://sandbox.sellingpartnerapi-eu.amazon.com", "eu-west-1"),
-    "FE": Region("FE", "https://sellingpartnerapi-fe.amazon.com", "https://sandbox.sellingpartnerapi-fe.amazon.com", "us-west-2"),
+    "NA": Region(
+        "NA",
+        "https://sellingpartnerapi-na.amazon.com",
+        "https://sandbox.sellingpartnerapi-na.amazon.com",
+        "us-east-1",
+    ),
+    "EU": Region(
+        "EU",
+        "https://sellingpartnerapi-eu.amazon.com",
+        "https://sandbox.sellingpartnerapi-eu.amazon.com",
+        "eu-west-1",
+    ),
+    "FE": Region(
+        "FE",
+        "https://sellingpartnerapi-fe.amazon.com",
+        "https://sandbox.sellingpartnerapi-fe.amazon.com",
+        "us-west-2",
+    ),
 }
 
-LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -59,7 +74,9 @@ MARKETPLACES: tuple[Marketplace, ...] = (
     Marketplace("ARBP9OOSHTCHU", "EG", "Egypt", "EU", "EGP", "ar_EG", "www.amazon.eg", "utf-8"),
     Marketplace("A33AVAJ2PDY3EV", "TR", "Turkey", "EU", "TRY", "tr_TR", "www.amazon.com.tr", "utf-8"),
     Marketplace("A17E79C6D8DWNP", "SA", "Saudi Arabia", "EU", "SAR", "ar_SA", "www.amazon.sa", "utf-8"),
-    Marketplace("A2VIGQ35RCS4UG", "AE", "United Arab Emirates", "EU", "AED", "en_AE", "www.amazon.ae", "utf-8"),
+    Marketplace(
+        "A2VIGQ35RCS4UG", "AE", "United Arab Emirates", "EU", "AED", "en_AE", "www.amazon.ae", "utf-8"
+    ),
     Marketplace("A21TJRUUN4KGV", "IN", "India", "EU", "INR", "en_IN", "www.amazon.in", "utf-8"),
     Marketplace("A19VAU5U5O7RUS", "SG", "Singapore", "FE", "SGD", "en_SG", "www.amazon.sg", "utf-8"),
     Marketplace("A39IBJ37TRP1C6", "AU", "Australia", "FE", "AUD", "en_AU", "www.amazon.com.au", "utf-8"),
@@ -71,7 +88,7 @@ _BY_CODE = {m.code: m for m in MARKETPLACES} | {"UK": _BY_ID["A1F83G8C2ARO7P"]}
 
 
 def marketplace(ref: str) -> Marketplace:
-    """Look a marketplace up by id (``ATVPDKIKX0DER``) or country code (``US``; ``UK`` and ``GB`` both work)."""
+    """Look a marketplace up by id (``ATVPDKIKX0DER``) or country code (``US``; ``UK`` = ``GB``)."""
     m = _BY_ID.get(ref) or _BY_CODE.get(ref.upper())
     if m is None:
         raise ConfigError(

@@ -27,7 +27,11 @@ MODEL_FILES = (
     "tokens_2021-03-01.json",
 )
 
-_PLAN_RE = re.compile(r"\|\s*Rate \(requests per second\)\s*\|\s*Burst\s*\|\s*\n\|[-\s|]+\|\s*\n\|\s*([0-9.]+)\s*\|\s*([0-9]+)\s*\|")
+_PLAN_RE = re.compile(
+    r"\|\s*Rate \(requests per second\)\s*\|\s*Burst\s*\|\s*\n"
+    r"\|[-\s|]+\|\s*\n"
+    r"\|\s*([0-9.]+)\s*\|\s*([0-9]+)\s*\|"
+)
 
 
 @dataclass(frozen=True)
@@ -99,4 +103,6 @@ def operation(name: str) -> Operation:
     except KeyError:
         from splake.errors import FatalError
 
-        raise FatalError(f"unknown SP-API operation {name!r}", hint="see splake.spapi.usage_plans.operations()") from None
+        raise FatalError(
+            f"unknown SP-API operation {name!r}", hint="see splake.spapi.usage_plans.operations()"
+        ) from None
