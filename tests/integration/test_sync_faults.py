@@ -28,8 +28,8 @@ def test_sync_converges_under_faults(tmp_path: Path) -> None:
         time_scale=0.005,
         error_rate=0.08,
         spurious_429_rate=0.08,
-        truncate_download_rate=0.25,
-        corrupt_gzip_rate=0.25,
+        truncate_download_rate=0.15,
+        corrupt_gzip_rate=0.15,
     )
     with SandboxServer(cfg) as sb:
         base = demo_settings(

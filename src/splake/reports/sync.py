@@ -28,6 +28,7 @@ from splake.runners.context import Context
 log = get_logger(__name__)
 
 INGEST_PARALLELISM = 2
+LAND_ATTEMPTS = 5  # a corrupt or truncated download is fetched again (fresh pre-signed URL) this often
 
 
 @dataclass
@@ -210,13 +211,14 @@ class _Run:
     async def land(self, unit: WorkUnit, entry: LedgerEntry) -> bool:
         st = self.summary.stats(unit.account_id, unit.report_type)
         last: BaseException | None = None
-        for attempt in range(3):
+        for attempt in range(LAND_ATTEMPTS):
             try:
                 async with self.ingest_slots:
                     res = await pipeline.ingest(self.ctx, entry)
             except RetryableError as exc:
                 last = exc
-                await asyncio.sleep(min(2.0**attempt, 10.0))
+                if attempt < LAND_ATTEMPTS - 1:
+                    await asyncio.sleep(min(0.5 * 2.0**attempt, 10.0))
                 continue
             except (SplakeError, OSError) as exc:
                 last = exc
