@@ -29,8 +29,10 @@ def sync_command(
     report_type: list[str] = typer.Option(
         [], "--report-type", "-t", help="only these report types (repeatable)"
     ),
-    max_wait: float | None = typer.Option(
-        None, "--max-wait", help="seconds to wait for reports to finish (default: report_timeout_minutes)"
+    max_wait: float = typer.Option(
+        3600.0,
+        "--max-wait",
+        help="seconds to wait for reports still processing; unfinished ones are resumed by the next sync",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
 ) -> None:
