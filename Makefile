@@ -35,5 +35,10 @@ bench: setup
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
+## Fuzz the flat-file parser for 60 s (atheris; falls back to hypothesis when atheris is missing)
+fuzz: setup
+	-$(BIN)/pip install -q -e '.[fuzz]'
+	$(BIN)/python -m fuzz --seconds 60
+
 clean:
 	rm -rf $(VENV) splake-demo .pytest_cache .mypy_cache .ruff_cache
