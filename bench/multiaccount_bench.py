@@ -15,7 +15,7 @@ with ``reports`` = the reports the account needs and ``rate`` the sandbox's enfo
 ratio, throttles, reports landed.
 Merged into bench/results.json under "multiaccount".
 
-    .venv/bin/python -m bench multiaccount                       # 20 accounts, time_scale 0.05
+    .venv/bin/python -m bench multiaccount                       # 20 accounts, real-time sandbox
     .venv/bin/python bench/multiaccount_bench.py --accounts 5    # quicker
 """
 
@@ -151,7 +151,7 @@ async def run(n_accounts: int, time_scale: float) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--accounts", type=int, default=20)
-    ap.add_argument("--time-scale", type=float, default=0.05)
+    ap.add_argument("--time-scale", type=float, default=1.0)
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
     res = asyncio.run(run(args.accounts, args.time_scale))
     print(
