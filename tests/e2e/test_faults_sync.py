@@ -129,6 +129,15 @@ def _do_fault_run(root: Path) -> FaultRun:
     splake_log = logging.getLogger("splake")
     saved = (splake_log.level, list(splake_log.handlers), splake_log.propagate)
     configure_logging("DEBUG", stream=log_buf)
+    # also everything the client's transport libraries log (httpx/httpcore at DEBUG), but not the sandbox's
+    # own server logs (uvicorn access lines legitimately hold the URLs it was asked for)
+    transport = logging.StreamHandler(log_buf)
+    transport.addFilter(lambda r: not r.name.startswith(("uvicorn", "splake.sandbox")))
+    root_log = logging.getLogger()
+    saved_levels = {n: logging.getLogger(n).level for n in ("", "httpx", "httpcore")}
+    root_log.addHandler(transport)
+    for n in saved_levels:
+        logging.getLogger(n).setLevel(logging.DEBUG)
     summaries: list[SyncSummary] = []
     try:
         with SandboxServer(SandboxConfig(seed=13, time_scale=TIME_SCALE, **FAULTS)) as sb:
@@ -161,6 +170,9 @@ def _do_fault_run(root: Path) -> FaultRun:
             faults = dict(sb.stats.faults)
             world = sb.world
     finally:
+        root_log.removeHandler(transport)
+        for n, level in saved_levels.items():
+            logging.getLogger(n).setLevel(level)
         for h in list(splake_log.handlers):
             splake_log.removeHandler(h)
         for h in saved[1]:
@@ -208,7 +220,7 @@ def _open(run: FaultRun) -> LocalContext:
 
 def test_faults_were_actually_injected() -> None:
     run = fault_run()
-    for kind in ("error_500", "spurious_429", "truncate_download", "corrupt_gzip", "presigned_expired"):
+    for kind in ("error_5", "spurious_429", "slow", "truncate_download", "corrupt_gzip", "presigned_expired"):
         assert sum(n for k, n in run.faults.items() if k.startswith(kind)) > 0, (kind, run.faults)
     assert run.faults.get("expire_tokens", 0) >= 1, run.faults
 

@@ -48,6 +48,7 @@ def test_the_scan_has_something_to_look_for() -> None:
     assert len(run.issued_tokens) >= 4  # tokens were re-issued after the forced expiries
     assert len(run.signatures) >= 5
     assert len(run.log_text) > 10_000  # DEBUG logs of several sync runs were captured
+    assert "HTTP Request: GET" in run.log_text and "/_documents/" in run.log_text  # incl. httpx's own
     files = [p for p in run.lake_dir.rglob("*") if p.is_file()]
     assert any(".parquet" in p.name for p in files) and any(p.name.endswith(".gz") for p in files)
 
