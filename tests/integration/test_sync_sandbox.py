@@ -195,3 +195,53 @@ def test_report_unknown_at_amazon_is_given_up_not_polled_forever(tmp_path: Path)
                 await ctx.aclose()
 
         asyncio.run(go())
+
+
+def test_localized_jp_headers_and_vendor_latency(tmp_path: Path) -> None:
+    """JP Seller Central headers (repeated 適用外 labels) map to the English columns by position, and vendor
+    windows stop 72 h before now, so a sandbox that FATALs too-recent vendor data never fails the sync."""
+    cfg = SandboxConfig(seed=12, time_scale=0.005, localized_headers=True, vendor_data_delay_hours=72)
+    with SandboxServer(cfg) as sb:
+        base = demo_settings(
+            sb.url,
+            tmp_path,
+            ("seller-jp", "vendor-na"),
+            world=sb.world,
+            start_date=(datetime.now(UTC) - timedelta(days=6)).date(),
+        )
+        types = {"seller": (LISTINGS,), "vendor": ("GET_VENDOR_SALES_REPORT",)}
+        s = base.model_copy(
+            update={
+                "accounts": tuple(a.model_copy(update={"report_types": types[a.type]}) for a in base.accounts)
+            }
+        )
+        seed_demo_secrets(LocalSecretStore(default_secrets_dir(s)), sb.world, s)
+        summary = _run(s)
+        assert summary.failures == [], summary.failures
+        ctx = LocalContext.open(s)
+        try:
+            (e,) = [x for x in ledger.entries(ctx.state, "seller-jp") if x.status == "INGESTED"]
+            assert e.created_time is not None
+            truth = sb.world.report_rows(
+                LISTINGS, s.account("seller-jp").selling_partner_id, list(e.unit.marketplace_ids),
+                e.created_time, e.created_time, {}, as_of=e.created_time,
+            )  # fmt: skip
+            engine = ctx.query_engine()
+            try:
+                got = engine.sql("select seller_sku, item_name, price from merchant_listings").to_pylist()
+                cols = engine.sql("select * from merchant_listings limit 0").column_names
+            finally:
+                engine.close()
+            assert {r["seller_sku"]: r["item_name"] for r in got} == {
+                r["seller-sku"]: r["item-name"] for r in truth
+            }
+            assert all(r["price"] is not None for r in got)
+            assert not any(not c.isascii() for c in cols)  # no Japanese column names leaked into the schema
+            docs = [d for d in ctx.raw.iter_documents("raw/") if d.meta.get("report_type") == LISTINGS]
+            with docs[0].open_decoded() as fh:
+                header = fh.readline().decode("cp932")
+            assert header.startswith("商品名\t")  # the document really had the localized header
+            vendor = [x for x in ledger.entries(ctx.state, "vendor-na")]
+            assert vendor and all(x.status == "INGESTED" for x in vendor)
+        finally:
+            ctx.state.close()  # type: ignore[attr-defined]

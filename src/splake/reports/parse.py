@@ -138,7 +138,7 @@ def iter_tsv(path: Path, spec: ReportTypeSpec, *, block_size: int = BLOCK_SIZE) 
     raw_header = _read_header(path)
     if not raw_header or not _has_data_lines(path):
         return
-    names = header_names(raw_header)
+    names = header_names(spec.english_header(raw_header))
     ragged: list[BadRow] = []
 
     def on_invalid(row: Any) -> str:

@@ -89,6 +89,9 @@ class ReportTypeSpec:
     refresh_interval: timedelta = timedelta(hours=1)  # snapshots: at most one per interval
     default_options: tuple[tuple[str, str], ...] = ()
     json_sections: tuple[JsonSection, ...] = ()
+    # Localized header lines (e.g. JP Seller Central), positional: label i stands for columns[i]. Labels
+    # repeat ("適用外" = not applicable), so they are matched as a whole prefix, never one by one.
+    localized_headers: tuple[tuple[str, ...], ...] = ()
     partition_by: tuple[str, ...] = ("marketplace_id",)
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
@@ -110,6 +113,13 @@ class ReportTypeSpec:
     def column_names(self) -> tuple[str, ...]:
         base = tuple(c.column for c in self.columns)
         return ("section", *base) if self.json_sections else base
+
+    def english_header(self, header: list[str]) -> list[str]:
+        """The header with a known localized prefix replaced by the declared (English) column sources."""
+        for labels in self.localized_headers:
+            if len(header) >= len(labels) and tuple(h.strip() for h in header[: len(labels)]) == labels:
+                return [c.source for c in self.columns[: len(labels)]] + header[len(labels) :]
+        return header
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:
@@ -180,6 +190,39 @@ _LISTING_COLUMNS = (
     ),
     ColumnSpec("pending-quantity", "int"),
     *cols("string", "fulfillment-channel", "merchant-shipping-group", "status"),
+)
+
+# The JP Seller Central header of the listings report (same order as the English one).
+_LISTINGS_JP = (
+    "商品名",
+    "出品者による商品説明",
+    "出品ID",
+    "出品者SKU",
+    "価格",
+    "数量",
+    "出品日",
+    "適用外",
+    "マーケットプレイス出品",
+    "商品IDタイプ",
+    "適用外",
+    "コンディション説明",
+    "コンディション",
+    "適用外",
+    "適用外",
+    "適用外",
+    "ASIN1",
+    "適用外",
+    "適用外",
+    "国外へ配送可",
+    "迅速な配送",
+    "適用外",
+    "商品ID",
+    "適用外",
+    "追加-削除",
+    "保留中の数量",
+    "フルフィルメント・チャンネル",
+    "出品者配送グループ",
+    "ステータス",
 )
 
 _MYI_COLUMNS = (
@@ -435,6 +478,7 @@ _SPECS = (
         replace="snapshot",
         windowed=False,
         refresh_interval=timedelta(hours=6),
+        localized_headers=(_LISTINGS_JP,),
         description="All listings (active and inactive); each run replaces the previous snapshot.",
     ),
     ReportTypeSpec(
@@ -527,6 +571,7 @@ _SPECS = (
         window_column="start_date",
         max_window=timedelta(days=7),
         lookback=timedelta(hours=72),
+        end_lag=timedelta(hours=72),  # a day's data exists ~72 h after it ends; earlier requests end FATAL
         default_options=_VENDOR_OPTIONS,
         json_sections=(JsonSection("salesAggregate", "aggregate"), JsonSection("salesByAsin", "by_asin")),
         description="Vendor retail analytics sales (JSON; data arrives with up to 72 h latency).",
@@ -542,6 +587,7 @@ _SPECS = (
         window_column="start_date",
         max_window=timedelta(days=7),
         lookback=timedelta(hours=72),
+        end_lag=timedelta(hours=72),  # a day's data exists ~72 h after it ends; earlier requests end FATAL
         default_options=_VENDOR_OPTIONS,
         json_sections=(
             JsonSection("inventoryAggregate", "aggregate"),
