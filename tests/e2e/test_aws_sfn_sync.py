@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ def sandbox_settings(sb: Any, lake_dir: Path) -> Settings:
         )
     return parse_config(
         {
-            "lake": {"path": str(lake_dir), "namespace": "spapi"},
+            # moto's Glue catalog is shared by the session: a namespace of this test's own.
+            "lake": {"path": str(lake_dir), "namespace": f"spapi_{uuid.uuid4().hex[:10]}"},
             "lwa": {"client_id": sb.world.client_id, "token_url": sb.url + "/auth/o2/token"},
             "spapi": {"endpoint_override": sb.url},
             "sync": {
