@@ -49,7 +49,7 @@ def _settings(url: str, lake: Path, world: Any) -> Settings:
         lake,
         ACCOUNTS,
         world=world,
-        start_date=(datetime.now(UTC) - timedelta(days=2)).date(),
+        start_date=(datetime.now(UTC) - timedelta(days=4)).date(),
         lookback_days=1,
     )
     accounts = tuple(a.model_copy(update={"report_types": TYPES[a.type]}) for a in base.accounts)

@@ -53,7 +53,7 @@ def _key(spec: Any, mp: str, row: dict[str, Any]) -> tuple[Any, ...]:
 def synced(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("demo")
     with SandboxServer(SandboxConfig(seed=11, time_scale=0.01)) as sb:
-        start = (datetime.now(UTC) - timedelta(days=2)).date()
+        start = (datetime.now(UTC) - timedelta(days=4)).date()  # vendor data lags 72 h
         settings = all_types_settings(
             demo_settings(sb.url, root, DEMO_ACCOUNTS, world=sb.world, start_date=start, lookback_days=1)
         )
