@@ -11,8 +11,8 @@ await client.aclose()
 Every request: LWA (or Restricted Data) token → rate limiter → bounded concurrency → HTTP/1.1 keep-alive.
 429 / 5xx / timeouts / connection errors are retried with full-jitter exponential backoff up to
 ``settings.spapi.max_retries``; then :class:`ThrottledError` / :class:`ServerError` (both retryable).
-A 401/403 is retried once with a fresh token (the cached one may have expired early; again after a 429/5xx
-retry, as a long call can outlive a second token); other 4xx raise
+A 401/403 is retried with a fresh token (the cached one may have expired early; at most
+``TOKEN_REFRESHES_PER_CALL`` times, as a long call can outlive more than one token); other 4xx raise
 :class:`ApiError` with Amazon's code/message, the request id and a hint. Each request is logged as a
 structured event (operation, status, request id, attempt, latency) — never a token or a URL's query.
 """
@@ -127,6 +127,12 @@ def _uses_loopback(settings: Settings) -> bool:
 
     override = settings.spapi.endpoint_override
     return bool(override) and is_loopback_host(urlsplit(override or "").hostname or "")
+
+
+# A rejected token is replaced by a fresh one at most this many times per call: a long call (throttled,
+# paced, retried) can outlive more than one token, but a server that rejects every fresh token must not
+# make us loop.
+TOKEN_REFRESHES_PER_CALL = 2
 
 
 class SpApiClient:
@@ -316,7 +322,7 @@ class SpApiClient:
         limiter_key = account.selling_partner_id if account is not None else GRANTLESS
         who = account.id if account is not None else GRANTLESS
         attempt = 0
-        token_retry_left = True
+        token_refreshes_left = TOKEN_REFRESHES_PER_CALL
         while True:
             token = await self._token(account, scope, spec, rendered, rdt_elements)
             headers = {
@@ -355,8 +361,8 @@ class SpApiClient:
 
             body = _json_or_none(resp) if resp is not None else None
             if resp is not None and outcome == "unauthorized":
-                if token_retry_left and looks_like_token_rejection(status, body):
-                    token_retry_left = False
+                if token_refreshes_left > 0 and looks_like_token_rejection(status, body):
+                    token_refreshes_left -= 1
                     log_event(log, "spapi_request_token_rejected", logging.WARNING, **fields)
                     self._drop_token(account, scope, spec, rendered, rdt_elements, token)
                     continue
@@ -372,9 +378,6 @@ class SpApiClient:
             )
             if not should_retry(attempt, self.retry):
                 raise self._exhausted(op, who, outcome, status, problem, request_id, attempt)
-            # a token can expire again while this call waits out throttles/5xx: allow one more token
-            # retry (bounded by the retry budget, since every reset here costs an attempt)
-            token_retry_left = True
             retry_after = parse_retry_after(resp.headers.get("retry-after"), time.time()) if resp else None
             await self._sleep(retry_delay(attempt, self.retry, self._rand, retry_after))
             attempt += 1
