@@ -61,7 +61,7 @@ async def test_token_expiring_twice_within_one_call_is_survived(
 async def test_a_token_rejected_twice_in_a_row_is_not_retried_forever(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    """Every fresh token rejected at once (no other response in between): one refresh, then a clear error."""
+    """Every fresh token rejected at once: a bounded number of refreshes, then a clear error."""
     seen: list[int] = []
     hostile = False
 
@@ -82,4 +82,41 @@ async def test_a_token_rejected_twice_in_a_row_is_not_retried_forever(
     finally:
         await client.aclose()
     assert err.value.status == 403
-    assert seen == [200, 403, 403]
+    assert seen == [
+        200,
+        403,
+        403,
+        403,
+    ]  # two fresh tokens tried (TOKEN_REFRESHES_PER_CALL), then a clear error
+    assert sandbox.stats.token_grants["refresh_token"] == 3
+
+
+async def test_token_expiring_twice_back_to_back_is_survived(sandbox: SandboxServer, tmp_path: Path) -> None:
+    """expired → refresh → that token expired too before it was used (a call paced for long by the rate
+    limiter) → refresh → 200."""
+    seen: list[int] = []
+
+    async def hook(resp: httpx.Response) -> None:
+        if resp.request.url.path != OP_PATH:
+            return
+        seen.append(resp.status_code)
+
+    client = _client(sandbox, tmp_path, hook)
+    try:
+        account = client.settings.account("seller-na")
+        assert (await client.call(account, "getMarketplaceParticipations")).status == 200
+        sandbox.configure(expire_tokens=True)
+        expire_next_grant = True
+
+        async def expire_after_grant(resp: httpx.Response) -> None:
+            nonlocal expire_next_grant
+            if resp.request.url.path == "/auth/o2/token" and expire_next_grant:
+                expire_next_grant = False
+                sandbox.configure(expire_tokens=True)  # the fresh token dies before it is used
+
+        client._http.event_hooks["response"].append(expire_after_grant)
+        resp = await client.call(account, "getMarketplaceParticipations")
+    finally:
+        await client.aclose()
+    assert resp.status == 200
+    assert seen[:1] == [200] and seen[-1] == 200 and seen.count(403) == 2
