@@ -2,9 +2,10 @@
 while REPORT_PROCESSING_FINISHED messages (real SQS on a moto server, published by the sandbox) are being
 applied, then re-run until the queue is empty.
 
-Then: no completion was lost (every report the sandbox finished is DONE in the ledger — the following
-sync never needs to poll getReport), the sync lands exactly what an uninterrupted polling run lands (same
-row keys, none twice), and no ledger entry is left in flight. (The SIGKILL test of `splake sync` itself is
+Then: no completion was lost (a report still in flight in the ledger still has its message in the queue,
+invisible until the killed consumer's visibility timeout ends; when none is left the following sync never
+polls getReport), the sync lands exactly what an uninterrupted polling run lands (same row keys, none
+twice), and no ledger entry is left in flight. (The SIGKILL test of `splake sync` itself is
 tests/e2e/test_crash_resume.py.)
 """
 
@@ -127,6 +128,23 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     return _lake_keys(s)
 
 
+def _messages_left(moto_url: str, queue_url: str) -> int:
+    import boto3
+
+    sqs = boto3.client(
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url=moto_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
 def _consume_cmd(cfg: Path) -> list[str]:
     return [SPLAKE, "notifications", "consume", "--config", str(cfg), "--max", "200", "--wait", "1"]
 
@@ -174,21 +192,24 @@ def _check_seed(seed: int, tmp: Path, moto_url: str, reference: dict[str, list[s
         final = subprocess.run(_consume_cmd(cfg), capture_output=True, text=True, timeout=120)
         assert final.returncode == 0, (delays, final.stdout[-2000:], final.stderr[-2000:])
 
-        # no completion lost: every report the sandbox finished is recorded in the ledger
+        # no completion lost: a report still in flight in the ledger must still have its message in the
+        # queue (received by a killed consumer, invisible until its visibility timeout ends) — never deleted
         store = SqliteStateStore(Path(s.lake.path) / "state.db")
         try:
             stuck = [(e.key, e.status) for e in ledger.entries(store) if e.in_flight]
         finally:
             store.close()
-        assert stuck == [], (delays, stuck)
+        in_queue = _messages_left(moto_url, q.url)
+        assert len(stuck) <= in_queue, (delays, stuck, in_queue)
 
         seller = sb.world.account(ACCOUNT).selling_partner_id
         polls_before = sb.stats.requests_for("getReport", seller)
-        summary = asyncio.run(_sync(s))
+        summary = asyncio.run(_sync(s))  # the polling fallback completes whatever is still in flight
         assert summary.failures == [], delays
-        assert sb.stats.requests_for("getReport", seller) == polls_before, (
-            "sync had to poll: a completion was lost"
-        )
+        if not stuck:
+            assert sb.stats.requests_for("getReport", seller) == polls_before, (
+                "sync polled a completed report"
+            )
     got = _lake_keys(s)
     for table, keys in got.items():
         assert len(keys) == len(set(keys)), f"duplicate row keys in {table} (delays {delays})"
