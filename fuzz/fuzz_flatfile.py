@@ -7,10 +7,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import atheris  # noqa: E402
+import atheris
 
 with atheris.instrument_imports(include=["splake", "fuzz"]):
-    from fuzz.flatfile_target import check  # noqa: E402
+    from fuzz.flatfile_target import check
 
 
 def main() -> None:
