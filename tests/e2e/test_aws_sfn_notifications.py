@@ -81,7 +81,12 @@ def test_seller_by_notification_vendor_by_polling(
         sb,
         tmp_path / "lake",
         ("seller-na", "vendor-na"),
-        sync={"report_types": [SELLER_TYPE, VENDOR_TYPE], "poll_initial_seconds": 1, "poll_max_seconds": 1},
+        sync={
+            "report_types": [SELLER_TYPE, VENDOR_TYPE],
+            "poll_initial_seconds": 1,
+            "poll_max_seconds": 1,
+            "lookback_days": 5,  # vendor data lags 72 h: a shorter lookback plans no vendor window
+        },
         notifications={
             "enabled": True,
             "queue_url": q.url,

@@ -64,7 +64,11 @@ async def test_seller_completes_by_notification_vendor_by_polling(
         sb,
         tmp_path / "lake",
         ("seller-na", "vendor-na"),
-        sync={"poll_initial_seconds": 0.2, "poll_max_seconds": 0.5, "lookback_days": 1},
+        sync={
+            "poll_initial_seconds": 0.2,
+            "poll_max_seconds": 0.5,
+            "lookback_days": 5,
+        },  # vendor data lags 72 h
         notifications={
             "enabled": True,
             "queue_url": q.url,

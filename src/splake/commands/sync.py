@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 
@@ -42,9 +43,8 @@ def sync_command(
     from splake.config import load_config
     from splake.logs import configure_logging
     from splake.reports.progress import RichObserver, summary_table, warnings_of, wide_console
-    from splake.reports.sync import sync
     from splake.reports.types import report_type as check_type
-    from splake.runners.local import LocalContext
+    from splake.runners.local import LocalContext, run_sync
 
     try:
         settings = load_config(config)
@@ -65,20 +65,15 @@ def sync_command(
     async def run() -> int:
         ctx = LocalContext.open(settings)
         try:
-            if quiet:
-                summary = await sync(
-                    settings, ctx, accounts=account, report_types=report_type, max_wait_seconds=max_wait
+            with contextlib.nullcontext() if quiet else RichObserver() as obs:
+                summary = await run_sync(
+                    settings,
+                    ctx,
+                    accounts=account,
+                    report_types=report_type,
+                    observer=obs,
+                    max_wait_seconds=max_wait,
                 )
-            else:
-                with RichObserver() as obs:
-                    summary = await sync(
-                        settings,
-                        ctx,
-                        accounts=account,
-                        report_types=report_type,
-                        observer=obs,
-                        max_wait_seconds=max_wait,
-                    )
         finally:
             await ctx.aclose()
         console.print(summary_table(summary))

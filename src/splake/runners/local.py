@@ -13,19 +13,26 @@ Layout of ``[lake].path``::
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from splake.auth.secrets import LocalSecretStore, default_secret_dir
 from splake.config import Settings
+from splake.errors import ConflictError
 from splake.lake.catalog import open_catalog
 from splake.lake.iceberg import CuratedLake
 from splake.lake.objectstore import LocalObjectStore
 from splake.lake.query import QueryEngine
 from splake.lake.raw import RawZone
-from splake.ports import SecretStore
+from splake.ports import SecretStore, StateStore
 from splake.runners.context import Context, ReportsClient, utcnow
 from splake.spapi.client import SpApiClient
 from splake.state.sqlite import SqliteStateStore
+
+if TYPE_CHECKING:
+    from splake.reports.sync import SyncSummary
 
 SECRETS_DIR_ENV = "SPLAKE_SECRETS_DIR"
 
@@ -74,3 +81,70 @@ class LocalContext(Context):
 
     def query_engine(self) -> QueryEngine:
         return QueryEngine(self.lake.catalog, self.settings.lake.namespace)
+
+
+THROTTLES_NAMESPACE = "throttles"
+
+
+def record_throttles(state: StateStore, counts: Mapping[tuple[str, str], int], now: datetime) -> None:
+    """Add this run's HTTP 429 counts per (account, operation) to the state (shown by pipeline health)."""
+    for (who, op), n in counts.items():
+        if n <= 0:
+            continue
+        for _ in range(5):
+            cur = state.get(THROTTLES_NAMESPACE, who, op)
+            item = {
+                "account_id": who,
+                "report_type": f"op:{op}",
+                "operation": op,
+                "throttled": int((cur or {}).get("throttled", 0)) + n,
+                "updated_at": now.isoformat(),
+            }
+            try:
+                state.put(THROTTLES_NAMESPACE, who, op, item, expect_version=cur["_version"] if cur else 0)
+                break
+            except ConflictError:
+                continue
+
+
+async def run_sync(
+    settings: Settings,
+    ctx: Context,
+    *,
+    accounts: Sequence[str] = (),
+    report_types: Sequence[str] = (),
+    observer: Any = None,
+    max_wait_seconds: float | None = None,
+) -> SyncSummary:
+    """What `splake sync` runs: notification-first for sellers when ``[notifications]`` is enabled and a
+    queue is configured (polling stays the fallback, and the only way for vendors), plain polling
+    otherwise. This run's 429 counts are kept in the state for the health page."""
+    from splake.notifications.local import sync_with_notifications
+    from splake.notifications.sqs import open_queue
+    from splake.reports.sync import sync
+
+    n = settings.notifications
+    if n.enabled and n.queue_url:
+        result = await sync_with_notifications(
+            settings,
+            ctx,
+            open_queue(settings),
+            accounts=list(accounts) or None,
+            report_types=list(report_types) or None,
+            observer=observer,
+            max_wait_seconds=max_wait_seconds,
+        )
+        summary: SyncSummary = result.summary
+    else:
+        summary = await sync(
+            settings,
+            ctx,
+            accounts=accounts,
+            report_types=report_types,
+            observer=observer,
+            max_wait_seconds=max_wait_seconds,
+        )
+    counts = getattr(ctx.client, "throttle_counts", None)
+    if counts:
+        record_throttles(ctx.state, counts, ctx.clock())
+    return summary

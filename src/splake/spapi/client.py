@@ -23,6 +23,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -179,6 +180,8 @@ class SpApiClient:
         )
         self.rdt = RdtProvider(self._create_rdt, clock)
         self._api_slots = asyncio.Semaphore(concurrency)
+        # HTTP 429 responses seen, per (account id or "grantless", operation): pipeline health.
+        self.throttle_counts: Counter[tuple[str, str]] = Counter()
         self._download_slots = asyncio.Semaphore(concurrency)
 
     async def __aenter__(self) -> SpApiClient:
@@ -352,6 +355,7 @@ class SpApiClient:
             if resp is not None:
                 if outcome == "throttled":
                     self.limiter.throttled(limiter_key, op)
+                    self.throttle_counts[(who, op)] += 1
                 else:
                     self.limiter.observe(limiter_key, op, resp.headers.get(RATE_HEADER))
 
