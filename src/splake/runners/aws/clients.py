@@ -25,6 +25,14 @@ class AwsEndpoint:
     region: str = "us-east-1"
     endpoint_url: str | None = None
 
+    def __post_init__(self) -> None:
+        # secrets (Secrets Manager) and lake data travel through these clients: https, or plain http only
+        # to a loopback host (a local moto server) — never cleartext to anywhere else
+        if self.endpoint_url:
+            from splake.spapi.urls import check_url
+
+            check_url(self.endpoint_url, what="AWS endpoint_url")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AwsEndpoint:
         e = os.environ if env is None else env
