@@ -150,7 +150,9 @@ def test_revoked_refresh_token_fails_that_account_only(sandbox: SandboxServer, t
         assert after.lake.table_stats()["merchant_listings"] == before["merchant_listings"]
         engine = after.query_engine()
         try:
-            accounts = engine.sql("select distinct account_id from orders_by_order_date").column(0).to_pylist()
+            accounts = (
+                engine.sql("select distinct account_id from orders_by_order_date").column(0).to_pylist()
+            )
         finally:
             engine.close()
         assert accounts == ["seller-jp"]  # the other account kept going
