@@ -33,6 +33,35 @@ from splake.reports.types import ReportTypeSpec, snake_case
 BLOCK_SIZE = 2 << 20
 
 
+# A line longer than the parse block fails the block reader; the document is parsed again with a block
+# big enough for its longest line, up to this size (bounded memory).
+MAX_BLOCK_SIZE = 1 << 30
+
+
+class RowTooLongError(BadDataError):
+    """A line is longer than the parser's block size: parse the document again with ``needed_block_size``."""
+
+    code = "row_too_long"
+
+    def __init__(self, message: str, *, needed_block_size: int, where: str | None = None) -> None:
+        self.needed_block_size = needed_block_size
+        super().__init__(message, where=where, hint="parsed again with a larger block")
+
+
+def longest_line(path: Path, chunk: int = 8 << 20) -> int:
+    """Bytes in the longest line of ``path`` (streamed; used only when a line outgrew the parse block)."""
+    longest = current = 0
+    with open(path, "rb") as f:
+        while data := f.read(chunk):
+            parts = data.split(b"\n")
+            if len(parts) == 1:
+                current += len(data)
+                continue
+            longest = max(longest, current + len(parts[0]), *(len(p) for p in parts[1:-1]))
+            current = len(parts[-1])
+    return max(longest, current)
+
+
 @dataclass(frozen=True)
 class ParsedChunk:
     table: pa.Table  # business columns: declared (typed, declared order) then undeclared (strings)
@@ -180,6 +209,12 @@ def iter_tsv(path: Path, spec: ReportTypeSpec, *, block_size: int = BLOCK_SIZE) 
                 ragged.clear()
             yield ParsedChunk(chunk.table, bad)
     except pa.ArrowInvalid as exc:
+        if "straddl" in str(exc) or "larger than block size" in str(exc):
+            needed = 1 << (longest_line(path) + 2).bit_length()
+            if block_size < needed <= MAX_BLOCK_SIZE:
+                raise RowTooLongError(
+                    f"a line is longer than the {block_size}-byte parse block", needed_block_size=needed
+                ) from None
         raise BadDataError(
             f"flat file could not be parsed: {exc}",
             where=f"{spec.name} ({path.name})",

@@ -43,7 +43,7 @@ from splake.logs import get_logger, log_event
 from splake.reports import cursors, ledger
 from splake.reports.decode import decoded, python_codec
 from splake.reports.ledger import LedgerEntry
-from splake.reports.parse import iter_document, table_spec
+from splake.reports.parse import BLOCK_SIZE, RowTooLongError, iter_document, table_spec
 from splake.reports.planner import (
     Window,
     WorkUnit,
@@ -469,8 +469,9 @@ def land_document(
     ) as doc:
         pool = pa.default_memory_pool()
 
-        def batches() -> Iterator[pa.RecordBatch]:
-            for i, chunk in enumerate(iter_document(doc.path, spec, window_start=w.start)):
+        def batches(block_size: int) -> Iterator[pa.RecordBatch]:
+            chunks = iter_document(doc.path, spec, window_start=w.start, block_size=block_size)
+            for i, chunk in enumerate(chunks):
                 bad.extend(chunk.bad)
                 yield from chunk.table.to_batches()
                 if i % RELEASE_EVERY == 0:
@@ -478,7 +479,15 @@ def land_document(
 
         if spec.replace == "window" and w.start is None:
             raise BadDataError(f"{spec.name} needs a window but the report has none", where=entry.key)
-        result = ctx.lake.write(tspec, batches(), prov, scope)
+        block = BLOCK_SIZE
+        while True:
+            bad.clear()
+            try:  # the write is all-or-nothing: a failed attempt leaves the table as it was
+                result = ctx.lake.write(tspec, batches(block), prov, scope)
+                break
+            except RowTooLongError as exc:
+                log_event(log, "parse_block_enlarged", report_id=entry.report_id, block=exc.needed_block_size)
+                block = exc.needed_block_size
     quarantined = ctx.lake.quarantine(tspec.name, bad, prov) if bad else 0
     if bad:
         log_event(
