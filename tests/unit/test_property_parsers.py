@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from splake.reports.casting import cast_strings
 from splake.reports.decode import decoded
-from splake.reports.parse import header_names, iter_document
+from splake.reports.parse import header_names, iter_document, longest_line
 from splake.reports.types import REPORT_TYPES
 
 LISTINGS = REPORT_TYPES["GET_MERCHANT_LISTINGS_ALL_DATA"]
@@ -184,3 +184,11 @@ def test_garbage_is_flagged_invalid_never_silently_null(junk: str, kind: str) ->
     typed, invalid = cast_strings(pa.array([junk, ""]), kind)  # type: ignore[arg-type]
     assert invalid.to_pylist() == [True, False]
     assert typed[1].as_py() is None  # an empty field is a null, and not invalid
+
+
+@SETTINGS
+@given(data=st.binary(max_size=300), chunk=st.integers(min_value=1, max_value=64))
+def test_longest_line_is_found_across_chunk_boundaries(tmp_path_factory, data: bytes, chunk: int) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("ll") / "doc.txt"
+    path.write_bytes(data)
+    assert longest_line(path, chunk=chunk) == max(len(line) for line in data.split(b"\n"))
