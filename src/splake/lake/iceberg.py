@@ -98,7 +98,7 @@ TABLE_PROPERTIES = {
     "write.metadata.delete-after-commit.enabled": "true",
     "write.metadata.previous-versions-max": "50",
 }
-CHUNK_ROWS = 100000  # rows buffered before a Parquet write
+CHUNK_ROWS = 50000  # rows buffered before a Parquet write
 CHUNK_BYTES = 96 << 20
 
 _TRANSFORMS: dict[str, Callable[[], Transform[Any, Any]]] = {
