@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from splake.sandbox.accounts import SandboxAccount
 from splake.sandbox.catalog import Product, language_of, products_for
 from splake.sandbox.orders import VAT, Order, iter_orders
+from splake.sandbox.report_types import SETTLEMENT_COLUMNS
 from splake.spapi.marketplaces import marketplace
 
 # Longest time between purchase and the last event of an order (shipping + late update), for
@@ -378,29 +379,8 @@ def settlement_rows(req: ReportRequest, period: SettlementPeriod) -> Iterator[di
     mid = period.marketplace_id
     country, currency = country_of(mid), marketplace(mid).currency
     comma = country in {"DE", "FR"}
-    empty = dict.fromkeys(
-        (
-            "transaction-type",
-            "order-id",
-            "merchant-order-id",
-            "adjustment-id",
-            "shipment-id",
-            "marketplace-name",
-            "amount-type",
-            "amount-description",
-            "amount",
-            "fulfillment-id",
-            "posted-date",
-            "posted-date-time",
-            "order-item-code",
-            "merchant-order-item-id",
-            "merchant-adjustment-item-id",
-            "sku",
-            "quantity-purchased",
-            "promotion-id",
-        ),
-        "",
-    )
+    # every per-line column (those after the summary row's currency) starts empty
+    empty = dict.fromkeys(SETTLEMENT_COLUMNS[SETTLEMENT_COLUMNS.index("transaction-type") :], "")
     lines: list[dict[str, str]] = []
     total = 0.0
     first = (period.start - timedelta(days=4)).date()
