@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from pathlib import Path
 
@@ -41,47 +40,17 @@ def sync_command(
 
     Exit code 1 when something failed permanently (a FATAL report, a rejected request), 0 otherwise."""
     from splake.config import load_config
-    from splake.logs import configure_logging
-    from splake.reports.progress import RichObserver, summary_table, warnings_of, wide_console
-    from splake.reports.types import report_type as check_type
-    from splake.runners.local import LocalContext, run_sync
+    from splake.runners.local import check_selection, sync_main
 
     try:
         settings = load_config(config)
-        for t in report_type:
-            check_type(t)
-        for t in settings.sync.report_types:  # configured names too (an unknown one used to crash the plan)
-            check_type(t)
-        for acct in settings.accounts:
-            for t in acct.report_types or ():
-                check_type(t)
-        for a in account:
-            settings.account(a)
+        check_selection(settings, account, report_type)
     except SplakeError as exc:
         raise _fail(exc) from None
-    configure_logging("WARNING" if not quiet else "ERROR")
-    console = wide_console()
-
-    async def run() -> int:
-        ctx = LocalContext.open(settings)
-        try:
-            with contextlib.nullcontext() if quiet else RichObserver() as obs:
-                summary = await run_sync(
-                    settings,
-                    ctx,
-                    accounts=account,
-                    report_types=report_type,
-                    observer=obs,
-                    max_wait_seconds=max_wait,
-                )
-        finally:
-            await ctx.aclose()
-        console.print(summary_table(summary))
-        for w in warnings_of(summary):
-            console.print(f"[yellow]warning[/] {w}")
-        return summary.exit_code
-
-    raise typer.Exit(code=asyncio.run(run()))
+    code = asyncio.run(
+        sync_main(settings, accounts=account, report_types=report_type, max_wait=max_wait, quiet=quiet)
+    )
+    raise typer.Exit(code=code)
 
 
 @reports_app.command("status")

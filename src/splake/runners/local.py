@@ -148,3 +148,52 @@ async def run_sync(
     if counts:
         record_throttles(ctx.state, counts, ctx.clock())
     return summary
+
+
+def check_selection(settings: Settings, accounts: Sequence[str], report_types: Sequence[str]) -> None:
+    """Fail early, with the fix, on an unknown account id or report type — given on the command line or
+    configured (an unknown configured type would otherwise only surface mid-plan)."""
+    from splake.reports.types import report_type as check_type
+
+    for t in (*report_types, *settings.sync.report_types):
+        check_type(t)
+    for acct in settings.accounts:
+        for t in acct.report_types or ():
+            check_type(t)
+    for a in accounts:
+        settings.account(a)
+
+
+async def sync_main(
+    settings: Settings,
+    *,
+    accounts: Sequence[str] = (),
+    report_types: Sequence[str] = (),
+    max_wait: float | None = None,
+    quiet: bool = False,
+) -> int:
+    """`splake sync` on the embedded runner: progress, the run, a summary table; returns the exit code."""
+    import contextlib
+
+    from splake.logs import configure_logging
+    from splake.reports.progress import RichObserver, summary_table, warnings_of, wide_console
+
+    configure_logging("ERROR" if quiet else "WARNING")
+    console = wide_console()
+    ctx = LocalContext.open(settings)
+    try:
+        with contextlib.nullcontext() if quiet else RichObserver() as obs:
+            summary = await run_sync(
+                settings,
+                ctx,
+                accounts=accounts,
+                report_types=report_types,
+                observer=obs,
+                max_wait_seconds=max_wait,
+            )
+    finally:
+        await ctx.aclose()
+    console.print(summary_table(summary))
+    for w in warnings_of(summary):
+        console.print(f"[yellow]warning[/] {w}")
+    return int(summary.exit_code)
