@@ -130,6 +130,10 @@ async def run(n_accounts: int, time_scale: float) -> dict[str, Any]:
         sellers = {world.account(i).selling_partner_id for i in ids}
         crit = critical_path(sb, sellers, time_scale, cfg.processing_seconds * time_scale)
         throttled = sum(n for (s, _), n in sb.stats.throttled.items() if s in sellers)
+        by_op: dict[str, int] = {}
+        for (s, op), n in sb.stats.throttled.items():
+            if s in sellers:
+                by_op[op] = by_op.get(op, 0) + n
     reports = sum(s.ingested + s.cancelled for s in summary.streams.values())
     return {
         "accounts": n_accounts,
@@ -143,6 +147,7 @@ async def run(n_accounts: int, time_scale: float) -> dict[str, Any]:
         "reports_landed": reports,
         "rows": summary.rows,
         "http_429": throttled,
+        "http_429_by_operation": by_op,
         "failures": len(summary.failures),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -48,6 +48,18 @@ def test_burst_minus_headroom_then_paced_at_rate_times_safety() -> None:
     assert one.reserve(0.0) == 0.0
 
 
+def test_slow_operations_spend_the_whole_burst() -> None:
+    # createReport: 0.0167 r/s, burst 15. A held-back token would cost ~63 s; the server bucket starts full.
+    b = AdaptiveBucket(0.0167, 15, now=0.0)
+    delays = [b.reserve(0.0) for _ in range(16)]
+    assert delays[:15] == [0.0] * 15
+    assert delays[15] == pytest.approx(1 / (0.0167 * 0.95))
+    # a header saying the operation is really fast brings the headroom back
+    fast = AdaptiveBucket(0.0167, 15, now=0.0)
+    fast.observe(0.0, 10.0)
+    assert fast.available(100.0) == fast.burst - 1
+
+
 def test_header_lower_than_model_lowers_rate_and_scales_burst() -> None:
     b = AdaptiveBucket(5.0, 10, now=0.0)
     b.reserve(0.0)  # the probe used one token; the server's (real) bucket of 5 now holds 4

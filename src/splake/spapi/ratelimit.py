@@ -54,6 +54,10 @@ class AdaptiveTuning:
     header_tolerance: float = 0.01  # relative change of the header value that counts as "changed"
     # never spend the last token of the server's burst: it absorbs jitter in request arrival times
     headroom_tokens: float = 1.0
+    # ... but only while a token refills within this many seconds. For slow operations (createReport,
+    # getReportDocument: one token a minute) the server's bucket starts full and arrival jitter is
+    # negligible against the refill time, while a token held back would cost the whole run a minute.
+    headroom_max_seconds: float = 2.0
 
 
 def parse_rate_header(value: str | None) -> float | None:
@@ -103,7 +107,10 @@ class AdaptiveBucket:
 
     @property
     def capacity(self) -> float:
-        """How many tokens we let accumulate: the believed burst minus the headroom (at least 1)."""
+        """How many tokens we let accumulate: the believed burst minus the headroom (at least 1); the full
+        burst for slow operations, where a held-back token costs more than it protects."""
+        if 1.0 / self.ceiling > self.tuning.headroom_max_seconds:
+            return self.burst
         return max(1.0, self.burst - self.tuning.headroom_tokens)
 
     @property
