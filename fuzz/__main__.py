@@ -33,6 +33,8 @@ def _seed_corpus(corpus: Path) -> None:
 
 
 def run_atheris(seconds: int, corpus: Path) -> int:
+    artifacts = HERE / "artifacts"  # crash inputs land here; git-ignored, so a fresh clone lacks it
+    artifacts.mkdir(exist_ok=True)
     cmd = [
         sys.executable,
         str(HERE / "fuzz_flatfile.py"),
@@ -40,7 +42,7 @@ def run_atheris(seconds: int, corpus: Path) -> int:
         "-max_len=4096",
         "-timeout=20",
         "-rss_limit_mb=1024",
-        f"-artifact_prefix={HERE / 'artifacts'}/",
+        f"-artifact_prefix={artifacts}/",
         str(corpus),
     ]
     return subprocess.run(cmd, cwd=HERE.parent).returncode

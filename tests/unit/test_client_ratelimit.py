@@ -50,10 +50,14 @@ def test_burst_minus_headroom_then_paced_at_rate_times_safety() -> None:
 
 def test_slow_operations_spend_the_whole_burst() -> None:
     # createReport: 0.0167 r/s, burst 15. A held-back token would cost ~63 s; the server bucket starts full.
+    # Until the server's rate header confirms the slow rate, one token stays in reserve.
     b = AdaptiveBucket(0.0167, 15, now=0.0)
-    delays = [b.reserve(0.0) for _ in range(16)]
-    assert delays[:15] == [0.0] * 15
-    assert delays[15] == pytest.approx(1 / (0.0167 * 0.95))
+    assert b.available(0.0) == 14
+    assert b.reserve(0.0) == 0.0  # the probe
+    b.observe(0.0, 0.0167)
+    delays = [b.reserve(0.0) for _ in range(15)]
+    assert delays[:14] == [0.0] * 14  # probe + 14 = the whole burst of 15
+    assert delays[14] == pytest.approx(1 / (0.0167 * 0.95))
     # a header saying the operation is really fast brings the headroom back
     fast = AdaptiveBucket(0.0167, 15, now=0.0)
     fast.observe(0.0, 10.0)

@@ -54,9 +54,10 @@ class AdaptiveTuning:
     header_tolerance: float = 0.01  # relative change of the header value that counts as "changed"
     # never spend the last token of the server's burst: it absorbs jitter in request arrival times
     headroom_tokens: float = 1.0
-    # ... but only while a token refills within this many seconds. For slow operations (createReport,
-    # getReportDocument: one token a minute) the server's bucket starts full and arrival jitter is
-    # negligible against the refill time, while a token held back would cost the whole run a minute.
+    # ... but only while a token refills within this many seconds. For operations the server confirmed
+    # (rate header) to be slow (createReport, getReportDocument: one token a minute) the server's bucket
+    # starts full and arrival jitter is negligible against the refill time, while a token held back
+    # would cost the whole run a minute. Until the header confirms it, the headroom stays.
     headroom_max_seconds: float = 2.0
 
 
@@ -108,8 +109,8 @@ class AdaptiveBucket:
     @property
     def capacity(self) -> float:
         """How many tokens we let accumulate: the believed burst minus the headroom (at least 1); the full
-        burst for slow operations, where a held-back token costs more than it protects."""
-        if 1.0 / self.ceiling > self.tuning.headroom_max_seconds:
+        burst for operations confirmed slow, where a held-back token costs more than it protects."""
+        if self.header_seen and 1.0 / self.ceiling > self.tuning.headroom_max_seconds:
             return self.burst
         return max(1.0, self.burst - self.tuning.headroom_tokens)
 
@@ -137,10 +138,15 @@ class AdaptiveBucket:
         self._refill(now)
         t = self.tuning
         if header_rate is not None:
+            first = not self.header_seen
+            held_back = self.capacity
             changed = abs(header_rate - self.ceiling) > t.header_tolerance * self.ceiling
-            if changed or not self.header_seen:
+            if changed or first:
                 self._set_ceiling(header_rate)
             self.header_seen = True
+            if first and self.capacity > held_back:
+                # the server confirmed a slow rate: the headroom token held back is ours to spend
+                self.tokens += self.capacity - held_back
         # additive increase toward the ceiling, once no 429 was seen for two windows
         quiet_since = self._last_throttle + 2 * self.window
         if self.rate < self.ceiling and now > quiet_since:
