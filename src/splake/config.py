@@ -6,6 +6,7 @@ and the fix. ``starter_config()`` returns the commented file ``splake init`` wri
 
 from __future__ import annotations
 
+import json
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -235,3 +236,35 @@ marketplaces = ["US", "CA"]
 
 def starter_config() -> str:
     return STARTER_CONFIG
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are valid TOML basic strings
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _toml_table(header: str, table: dict[str, Any]) -> list[str]:
+    return ["", header] + [f"{k} = {_toml_value(v)}" for k, v in table.items() if v is not None]
+
+
+def dump_config(settings: Settings) -> str:
+    """The TOML file for ``settings``, holding only values that differ from the defaults:
+    ``parse_config(tomllib.loads(dump_config(s))) == s``."""
+    data = settings.model_dump(mode="json", exclude_defaults=True)
+    accounts = data.pop("accounts", [])
+    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict) and v is not None]
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines += _toml_table(f"[{key}]", value)
+    for account in accounts:
+        lines += _toml_table("[[accounts]]", account)
+    return "\n".join(lines).lstrip("\n") + "\n"

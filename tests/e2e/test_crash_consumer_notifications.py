@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from splake.auth.secrets import LocalSecretStore
-from splake.config import NotificationSettings, Settings
+from splake.config import NotificationSettings, Settings, dump_config
 from splake.notifications.setup import setup_notifications
 from splake.notifications.sqs import ensure_queue
 from splake.reports import ledger, pipeline
@@ -64,34 +64,7 @@ def _settings(
 
 
 def _write_toml(s: Settings, path: Path) -> None:
-    n = s.notifications
-    a = s.accounts[0]
-    lines = [
-        'log_level = "WARNING"',
-        "[lake]",
-        f'path = "{s.lake.path}"',
-        "[lwa]",
-        f'client_id = "{s.lwa.client_id}"',
-        f'token_url = "{s.lwa.token_url}"',
-        "[spapi]",
-        f'endpoint_override = "{s.spapi.endpoint_override}"',
-        "[sync]",
-        f'start_date = "{s.sync.start_date}"',
-        f"lookback_days = {s.sync.lookback_days}",
-        "[notifications]",
-        "enabled = true",
-        f'queue_url = "{n.queue_url}"',
-        f'queue_arn = "{n.queue_arn}"',
-        f'dlq_url = "{n.dlq_url}"',
-        f'aws_endpoint_url = "{n.aws_endpoint_url}"',
-        "[[accounts]]",
-        f'id = "{a.id}"',
-        f'region = "{a.region}"',
-        f'selling_partner_id = "{a.selling_partner_id}"',
-        "marketplaces = [" + ", ".join(f'"{m}"' for m in a.marketplaces) + "]",
-        "report_types = [" + ", ".join(f'"{t}"' for t in a.report_types or ()) + "]",
-    ]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(dump_config(s.model_copy(update={"log_level": "WARNING"})))
 
 
 def _lake_keys(settings: Settings) -> dict[str, list[str]]:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from splake.auth.secrets import LocalSecretStore
-from splake.config import Settings
+from splake.config import Settings, dump_config
 from splake.reports import ledger
 from splake.reports.sync import sync
 from splake.runners.local import LocalContext, default_secrets_dir
@@ -57,38 +57,7 @@ def _settings(url: str, lake: Path, world: Any) -> Settings:
 
 
 def _write_toml(s: Settings, path: Path) -> None:
-    lines = [
-        'log_level = "WARNING"',
-        "[lake]",
-        f'path = "{s.lake.path}"',
-        "[lwa]",
-        f'client_id = "{s.lwa.client_id}"',
-        f'token_url = "{s.lwa.token_url}"',
-        "[spapi]",
-        f'endpoint_override = "{s.spapi.endpoint_override}"',
-        "[sync]",
-        f'start_date = "{s.sync.start_date}"',
-        f"lookback_days = {s.sync.lookback_days}",
-        f"poll_initial_seconds = {s.sync.poll_initial_seconds}",
-        f"poll_max_seconds = {s.sync.poll_max_seconds}",
-    ]
-    for a in s.accounts:
-        lines += [
-            "[[accounts]]",
-            f'id = "{a.id}"',
-            f'type = "{a.type}"',
-            f'region = "{a.region}"',
-            f'selling_partner_id = "{a.selling_partner_id}"',
-            "marketplaces = [" + ", ".join(f'"{m}"' for m in a.marketplaces) + "]",
-            "report_types = [" + ", ".join(f'"{t}"' for t in a.report_types or ()) + "]",
-        ]
-        if a.vendor_report_options:
-            lines.append(
-                "vendor_report_options = {"
-                + ", ".join(f'{k} = "{v}"' for k, v in a.vendor_report_options.items())
-                + "}"
-            )
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(dump_config(s.model_copy(update={"log_level": "WARNING"})))
 
 
 def _lake_keys(settings: Settings) -> dict[str, list[str]]:

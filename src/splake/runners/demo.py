@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from splake.config import Settings
+from splake.config import LakeSettings, LwaSettings, Settings, dump_config
 from splake.reports.progress import RichObserver, summary_table, warnings_of, wide_console
 from splake.reports.sync import SyncSummary, sync
 from splake.reports.types import REPORT_TYPES
@@ -145,21 +145,10 @@ class _NoClient:
 def _write_config(settings: Settings, root: Path) -> None:
     """A config file for the demo lake so `splake query/reports status --config` work on it afterwards
     (the sandbox URL is gone once the demo exits; `splake demo` starts a new one)."""
-    lines = [
-        "# written by `splake demo` (read-only use: query / reports status)",
-        "[lake]",
-        f'path = "{root.as_posix()}"',
-        f'namespace = "{settings.lake.namespace}"',
-        "[lwa]",
-        f'client_id = "{settings.lwa.client_id}"',
-    ]
-    for a in settings.accounts:
-        lines += [
-            "[[accounts]]",
-            f'id = "{a.id}"',
-            f'type = "{a.type}"',
-            f'region = "{a.region}"',
-            f'selling_partner_id = "{a.selling_partner_id}"',
-            "marketplaces = [" + ", ".join(f'"{m}"' for m in a.marketplaces) + "]",
-        ]
-    (root / "splake.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    read_only = Settings(
+        lake=LakeSettings(path=root.as_posix(), namespace=settings.lake.namespace),
+        lwa=LwaSettings(client_id=settings.lwa.client_id),
+        accounts=settings.accounts,
+    )
+    header = "# written by `splake demo` (read-only use: query / reports status)\n"
+    (root / "splake.toml").write_text(header + dump_config(read_only), encoding="utf-8")
