@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.items_helpers import sandbox_settings
 from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, run_execution
 
@@ -31,6 +33,7 @@ def _settings(sb: Any, tmp_path: Path, max_retries: int) -> Any:
     )
 
 
+@pytest.mark.slow  # flaky as the first test of a fresh CI session (see the issue note); ~25 s alone
 def test_transient_errors_are_retried_by_the_state_machine(
     moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox_factory: Any, tmp_path: Path
 ) -> None:
