@@ -22,19 +22,19 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from splake.config import Settings
 from splake.errors import BadDataError, ConflictError
 from splake.logs import get_logger, log_event
+from splake.notifications.handlers import handle_listing, handle_listings, handle_report
 from splake.notifications.messages import ListingChanged, Notification, ReportFinished, parse_notification
+from splake.notifications.outcome import Outcome
 from splake.ports import Queue, QueueMessage, StateStore
 
 log = get_logger(__name__)
 
 NAMESPACE = "notifications"
-
-Outcome = Literal["done", "ignored"]
 
 
 class ConsumerContext(Protocol):
@@ -64,8 +64,6 @@ class Handlers:
 
     @classmethod
     def default(cls) -> Handlers:
-        from splake.notifications.handlers import handle_listing, handle_listings, handle_report
-
         return cls(report=handle_report, listing=handle_listing, listing_batch=handle_listings)
 
 

@@ -22,8 +22,8 @@ from splake.items.listings import get_listing
 from splake.items.plan import catalog_batches
 from splake.items.registry import Registry, TrackedItem
 from splake.logs import get_logger, log_event
-from splake.notifications.consumer import Outcome
 from splake.notifications.messages import ListingChanged, ReportFinished
+from splake.notifications.outcome import Outcome
 
 log = get_logger(__name__)
 
