@@ -97,7 +97,7 @@ class SandboxConfig:
     # --- networking ---
     host: str = "127.0.0.1"
     port: int = 0  # 0 = a free port
-    # Free-form settings for route modules (e.g. routes_items reads ``extra["expire_first_token"]``).
+    # Free-form settings for route modules (e.g. PagingTokens reads ``extra["expire_first_token"]``).
     extra: dict[str, Any] = field(default_factory=dict)
 
     def replace(self, **knobs: Any) -> SandboxConfig:

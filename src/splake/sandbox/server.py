@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from splake.errors import FatalError
-from splake.sandbox import lwa, reports_api, routes_control, routes_items, routes_sellers, routes_tokens
+from splake.sandbox import apis, lwa, reports_api, routes_control, routes_sellers, routes_tokens
 from splake.sandbox.config import SandboxConfig
 from splake.sandbox.state import SandboxState
 from splake.sandbox.stats import SandboxStats
@@ -39,7 +39,7 @@ def _providers() -> list[RouteProvider]:
         reports_api.routes,
         routes_sellers.routes,
         routes_tokens.routes,
-        routes_items.routes,
+        apis.routes,
     ]
 
 

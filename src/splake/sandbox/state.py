@@ -50,7 +50,7 @@ class SandboxState:
         # Reports API state (owned by splake.sandbox.reports_api): reportId -> record, documentId -> record.
         self.reports: dict[str, ReportRecord] = {}
         self.documents: dict[str, DocumentRecord] = {}
-        # Notifications API state (routes in routes_items.py): id -> object.
+        # Notifications API state (routes in sandbox/apis/notifications.py): id -> object.
         self.destinations: dict[str, Destination] = {}
         self.subscriptions: dict[str, Subscription] = {}
         # Rendered report documents (gzip files) live here until the server stops.

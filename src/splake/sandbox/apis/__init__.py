@@ -1,0 +1,31 @@
+"""The sandbox's SP-API operations beyond Reports, one module per API.
+
+:func:`routes` builds the state the APIs share (the listings/catalog world, the order book, paging-token
+expiry) and returns every API's routes. Every SP-API route goes through
+:func:`splake.sandbox.routing.sp_route`, so auth, the official usage plans, faults and rate headers apply
+as for every other operation.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from splake.sandbox.apis import catalog, fba_inventory, finances, listings, notifications, orders_v0
+from splake.sandbox.apis.common import PagingTokens
+from splake.sandbox.apis.listings_world import ItemsWorld
+from splake.sandbox.apis.orders_v0 import OrderBook
+from splake.sandbox.state import SandboxState
+
+
+def routes(state: SandboxState) -> list[Route]:
+    items = ItemsWorld(state.world)
+    book = OrderBook(state)
+    tokens = PagingTokens(state)
+    return [
+        *orders_v0.routes(state, book),
+        *finances.routes(state, book, tokens),
+        *fba_inventory.routes(state, tokens),
+        *catalog.routes(state, items),
+        *listings.routes(state, items),
+        *notifications.routes(state),
+    ]
