@@ -1,0 +1,220 @@
+"""One Lambda function per pipeline step, each with its own least-privilege role (:data:`STEP_ACCESS`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+from infra.props import SplakeProps
+from infra.storage import Storage
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Kept out of the Lambda image build context.
+ASSET_EXCLUDES = [
+    ".venv",
+    ".git",
+    "**/__pycache__",
+    "**/*.pyc",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "infra/node_modules",
+    "infra/cdk.out",
+    "**/cdk.out",
+    "tests",
+    "bench",
+    "docs",
+    "splake-demo",
+    "splake-data",
+    "*.egg-info",
+    "src/*.egg-info",
+    "test-output",
+    ".hypothesis",
+    ".ci",
+]
+
+# What each step's function may do (beyond writing its own logs).
+STEP_ACCESS: dict[str, frozenset[str]] = {
+    "plan": frozenset({"ssm", "state_read"}),
+    "request": frozenset({"ssm", "state_rw", "secrets", "lake"}),
+    "await_report": frozenset({"ssm", "state_rw", "task_response"}),
+    "check": frozenset({"ssm", "state_rw", "secrets"}),
+    "ingest": frozenset({"ssm", "state_rw", "secrets", "lake"}),
+    "summarize": frozenset({"ssm"}),
+    "notifications": frozenset({"ssm", "state_rw", "secrets", "lake", "task_response"}),
+    "items_plan": frozenset({"ssm", "state_read"}),
+    "items_refresh": frozenset({"ssm", "state_rw", "secrets", "lake"}),
+}
+
+
+def add_function(
+    stack: cdk.Stack,
+    p: SplakeProps,
+    s: Storage,
+    step: str,
+    access: frozenset[str],
+    env: dict[str, str],
+    sync_machine_arn: str,
+) -> lambda_.Function:
+    name = step.replace("_", "-")
+    log_group = logs.LogGroup(
+        stack,
+        f"Logs-{name}",
+        retention=logs.RetentionDays.ONE_MONTH,
+        encryption_key=None,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    role = iam.Role(
+        stack,
+        f"Role-{name}",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"splake {step} function (least privilege)",
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+        )
+    )
+    handler = "splake.runners.aws.handlers." + ("notifications" if step == "notifications" else step)
+    fn = lambda_.DockerImageFunction(
+        stack,
+        f"Fn-{name}",
+        code=lambda_.DockerImageCode.from_image_asset(
+            str(REPO_ROOT), file="infra/lambda/Dockerfile", exclude=ASSET_EXCLUDES, cmd=[handler]
+        ),
+        role=role,
+        memory_size=p.lambda_memory_mb,
+        timeout=cdk.Duration.minutes(15),
+        ephemeral_storage_size=cdk.Size.gibibytes(10),
+        environment=env,
+        log_group=log_group,
+        description=f"splake step: {step}",
+    )
+    # 429s seen by the SP-API client (logged by the shared rate limiter) become a metric
+    logs.MetricFilter(
+        stack,
+        f"Throttles-{name}",
+        log_group=log_group,
+        metric_namespace="splake",
+        metric_name="SpApiThrottled",
+        filter_pattern=logs.FilterPattern.string_value("$.event", "=", "rate_limit_throttled"),
+        metric_value="1",
+    )
+    if "ssm" in access:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter", "ssm:GetParametersByPath"],
+                resources=[
+                    stack.format_arn(
+                        service="ssm", resource="parameter", resource_name=f"{p.ssm_prefix.strip('/')}/*"
+                    ),
+                    stack.format_arn(
+                        service="ssm", resource="parameter", resource_name=p.ssm_prefix.strip("/")
+                    ),
+                ],
+            )
+        )
+    table_arn = s.table.table_arn
+    if "state_read" in access:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"], resources=[table_arn]
+            )
+        )
+    if "state_rw" in access:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:Query",
+                    "dynamodb:Scan",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                resources=[table_arn],
+            )
+        )
+    if "secrets" in access:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                resources=[
+                    stack.format_arn(
+                        service="secretsmanager",
+                        resource="secret",
+                        resource_name=f"{p.secret_prefix}*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        # LWA access tokens shared between functions until they expire (splake.runners.aws.token_cache)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:CreateSecret",
+                    "secretsmanager:TagResource",
+                    "secretsmanager:DeleteSecret",
+                ],
+                resources=[
+                    stack.format_arn(
+                        service="secretsmanager",
+                        resource="secret",
+                        resource_name=f"{p.secret_prefix}cache/*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+    # Every step reads/writes something encrypted with the stack key (table items at least).
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            resources=[s.key.key_arn],
+        )
+    )
+    if "lake" in access:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[s.bucket.arn_for_objects("*")],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:GetBucketLocation"], resources=[s.bucket.bucket_arn]
+            )
+        )
+        db = p.namespace
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "glue:GetDatabase",
+                    "glue:CreateDatabase",
+                    "glue:GetTable",
+                    "glue:GetTables",
+                    "glue:CreateTable",
+                    "glue:UpdateTable",
+                ],
+                resources=[
+                    stack.format_arn(service="glue", resource="catalog"),
+                    stack.format_arn(service="glue", resource="database", resource_name=db),
+                    stack.format_arn(service="glue", resource="table", resource_name=f"{db}/*"),
+                ],
+            )
+        )
+    if "task_response" in access:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                resources=[sync_machine_arn],
+            )
+        )
+    return fn
