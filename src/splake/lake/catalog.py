@@ -11,15 +11,20 @@ from pyiceberg.catalog.sql import SqlCatalog
 
 from splake.config import Settings
 from splake.errors import ConfigError
+from splake.lake.location import io_properties
 
 CATALOG_NAME = "splake"
 
 
 def local_catalog_properties(lake_path: str | Path) -> dict[str, str]:
+    """SqlCatalog properties of the lake at ``lake_path``: every table file is read and written through
+    :class:`~splake.lake.location.RootedFileIO`, confined to the lake root (a copied or moved lake maps
+    its old paths into the new root and never touches the original)."""
     root = Path(lake_path).expanduser().resolve()
     return {
         "uri": f"sqlite:///{root / 'catalog.db'}",
-        "warehouse": (root / "warehouse").as_uri(),
+        "warehouse": f"file://{root / 'warehouse'}",
+        **io_properties(root),
     }
 
 

@@ -28,6 +28,7 @@ from pyiceberg.io import FileIO
 from pyiceberg.io.pyarrow import PyArrowFileIO
 from pyiceberg.table import Table
 
+from splake.lake.location import local_file
 from splake.lake.tables import DeletePlan, window_bounds_for
 
 DUCKDB_MEMORY_LIMIT = "128MB"
@@ -61,17 +62,11 @@ def arrow_dataset(io: FileIO, paths: Sequence[str], schema: pa.Schema) -> ds.Dat
     if isinstance(io, PyArrowFileIO):
         scheme, netloc, _ = PyArrowFileIO.parse_location(paths[0])
         fs = io.fs_by_scheme(scheme, netloc)
-        local = [PyArrowFileIO.parse_location(p)[2] for p in paths]
+        local = [local_file(io, p) or PyArrowFileIO.parse_location(p)[2] for p in paths]
         return ds.dataset(local, schema=schema, format="parquet", filesystem=fs)
     return ds.dataset(  # pragma: no cover - other FileIOs (fsspec) expose no arrow filesystem
         [p.removeprefix("file://") for p in paths], schema=schema, format="parquet"
     )
-
-
-def _local_path(uri: str) -> str | None:
-    if uri.startswith("file://"):
-        return uri[len("file://") :]
-    return uri if "://" not in uri else None
 
 
 def _relation(
@@ -79,7 +74,7 @@ def _relation(
 ) -> None:
     """Expose data files as a DuckDB view with a ``data_file`` column (the file's URI; NULL when unknown):
     native read_parquet for local files (memory-limited, spillable), a lazy Arrow dataset for remote ones."""
-    local = [_local_path(p) for p in paths]
+    local = [local_file(io, p) for p in paths]
     cols = ", ".join('"' + f.name + '"' for f in schema)
     if all(p is not None for p in local):
         files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in local)

@@ -20,6 +20,7 @@ from pyiceberg.table import Table
 
 from splake.errors import BadDataError
 from splake.lake.dedup import arrow_dataset
+from splake.lake.location import local_file
 from splake.lake.tables import normalize_type
 from splake.logs import get_logger
 
@@ -34,14 +35,6 @@ def _quote_ident(name: str) -> str:
 
 def _quote_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _local_path(uri: str) -> str | None:
-    if uri.startswith("file://"):
-        return uri[len("file://") :]
-    if "://" not in uri:
-        return uri
-    return None
 
 
 class QueryEngine:
@@ -93,7 +86,7 @@ class QueryEngine:
     def _register(self, name: str, tbl: Table) -> None:
         view = _quote_ident(name)
         uris = [task.file.file_path for task in tbl.scan().plan_files()]
-        local = [_local_path(u) for u in uris]
+        local = [local_file(tbl.io, u) for u in uris]
         if uris and all(p is not None for p in local):
             files = ", ".join(_quote_str(p) for p in local if p is not None)
             self._con.execute(
