@@ -38,7 +38,9 @@ def sync_command(
 ) -> None:
     """Sync every configured account x marketplace x report type into the lake.
 
-    Exit code 1 when something failed permanently (a FATAL report, a rejected request), 0 otherwise."""
+    Exit codes: 0 complete; 1 something failed permanently (a FATAL report, a rejected request) or a
+    curated table is damaged (`splake lake check`); 2 bad config or usage; 3 work is still pending
+    (`--max-wait` reached or a step deferred): the next sync resumes it."""
     from splake.config import load_config
     from splake.runners.local import check_selection, sync_main
 
@@ -80,11 +82,30 @@ def status_command(
         entries = ledger.entries(store, account)
     finally:
         store.close()
+    damaged = _damaged_tables(settings)
     if as_json:
         for e in entries:
             typer.echo(json.dumps(e.to_item(), ensure_ascii=False))
+        for table, why in damaged.items():
+            typer.echo(json.dumps({"kind": "damaged_table", "table": table, "reason": why}))
         return
     wide_console().print(status_table(entries))
+    for table, why in damaged.items():
+        from splake.lake.damage import repair_hint
+
+        typer.echo(f"DAMAGED table {table}: {why}\n  → {repair_hint(table.removesuffix('__quarantine'))}")
+
+
+def _damaged_tables(settings: object) -> dict[str, str]:
+    from splake.config import Settings
+    from splake.lake.catalog import open_catalog
+    from splake.lake.damage import damaged_tables
+
+    assert isinstance(settings, Settings)
+    try:
+        return damaged_tables(open_catalog(settings), settings.lake.namespace)
+    except Exception as exc:  # an unreadable catalog is itself damage worth showing
+        return {"(catalog)": f"catalog.db cannot be read: {exc}"}
 
 
 def query_command(

@@ -35,6 +35,7 @@ def open_insights(
 ) -> tuple[Insights, Callable[[], None]]:
     """Insights over the config's curated lake and ledger; returns it with a close function."""
     from splake.lake.catalog import open_catalog
+    from splake.lake.damage import repair_hint
     from splake.lake.query import QueryEngine
     from splake.state.sqlite import SqliteStateStore
 
@@ -58,7 +59,12 @@ def open_insights(
         if store is None:
             return {"available": False, "error": f"no state store at {spath} yet (run `splake sync` first)"}
         throttled = throttle_counts(store.scan(THROTTLES_NAMESPACE))
-        return summarize(read_ledger(store), lake_row_counts(src), clock(), throttled=throttled)
+        out = summarize(read_ledger(store), lake_row_counts(src), clock(), throttled=throttled)
+        out["damaged_tables"] = [  # a damaged table fails only itself; the page names it and the fix
+            {"table": t, "reason": why, "hint": repair_hint(t.removesuffix("__quarantine"))}
+            for t, why in sorted(engine.damaged().items())
+        ]
+        return out
 
     def close() -> None:
         for fn in reversed(closers):

@@ -22,6 +22,7 @@ from splake.auth.secrets import LocalSecretStore, default_secret_dir
 from splake.config import Settings
 from splake.errors import ConflictError
 from splake.lake.catalog import open_catalog
+from splake.lake.damage import damaged_tables, repair_hint
 from splake.lake.iceberg import CuratedLake
 from splake.lake.objectstore import LocalObjectStore
 from splake.lake.query import QueryEngine
@@ -181,19 +182,57 @@ async def sync_main(
     configure_logging("ERROR" if quiet else "WARNING")
     console = wide_console()
     ctx = LocalContext.open(settings)
+    damaged = damaged_tables(ctx.lake.catalog, settings.lake.namespace)
+    selected = runnable_report_types(settings, report_types, damaged)
     try:
         with contextlib.nullcontext() if quiet else RichObserver() as obs:
-            summary = await run_sync(
-                settings,
-                ctx,
-                accounts=accounts,
-                report_types=report_types,
-                observer=obs,
-                max_wait_seconds=max_wait,
-            )
+            summary = None
+            if selected != ():  # () = every report type lands in a damaged table: nothing to run
+                summary = await run_sync(
+                    settings,
+                    ctx,
+                    accounts=accounts,
+                    report_types=selected or (),
+                    observer=obs,
+                    max_wait_seconds=max_wait,
+                )
     finally:
         await ctx.aclose()
-    console.print(summary_table(summary))
-    for w in warnings_of(summary):
-        console.print(f"[yellow]warning[/] {w}")
-    return int(summary.exit_code)
+    if summary is not None:
+        console.print(summary_table(summary))
+        for w in warnings_of(summary):
+            console.print(f"[yellow]warning[/] {w}")
+    for table, reason in sorted(damaged.items()):
+        console.print(f"[red]error[/] table {table} is damaged ({reason}); its reports were not synced")
+        console.print(f"  → {repair_hint(table.removesuffix('__quarantine'))}")
+    return exit_code(summary, damaged)
+
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
+
+
+def exit_code(summary: SyncSummary | None, damaged: Mapping[str, str]) -> int:
+    """0 complete; 1 permanent failures or a damaged table; 3 work still pending (``--max-wait`` reached
+    or a deferred step) that the next sync resumes. (2 = bad config/usage, from the CLI.)"""
+    if damaged or (summary is not None and summary.failures):
+        return EXIT_FAILED
+    if summary is not None and any(st.pending for st in summary.streams.values()):
+        return EXIT_PENDING
+    return EXIT_OK
+
+
+def runnable_report_types(
+    settings: Settings, report_types: Sequence[str], damaged: Mapping[str, str]
+) -> tuple[str, ...] | None:
+    """The report types to sync given the damaged tables: None = all configured ones (nothing damaged),
+    else the explicit selection without the types whose table (or quarantine table) is damaged."""
+    from splake.reports.planner import report_types_for
+    from splake.reports.types import REPORT_TYPES
+
+    if not damaged:
+        return tuple(report_types) or None
+    wanted = list(report_types) or list(
+        dict.fromkeys(t for a in settings.accounts for t in report_types_for(settings, a))
+    )
+    bad = {t.removesuffix("__quarantine") for t in damaged}
+    return tuple(t for t in wanted if t not in REPORT_TYPES or REPORT_TYPES[t].table not in bad)

@@ -1,0 +1,168 @@
+"""`splake lake check`: catalog ↔ table metadata ↔ data files ↔ ledger ↔ raw zone, per table.
+
+For every curated table it says whether the current state is readable (metadata, manifests, every data
+file), how many landed reports the ledger attributes to it, whether the raw documents needed to rebuild it
+are all there, and whether an earlier ``splake lake rebuild`` was interrupted. Read-only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from splake.lake.damage import plain_reason, probe_table
+from splake.ports import ObjectStore, StateStore
+
+REBUILD_NAMESPACE = "lake"  # state items pk "rebuild", sk = table: a rebuild in progress
+QUARANTINE_SUFFIX = "__quarantine"
+
+
+@dataclass
+class TableCheck:
+    table: str
+    in_catalog: bool
+    damage: str | None = None  # why the current state cannot be read
+    ingested_reports: int = 0  # INGESTED ledger entries landing into this table
+    raw_missing: list[str] = field(default_factory=list)  # raw documents of those entries that are gone
+    rebuild_interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.damage is None
+            and not self.raw_missing
+            and not self.rebuild_interrupted
+            and (self.in_catalog or self.ingested_reports == 0)
+        )
+
+    @property
+    def problems(self) -> list[str]:
+        out = []
+        if not self.in_catalog and self.ingested_reports:
+            out.append(f"missing from the catalog although {self.ingested_reports} report(s) landed in it")
+        if self.damage:
+            out.append(self.damage)
+        if self.rebuild_interrupted:
+            out.append("a `splake lake rebuild` of this table was interrupted")
+        if self.raw_missing:
+            more = f" (and {len(self.raw_missing) - 1} more)" if len(self.raw_missing) > 1 else ""
+            out.append(f"{len(self.raw_missing)} raw document(s) missing: {self.raw_missing[0]}{more}")
+        return out
+
+    @property
+    def fix(self) -> str | None:
+        if self.ok:
+            return None
+        base = self.table.removesuffix(QUARANTINE_SUFFIX)
+        if self.raw_missing:
+            return (
+                "restore the raw zone (raw/) from a backup; without those documents a rebuild would "
+                f"lose their rows (then `splake lake rebuild --table {base}`)"
+            )
+        if self.ingested_reports == 0 and base == self.table:
+            return f"no landed report of {base} is in the ledger: drop it or let the next sync refill it"
+        return f"splake lake rebuild --table {base}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "ok": self.ok,
+            "in_catalog": self.in_catalog,
+            "problems": self.problems,
+            "ingested_reports": self.ingested_reports,
+            "raw_missing": self.raw_missing,
+            "fix": self.fix,
+        }
+
+
+@dataclass
+class LakeCheck:
+    root: str
+    catalog_error: str | None
+    state_error: str | None
+    tables: list[TableCheck]
+
+    @property
+    def ok(self) -> bool:
+        return self.catalog_error is None and self.state_error is None and all(t.ok for t in self.tables)
+
+    @property
+    def damaged(self) -> list[TableCheck]:
+        return [t for t in self.tables if not t.ok]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "ok": self.ok,
+            "catalog_error": self.catalog_error,
+            "state_error": self.state_error,
+            "tables": [t.to_json() for t in self.tables],
+        }
+
+
+def report_table_of(report_type: str) -> str | None:
+    from splake.reports.types import REPORT_TYPES
+
+    spec = REPORT_TYPES.get(report_type)
+    return spec.table if spec is not None else None
+
+
+def landed_by_table(entries: Iterable[Any]) -> dict[str, list[Any]]:
+    """INGESTED ledger entries grouped by the curated table they landed in."""
+    out: dict[str, list[Any]] = {}
+    for e in entries:
+        if e.status != "INGESTED" or not e.raw_key:
+            continue
+        table = report_table_of(e.unit.report_type)
+        if table is not None:
+            out.setdefault(table, []).append(e)
+    return out
+
+
+def interrupted_rebuilds(state: StateStore) -> set[str]:
+    return {str(item["_sk"]) for item in state.query(REBUILD_NAMESPACE, "rebuild")}
+
+
+def check_lake(root: Path, namespace: str, catalog_factory: Any, state: StateStore | None) -> LakeCheck:
+    """Check the local lake at ``root``. ``catalog_factory()`` opens its catalog (may raise)."""
+    from splake.lake.objectstore import LocalObjectStore
+    from splake.reports import ledger
+
+    catalog_error = state_error = None
+    tables: dict[str, TableCheck] = {}
+    try:
+        catalog = catalog_factory()
+        names = sorted(ident[-1] for ident in catalog.list_tables(namespace))
+    except sqlite3.DatabaseError as exc:
+        catalog_error = (
+            f"catalog.db is unreadable ({exc}); `splake lake rebuild` re-creates it from the raw zone"
+        )
+        catalog, names = None, []
+    except Exception as exc:
+        if type(exc).__name__ == "NoSuchNamespaceError":
+            catalog, names = None, []
+        else:
+            catalog_error = plain_reason(exc)
+            catalog, names = None, []
+    for name in names:
+        assert catalog is not None
+        tables[name] = TableCheck(name, in_catalog=True, damage=probe_table(catalog, namespace, name))
+    landed: dict[str, list[Any]] = {}
+    rebuilding: set[str] = set()
+    if state is not None:
+        try:
+            landed = landed_by_table(ledger.entries(state))
+            rebuilding = interrupted_rebuilds(state)
+        except sqlite3.DatabaseError as exc:
+            state_error = f"state.db is unreadable: {exc}"
+    objects: ObjectStore = LocalObjectStore(root)
+    for table, entries in landed.items():
+        tc = tables.setdefault(table, TableCheck(table, in_catalog=False))
+        tc.ingested_reports = len(entries)
+        tc.raw_missing = sorted(e.raw_key for e in entries if not objects.exists(e.raw_key))
+    for table in rebuilding:
+        tables.setdefault(table, TableCheck(table, in_catalog=False)).rebuild_interrupted = True
+    return LakeCheck(str(root), catalog_error, state_error, sorted(tables.values(), key=lambda t: t.table))
