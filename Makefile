@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,infra,fuzz]'
+	$(BIN)/pip install -q -e '.[dev,infra,fuzz,test]'
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
@@ -32,7 +32,7 @@ test: lint typecheck
 	$(BIN)/pytest -m "not slow" -q -p no:cacheprovider
 
 bench: setup
-	$(BIN)/pip install -q -e '.[dev,infra,fuzz,bench]'
+	$(BIN)/pip install -q -e '.[dev,infra,fuzz,test,bench]'
 	$(BIN)/python -m bench
 
 ## Fuzz the flat-file parser for 60 s (atheris; falls back to hypothesis when atheris is missing)

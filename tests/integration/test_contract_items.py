@@ -418,9 +418,11 @@ def test_notifications_lifecycle_and_published_listings_notifications(sandbox_fa
         g.get(f"{n}/destinations/{sqs_dest['payload']['destinationId']}"),
         200,
     )
-    # Seller operations refuse the grantless token, grantless ones refuse the seller token.
+    # Seller operations refuse the grantless token; grantless ones also take a seller's LWA token (as
+    # Amazon does) and see the same application-wide destinations.
     assert g.get(f"{n}/subscriptions/LISTINGS_ITEM_STATUS_CHANGE").status_code == 403
-    assert sp.get(f"{n}/destinations").status_code == 403
+    seller_view = check_status(NOTIFICATIONS, "getDestinations", sp.get(f"{n}/destinations"), 200)
+    assert seller_view == dests
     check_status(
         NOTIFICATIONS, "getSubscription", sp.get(f"{n}/subscriptions/LISTINGS_ITEM_STATUS_CHANGE"), 404
     )

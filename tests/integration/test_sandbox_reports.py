@@ -226,8 +226,8 @@ def test_vendor_reports_fatal_with_error_document(sandbox: SandboxServer) -> Non
         sp.create_report(
             "GET_VENDOR_SALES_REPORT",
             reportOptions=opts,
-            dataStartTime=iso(today - timedelta(days=3)),
-            dataEndTime=iso(today - timedelta(seconds=1)),
+            dataStartTime=iso(today - timedelta(days=5)),  # vendor data lags 72 h (on by default)
+            dataEndTime=iso(today - timedelta(days=3, seconds=1)),
         )
     )
     assert ok["processingStatus"] == "DONE"

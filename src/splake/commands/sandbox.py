@@ -19,6 +19,15 @@ def register(app: typer.Typer) -> None:
         time_scale: float = typer.Option(1.0, help="1.0 = real rate limits/processing times, 0 = none."),
         processing_seconds: float = typer.Option(30.0, help="Report processing time before scaling."),
         scale: float = typer.Option(1.0, help="Multiplies the number of orders/SKUs."),
+        public_url: str = typer.Option(
+            "", help="Base URL of pre-signed document URLs (default: the server's own http://host:port)."
+        ),
+        fba_cooldown_seconds: float = typer.Option(
+            1800.0, help="FBA snapshot reports regenerate at most this often (Amazon: 30 min; 0 = off)."
+        ),
+        vendor_data_delay_hours: float = typer.Option(
+            72.0, help="Vendor data for a day is available this many hours later (Amazon: 72 h; 0 = off)."
+        ),
     ) -> None:
         """Run the sandbox until Ctrl-C; prints the URL, app credentials and refresh tokens."""
         from splake.sandbox import SandboxConfig, SandboxServer
@@ -30,6 +39,9 @@ def register(app: typer.Typer) -> None:
             port=port,
             processing_seconds=processing_seconds,
             scale=scale,
+            public_url=public_url or None,
+            fba_cooldown_seconds=fba_cooldown_seconds,
+            vendor_data_delay_hours=vendor_data_delay_hours,
         )
         with SandboxServer(cfg) as sb:
             w = sb.world

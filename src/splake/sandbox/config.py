@@ -78,7 +78,8 @@ class SandboxConfig:
     omit_charset: bool = False  # serve flat files without charset= (clients must fall back)
     # FBA snapshot reports requested again for the same marketplaces within this many (scaled) seconds
     # of the previous request end FATAL (Amazon generates them at most every 30 min; 0 = off).
-    fba_cooldown_seconds: float = 0.0
+    # On by default, as on Amazon; `splake sandbox serve --fba-cooldown-seconds 0` turns it off.
+    fba_cooldown_seconds: float = 1800.0
     # Add the columns Amazon adds for some sellers (B2B pricing, IBA flags) to flat files.
     schema_drift: bool = False
     # JP listings reports with Japanese header labels (same column positions), as sellers whose
@@ -86,7 +87,8 @@ class SandboxConfig:
     localized_headers: bool = False
     # Vendor data for a day becomes available this many hours after the day ends; reports that ask
     # for later data end FATAL (Amazon: 72 h for many vendor reports; 0 = always available).
-    vendor_data_delay_hours: float = 0.0
+    # On by default, as on Amazon; `splake sandbox serve --vendor-data-delay-hours 0` turns it off.
+    vendor_data_delay_hours: float = 72.0
     # --- data ---
     scale: float = 1.0  # multiplies the number of orders/SKUs in the world
     # --- notifications delivery (boto3 against e.g. a moto server) ---
@@ -97,6 +99,10 @@ class SandboxConfig:
     # --- networking ---
     host: str = "127.0.0.1"
     port: int = 0  # 0 = a free port
+    # Base URL of the pre-signed report document URLs (e.g. "https://sandbox.example:8443" behind a proxy).
+    # None = the server's own URL (http://host:port). A real pre-signed URL never depends on the caller's
+    # Host header, so neither does this one.
+    public_url: str | None = None
     # Free-form settings for route modules (e.g. PagingTokens reads ``extra["expire_first_token"]``).
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from splake.logs import get_logger, log_event
 from splake.sandbox import documents
+from splake.sandbox.documented_report_types import DOCUMENTED_REPORT_TYPES
 from splake.sandbox.notify import iso_now
 from splake.sandbox.render_flat import ReportRequest
 from splake.sandbox.render_json import ReportFatal
@@ -70,7 +71,7 @@ def validate_create(body: Any, marketplaces: tuple[str, ...], now: datetime) -> 
             f"Report type {rtype} cannot be requested. "
             "Settlement reports are scheduled by Amazon; use getReports to find them."
         )
-    if rtype not in REPORT_TYPES:
+    if rtype not in REPORT_TYPES and rtype not in DOCUMENTED_REPORT_TYPES:
         return f"Invalid reportType {rtype}."
     mids = body.get("marketplaceIds")
     if not isinstance(mids, list) or not mids or not all(isinstance(m, str) for m in mids):
@@ -104,16 +105,16 @@ def validate_create(body: Any, marketplaces: tuple[str, ...], now: datetime) -> 
 def create_record(state: SandboxState, caller: Caller, spec: dict[str, Any]) -> ReportRecord:
     assert caller.account is not None
     acct = caller.account
-    rt = REPORT_TYPES[spec["reportType"]]
+    rt = REPORT_TYPES.get(spec["reportType"])
     cfg = state.config
     now = state.now().replace(microsecond=0)
     report_id = str(50_000_000_000 + state.next_id() * 7 + state.config.seed % 7)
-    mids = spec["marketplaceIds"][:1] if rt.single_marketplace else spec["marketplaceIds"]
+    mids = spec["marketplaceIds"][:1] if rt and rt.single_marketplace else spec["marketplaceIds"]
     rec = ReportRecord(
         report_id=report_id,
         selling_partner_id=acct.selling_partner_id,
         account_id=acct.account_id,
-        report_type=rt.name,
+        report_type=spec["reportType"],
         marketplace_ids=tuple(mids),
         data_start=spec["start"].replace(microsecond=0),
         data_end=spec["end"].replace(microsecond=0),
@@ -124,7 +125,12 @@ def create_record(state: SandboxState, caller: Caller, spec: dict[str, Any]) -> 
         work_seconds=state.scaled(cfg.processing_seconds * 0.75),
     )
     # Decisions taken up front (reproducible with the seed): faults, audience, Amazon's rules.
-    if rt.audience != acct.type:
+    if rt is None:
+        # A documented type the sandbox has no layout for: the world holds no data for it, and Amazon
+        # ends a report that finds no data CANCELLED (one of the other audience ends FATAL).
+        vendor_type = spec["reportType"].startswith("GET_VENDOR_")
+        rec.forced = "FATAL" if vendor_type != (acct.type == "vendor") else "CANCELLED"
+    elif rt.audience != acct.type:
         rec.forced = "FATAL"
     elif rt.name in cfg.fatal_report_types or state.chance(cfg.fatal_rate):
         rec.forced, rec.forced_details = "FATAL", "An internal error occurred while processing the report."
@@ -194,11 +200,11 @@ def _write_error_document(state: SandboxState, rec: ReportRecord, details: str) 
 
 def finalize(state: SandboxState, rec: ReportRecord) -> None:
     """Render the document and settle the final status (runs in the ticker thread)."""
-    rt = REPORT_TYPES[rec.report_type]
+    rt = REPORT_TYPES.get(rec.report_type)
     status = rec.forced
     if status == "FATAL" and rec.forced_details:
         _write_error_document(state, rec, rec.forced_details)
-    elif status is None:
+    elif status is None and rt is not None:
         req = _request_for(state, rec)
         doc_id = document_id_for(state.config.seed, rec.report_id, state.world.account(rec.account_id).region)
         path = state.doc_dir / f"{doc_id}.gz"
@@ -507,7 +513,7 @@ def routes(state: SandboxState) -> list[Route]:
                 "Report document not found.", f"No report document {doc_id} for this selling partner."
             )
         flag = request.query_params.get("enableContentEncodingUrlHeader", "false").lower() == "true"
-        url = documents.presign(state, str(request.base_url), doc_id, flag)
+        url = documents.presign(state, state.public_url, doc_id, flag)
         return sp_json({"reportDocumentId": doc_id, "url": url, "compressionAlgorithm": "GZIP"})
 
     return [

@@ -95,5 +95,6 @@ def report_json(rec: ReportRecord, now_mono: float) -> dict[str, Any]:
         if status != "IN_QUEUE" and not (status == "CANCELLED" and rec.processing_start is None)
         else None,
         "dataStartTime": iso_z(rec.data_start),
+        "reportScheduleId": rec.extra.get("reportScheduleId"),
     }
     return {k: v for k, v in out.items() if v is not None}

@@ -66,8 +66,9 @@ def authorize(
     op = operations().get(operation_id)
     grantless = bool(op and op.grantless)
     if grantless:
-        if tok.kind != "grantless":
-            # Grantless operations need a client_credentials token with the right scope.
+        if tok.kind == "rdt":
+            # Grantless operations take a client_credentials token with the right scope, or (as Amazon
+            # accepts) a selling partner's LWA access token; never a Restricted Data Token.
             return unauthorized(INVALID_DETAILS)
     else:
         if tok.kind == "grantless":

@@ -44,13 +44,14 @@ def _providers() -> list[RouteProvider]:
 
 
 def _tickers() -> list[Ticker]:
-    return [reports_api.tick]
+    return [reports_api.tick, apis.report_schedules.tick]
 
 
 def build_app(state: SandboxState) -> Starlette:
     routes: list[BaseRoute] = []
     for provider in _providers():
         routes.extend(provider(state))
+    routes.append(apis.unserved.route(state))  # last: Amazon's JSON 403 for anything not served
     tickers = _tickers()
 
     @contextlib.asynccontextmanager
@@ -143,6 +144,7 @@ class SandboxServer:
         sock = server.servers[0].sockets[0]
         host, port = sock.getsockname()[:2]
         self.url = f"http://{host}:{port}"
+        self.state.public_url = (self.config.public_url or self.url).rstrip("/")
         return self
 
     def stop(self) -> None:

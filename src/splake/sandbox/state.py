@@ -53,10 +53,14 @@ class SandboxState:
         # Notifications API state (routes in sandbox/apis/notifications.py): id -> object.
         self.destinations: dict[str, Destination] = {}
         self.subscriptions: dict[str, Subscription] = {}
+        # Report schedules (sandbox/apis/report_schedules.py): reportScheduleId -> Schedule.
+        self.report_schedules: dict[str, Any] = {}
         # Rendered report documents (gzip files) live here until the server stops.
         self.doc_dir = Path(tempfile.mkdtemp(prefix="splake-sandbox-docs-"))
         self._sqs: SqsSender | None = None
         self._counter = 0
+        # Base of pre-signed document URLs; SandboxServer.start sets it (config.public_url or its own URL).
+        self.public_url = (config.public_url or f"http://{config.host}:{config.port}").rstrip("/")
 
     def close(self) -> None:
         shutil.rmtree(self.doc_dir, ignore_errors=True)

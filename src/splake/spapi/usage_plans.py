@@ -25,6 +25,10 @@ MODEL_FILES = (
     "reports_2021-06-30.json",
     "sellers.json",
     "tokens_2021-03-01.json",
+    "orders_2026-01-01.json",
+    "finances_2024-06-19.json",
+    "dataKiosk_2023-11-15.json",
+    "vendorOrders.json",
 )
 
 _PLAN_RE = re.compile(

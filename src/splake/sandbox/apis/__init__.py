@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from splake.sandbox.apis import catalog, fba_inventory, finances, listings, notifications, orders_v0
+from splake.sandbox.apis import (
+    catalog,
+    fba_inventory,
+    finances,
+    listings,
+    notifications,
+    orders_v0,
+    report_schedules,
+    unserved,
+)
 from splake.sandbox.apis.common import PagingTokens
 from splake.sandbox.apis.listings_world import ItemsWorld
 from splake.sandbox.apis.orders_v0 import OrderBook
@@ -28,4 +37,8 @@ def routes(state: SandboxState) -> list[Route]:
         *catalog.routes(state, items),
         *listings.routes(state, items),
         *notifications.routes(state),
+        *report_schedules.routes(state),
     ]
+
+
+__all__ = ["report_schedules", "routes", "unserved"]

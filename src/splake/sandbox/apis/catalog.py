@@ -156,18 +156,43 @@ def catalog_item(world: World, lst: Listing, mp: str, included: set[str]) -> dic
     return item
 
 
-def one_marketplace(request: Request, caller: Caller) -> str | Response:
-    mps = csv_param(request, "marketplaceIds")
+def marketplaces_param(request: Request) -> list[str] | Response:
+    mps = list(dict.fromkeys(csv_param(request, "marketplaceIds")))
     if not mps:
         return bad_request("Missing required 'marketplaceIds'.")
+    for mp in mps:
+        try:
+            marketplace(mp)
+        except Exception:
+            return bad_request(f"Invalid marketplaceId '{mp}'.")
+    return mps
+
+
+def one_marketplace(request: Request, caller: Caller) -> str | Response:
+    """searchCatalogItems: the model allows exactly one marketplaceId (maxItems 1)."""
+    mps = marketplaces_param(request)
+    if isinstance(mps, Response):
+        return mps
     if len(mps) > 1:
         return bad_request("Only one marketplaceId is supported per request.")
-    mp = mps[0]
-    try:
-        marketplace(mp)
-    except Exception:
-        return bad_request(f"Invalid marketplaceId '{mp}'.")
-    return mp
+    return mps[0]
+
+
+def merge_items(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One Item across several marketplaces: per-marketplace lists concatenate, attribute values (each
+    tagged with its marketplace_id) join per attribute name."""
+    out: dict[str, Any] = {"asin": parts[0]["asin"]}
+    for part in parts:
+        for key, value in part.items():
+            if key == "asin":
+                continue
+            if key == "attributes":
+                attrs = out.setdefault("attributes", {})
+                for name, values in value.items():
+                    attrs.setdefault(name, []).extend(values)
+            else:
+                out.setdefault(key, []).extend(value)
+    return out
 
 
 def routes(state: SandboxState, items: ItemsWorld) -> list[Route]:
@@ -247,17 +272,18 @@ def routes(state: SandboxState, items: ItemsWorld) -> list[Route]:
         return sp_json(body)
 
     async def get_catalog_item(request: Request, caller: Caller) -> Response:
-        mp = one_marketplace(request, caller)
-        if isinstance(mp, Response):
-            return mp
+        mps = marketplaces_param(request)
+        if isinstance(mps, Response):
+            return mps
         included = included_data(request, CATALOG_DATA_SETS)
         if isinstance(included, Response):
             return included
         asin = request.path_params["asin"]
         lst = items.by_asin(asin)
-        if lst is None or mp not in lst.marketplace_ids:
-            return not_found(f"Requested item '{asin}' not found in marketplace '{mp}'.")
-        return sp_json(catalog_item(state.world, lst, mp, included))
+        found = [mp for mp in mps if lst is not None and mp in lst.marketplace_ids]
+        if lst is None or not found:
+            return not_found(f"Requested item '{asin}' not found in marketplace(s) {', '.join(mps)}.")
+        return sp_json(merge_items([catalog_item(state.world, lst, mp, included) for mp in found]))
 
     return [
         sp_route(state, "GET", "/catalog/2022-04-01/items", "searchCatalogItems", search_catalog_items),

@@ -19,13 +19,13 @@ from splake.sandbox.state import SandboxState
 INVENTORY_TOKEN_TTL = 30.0
 
 
-def inventory_summary(p: Product, seed: int, now: datetime, lang: str) -> dict[str, Any]:
+def inventory_summary(p: Product, seed: int, now: datetime, lang: str, details: bool) -> dict[str, Any]:
     h = digest(seed, "fba", p.sku)
     fulfillable = h % 300
     reserved = (h >> 9) % 12
     unfulfillable = (h >> 14) % 4
     inbound = (h >> 18) % 40
-    return {
+    out: dict[str, Any] = {
         "asin": p.asin,
         "fnSku": p.fnsku,
         "sellerSku": p.sku,
@@ -50,6 +50,9 @@ def inventory_summary(p: Product, seed: int, now: datetime, lang: str) -> dict[s
         "productName": p.title(lang),
         "totalQuantity": fulfillable + reserved + unfulfillable + inbound,
     }
+    if not details:
+        del out["inventoryDetails"]  # only with details=true (the model's default is false)
+    return out
 
 
 def routes(state: SandboxState, tokens: PagingTokens) -> list[Route]:
@@ -75,9 +78,14 @@ def routes(state: SandboxState, tokens: PagingTokens) -> list[Route]:
             if tokens.expired(spec, INVENTORY_TOKEN_TTL, "getInventorySummaries"):
                 return bad_request("The nextToken has expired.", code="InvalidInput")
             off = int(spec["off"])
+        details_flag = qp.get("details", "false").lower()
+        if details_flag not in {"true", "false"}:
+            return bad_request("details must be true or false.")
         skus = set(csv_param(request, "sellerSkus"))
         if len(skus) > 50:
             return bad_request("A maximum of 50 sellerSkus may be specified.")
+        if qp.get("sellerSku"):
+            skus.add(qp["sellerSku"])
         products = [
             p for p in products_for(state.world.seed, acct, state.world.scale) if p.fulfillment == "AFN"
         ]
@@ -88,7 +96,9 @@ def routes(state: SandboxState, tokens: PagingTokens) -> list[Route]:
         body: dict[str, Any] = {
             "payload": {
                 "granularity": {"granularityType": "Marketplace", "granularityId": mp},
-                "inventorySummaries": [inventory_summary(p, state.world.seed, now, lang) for p in page],
+                "inventorySummaries": [
+                    inventory_summary(p, state.world.seed, now, lang, details_flag == "true") for p in page
+                ],
             }
         }
         if off + 50 < len(products):

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from splake.sandbox.apis.common import csv_param, included_data, ts
+from splake.sandbox.apis.common import b64, csv_param, included_data, parse_dt, ts, unb64
 from splake.sandbox.apis.listings_world import CATEGORIES, ItemsWorld, Listing, language, money
 from splake.sandbox.notify import iso_now, pascal
 from splake.sandbox.responses import bad_request, not_found, sp_error, sp_json
@@ -133,6 +133,78 @@ def listing_issues_notification(
     }
 
 
+SEARCH_LIMIT = 1000  # "The maximum number of items (SKUs) that can be returned and paged through is 1000."
+SEARCH_IDENTIFIER_TYPES = frozenset({"ASIN", "EAN", "FNSKU", "GTIN", "ISBN", "JAN", "MINSAN", "SKU", "UPC"})
+SORT_KEYS = {"sku", "createdDate", "lastUpdatedDate"}
+
+
+def _updated(lst: Listing) -> datetime:
+    return lst.updated or lst.created + timedelta(days=30)
+
+
+def search_filter(request: Request, listings: dict[str, Listing], mp: str) -> list[Listing] | Response:
+    """searchListingsItems filters and sort order, applied to one seller's listings in marketplace ``mp``."""
+    qp = request.query_params
+    identifiers = csv_param(request, "identifiers")
+    id_type = qp.get("identifiersType")
+    if len(identifiers) > 20:
+        return bad_request("A maximum of 20 identifiers may be specified.")
+    if bool(identifiers) != bool(id_type):
+        return bad_request("'identifiers' and 'identifiersType' must be specified together.")
+    if id_type and id_type not in SEARCH_IDENTIFIER_TYPES:
+        return bad_request(f"Invalid 'identifiersType' {id_type}.")
+    with_status = set(csv_param(request, "withStatus"))
+    without_status = set(csv_param(request, "withoutStatus"))
+    severities = set(csv_param(request, "withIssueSeverity"))
+    bounds = {}
+    for name in ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore"):
+        if qp.get(name):
+            parsed = parse_dt(qp[name])
+            if parsed is None:
+                return bad_request(f"Invalid '{name}'.")
+            bounds[name] = parsed
+    sort_by = qp.get("sortBy", "lastUpdatedDate")
+    order = qp.get("sortOrder", "DESC")
+    if sort_by not in SORT_KEYS or order not in {"ASC", "DESC"}:
+        return bad_request("Invalid 'sortBy' or 'sortOrder'.")
+    wanted = set(identifiers)
+    out: list[Listing] = []
+    for lst in listings.values():
+        if mp not in lst.marketplace_ids:
+            continue
+        if id_type == "SKU" and lst.sku not in wanted:
+            continue
+        if id_type == "ASIN" and lst.asin not in wanted:
+            continue
+        if id_type not in (None, "SKU", "ASIN"):
+            continue  # the sandbox world carries no other identifiers of a listing
+        status = set(lst.status.get(mp, []))
+        if with_status and not with_status & status:
+            continue
+        if without_status & status:
+            continue
+        if severities and not severities & {i["severity"] for i in lst.issues.get(mp, [])}:
+            continue
+        updated = _updated(lst)
+        if "createdAfter" in bounds and lst.created < bounds["createdAfter"]:
+            continue
+        if "createdBefore" in bounds and lst.created > bounds["createdBefore"]:
+            continue
+        if "lastUpdatedAfter" in bounds and updated < bounds["lastUpdatedAfter"]:
+            continue
+        if "lastUpdatedBefore" in bounds and updated > bounds["lastUpdatedBefore"]:
+            continue
+        out.append(lst)
+
+    def key(lst: Listing) -> tuple[Any, str]:
+        if sort_by == "sku":
+            return (lst.sku, lst.sku)
+        return (lst.created if sort_by == "createdDate" else _updated(lst), lst.sku)
+
+    out.sort(key=key, reverse=order == "DESC")
+    return out
+
+
 def routes(state: SandboxState, items: ItemsWorld) -> list[Route]:
     async def get_listings_item(request: Request, caller: Caller) -> Response:
         seller = request.path_params["sellerId"]
@@ -151,6 +223,47 @@ def routes(state: SandboxState, items: ItemsWorld) -> list[Route]:
             return not_found(f"SKU '{sku}' not found in marketplace {mp}.")
         with items.lock:
             return sp_json(listing_body(lst, mp, included))
+
+    async def search_listings_items(request: Request, caller: Caller) -> Response:
+        seller = request.path_params["sellerId"]
+        if caller.selling_partner_id != seller:
+            return sp_error(403, "Unauthorized", "Access to requested resource is denied.", "")
+        mps = csv_param(request, "marketplaceIds")
+        if not mps:
+            return bad_request("Missing required 'marketplaceIds'.")
+        included = included_data(request, LISTING_DATA_SETS)
+        if isinstance(included, Response):
+            return included
+        found = search_filter(request, items.listings(seller), mps[0])
+        if isinstance(found, Response):
+            return found
+        qp = request.query_params
+        try:
+            size = int(qp.get("pageSize", "10"))
+        except ValueError:
+            return bad_request("Invalid 'pageSize'.")
+        if not 1 <= size <= 20:
+            return bad_request("'pageSize' must be between 1 and 20.")
+        start = 0
+        if qp.get("pageToken"):
+            tok = unb64(qp["pageToken"])
+            if tok is None or not isinstance(tok.get("off"), int):
+                return bad_request("Invalid 'pageToken'.")
+            start = tok["off"]
+        pageable = found[:SEARCH_LIMIT]
+        with items.lock:
+            body: dict[str, Any] = {
+                "numberOfResults": len(found),
+                "items": [listing_body(lst, mps[0], included) for lst in pageable[start : start + size]],
+            }
+        pagination: dict[str, str] = {}
+        if start + size < len(pageable):
+            pagination["nextToken"] = b64({"off": start + size})
+        if start > 0:
+            pagination["previousToken"] = b64({"off": max(0, start - size)})
+        if pagination:
+            body["pagination"] = pagination
+        return sp_json(body)
 
     # --- admin hook: change listing status and notify --------------------------------------------
     async def set_listing_status(request: Request) -> Response:
@@ -215,6 +328,13 @@ def routes(state: SandboxState, items: ItemsWorld) -> list[Route]:
     return [
         sp_route(
             state, "GET", "/listings/2021-08-01/items/{sellerId}/{sku}", "getListingsItem", get_listings_item
+        ),
+        sp_route(
+            state,
+            "GET",
+            "/listings/2021-08-01/items/{sellerId}",
+            "searchListingsItems",
+            search_listings_items,
         ),
         Route("/_sandbox/listings/{sellerId}/{sku}/status", set_listing_status, methods=["POST"]),
     ]

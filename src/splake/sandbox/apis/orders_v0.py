@@ -25,6 +25,7 @@ from splake.sandbox.state import SandboxState
 from splake.spapi.marketplaces import marketplace
 
 ORDER_SCAN_DAYS = 45  # how far back getOrders looks for orders updated in the window
+LOOKUP_DAYS = 45  # getOrder of an order no search returned yet: purchased within ORDER_SCAN_DAYS + this
 
 
 class OrderBook:
@@ -52,6 +53,16 @@ class OrderBook:
         acct = seller_account(caller)
         if o is None or acct is None or o.marketplace_id not in acct.marketplace_ids:
             return None
+        return o
+
+    def lookup(self, caller: Caller, order_id: str) -> Order | None:
+        """An order by id even if no search has handed it out yet (scans the seller's recent orders)."""
+        o = self.find(caller, order_id)
+        acct = seller_account(caller)
+        if o is None and acct is not None:
+            now = self.state.now()
+            self.scan(acct, list(acct.marketplace_ids), now, now - timedelta(days=LOOKUP_DAYS))
+            o = self.find(caller, order_id)
         return o
 
 
@@ -218,8 +229,15 @@ def routes(state: SandboxState, book: OrderBook) -> list[Route]:
         payload["LastUpdatedBefore" if spec["by"] == "updated" else "CreatedBefore"] = spec["before"]
         return sp_json({"payload": payload})
 
+    async def get_order(request: Request, caller: Caller) -> Response:
+        o = await asyncio.to_thread(book.lookup, caller, request.path_params["orderId"])
+        js = order_json(o, state.now()) if o is not None else None
+        if o is None or js is None:
+            return not_found("Order not found.")
+        return sp_json({"payload": js})
+
     async def get_order_items(request: Request, caller: Caller) -> Response:
-        o = book.find(caller, request.path_params["orderId"])
+        o = await asyncio.to_thread(book.lookup, caller, request.path_params["orderId"])
         if o is None:
             return not_found("Order not found.")
         items = order_items_json(o, state.now())
@@ -240,6 +258,7 @@ def routes(state: SandboxState, book: OrderBook) -> list[Route]:
     o = "/orders/v0/orders"
     return [
         sp_route(state, "GET", o, "getOrders", get_orders),
+        sp_route(state, "GET", f"{o}/{{orderId}}", "getOrder", get_order),
         sp_route(state, "GET", f"{o}/{{orderId}}/orderItems", "getOrderItems", get_order_items),
         sp_route(
             state, "GET", f"{o}/{{orderId}}/address", "getOrderAddress", get_order_address, restricted=True
