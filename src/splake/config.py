@@ -55,6 +55,9 @@ class SyncSettings(_Frozen):
     poll_max_seconds: Annotated[float, Field(gt=0)] = 300.0
     report_timeout_minutes: Annotated[int, Field(ge=1)] = 24 * 60
     reuse_done_within_hours: Annotated[int, Field(ge=0)] = 6
+    # A document with more than this share of its rows quarantined is held: nothing of it lands and the
+    # table keeps its previous rows (always held when every row is quarantined). 0.05 = 5 %.
+    hold_quarantined_share: Annotated[float, Field(ge=0, le=1)] = 0.05
 
 
 class NotificationSettings(_Frozen):

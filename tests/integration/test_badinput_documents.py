@@ -41,6 +41,8 @@ def ctx(tmp_path: Path) -> Iterator[LocalContext]:
         {
             "lake": {"path": str(tmp_path / "lake")},
             "lwa": {"client_id": "amzn1.application-oa2-client.test"},
+            # these documents are mostly bad on purpose: hold a document only when every row is bad
+            "sync": {"hold_quarantined_share": 1.0},
             "accounts": [
                 {"id": "acme", "region": "NA", "selling_partner_id": "A1TEST", "marketplaces": ["US"]}
             ],
@@ -143,20 +145,16 @@ def test_byte_order_marks_do_not_leak_into_the_header(ctx: LocalContext, bom_enc
     assert names == ["Mug", "Tasse €", "Mug"]
 
 
-def test_wrong_charset_label_is_decoded_leniently_and_reported(
+def test_wrong_charset_label_is_overruled_by_the_bytes_and_reported(
     ctx: LocalContext, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """cp1252 bytes labelled UTF-8: the rows still land (nothing lost), the bad bytes become U+FFFD and
-    the count is logged."""
+    """cp1252 bytes labelled UTF-8: the bytes are not UTF-8, so the marketplace's charset (cp1252) reads
+    them: the rows land with their real text, and the contradiction is logged."""
     text = "\n".join([HEADER, _row("D-1", name="Café"), GOOD[0]])
     with caplog.at_level(logging.INFO, logger="splake"):
         rows, _ = _ingest(ctx, _gz(text, "cp1252"), charset="UTF-8")
     assert rows == 2
-    assert any(
-        getattr(r, "fields", {}).get("count")
-        for r in caplog.records
-        if r.getMessage() == "undecodable_bytes_replaced"
-    )
+    assert any(r.getMessage() == "charset_label_contradicted" for r in caplog.records)
     engine = ctx.query_engine()
     try:
         name = (
@@ -166,7 +164,7 @@ def test_wrong_charset_label_is_decoded_leniently_and_reported(
         )
     finally:
         engine.close()
-    assert name == "Caf\ufffd"
+    assert name == "Café"
 
 
 def test_unknown_charset_label_falls_back_to_the_marketplace(ctx: LocalContext) -> None:

@@ -39,6 +39,7 @@ def ctx(tmp_path: Path):  # type: ignore[no-untyped-def]
         {
             "lake": {"path": str(tmp_path / "lake")},
             "lwa": {"client_id": "x"},
+            "sync": {"hold_quarantined_share": 1.0},  # half-bad documents on purpose: land their good rows
             "accounts": [{"id": "eu", "region": "EU", "selling_partner_id": "A1", "marketplaces": ["DE"]}],
         }
     )

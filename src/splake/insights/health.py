@@ -111,7 +111,7 @@ def summarize(
             "window": e.unit.window.label,
         }
         for e in ledger
-        if e.status in FAILED or (e.reason and e.ingest_attempts > 0)
+        if e.status in FAILED or e.status == "HELD" or (e.reason and e.ingest_attempts > 0)
     ]
     failures.sort(key=lambda f: f["at"] or "", reverse=True)
     states = Counter(e.status for e in ledger)

@@ -1,14 +1,28 @@
 """Decoding a downloaded report document: gunzip (once), charset → UTF-8, BOM stripped — streamed.
 
-Charset: from the download's Content-Type (Java-style names mapped to Python codecs; Shift_JIS and
-windows-31j decode as cp932, ISO-8859-1 as its superset cp1252), else the marketplace's fallback. The
-decoded text goes to a temp file in UTF-8 (never the whole document in memory).
+Which charset (:func:`decode_document`):
+
+1. a byte-order mark wins (UTF-8, UTF-16);
+2. no charset in the Content-Type: strict UTF-8 if every byte of the document is valid UTF-8, else the
+   marketplace's fallback (cp1252 in the US/EU, cp932 in JP) — a UTF-8 document served without a label is
+   never read as cp932/cp1252;
+3. a charset label (Java-style names mapped to Python codecs; Shift_JIS and windows-31j decode as cp932,
+   ISO-8859-1 as its superset cp1252) is used, unless the bytes contradict it: non-ASCII bytes that are
+   all valid UTF-8 under a cp1252/cp932 label (text in those charsets practically never is) are read as
+   UTF-8; a UTF-8 label on bytes that are not UTF-8 falls back to the marketplace's charset (logged as
+   ``charset_label_contradicted``, noted on the result).
+
+UTF-8 input is passed straight through (validated chunk by chunk, written as received: no transcoding).
+Every decoded chunk is scanned for mojibake (U+FFFD, ``Ã©``-style sequences, see
+:mod:`splake.reports.textcheck`); the count is returned so the parser quarantines the garbled rows instead
+of landing them. The decoded text goes to a temp file in UTF-8 (never the whole document in memory).
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import gzip
 import os
 import tempfile
@@ -22,6 +36,7 @@ from typing import BinaryIO
 
 from splake.errors import BadDataError, ConfigError, RetryableError
 from splake.logs import get_logger, log_event
+from splake.reports.textcheck import count_suspect
 from splake.spapi.marketplaces import marketplace
 
 log = get_logger(__name__)
@@ -118,6 +133,8 @@ class DecodedDocument:
     gunzipped: bool
     size: int  # decoded UTF-8 bytes
     replaced_chars: int  # undecodable sequences replaced with U+FFFD
+    suspect: int = 0  # mojibake signs in the decoded text (U+FFFD, "Ã©"-style sequences)
+    note: str | None = None  # why the charset differs from the label, when it does
 
 
 def _is_gzip(path: Path) -> bool:
@@ -131,41 +148,142 @@ def _open_payload(path: Path, gunzip: bool) -> BinaryIO:
     return open(path, "rb")
 
 
-def decode_to_utf8(
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_WIDE = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
+
+
+class _NotUtf8(Exception):
+    pass
+
+
+def _first_bytes(src: Path, gunzip: bool, n: int = 4) -> bytes:
+    try:
+        with _open_payload(src, gunzip) as f:
+            return f.read(n)
+    except (OSError, EOFError, zlib.error):
+        return b""  # a corrupt stream is reported by the decoding pass
+
+
+def _pass_through(fin: BinaryIO, out: BinaryIO, *, strict: bool) -> tuple[int, int, bool]:
+    """Copy UTF-8 as received (BOM dropped), validating it: (bytes written, mojibake signs, non-ASCII
+    seen). ``strict``: raise :class:`_NotUtf8` at the first invalid byte (nothing useful is written)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    size = suspect = 0
+    first, non_ascii = True, False
+    while True:
+        chunk = fin.read(CHUNK)
+        final = not chunk
+        try:
+            text = decoder.decode(chunk, final=final)
+        except UnicodeDecodeError:
+            if strict:
+                raise _NotUtf8 from None
+            raise
+        if first and chunk:
+            if chunk.startswith(_UTF8_BOM):
+                chunk = chunk[len(_UTF8_BOM) :]
+                text = text.removeprefix("\ufeff")
+            first = False
+        if chunk:
+            non_ascii = non_ascii or not chunk.isascii()
+            suspect += count_suspect(text) if not text.isascii() else 0
+            out.write(chunk)
+            size += len(chunk)
+        if final:
+            return size, suspect, non_ascii
+
+
+def _transcode(fin: BinaryIO, out: BinaryIO, codec: str) -> tuple[int, int, bool]:
+    """Decode ``codec`` → UTF-8 (lenient: see :func:`_lenient`): (bytes written, mojibake signs, whether
+    the input was entirely valid UTF-8 with non-ASCII bytes — i.e. the codec was probably wrong)."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="splake_lenient")
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    utf8_ok, non_ascii = True, False
+    size = suspect = 0
+    first = True
+    while True:
+        chunk = fin.read(CHUNK)
+        final = not chunk
+        if utf8_ok:
+            non_ascii = non_ascii or not chunk.isascii()
+            try:
+                utf8.decode(chunk, final=final)
+            except UnicodeDecodeError:
+                utf8_ok = False
+        text = decoder.decode(chunk, final=final)
+        if first and text:
+            text = text.removeprefix("\ufeff")
+            first = False
+        if text:
+            suspect += count_suspect(text) if not text.isascii() else 0
+            data = text.encode("utf-8")
+            out.write(data)
+            size += len(data)
+        if final:
+            return size, suspect, utf8_ok and non_ascii
+
+
+def decode_document(
     src: Path,
     *,
-    codec: str,
+    label: str | None,
+    fallback: str,
     compression: str | None = None,
     dest_dir: Path | None = None,
-    charset_source: str = "content-type",
 ) -> DecodedDocument:
-    """Stream ``src`` (as received) into a UTF-8 temp file. Gunzips when the bytes are gzip (magic
-    check — a server that already removed the compression is never gunzipped twice). Raises
-    CorruptDocumentError (retryable: download again) when the gzip stream is corrupt."""
+    """Stream ``src`` (as received) into a UTF-8 temp file, choosing the charset as the module docstring
+    says. ``label``: the Python codec of the Content-Type charset (None when absent); ``fallback``: the
+    marketplace's. Gunzips when the bytes are gzip (magic check — a server that already removed the
+    compression is never gunzipped twice). Raises CorruptDocumentError (retryable: download again) when
+    the gzip stream is corrupt, BadDataError when the bytes cannot be decoded at all."""
     gunzip = _is_gzip(src)
     if compression and compression.upper() == "GZIP" and not gunzip:
         log_event(log, "gzip_already_decoded", path=src.name)
+    head = _first_bytes(src, gunzip)
+    note: str | None = None
+    if label in _WIDE:
+        plan = [(label, "content-type")]
+    elif head.startswith(_UTF8_BOM):
+        plan = [("utf-8", "bom"), ("utf-8-lenient", "bom")]
+    elif head[:2] in _UTF16_BOMS:
+        plan = [("utf-16", "bom")]
+    elif label is None or label == "utf-8":
+        plan = [("utf-8", "content-type" if label else "utf-8-valid")]
+        # not valid UTF-8 (whatever the label says): the marketplace's charset, else lenient UTF-8
+        plan.append(("utf-8-lenient" if fallback == "utf-8" else fallback, "marketplace"))
+    else:
+        plan = [(label, "content-type"), ("utf-8", "bytes")]
     fd, name = tempfile.mkstemp(prefix="splake-doc-", suffix=".txt", dir=dest_dir)
     out_path = Path(name)
-    decoder = codecs.getincrementaldecoder(codec)(errors="splake_lenient")
-    size = 0
-    first = True
+    os.close(fd)
     _COUNTS.replaced = 0
+    codec, source = plan[0]
     try:
-        with os.fdopen(fd, "wb") as out, _open_payload(src, gunzip) as fin:
-            while True:
-                chunk = fin.read(CHUNK)
-                final = not chunk
-                text = decoder.decode(chunk, final=final)
-                if first and text:
-                    text = text.removeprefix("\ufeff")
-                    first = False
-                if text:
-                    data = text.encode("utf-8")
-                    out.write(data)
-                    size += len(data)
-                if final:
+        for i, step in enumerate(plan):
+            codec, source = step
+            last = i == len(plan) - 1
+            _COUNTS.replaced = 0
+            with open(out_path, "wb") as out, _open_payload(src, gunzip) as fin:
+                if codec == "utf-8":
+                    try:
+                        size, suspect, _ = _pass_through(fin, out, strict=not last)
+                    except _NotUtf8:
+                        if label == "utf-8":
+                            note = (
+                                f"the Content-Type says UTF-8 but the bytes are not: decoded as {plan[-1][0]}"
+                            )
+                            log_event(log, "charset_label_contradicted", label=label, path=src.name)
+                        continue  # not UTF-8: the next candidate (fallback) from the start
                     break
+                size, suspect, looks_utf8 = _transcode(
+                    fin, out, "utf-8" if codec == "utf-8-lenient" else codec
+                )
+                if looks_utf8 and not last and plan[i + 1][0] == "utf-8":
+                    note = f"the Content-Type says {codec} but the document is UTF-8: decoded as UTF-8"
+                    log_event(log, "charset_label_contradicted", label=codec, path=src.name)
+                    continue
+                break
     except UnicodeError as exc:  # e.g. "UTF-16 stream does not start with BOM" (not a per-byte error)
         out_path.unlink(missing_ok=True)
         raise BadDataError(
@@ -184,10 +302,28 @@ def decode_to_utf8(
     except BaseException:
         out_path.unlink(missing_ok=True)
         raise
+    codec = "utf-8" if codec == "utf-8-lenient" else codec
     replaced = int(getattr(_COUNTS, "replaced", 0))
     if replaced:
         log_event(log, "undecodable_bytes_replaced", codec=codec, count=replaced, path=src.name)
-    return DecodedDocument(out_path, codec, charset_source, gunzip, size, replaced)
+    if suspect:
+        log_event(log, "garbled_text_found", codec=codec, source=source, count=suspect, path=src.name)
+    return DecodedDocument(out_path, codec, source, gunzip, size, replaced, suspect, note)
+
+
+def decode_to_utf8(
+    src: Path,
+    *,
+    codec: str,
+    compression: str | None = None,
+    dest_dir: Path | None = None,
+    charset_source: str = "content-type",
+) -> DecodedDocument:
+    """Decode with a known codec (a label): see :func:`decode_document`."""
+    doc = decode_document(src, label=codec, fallback=codec, compression=compression, dest_dir=dest_dir)
+    if doc.charset_source == "content-type" and charset_source != "content-type":
+        return dataclasses.replace(doc, charset_source=charset_source)
+    return doc
 
 
 @contextmanager
@@ -195,10 +331,11 @@ def decoded(
     src: Path, *, header_charset: str | None, marketplace_id: str | None, compression: str | None = None
 ) -> Iterator[DecodedDocument]:
     """Context manager around :func:`decode_to_utf8` that removes the temp file afterwards."""
-    codec, source = resolve_charset(header_charset, marketplace_id)
-    doc = decode_to_utf8(
-        src, codec=codec, compression=compression, dest_dir=src.parent, charset_source=source
-    )
+    label = python_codec(header_charset) if header_charset else None
+    if header_charset and label is None:
+        log_event(log, "unknown_charset", charset=header_charset, marketplace_id=marketplace_id)
+    fallback, _ = resolve_charset(None, marketplace_id)
+    doc = decode_document(src, label=label, fallback=fallback, compression=compression, dest_dir=src.parent)
     try:
         yield doc
     finally:

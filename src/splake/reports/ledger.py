@@ -22,7 +22,8 @@ from splake.reports.planner import WorkUnit, as_utc, iso, parse_iso
 
 NAMESPACE = "ledger"
 
-Status = Literal["NEW", "IN_QUEUE", "IN_PROGRESS", "DONE", "FATAL", "CANCELLED", "INGESTED"]
+# HELD: downloaded, but too many rows failed to parse; nothing landed (see splake.reports.hold)
+Status = Literal["NEW", "IN_QUEUE", "IN_PROGRESS", "DONE", "FATAL", "CANCELLED", "INGESTED", "HELD"]
 IN_FLIGHT: frozenset[str] = frozenset({"IN_QUEUE", "IN_PROGRESS"})
 AMAZON_TERMINAL: frozenset[str] = frozenset({"DONE", "FATAL", "CANCELLED"})
 FAILED: frozenset[str] = frozenset({"FATAL", "CANCELLED"})

@@ -26,8 +26,10 @@ import pyarrow.csv as pacsv
 
 from splake.errors import BadDataError, ReportFailedError
 from splake.lake.tables import BadRow, TableSpec
-from splake.reports.casting import arrow_type, cast_strings
+from splake.reports.casting import arrow_type, cast_strings, unknown_zone
+from splake.reports.locales import DEFAULT_LOCALE, CastLocale
 from splake.reports.planner import iso
+from splake.reports.textcheck import MOJIBAKE_RE2, first_suspect
 from splake.reports.types import ReportTypeSpec, snake_case
 
 BLOCK_SIZE = 2 << 20
@@ -110,26 +112,65 @@ def _has_data_lines(path: Path) -> bool:
         return bool(f.read(1))
 
 
+def _reason(spec: ReportTypeSpec, col: str, value: Any) -> str:
+    t = spec.column(col).type
+    if t in ("timestamp", "date") and isinstance(value, str):
+        word = unknown_zone(value)
+        if word is not None:
+            return (
+                f"column {col!r}: unknown time zone word {word!r} in {value!r} "
+                "(declare it in splake.reports.locales.ZONE_OFFSETS)"
+            )
+    return f"column {col!r}: cannot parse {value!r} as {t}"
+
+
+def _header_repeats(strings: pa.Table, header: Sequence[str]) -> pa.Array | None:
+    """Mask of rows that repeat the header line (cheap: the first column is compared first)."""
+    if not header or strings.num_columns != len(header) or strings.num_rows == 0:
+        return None
+    mask = pc.equal(strings.column(0), header[0])
+    if not pc.any(mask).as_py():
+        return None
+    for i in range(1, len(header)):
+        mask = pc.and_(mask, pc.equal(strings.column(i), header[i]))
+    mask = pc.fill_null(mask, False)
+    return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
+
+
 def type_strings(
-    spec: ReportTypeSpec, strings: pa.Table, first_line: int, *, fill: Mapping[str, Any] | None = None
+    spec: ReportTypeSpec,
+    strings: pa.Table,
+    first_line: int,
+    *,
+    fill: Mapping[str, Any] | None = None,
+    locale: CastLocale = DEFAULT_LOCALE,
+    header: Sequence[str] = (),
+    check_text: bool = False,
 ) -> ParsedChunk:
     """Cast a table of string columns (snake_case names) to the declared types.
 
     Rows with an invalid value are removed and returned as :class:`BadRow` (the raw line rebuilt from the
     string values, tab-separated). ``first_line`` numbers the rows for the quarantine (1-based lines).
-    ``fill`` gives values for declared columns missing from the document (e.g. the window start)."""
+    ``fill`` gives values for declared columns missing from the document (e.g. the window start).
+    ``locale``: how the marketplace writes ambiguous dates and numbers. ``header``: the raw header line
+    (rows repeating it are quarantined). ``check_text``: the decoder saw garbled text, so rows whose text
+    holds mojibake are quarantined instead of landing garbled."""
     n = strings.num_rows
     names = strings.schema.names
     columns: dict[str, pa.Array] = {}
     invalid_any = pa.array([False] * n, pa.bool_())
     reasons: list[tuple[str, pa.Array]] = []
+    garbled: list[tuple[str, pa.Array]] = []
+    repeats = _header_repeats(strings, header)
+    if repeats is not None:
+        invalid_any = pc.or_(invalid_any, repeats)
     if spec.json_sections:
         sec = strings.column("section").combine_chunks() if "section" in names else pa.nulls(n, pa.string())
         columns["section"] = sec
     for c in spec.columns:
         target = arrow_type(c.type)
         if c.column in names:
-            typed, invalid = cast_strings(strings.column(c.column), c.type)
+            typed, invalid = cast_strings(strings.column(c.column), c.type, locale)
             if fill and c.column in fill:
                 typed = pc.fill_null(typed, pa.scalar(fill[c.column], target))
             columns[c.column] = typed
@@ -145,24 +186,46 @@ def type_strings(
         if name not in declared:
             col = strings.column(name).combine_chunks()
             columns[name] = col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
+    if check_text:
+        for name in names:
+            col = columns.get(name)
+            if col is None or not pa.types.is_string(col.type):
+                continue
+            bad_text = pc.fill_null(pc.match_substring_regex(col, MOJIBAKE_RE2), False)
+            if pc.any(bad_text).as_py():
+                invalid_any = pc.or_(invalid_any, bad_text)
+                garbled.append((name, bad_text))
     table = pa.table(columns)
     bad: list[BadRow] = []
-    if reasons:
+    if reasons or garbled or repeats is not None:
         idx = pc.indices_nonzero(invalid_any).to_pylist()
         raw_rows = strings.take(pa.array(idx, pa.int64())).to_pylist()
         for pos, i in enumerate(idx):
-            why = [
-                f"column {col!r}: cannot parse {raw_rows[pos].get(col)!r} as {spec.column(col).type}"
-                for col, mask in reasons
-                if mask[i].as_py()
-            ]
-            raw_line = "\t".join("" if v is None else str(v) for v in raw_rows[pos].values())
+            raw = raw_rows[pos]
+            if repeats is not None and repeats[i].as_py():
+                why = ["the header line repeated as a data row"]
+            else:
+                why = [_reason(spec, col, raw.get(col)) for col, mask in reasons if mask[i].as_py()]
+                why += [
+                    f"column {col!r}: garbled text {first_suspect(str(raw.get(col)))!r} (mojibake: the "
+                    "document was decoded with the wrong charset)"
+                    for col, mask in garbled
+                    if mask[i].as_py()
+                ]
+            raw_line = "\t".join("" if v is None else str(v) for v in raw.values())
             bad.append(BadRow(line_number=first_line + i, raw_line=raw_line, reason="; ".join(why)))
         table = table.filter(pc.invert(invalid_any))
     return ParsedChunk(table, bad)
 
 
-def iter_tsv(path: Path, spec: ReportTypeSpec, *, block_size: int = BLOCK_SIZE) -> Iterator[ParsedChunk]:
+def iter_tsv(
+    path: Path,
+    spec: ReportTypeSpec,
+    *,
+    block_size: int = BLOCK_SIZE,
+    locale: CastLocale = DEFAULT_LOCALE,
+    check_text: bool = False,
+) -> Iterator[ParsedChunk]:
     """Stream a UTF-8 tab-separated flat file in blocks."""
     raw_header = _read_header(path)
     if not raw_header or not _has_data_lines(path):
@@ -201,7 +264,14 @@ def iter_tsv(path: Path, spec: ReportTypeSpec, *, block_size: int = BLOCK_SIZE) 
             ),
         )
         for batch in reader:
-            chunk = type_strings(spec, pa.Table.from_batches([batch]), line)
+            chunk = type_strings(
+                spec,
+                pa.Table.from_batches([batch]),
+                line,
+                locale=locale,
+                header=raw_header,
+                check_text=check_text,
+            )
             line += batch.num_rows
             bad = chunk.bad
             if ragged:
@@ -248,7 +318,12 @@ def _as_text(v: Any) -> str | None:
 
 
 def iter_json(
-    path: Path, spec: ReportTypeSpec, *, window_start: datetime | None = None
+    path: Path,
+    spec: ReportTypeSpec,
+    *,
+    window_start: datetime | None = None,
+    locale: CastLocale = DEFAULT_LOCALE,
+    check_text: bool = False,
 ) -> Iterator[ParsedChunk]:
     """Rows of each declared section of a JSON report (the document is loaded whole: JSON reports are
     aggregated analytics, far smaller than flat files)."""
@@ -293,18 +368,26 @@ def iter_json(
         for k, name in keys.items():
             data[name] = [_as_text(row.get(k)) for row in flat]
         strings = pa.table({k: pa.array(v, pa.string()) for k, v in data.items()})
-        chunk = type_strings(spec, strings, line, fill=fill)
+        chunk = type_strings(spec, strings, line, fill=fill, locale=locale, check_text=check_text)
         line += len(flat)
         yield chunk
 
 
 def iter_document(
-    path: Path, spec: ReportTypeSpec, *, window_start: datetime | None = None, block_size: int = BLOCK_SIZE
+    path: Path,
+    spec: ReportTypeSpec,
+    *,
+    window_start: datetime | None = None,
+    block_size: int = BLOCK_SIZE,
+    locale: CastLocale = DEFAULT_LOCALE,
+    check_text: bool = False,
 ) -> Iterator[ParsedChunk]:
+    """Parsed chunks of a decoded document. ``locale``: the marketplace's date/number conventions;
+    ``check_text``: quarantine rows with garbled text (set when the decoder found mojibake)."""
     if spec.format == "tsv":
-        yield from iter_tsv(path, spec, block_size=block_size)
+        yield from iter_tsv(path, spec, block_size=block_size, locale=locale, check_text=check_text)
     elif spec.format == "json":
-        yield from iter_json(path, spec, window_start=window_start)
+        yield from iter_json(path, spec, window_start=window_start, locale=locale, check_text=check_text)
     else:
         raise BadDataError(
             f"report format {spec.format!r} is not supported yet",

@@ -42,7 +42,9 @@ from splake.lake.tables import BadRow, Provenance, ReplaceScope
 from splake.logs import get_logger, log_event
 from splake.reports import cursors, ledger
 from splake.reports.decode import decoded, python_codec
+from splake.reports.hold import DocumentHeldError, check_document, on_held
 from splake.reports.ledger import LedgerEntry
+from splake.reports.locales import locale_for
 from splake.reports.parse import BLOCK_SIZE, RowTooLongError, iter_document, table_spec
 from splake.reports.planner import (
     Window,
@@ -453,14 +455,20 @@ def land_document(
     compression: str | None,
     source_key: str,
     now: datetime,
+    *,
+    force: bool = False,
 ) -> tuple[int, int]:
-    """Decode → parse → curated write (+ quarantine). Runs in a worker thread."""
+    """Decode → parse → curated write (+ quarantine). Runs in a worker thread. Raises
+    :class:`~splake.reports.hold.DocumentHeldError` (after recording the quarantined rows, with the table
+    unchanged) when too many rows were quarantined — unless ``force``."""
     spec = report_type(entry.unit.report_type)
     tspec = table_spec(spec)
     prov = _provenance(entry, source_key, now)
     w = entry.unit.window
     scope = ReplaceScope(start=w.start, end=w.end) if w.start is not None else ReplaceScope()
     bad: list[BadRow] = []
+    good = [0]
+    max_share = ctx.settings.sync.hold_quarantined_share
     with decoded(
         path,
         header_charset=info.charset,
@@ -470,21 +478,35 @@ def land_document(
         pool = pa.default_memory_pool()
 
         def batches(block_size: int) -> Iterator[pa.RecordBatch]:
-            chunks = iter_document(doc.path, spec, window_start=w.start, block_size=block_size)
+            chunks = iter_document(
+                doc.path,
+                spec,
+                window_start=w.start,
+                block_size=block_size,
+                locale=locale_for(entry.unit.marketplace_ids[0]),
+                check_text=doc.suspect > 0,
+            )
             for i, chunk in enumerate(chunks):
                 bad.extend(chunk.bad)
+                good[0] += chunk.table.num_rows
                 yield from chunk.table.to_batches()
                 if i % RELEASE_EVERY == 0:
                     pool.release_unused()  # hand freed arrow buffers back to the OS: bounded RSS on GB files
+            if not force:  # raised before the lake commits: a bad document leaves the table as it was
+                check_document(good[0], bad, max_share, f"{spec.name} report {entry.report_id}")
 
         if spec.replace == "window" and w.start is None:
             raise BadDataError(f"{spec.name} needs a window but the report has none", where=entry.key)
         block = BLOCK_SIZE
         while True:
             bad.clear()
+            good[0] = 0
             try:  # the write is all-or-nothing: a failed attempt leaves the table as it was
                 result = ctx.lake.write(tspec, batches(block), prov, scope)
                 break
+            except DocumentHeldError:
+                ctx.lake.quarantine(tspec.name, bad, prov)
+                raise
             except RowTooLongError as exc:
                 log_event(log, "parse_block_enlarged", report_id=entry.report_id, block=exc.needed_block_size)
                 block = exc.needed_block_size
@@ -560,6 +582,16 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
                 rows, quarantined = await asyncio.to_thread(
                     land_document, ctx, current, dest, info, compression, ref.key, now
                 )
+            except DocumentHeldError as held_exc:
+                good, n_bad, why = held_exc.rows, held_exc.quarantined, held_exc.message
+                held = ledger.update(
+                    ctx.state,
+                    current.account_id,
+                    current.key,
+                    lambda e: on_held(e, now, rows=good, quarantined=n_bad, raw_key=ref.key, reason=why),
+                )
+                log_event(log, "report_held", logging.ERROR, report_id=current.report_id, reason=why)
+                return IngestResult(held or current, 0, n_bad, ref.key, reason=why)
             except ReportFailedError as exc:
                 cooldown = timedelta(minutes=ctx.settings.sync.fatal_cooldown_minutes)
                 why = exc.message

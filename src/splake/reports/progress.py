@@ -127,7 +127,11 @@ def status_table(entries: list[LedgerEntry]) -> Table:
         for e in es:
             by[e.status] = by.get(e.status, 0) + 1
         landed = [e.ingested_at for e in es if e.ingested_at]
-        problems = [
+        problems = [  # held documents first: they need the user (`splake reports reland <id>`)
+            f"report {e.report_id} HELD (reland after a fix): {e.reason or ''}"
+            for e in es
+            if e.status == "HELD"
+        ] + [
             f"{e.unit.window.label}: {e.status} {e.reason or ''}"
             + (f" (cooldown until {e.cooldown_until:%H:%M})" if e.cooldown_until else "")
             for e in es

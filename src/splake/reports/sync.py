@@ -226,6 +226,13 @@ class _Run:
             if res.entry.status == "CANCELLED":
                 st.cancelled += 1
                 self.done(unit, "cancelled")
+            elif res.entry.status == "HELD":  # too many rows unreadable: nothing landed, the table kept
+                st.quarantined += res.quarantined
+                st.failures.append(
+                    f"{unit.window.label}: report {res.entry.report_id} HELD: {res.reason} → fix, then "
+                    f"`splake reports reland {res.entry.report_id}`"
+                )
+                self.done(unit, "held")
             elif res.skipped:
                 self.done(unit, "fresh")
             else:

@@ -239,7 +239,7 @@
         return el("tr", { class: "failure" }, [cell(f.account_id), cell(f.report_type), cell(f.report_id),
           cell(f.state, "state-" + f.state), cell(f.reason), cell(f.window), cell(f.at), cell(f.cooldown_until)]);
       });
-      root.appendChild(el("section", { class: "card", id: "failures" }, [el("h2", { text: "FATAL / CANCELLED reports" }),
+      root.appendChild(el("section", { class: "card", id: "failures" }, [el("h2", { text: "FATAL / CANCELLED / HELD reports" }),
         failRows.length ? table(["Account", "Report type", "Report id", "State", "Reason", "Window", "When", "No retry before"], failRows)
           : el("p", { class: "muted", text: "None." })]));
 
