@@ -156,6 +156,7 @@ def _rebuild_table(ctx: Any, root: Path, table: str, entries: list[Any]) -> Rebu
                 meta.get("compression_algorithm"),
                 entry.raw_key,
                 entry.ingested_at or datetime.now(UTC),
+                force=True,  # these reports were landed (accepted) before: no hold on a rebuild
             )
         finally:
             tmp.unlink(missing_ok=True)
