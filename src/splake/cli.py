@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from splake.commands import deploy, items, lake, notifications, reland, sandbox, secrets, serve, sync
+from splake.commands import accounts, deploy, items, lake, notifications, reland, sandbox, secrets, serve, sync
 
 app = typer.Typer(
     name="splake",
@@ -19,7 +19,7 @@ def _root() -> None:
     """splake: SP-API → your data lake."""
 
 
-for _module in (sync, reland, sandbox, secrets, items, notifications, serve, deploy, lake):
+for _module in (sync, reland, sandbox, secrets, accounts, items, notifications, serve, deploy, lake):
     _module.register(app)
 
 

@@ -36,6 +36,13 @@ class LwaSettings(_Frozen):
     token_url: str = "https://api.amazon.com/auth/o2/token"  # noqa: S105
     # Warn when the client secret is older than this (Amazon rotates LWA secrets every 180 days).
     secret_max_age_days: int = 180
+    # Website authorization (`splake accounts add`): the app id (amzn1.sp.solution… / amzn1.sellerapps.app…),
+    # whether it is still in draft (consent URL gets version=beta), the OAuth redirect URI registered
+    # for the app, and a replacement for the Seller/Vendor Central site (e.g. the local sandbox).
+    application_id: str | None = None
+    draft: bool = True
+    redirect_uri: str | None = None
+    authorize_url_override: str | None = None
 
 
 class SpApiSettings(_Frozen):
@@ -77,7 +84,11 @@ class AccountSettings(_Frozen):
     marketplaces: tuple[str, ...]
     refresh_token_ref: str | None = None  # default: accounts/<id>/refresh_token
     report_types: tuple[str, ...] | None = None  # override [sync].report_types for this account
+    # report types not to sync for this account although configured (e.g. its authorization lacks the
+    # role: `splake accounts check ID --exclude-denied` writes this)
+    exclude_report_types: tuple[str, ...] = ()
     pii: bool = False  # fetch buyer/address data with Restricted Data Tokens
+    vendor_group: str | None = None  # vendors: the Vendor Central vendor group this authorization covers
     vendor_report_options: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("region")
@@ -114,7 +125,7 @@ class Settings(_Frozen):
     spapi: SpApiSettings = SpApiSettings()
     sync: SyncSettings = SyncSettings()
     notifications: NotificationSettings = NotificationSettings()
-    accounts: tuple[AccountSettings, ...]
+    accounts: tuple[AccountSettings, ...] = ()
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -205,6 +216,11 @@ namespace = "spapi"
 client_id = "amzn1.application-oa2-client.REPLACE_ME"
 # Name of the client secret in the secret store: `splake secrets set lwa/client_secret`.
 client_secret_ref = "lwa/client_secret"
+# For `splake accounts add` (website authorization of public apps): the app id, whether the app is
+# still a draft (adds version=beta to the consent URL) and the OAuth redirect URI registered for it.
+# application_id = "amzn1.sp.solution.REPLACE_ME"
+# draft = true
+# redirect_uri = "https://splake.localhost.example:8443/callback"
 
 [spapi]
 # endpoint_override = "http://127.0.0.1:8765"   # e.g. the local sandbox (`splake sandbox serve`)
@@ -226,13 +242,15 @@ fatal_cooldown_minutes = 30    # don't re-request a report type for this long af
 enabled = false
 # queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/splake-notifications"
 
-# One [[accounts]] entry per seller account (or vendor group) and region.
-[[accounts]]
-id = "acme-na"                 # your name for it: lowercase letters, digits, - and _
-type = "seller"                # or "vendor"
-region = "NA"                  # NA, EU or FE
-selling_partner_id = "A1EXAMPLESELLER"
-marketplaces = ["US", "CA"]
+# One [[accounts]] entry per seller account (or vendor group) and region. `splake accounts add ID
+# --marketplace US` authorizes the app (website workflow, or --self-authorize for a private app),
+# stores the refresh token and writes the entry below itself; `splake accounts check` checks roles.
+# [[accounts]]
+# id = "acme-na"                 # your name for it: lowercase letters, digits, - and _
+# type = "seller"                # or "vendor"
+# region = "NA"                  # NA, EU or FE
+# selling_partner_id = "A1EXAMPLESELLER"
+# marketplaces = ["US", "CA"]
 # refresh token: `splake secrets set accounts/acme-na/refresh_token`
 """
 

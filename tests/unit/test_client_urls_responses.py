@@ -91,3 +91,10 @@ def test_token_rejection_detection() -> None:
     assert looks_like_token_rejection(401, None)
     assert not looks_like_token_rejection(404, expired)
     assert not looks_like_token_rejection(403, {"errors": [{"code": "Forbidden", "message": "role missing"}]})
+    # a missing role: Amazon sends the code and message without details; a fresh token cannot help
+    role = {
+        "errors": [
+            {"code": "Unauthorized", "message": "Access to requested resource is denied.", "details": ""}
+        ]
+    }
+    assert not looks_like_token_rejection(403, role)

@@ -94,6 +94,70 @@ def list_secrets(config: Path = CONFIG_OPTION, dir: Path | None = DIR_OPTION) ->
         raise typer.Exit(code=1)
 
 
+@secrets_app.command("rotate")
+def rotate_secret(
+    name: str = typer.Argument(
+        ...,
+        help="lwa/client_secret (or your [lwa] client_secret_ref), or an "
+        "account's refresh token name (accounts/<id>/refresh_token).",
+    ),
+    config: Path = CONFIG_OPTION,
+    force: bool = typer.Option(False, "--force", help="re-authorize even if the refresh token still works"),
+    self_authorize: bool = typer.Option(
+        False, "--self-authorize", help="refresh token: paste a new one instead of the website workflow"
+    ),
+    redirect_uri: str | None = typer.Option(None, "--redirect-uri", help="default: [lwa] redirect_uri"),
+    browser: bool = typer.Option(True, "--browser/--no-browser", help="open the consent URL in a browser"),
+    timeout: float = typer.Option(600.0, "--timeout", help="seconds to wait for the redirect"),
+    dir: Path | None = DIR_OPTION,
+) -> None:
+    """Rotate a credential without a window where none works.
+
+    The LWA client secret: the new value (stdin / hidden prompt) replaces the stored one only after an LWA
+    exchange with it succeeded; otherwise the old one is kept. A refresh token: if LWA answers
+    invalid_grant (revoked or expired) or --force, the account is re-authorized (website workflow, or
+    --self-authorize) and the new token stored; the selling partner must be the configured one."""
+    import asyncio
+
+    from splake.accounts.rotate import verify_client_secret
+    from splake.auth.secrets import LocalSecretStore
+    from splake.config import load_config
+    from splake.runners.local import default_secrets_dir
+
+    try:
+        settings = load_config(config)
+        store = LocalSecretStore(dir or default_secrets_dir(settings))
+        if name == settings.lwa.client_secret_ref:
+            value = _read_value(name).strip()
+            if not value:
+                typer.echo("error: empty value; the old secret is kept", err=True)
+                raise typer.Exit(code=1)
+            result = asyncio.run(verify_client_secret(settings, store, value))
+            store.put(name, value)
+            typer.echo(
+                f"rotated {name}: LWA accepted the new secret ({result.verified_with}); old one replaced"
+            )
+            return
+        account = next((a for a in settings.accounts if a.secret_ref == name), None)
+        if account is None:
+            typer.echo(
+                f"error: {name} is neither the LWA client secret nor an account's refresh token in {config}",
+                err=True,
+            )
+            raise typer.Exit(code=2)
+        from splake.accounts.reauth import refresh_token_state
+        from splake.commands.accounts import reauthorize
+
+        state = asyncio.run(refresh_token_state(settings, store, account))
+        if state == "ok" and not force:
+            typer.echo(f"{name} still works (LWA refresh succeeded); nothing to do (--force re-authorizes)")
+            return
+        typer.echo(f"{name}: {state}; re-authorizing account {account.id}")
+        reauthorize(config, dir, account.id, self_authorize, redirect_uri, browser, timeout)
+    except SplakeError as exc:
+        raise _fail(exc) from None
+
+
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the root app."""
     app.add_typer(secrets_app, name="secrets")

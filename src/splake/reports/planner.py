@@ -166,7 +166,8 @@ class WorkUnit:
 def report_types_for(settings: Settings, account: AccountSettings) -> tuple[str, ...]:
     configured = settings.report_types_for(account)
     names = configured if configured else default_report_types(account.type)
-    return tuple(n for n in names if account.type in REPORT_TYPES[n].account_kinds) if names else ()
+    skip = set(account.exclude_report_types)
+    return tuple(n for n in names if account.type in REPORT_TYPES[n].account_kinds and n not in skip)
 
 
 def unit_options(spec: ReportTypeSpec, account: AccountSettings) -> tuple[tuple[str, str], ...]:

@@ -42,6 +42,9 @@ RUNTIME_KNOBS = frozenset(
         "aws_endpoint_url",
         "aws_region",
         "eventbridge_queue_url",
+        "oauth_redirect_uris",
+        "auth_code_ttl_seconds",
+        "account_roles",
     }
 )
 
@@ -96,6 +99,18 @@ class SandboxConfig:
     aws_region: str = "us-east-1"
     # EventBridge destinations forward the event envelope to this SQS queue (stands in for the rule target).
     eventbridge_queue_url: str | None = None
+    # --- website authorization (splake.sandbox.oauth) and roles (splake.sandbox.roles) ---
+    # The app's registered OAuth redirect URIs: the consent page redirects to the first one unless the
+    # consent URL names another registered one (anything else is Amazon's error MD5101).
+    oauth_redirect_uris: tuple[str, ...] = (
+        "http://127.0.0.1:8790/callback",
+        "http://localhost:8790/callback",
+    )
+    # LWA authorization codes (spapi_oauth_code) are single-use and expire after 5 minutes (unscaled).
+    auth_code_ttl_seconds: float = 300.0
+    # Roles each sandbox account's authorization carries (account id -> role names); an account that is
+    # not listed has every role. Calls needing a role it lacks get 403 Unauthorized, as Amazon answers.
+    account_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # --- networking ---
     host: str = "127.0.0.1"
     port: int = 0  # 0 = a free port
@@ -115,6 +130,12 @@ class SandboxConfig:
             )
         if "fatal_report_types" in knobs:
             knobs["fatal_report_types"] = tuple(knobs["fatal_report_types"] or ())
+        if "oauth_redirect_uris" in knobs:
+            knobs["oauth_redirect_uris"] = tuple(knobs["oauth_redirect_uris"] or ())
+        if "account_roles" in knobs:
+            knobs["account_roles"] = {
+                str(k): tuple(v or ()) for k, v in dict(knobs["account_roles"] or {}).items()
+            }
         if "revoked_accounts" in knobs:
             knobs["revoked_accounts"] = tuple(knobs["revoked_accounts"] or ())
         for name in ("error_rate", "spurious_429_rate", "slow_rate", "truncate_download_rate"):

@@ -1,4 +1,5 @@
-"""Login with Amazon token endpoint: ``POST /auth/o2/token`` (refresh_token and client_credentials)."""
+"""Login with Amazon token endpoint: ``POST /auth/o2/token`` (refresh_token, client_credentials and
+authorization_code — the last one in :mod:`splake.sandbox.oauth`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from splake.sandbox import oauth
 from splake.sandbox.state import SandboxState
 
 GRANTLESS_SCOPES = frozenset(
@@ -51,7 +53,7 @@ def token_route(state: SandboxState) -> Route:
             return lwa_error(
                 400, "invalid_request", "The request is missing a required parameter : grant_type"
             )
-        if grant not in {"refresh_token", "client_credentials"}:
+        if grant not in {"refresh_token", "client_credentials", "authorization_code"}:
             return lwa_error(
                 400,
                 "unsupported_grant_type",
@@ -63,6 +65,8 @@ def token_route(state: SandboxState) -> Route:
             secret.encode(), world.client_secret.encode()
         ):
             return lwa_error(401, "invalid_client", "Client authentication failed")
+        if grant == "authorization_code":
+            return oauth.exchange_code(state, form, client_id)
         ttl = float(state.config.token_ttl_seconds)
         now = state.monotonic()
         if grant == "refresh_token":
@@ -72,7 +76,10 @@ def token_route(state: SandboxState) -> Route:
                     400, "invalid_request", "The request is missing a required parameter : refresh_token"
                 )
             account = world.account_by_refresh_token(refresh)
-            if account is None or account.account_id in state.config.revoked_accounts:
+            if account is None and (issued_to := state.oauth.account_for_refresh_token(refresh)):
+                account = world.account(issued_to)  # issued by the website authorization workflow
+            revoked = account is not None and account.account_id in state.config.revoked_accounts
+            if account is None or (revoked and not state.oauth.survives_revocation(refresh)):
                 return lwa_error(
                     400, "invalid_grant", "The request has an invalid grant parameter : refresh_token"
                 )

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from splake.sandbox import roles
 from splake.sandbox.accounts import SandboxAccount
 from splake.sandbox.ratelimit import effective_limit, format_rate, header_rate
 from splake.sandbox.responses import (
@@ -117,6 +118,11 @@ async def _run(
     caller = auth
     seller = caller.seller_key
     state.stats.count_request(seller, operation_id)
+    role_denial = await roles.denied(
+        state, request, caller.account.account_id if caller.account else None, operation_id
+    )
+    if role_denial is not None:
+        return role_denial
     cfg = state.config
     limit = effective_limit(operation_id, cfg.rate_limit_factor, cfg.time_scale)
     key = (caller.client_id, seller, operation_id)

@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from splake.errors import FatalError
-from splake.sandbox import apis, lwa, reports_api, routes_control, routes_sellers, routes_tokens
+from splake.sandbox import apis, lwa, oauth, reports_api, routes_control, routes_sellers, routes_tokens
 from splake.sandbox.config import SandboxConfig
 from splake.sandbox.state import SandboxState
 from splake.sandbox.stats import SandboxStats
@@ -35,6 +35,7 @@ Ticker = Callable[[SandboxState], None]
 def _providers() -> list[RouteProvider]:
     return [
         lambda s: [lwa.token_route(s)],
+        oauth.routes,
         routes_control.routes,
         reports_api.routes,
         routes_sellers.routes,

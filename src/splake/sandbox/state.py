@@ -23,6 +23,7 @@ from splake.sandbox.notify import (
     log_delivery_failure,
     notification_metadata,
 )
+from splake.sandbox.oauth_codes import OAuthRegistry
 from splake.sandbox.ratelimit import RateLimiter
 from splake.sandbox.reports_state import DocumentRecord, ReportRecord
 from splake.sandbox.stats import SandboxStats
@@ -41,6 +42,7 @@ class SandboxState:
         self.world.vendor_delay_hours = config.vendor_data_delay_hours
         self.stats = SandboxStats()
         self.tokens = TokenRegistry()
+        self.oauth = OAuthRegistry()  # website authorization codes + issued refresh tokens
         self.limiter = RateLimiter()
         self.lock = threading.RLock()
         self._rng = random.Random(config.seed)

@@ -8,6 +8,7 @@ from typing import Any
 from splake.errors import ApiError
 
 EXPIRED_TOKEN_MARKERS = ("expired", "access token", "invalid token", "unauthorized")
+ROLE_DENIED_MESSAGE = "Access to requested resource is denied."
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ def looks_like_token_rejection(status: int, body: Any) -> bool:
     if not errors:
         return True
     for e in errors:
+        if e.code == "Unauthorized" and not e.details and e.message == ROLE_DENIED_MESSAGE:
+            # Amazon's answer for a missing role: code + message, no details (a token problem names the
+            # token in the details); a fresh token cannot fix it
+            continue
         text = f"{e.code} {e.message} {e.details or ''}".lower()
         if any(marker in text for marker in EXPIRED_TOKEN_MARKERS):
             return True
