@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from splake.commands import accounts, deploy, items, lake, notifications, reland, sandbox, secrets, serve, sync
+from splake.commands import (
+    accounts,
+    deploy,
+    items,
+    lake,
+    notifications,
+    reland,
+    sandbox,
+    secrets,
+    serve,
+    sync,
+)
 
 app = typer.Typer(
     name="splake",
