@@ -194,3 +194,31 @@ def test_unknown_zone_word_quarantines_the_row_naming_the_word(tmp_path: Path) -
         assert "unknown time zone word 'XYZT'" in q["reason"]
         landed = {r["seller_sku"]: r["open_date"] for r in lab.rows("merchant_listings", out.report_id)}
         assert landed["FR-1"] == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def test_sync_exits_non_zero_naming_the_held_report_and_status_shows_it(tmp_path: Path) -> None:
+    from splake.insights.health import summarize
+    from splake.reports import ledger
+    from splake.reports.sync import sync
+
+    de = REAL["GET_MERCHANT_LISTINGS_ALL_DATA/saleweaver-de.txt"]
+    with ConformanceLab(tmp_path) as lab:
+        entry = lab.prepare(
+            _corrupt_dates(de.path.read_bytes(), keep=0),
+            report_type=LISTINGS,
+            marketplaces=("DE",),
+            content_type="text/plain",
+        )
+        assert lab.ctx is not None
+        summary = lab.run(
+            sync(lab.settings, lab.ctx, accounts=["eu"], report_types=[LISTINGS], max_wait_seconds=60)
+        )
+        assert summary.exit_code != 0
+        (failure,) = [f for _, _, f in summary.failures]
+        assert f"report {entry.report_id} HELD" in failure and "reland" in failure
+        cfg = tmp_path / "splake.toml"
+        cfg.write_text(dump_config(lab.settings), encoding="utf-8")
+        res = CliRunner().invoke(app, ["reports", "status", "-c", str(cfg)], env={"COLUMNS": "400"})
+        assert res.exit_code == 0 and f"report {entry.report_id} HELD" in res.output
+        health = summarize(ledger.entries(lab.ctx.state), [], datetime.now(UTC))
+        assert [f["report_id"] for f in health["failures"] if f["state"] == "HELD"] == [entry.report_id]

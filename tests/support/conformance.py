@@ -182,7 +182,7 @@ class ConformanceLab:
                 )
             )
         url = self.sandbox.url
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"poll_initial_seconds": 0.1, "poll_max_seconds": 1.0}
         if self.hold_share is not None:
             extra["hold_quarantined_share"] = self.hold_share
         return Settings(
@@ -217,7 +217,7 @@ class ConformanceLab:
         )
         return doc_id
 
-    def land_bytes(
+    def prepare(
         self,
         body: bytes,
         *,
@@ -228,9 +228,10 @@ class ConformanceLab:
         window: tuple[datetime, datetime] | None = None,
         report_id: str | None = None,
         kind: str = "request",
-    ) -> Landed:
-        """Serve ``body`` and run the real ingest for a DONE report over it. ``marketplaces`` are codes.
-        ``window`` defaults to a snapshot slot; give one for windowed report types."""
+    ) -> LedgerEntry:
+        """Serve ``body`` and record a DONE ledger entry for it (what a finished report looks like to the
+        pipeline: ``sync`` resumes it, :meth:`ingest` lands it). ``marketplaces`` are codes; ``window``
+        defaults to a snapshot slot (give one for windowed report types)."""
         assert self.ctx is not None, "use the lab as a context manager"
         acct = account_id or _ACCOUNT_OF_MARKETPLACE[marketplaces[0]]
         doc_id = self.serve(body, content_type, report_type, acct)
@@ -243,7 +244,11 @@ class ConformanceLab:
         key = f"{report_type}#report#{rid}" if kind == "discover" else f"{unit.key}#conformance#{rid}"
         entry = dataclasses.replace(ledger.new_entry(unit), key=key)
         entry = ledger.on_report_obtained(entry, rid, "DONE", now, reused=True, document_id=doc_id)
-        entry = ledger.save(self.ctx.state, entry)
+        return ledger.save(self.ctx.state, entry)
+
+    def ingest(self, entry: LedgerEntry) -> Landed:
+        """Run the real ingest step for a prepared entry."""
+        assert self.ctx is not None
         result: pipeline.IngestResult | None = None
         error: SplakeError | None = None
         try:
@@ -251,7 +256,11 @@ class ConformanceLab:
         except SplakeError as exc:
             error = exc
         after = ledger.load(self.ctx.state, entry.account_id, entry.key) or entry
-        return Landed(rid, after, result, error)
+        return Landed(entry.report_id or "", after, result, error)
+
+    def land_bytes(self, body: bytes, **kw: Any) -> Landed:
+        """Serve ``body`` and run the real ingest for a DONE report over it (arguments: :meth:`prepare`)."""
+        return self.ingest(self.prepare(body, **kw))
 
     def land(self, f: RealFile, **kw: Any) -> Landed:
         """Land a real file's exact bytes, served as its README says."""

@@ -41,6 +41,7 @@ from splake.errors import (
 from splake.lake.tables import BadRow, Provenance, ReplaceScope
 from splake.logs import get_logger, log_event
 from splake.reports import cursors, ledger
+from splake.reports.attribution import attribute
 from splake.reports.decode import decoded, python_codec
 from splake.reports.hold import DocumentHeldError, check_document, on_held
 from splake.reports.ledger import LedgerEntry
@@ -238,10 +239,18 @@ async def discover(ctx: Context, unit: WorkUnit, now: datetime) -> list[LedgerEn
         if r.get("reportType") != unit.report_type:
             continue
         rid = str(r["reportId"])
-        mids = (
-            tuple(m for m in (r.get("marketplaceIds") or []) if m in account.marketplaces)
-            or (account.marketplaces[:1])
-        )
+        where = attribute(r, account.marketplaces)  # the report's own marketplaces, never relabelled
+        if where.note:
+            log_event(
+                log,
+                "discovered_report_marketplace",
+                logging.WARNING,
+                account_id=unit.account_id,
+                note=where.note,
+            )
+        if not where.marketplace_ids:
+            continue
+        mids = where.marketplace_ids
         end = parse_iso(r.get("dataEndTime")) or parse_iso(r.get("createdTime")) or as_utc(now)
         sub = WorkUnit(
             account_id=unit.account_id,
