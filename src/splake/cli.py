@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from splake.commands import (
@@ -16,8 +18,18 @@ from splake.commands import (
     serve,
     sync,
 )
+from splake.commands.plain import run_plainly
 
-app = typer.Typer(
+
+class _App(typer.Typer):
+    """The root app: an error that reaches the top prints as what/where/how-to-fix, no traceback
+    (``--debug`` or ``SPLAKE_DEBUG=1`` shows it)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return run_plainly(super().__call__, *args, **kwargs)
+
+
+app = _App(
     name="splake",
     help="Land Amazon Selling Partner API data into your own data lake, correct and current.",
     no_args_is_help=True,

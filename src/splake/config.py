@@ -191,8 +191,28 @@ def load_config(path: str | Path) -> Settings:
         raise ConfigError(
             f"config file {p} not found", hint="create one with `splake init` or pass --config PATH"
         )
+    if p.is_dir():
+        raise ConfigError(
+            f"config path {p} is a directory, not a file",
+            hint=f"pass the TOML file itself, e.g. --config {p / 'splake.toml'}",
+        )
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read config file {p}: {exc.strerror}", hint="check the path and its permissions"
+        ) from None
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # a BOM (Windows editors) is harmless
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"config file {p} is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} "
+            "cannot be decoded",
+            hint="save the file as UTF-8 (most editors: File → Save with encoding → UTF-8)",
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"config file {p} is not valid TOML: {exc}", hint="fix the syntax at the line shown"

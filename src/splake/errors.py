@@ -109,3 +109,9 @@ class ObjectNotFoundError(FatalError):
     """An object store key does not exist (raised by every ObjectStore backend's get/open)."""
 
     code = "object_not_found"
+
+
+class DiskFullError(FatalError):
+    """A write failed because the disk (or quota) is full. Nothing half-written is kept."""
+
+    code = "disk_full"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
+import sqlalchemy.exc
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.glue import GlueCatalog
 from pyiceberg.catalog.sql import SqlCatalog
 
 from splake.config import Settings
-from splake.errors import ConfigError
+from splake.errors import ConfigError, FatalError
 from splake.lake.location import io_properties
+from splake.lake.root import prepare_root
 
 CATALOG_NAME = "splake"
 
@@ -28,18 +31,31 @@ def local_catalog_properties(lake_path: str | Path) -> dict[str, str]:
     }
 
 
+class CatalogDamagedError(FatalError):
+    code = "catalog_damaged"
+
+
 def open_local_catalog(lake_path: str | Path) -> Catalog:
-    """SqlCatalog in ``<lake_path>/catalog.db`` with the warehouse at ``<lake_path>/warehouse``."""
-    root = Path(lake_path).expanduser().resolve()
+    """SqlCatalog in ``<lake_path>/catalog.db`` with the warehouse at ``<lake_path>/warehouse``. An
+    unreadable catalog.db raises :class:`CatalogDamagedError` (with the fix)."""
+    root = prepare_root(lake_path, writable=False)
     try:
-        (root / "warehouse").mkdir(parents=True, exist_ok=True)
+        (root / "warehouse").mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise ConfigError(
             f"cannot create the lake directory {root}: {exc}",
             where="[lake].path",
             hint="point [lake].path at a writable directory",
         ) from None
-    return SqlCatalog(CATALOG_NAME, **local_catalog_properties(root))
+    try:
+        return SqlCatalog(CATALOG_NAME, **local_catalog_properties(root))
+    except (sqlite3.DatabaseError, sqlalchemy.exc.DatabaseError) as exc:
+        raise CatalogDamagedError(
+            f"the Iceberg catalog {root / 'catalog.db'} is unreadable ({str(exc).splitlines()[0][:200]})",
+            where="[lake].path",
+            hint="restore catalog.db from a backup, or run `splake lake rebuild` to re-create every "
+            "table from the raw zone (the damaged file is kept aside); the raw zone and ledger are intact",
+        ) from None
 
 
 def open_catalog(settings: Settings) -> Catalog:

@@ -27,6 +27,7 @@ from splake.lake.iceberg import CuratedLake
 from splake.lake.objectstore import LocalObjectStore
 from splake.lake.query import QueryEngine
 from splake.lake.raw import RawZone
+from splake.lake.root import prepare_root
 from splake.ports import SecretStore, StateStore
 from splake.runners.context import Context, ReportsClient, utcnow
 from splake.spapi.client import SpApiClient
@@ -58,10 +59,9 @@ class LocalContext(Context):
         secrets: SecretStore | None = None,
         client: ReportsClient | None = None,
     ) -> LocalContext:
-        root = lake_root(settings)
-        root.mkdir(parents=True, exist_ok=True)
+        root = prepare_root(settings.lake.path)
         work = root / "tmp"
-        work.mkdir(exist_ok=True)
+        work.mkdir(exist_ok=True, mode=0o700)
         state = SqliteStateStore(root / "state.db")
         objects = LocalObjectStore(root)
         catalog = open_catalog(settings)

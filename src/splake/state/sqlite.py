@@ -7,14 +7,16 @@ mid-write leaves either the committed item or nothing (SQLite's journal rolls th
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from splake.errors import ConflictError, FatalError
+from splake.errors import ConflictError, DiskFullError, FatalError
 from splake.ports import Item
 
 _SCHEMA = """
@@ -28,6 +30,28 @@ CREATE TABLE IF NOT EXISTS items (
 ) WITHOUT ROWID
 """
 _RESERVED = ("_version", "_pk", "_sk")
+
+
+LOW_SPACE_BYTES = 1 << 20
+
+
+def _disk_full(exc: BaseException, path: Path) -> bool:
+    """SQLITE_FULL, or an I/O error (WAL/shared-memory files cannot grow) on a disk with no space left."""
+    if "disk is full" in str(exc) or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    if "disk I/O error" in str(exc):
+        with contextlib.suppress(OSError):
+            return shutil.disk_usage(path.parent).free < LOW_SPACE_BYTES
+    return False
+
+
+def _disk_full_error(path: Path) -> DiskFullError:
+    return DiskFullError(
+        f"disk full: could not write the state database {path}",
+        where="state store",
+        hint="free space on that disk, then run again; nothing was lost (the change was rolled back "
+        "and the step is repeated)",
+    )
 
 
 def _escape_like(prefix: str) -> str:
@@ -44,13 +68,25 @@ class SqliteStateStore:
         self._conn = sqlite3.connect(
             str(self.path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a committed transaction survives a process crash (SIGKILL); only an
-        # OS crash/power loss can drop the last commits.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
-        with self._lock:
-            self._conn.execute(_SCHEMA)
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a committed transaction survives a process crash (SIGKILL); only an
+            # OS crash/power loss can drop the last commits.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+            with self._lock:
+                self._conn.execute(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            if _disk_full(exc, self.path):
+                raise _disk_full_error(self.path) from exc
+            raise FatalError(
+                f"the state database {self.path} is unreadable ({exc})",
+                where="state store",
+                hint=f"restore it from a backup; or move it aside (`mv {self.path} {self.path}.damaged`) "
+                "and sync again: the ledger starts afresh, reports are fetched again and land without "
+                "duplicates (same row keys); the raw zone and the tables are untouched",
+            ) from None
 
     def close(self) -> None:
         with self._lock:
@@ -110,8 +146,12 @@ class SqliteStateStore:
                     (namespace, pk, sk, version, body),
                 )
                 conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if conn.in_transaction:  # a failed COMMIT may already have rolled back
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _disk_full(exc, self.path):
+                    raise _disk_full_error(self.path) from exc
                 raise
         return self._item(pk, sk, version, body)
 
