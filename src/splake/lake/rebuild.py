@@ -23,7 +23,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from splake.config import Settings
@@ -122,6 +121,8 @@ def rebuild(settings: Settings, tables: list[str] | None = None) -> list[Rebuild
 def _rebuild_table(ctx: Any, root: Path, table: str, entries: list[Any]) -> RebuildResult:
     from pyiceberg.exceptions import NoSuchTableError
 
+    from splake.lake.raw import RawDocument
+    from splake.reports.hold import RawInfo, raw_to_file
     from splake.reports.pipeline import land_document
 
     lake = ctx.lake
@@ -141,13 +142,11 @@ def _rebuild_table(ctx: Any, root: Path, table: str, entries: list[Any]) -> Rebu
             aside.append(dest)
     ordered = sorted(entries, key=lambda e: (e.ingested_at or datetime.min.replace(tzinfo=UTC), e.key))
     rows = quarantined = 0
-    for entry in ordered:
+    for entry in ordered:  # the same "land from the raw zone" step as `splake reports reland`
         meta = ctx.raw.get_meta(entry.raw_key)
-        tmp = ctx.work_dir / f"splake-rebuild-{uuid.uuid4().hex[:8]}.download"
+        info = RawInfo(meta.get("content_type"), meta.get("charset"), meta.get("content_encoding"), 0)
+        tmp = raw_to_file(RawDocument(entry.raw_key, meta, ctx.objects), ctx.work_dir)
         try:
-            with ctx.objects.open(entry.raw_key) as src, tmp.open("wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            info = SimpleNamespace(charset=meta.get("charset"))
             n, q = land_document(
                 ctx,
                 entry,
