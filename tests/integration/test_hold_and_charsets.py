@@ -222,3 +222,29 @@ def test_sync_exits_non_zero_naming_the_held_report_and_status_shows_it(tmp_path
         assert res.exit_code == 0 and f"report {entry.report_id} HELD" in res.output
         health = summarize(ledger.entries(lab.ctx.state), [], datetime.now(UTC))
         assert [f["report_id"] for f in health["failures"] if f["state"] == "HELD"] == [entry.report_id]
+
+
+def test_an_older_held_snapshot_is_not_relanded_over_a_newer_one(tmp_path: Path) -> None:
+    from splake.errors import ConfigError
+    from splake.reports.reland import reland
+
+    de = REAL["GET_MERCHANT_LISTINGS_ALL_DATA/saleweaver-de.txt"]
+    with ConformanceLab(tmp_path) as lab:
+        held = lab.land_bytes(
+            _corrupt_dates(de.path.read_bytes(), keep=30),
+            report_type=LISTINGS,
+            marketplaces=("DE",),
+            content_type="text/plain",
+        )
+        assert held.status == "HELD"
+        newer = lab.land(de)
+        assert newer.status == "INGESTED"
+        assert lab.ctx is not None
+        try:
+            reland(lab.ctx, held.report_id, force=True)
+        except ConfigError as exc:
+            assert newer.report_id in exc.message
+        else:
+            raise AssertionError("an older snapshot was re-landed over a newer one")
+        rows = lab.sql(f"select distinct report_id from merchant_listings where marketplace_id='{DE}'")
+        assert rows == [{"report_id": newer.report_id}]

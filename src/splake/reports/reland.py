@@ -8,11 +8,13 @@ through the same decode → parse → write step as a fresh download, under the 
 
 from __future__ import annotations
 
+from splake.errors import ConfigError
 from splake.lake.raw import RawDocument
 from splake.logs import get_logger, log_event
 from splake.reports import cursors, ledger
 from splake.reports.hold import DocumentHeldError, RawInfo, find_for_reland, on_held, raw_to_file
 from splake.reports.pipeline import IngestResult, land_document
+from splake.reports.types import report_type
 from splake.runners.context import Context
 
 log = get_logger(__name__)
@@ -25,6 +27,23 @@ def reland(
     ``INGESTED``, or ``HELD`` when the document is still too bad)."""
     entry = find_for_reland(ctx.state, report_id, account_id)
     assert entry.raw_key is not None
+    if report_type(entry.unit.report_type).replace == "snapshot":
+        newer = [
+            e
+            for e in ledger.entries(ctx.state, entry.account_id)
+            if e.unit.stream == entry.unit.stream
+            and e.status == "INGESTED"
+            and e.report_id != entry.report_id
+            and (e.unit.window.end, e.requested_at or e.unit.window.end)
+            > (entry.unit.window.end, entry.requested_at or entry.unit.window.end)
+        ]
+        if newer:
+            raise ConfigError(
+                f"report {report_id} is an older snapshot than report {newer[-1].report_id}, which landed "
+                "since: re-landing it would replace newer data",
+                where=entry.key,
+                hint="nothing to do: the newer snapshot is in the table",
+            )
     meta = ctx.raw.get_meta(entry.raw_key)
     doc = RawDocument(entry.raw_key, meta, ctx.objects)
     info = RawInfo(meta.get("content_type"), meta.get("charset"), meta.get("content_encoding"), 0)
