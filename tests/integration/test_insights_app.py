@@ -180,6 +180,22 @@ def test_token_required_on_every_request(token_url):
     assert httpx.get(token_url + "/api/filters", cookies={"splake_token": "nope"}).status_code == 401
 
 
+def test_cookie_parsing_is_robust(token_url):
+    # other apps' cookies on the same host are not RFC-clean; they must neither crash nor hide ours
+    for junk in ("=====", "a[b]=1", "; ;", "bare", '"=x', "splake_token"):
+        r = httpx.get(token_url + "/api/filters", headers={"cookie": junk})
+        assert r.status_code == 401, junk
+    for header in (
+        f"a[b]=1; splake_token={TOKEN}",
+        f"=====; splake_token={TOKEN}; x=y",
+        f'splake_token="{TOKEN}"',
+    ):
+        r = httpx.get(token_url + "/api/filters", headers={"cookie": header})
+        assert r.status_code == 200, header
+    r = httpx.get(token_url + "/api/filters", headers={"cookie": "a[b]=1; splake_token=wrong-token-value"})
+    assert r.status_code == 401
+
+
 def test_bind_rules():
     from splake.errors import ConfigError
 

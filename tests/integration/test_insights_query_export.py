@@ -94,3 +94,17 @@ def test_marts_cli(lake_config, tmp_path):
     )
     assert res.returncode == 2
     assert "orders_by_last_update" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_out_refuses_an_existing_file_without_force(lake_config, tmp_path):
+    precious = tmp_path / "splake.toml"
+    precious.write_text("keep me", encoding="utf-8")
+    res = _query(lake_config, "--format", "csv", "--out", str(precious))
+    assert res.returncode == 2 and b"refusing to overwrite" in res.stderr and b"--force" in res.stderr
+    assert precious.read_text(encoding="utf-8") == "keep me"
+    exp = _splake("marts", "export", "daily_sales", "--config", str(lake_config), "--out", str(precious))
+    assert exp.returncode == 2 and "refusing to overwrite" in exp.stderr
+    assert precious.read_text(encoding="utf-8") == "keep me"
+    res = _query(lake_config, "--format", "csv", "--out", str(precious), "--force")
+    assert res.returncode == 0, res.stderr
+    assert precious.read_text(encoding="utf-8").splitlines()[0].replace('"', "") == "sku,units"

@@ -164,6 +164,7 @@ def marts_export(
     config: Path = typer.Option(Path(DEFAULT_CONFIG), "--config", "-c", help="splake config file"),
     fmt: str = typer.Option("csv", "--format", "-f", help="csv, parquet or json (lines)"),
     out: str = typer.Option("-", "--out", "-o", help="file to write; - = stdout"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing --out file"),
     account: list[str] = typer.Option([], "--account", help="only this account (repeatable)"),
     marketplace: list[str] = typer.Option([], "--marketplace", help="only this marketplace id (repeatable)"),
     start: str | None = typer.Option(None, "--start", help="first day, YYYY-MM-DD"),
@@ -171,11 +172,12 @@ def marts_export(
 ) -> None:
     """Export a mart's rows (with the same filters as the dashboard)."""
     from splake.config import load_config
-    from splake.insights.export import export_table
+    from splake.insights.export import check_out, export_table
     from splake.insights.runner import Filters
     from splake.insights.wiring import open_insights
 
     try:
+        check_out(out, force)
         settings = load_config(config)
         filters = Filters.parse(
             {"account": account, "marketplace": marketplace, "start": start or "", "end": end or ""}

@@ -118,13 +118,16 @@ def query_command(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="write the result to this file (csv/json/parquet)"
     ),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing --out file"),
 ) -> None:
     """Run DuckDB SQL over the lake (every curated table is a view by its name)."""
     from splake.config import load_config
+    from splake.insights.export import check_out
     from splake.lake.catalog import open_catalog
     from splake.lake.query import QueryEngine
 
     try:
+        check_out(out, force)
         settings = load_config(config)
         engine = QueryEngine(open_catalog(settings), settings.lake.namespace)
         try:

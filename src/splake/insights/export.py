@@ -62,3 +62,20 @@ def export_table(table: pa.Table, fmt: str, out: str | Path | BinaryIO | None) -
     else:
         _write(table, fmt, out)
     return int(table.num_rows)
+
+
+def check_out(path: str | Path | None, force: bool) -> None:
+    """Refuse to overwrite an existing file (``--out``) unless ``force`` (pure check, before any work)."""
+    from splake.errors import ConfigError
+
+    if path is None or str(path) == "-":
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"--out {p} is a directory", hint="give a file name, e.g. --out result.csv")
+    if p.exists() and not force:
+        raise ConfigError(
+            f"refusing to overwrite {p}: the file exists",
+            where="--out",
+            hint="pass --force to replace it, or choose another --out file",
+        )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -54,10 +53,20 @@ def presented_token(scope: Scope) -> str | None:
     if qs.get("token"):
         return qs["token"][0]
     if "cookie" in headers:
-        jar: SimpleCookie = SimpleCookie()
-        jar.load(headers["cookie"])
-        if COOKIE in jar:
-            return str(jar[COOKIE].value)
+        return cookie_value(headers["cookie"], COOKIE)
+    return None
+
+
+def cookie_value(header: str, name: str) -> str | None:
+    """``name``'s value in a Cookie header, tolerant of other apps' cookies that are not RFC-clean
+    (``a[b]=1``, ``=====``, bare words): each ``;``-separated pair is read on its own (pure)."""
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key.strip() == name:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            return value
     return None
 
 
