@@ -11,6 +11,7 @@ from aws_cdk import aws_logs as logs
 
 from infra.props import SplakeProps
 from infra.storage import Storage
+from splake.runners.aws.statemachine import PLANS_PREFIX, RESULTS_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Kept out of the Lambda image build context.
@@ -38,15 +39,17 @@ ASSET_EXCLUDES = [
 ]
 
 # What each step's function may do (beyond writing its own logs).
+# plan_write: write the Distributed Map's plan file; runs: list the machine's running executions (the
+# overlapping-run guard); results_read: read the Distributed Map's result files.
 STEP_ACCESS: dict[str, frozenset[str]] = {
-    "plan": frozenset({"ssm", "state_read"}),
+    "plan": frozenset({"ssm", "state_read", "plan_write", "runs"}),
     "request": frozenset({"ssm", "state_rw", "secrets", "lake"}),
     "await_report": frozenset({"ssm", "state_rw", "task_response"}),
     "check": frozenset({"ssm", "state_rw", "secrets"}),
     "ingest": frozenset({"ssm", "state_rw", "secrets", "lake"}),
-    "summarize": frozenset({"ssm"}),
+    "summarize": frozenset({"ssm", "results_read"}),
     "notifications": frozenset({"ssm", "state_rw", "secrets", "lake", "task_response"}),
-    "items_plan": frozenset({"ssm", "state_read"}),
+    "items_plan": frozenset({"ssm", "state_read", "plan_write", "runs"}),
     "items_refresh": frozenset({"ssm", "state_rw", "secrets", "lake"}),
 }
 
@@ -59,6 +62,7 @@ def add_function(
     access: frozenset[str],
     env: dict[str, str],
     sync_machine_arn: str,
+    items_machine_arn: str,
 ) -> lambda_.Function:
     name = step.replace("_", "-")
     log_group = logs.LogGroup(
@@ -183,7 +187,8 @@ def add_function(
     if "lake" in access:
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                # DeleteObject: row drops rewrite files and pyiceberg removes superseded metadata
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
                 resources=[s.bucket.arn_for_objects("*")],
             )
         )
@@ -210,6 +215,21 @@ def add_function(
                 ],
             )
         )
+    if "plan_write" in access:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[s.bucket.arn_for_objects(f"{PLANS_PREFIX}/*")]
+            )
+        )
+    if "results_read" in access:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[s.bucket.arn_for_objects(f"{RESULTS_PREFIX}/*")]
+            )
+        )
+    if "runs" in access:
+        machine = items_machine_arn if step.startswith("items") else sync_machine_arn
+        role.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions"], resources=[machine]))
     if "task_response" in access:
         role.add_to_policy(
             iam.PolicyStatement(

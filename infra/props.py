@@ -16,5 +16,6 @@ class SplakeProps:
     ssm_prefix: str = "/splake"
     secret_prefix: str = "splake/"  # noqa: S105 - a name prefix
     notify_timeout_seconds: int = 3600
-    max_concurrency: int = 10
+    max_concurrency: int = 10  # child executions (batches of work units) at once
+    unit_concurrency: int = 10  # work units at once inside one child execution
     lambda_memory_mb: int = 2048

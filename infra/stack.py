@@ -75,15 +75,22 @@ class SplakeStack(Stack):
             queue_url=self.queue.queue_url,
             notify_timeout_seconds=p.notify_timeout_seconds,
         ).env()
+        self.items_machine_name = f"{construct_id}-items"
+        self.items_machine_arn = self.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self.items_machine_name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
         self.functions = {
-            step: add_function(self, p, st, step, access, env, self.sync_machine_arn)
+            step: add_function(self, p, st, step, access, env, self.sync_machine_arn, self.items_machine_arn)
             for step, access in STEP_ACCESS.items()
         }
         self.functions["notifications"].add_event_source(
             sources.SqsEventSource(self.queue, batch_size=10, report_batch_item_failures=True)
         )
-        self.sync_machine = add_sync_machine(self, p, self.sync_machine_name, self.functions)
-        self.items_machine = add_items_machine(self, p, f"{construct_id}-items", self.functions)
+        self.sync_machine = add_sync_machine(self, p, self.sync_machine_name, self.functions, st)
+        self.items_machine = add_items_machine(self, p, self.items_machine_name, self.functions, st)
         self.alarms = add_alarms(self, self.sync_machine, self.items_machine, self.dlq, self.functions)
 
         cdk.CfnOutput(self, "LakeBucket", value=self.bucket.bucket_name)

@@ -19,6 +19,7 @@ from tests.support.aws_fixtures import (
     MotoServer,
     create_function,
     deploy_on_moto,
+    for_moto,
     run_execution,
     unique,
 )
@@ -52,7 +53,13 @@ def test_items_refresh_state_machine(
     sm = moto_server.client("stepfunctions").create_state_machine(
         name=unique("splake-items"),
         definition=json.dumps(
-            items_definition(functions, Timing(retry_interval_seconds=1, max_concurrency=1))
+            for_moto(
+                items_definition(
+                    functions,
+                    Timing(retry_interval_seconds=1, max_concurrency=1),
+                    results_bucket=runtime.bucket,
+                )
+            )
         ),
         roleArn="arn:aws:iam::123456789012:role/splake-sfn",
     )

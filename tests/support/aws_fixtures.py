@@ -244,8 +244,117 @@ class LambdaHandlers:
         return json.dumps(result, default=str).encode()
 
 
+# --- Distributed Map on moto ------------------------------------------------------------------------------
+#
+# moto 5.2's ASL interpreter runs a Distributed Map (``ItemReader`` from S3 with ``InputType: JSON``, child
+# runs with ``MaxConcurrency``), but (1) its grammar has no ``ItemBatcher`` (create_state_machine rejects it)
+# and (2) its ``ResultWriter`` writes a manifest listing no result files ("TODO: generate result files").
+# The two stand-ins below change only those two things, so the rest of the definition (ItemReader, the
+# child's inline Map and unit states, ResultWriter's bucket/prefix, Summarize reading the manifest) runs as
+# generated:
+#
+# - :func:`for_moto` replaces ``ItemBatcher`` with the ``ItemSelector`` that gives each child the input shape
+#   AWS's batcher gives it, ``{"Items": [unit], "BatchInput": {...}}`` (a batch of one unit per child).
+# - :func:`moto_result_writer` makes moto's ResultWriter write what AWS writes: ``manifest.json`` listing
+#   ``SUCCEEDED_0.json`` (child records with their ``Output`` as a JSON string) and ``FAILED_0.json``.
+
+
+def for_moto(definition: dict[str, Any]) -> dict[str, Any]:
+    """The definition with each ``ItemBatcher`` replaced by the equivalent one-item ``ItemSelector``."""
+    import copy
+
+    out = copy.deepcopy(definition)
+
+    def walk(states: dict[str, Any]) -> None:
+        for st in states.values():
+            if st.get("Type") != "Map":
+                continue
+            batcher = st.pop("ItemBatcher", None)
+            if batcher is not None:
+                assert "ItemSelector" not in st, "AWS applies ItemSelector before batching: not modelled"
+                st["ItemSelector"] = {
+                    "Items.$": "States.Array($$.Map.Item.Value)",
+                    "BatchInput": batcher.get("BatchInput", {}),
+                }
+            walk(st["ItemProcessor"]["States"])
+
+    walk(out["States"])
+    return out
+
+
+def _write_results(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    parameters = env.stack.pop()
+    outputs = env.stack.pop()
+    s3 = boto_client_for(
+        service="s3", region=resource_runtime_part.region, state_credentials=state_credentials
+    )
+    record = env.map_run_record_pool_manager.get_all().pop()
+    run_id = record.map_run_arn.split(":")[-1]
+    prefix = parameters.get("Prefix", "")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    succeeded, failed = [], []
+    for i, out in enumerate(outputs if isinstance(outputs, list) else []):
+        child = {
+            "ExecutionArn": f"{record.map_run_arn}:{i}",
+            "Name": str(i),
+            "StartDate": now,
+            "StopDate": now,
+            "StateMachineArn": record.map_run_arn,
+            "RedriveCount": 0,
+            "RedriveStatus": "NOT_REDRIVABLE",
+            "InputDetails": {"Included": True},
+            "Input": "{}",
+        }
+        if out is None:  # moto keeps no output for a failed child
+            failed.append({**child, "Status": "FAILED", "Error": "States.Runtime", "Cause": "child failed"})
+        else:
+            succeeded.append(
+                {
+                    **child,
+                    "Status": "SUCCEEDED",
+                    "OutputDetails": {"Included": True},
+                    "Output": json.dumps(out),
+                }
+            )
+    files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+    for kind, rows in (("SUCCEEDED", succeeded), ("FAILED", failed)):
+        if rows:
+            body = json.dumps(rows).encode()
+            key = f"{prefix}{run_id}/{kind}_0.json"
+            s3.put_object(Bucket=parameters["Bucket"], Key=key, Body=body)
+            files[kind].append({"Key": key, "Size": len(body)})
+    manifest_key = f"{prefix}{run_id}/manifest.json"
+    manifest = {
+        "DestinationBucket": parameters["Bucket"],
+        "MapRunArn": record.map_run_arn,
+        "ResultFiles": files,
+    }
+    s3.put_object(Bucket=parameters["Bucket"], Key=manifest_key, Body=json.dumps(manifest).encode())
+    env.stack.append(
+        {
+            "MapRunArn": record.map_run_arn,
+            "ResultWriterDetails": {"Bucket": parameters["Bucket"], "Key": manifest_key},
+        }
+    )
+
+
 @pytest.fixture
-def lambda_handlers(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> LambdaHandlers:
+def moto_result_writer(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+        resource_eval_s3,
+    )
+
+    monkeypatch.setattr(resource_eval_s3.ResourceEvalS3, "_handle_put_object", staticmethod(_write_results))
+
+
+@pytest.fixture
+def lambda_handlers(
+    moto_server: MotoServer, moto_result_writer: None, monkeypatch: pytest.MonkeyPatch
+) -> LambdaHandlers:
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
     dispatcher = LambdaHandlers()
@@ -389,8 +498,12 @@ def deploy_on_moto(
         )
         for step in SYNC_STEPS
     }
-    definition = sync_definition(
-        functions, Timing(max_concurrency=8, retry_interval_seconds=1, throttle_interval_seconds=1)
+    definition = for_moto(
+        sync_definition(
+            functions,
+            Timing(max_concurrency=8, retry_interval_seconds=1, throttle_interval_seconds=1),
+            results_bucket=bucket,
+        )
     )
     sm = moto.client("stepfunctions").create_state_machine(
         name=unique("splake-sync"),

@@ -61,14 +61,23 @@ def test_step_error_keeps_the_actionable_message() -> None:
 
 
 def _defn() -> dict:
-    return sync_definition({s: f"fn-{s}" for s in SYNC_STEPS}, Timing(retry_interval_seconds=2))
+    return sync_definition(
+        {s: f"fn-{s}" for s in SYNC_STEPS}, Timing(retry_interval_seconds=2), results_bucket="lake"
+    )
+
+
+def _scopes(states: dict) -> list[dict]:
+    out = [states]
+    for st in states.values():
+        if st["Type"] == "Map":
+            out += _scopes(st["ItemProcessor"]["States"])
+    return out
 
 
 def _all_states(defn: dict) -> dict:
-    states = dict(defn["States"])
-    for st in defn["States"].values():
-        if st["Type"] == "Map":
-            states.update(st["ItemProcessor"]["States"])
+    states: dict = {}
+    for scope in _scopes(defn["States"]):
+        states.update(scope)
     return states
 
 
@@ -86,7 +95,7 @@ def test_every_task_retries_on_the_stable_names_and_units_catch_failures() -> No
 
 def test_transitions_reference_existing_states() -> None:
     defn = _defn()
-    for scope in (defn["States"], defn["States"]["FanOut"]["ItemProcessor"]["States"]):
+    for scope in _scopes(defn["States"]):
         for st in scope.values():
             targets = [st.get("Next"), st.get("Default")]
             targets += [c["Next"] for c in st.get("Choices", [])] + [c["Next"] for c in st.get("Catch", [])]
@@ -103,7 +112,7 @@ def test_polling_wait_comes_from_the_payload() -> None:
 
 def test_missing_function_is_an_error() -> None:
     with pytest.raises(ValueError, match="ingest"):
-        sync_definition({s: "x" for s in SYNC_STEPS if s != "ingest"})
+        sync_definition({s: "x" for s in SYNC_STEPS if s != "ingest"}, results_bucket="lake")
 
 
 def _settings(notifications: bool) -> object:

@@ -14,6 +14,9 @@ THROTTLED = "splake.Throttled"
 FATAL = "splake.Fatal"
 BAD_DATA = "splake.BadData"
 STABLE_NAMES = (RETRYABLE, THROTTLED, FATAL, BAD_DATA)
+# A step error's message becomes the state's error ``Cause``, which is carried into the unit's result record:
+# keep it bounded (the what/where/how-to-fix text of splake errors is far shorter).
+MAX_MESSAGE_CHARS = 1000
 
 # Exceptions from the network/AWS SDK layers that are transient by nature.
 _TRANSIENT_TYPES = (
@@ -94,6 +97,9 @@ def error_name(exc: BaseException) -> str:
 
 def as_step_error(exc: BaseException) -> StepError:
     """Wrap ``exc`` in the step error class of its stable name (message keeps the what/where/hint text)."""
-    if isinstance(exc, StepError):
+    if isinstance(exc, StepError) and len(str(exc)) <= MAX_MESSAGE_CHARS:
         return exc
-    return _BY_NAME[error_name(exc)](str(exc) or type(exc).__name__)
+    message = str(exc) or type(exc).__name__
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1] + "…"
+    return _BY_NAME[error_name(exc)](message)

@@ -10,29 +10,42 @@ steps is a plain dict: ``{"unit", "account_id", "key", "report_id", "status", "n
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from splake.config import Settings
 from splake.errors import BadDataError, FatalError, RetryableError
 from splake.logs import configure_logging, get_logger, log_event
-from splake.ports import Queue, QueueMessage, StateStore
 from splake.reports import cursors, ledger, pipeline
 from splake.reports.ledger import LedgerEntry
 from splake.reports.planner import Window, WorkUnit
+from splake.runners.aws import fanout
+from splake.runners.aws.consumer import (  # the notifications entry point and its pieces live there
+    WAITERS,
+    EventBatchQueue,
+    handle_notifications,
+    notifications,
+    release_waiter,
+)
 from splake.runners.aws.errors import as_step_error, error_name
 from splake.runners.aws.runtime import Runtime, open_context
-from splake.runners.aws.sqs_queue import message_from_sqs
 from splake.runners.context import Context
 
 log = get_logger(__name__)
 
-WAITERS = "sfn_waiters"  # StateStore namespace: report id -> Step Functions task token
+__all__ = [
+    "ALL_STEPS",
+    "WAITERS",
+    "EventBatchQueue",
+    "handle_notifications",
+    "notifications",
+    "release_waiter",
+    "run_step",
+]
+
 WAITING = frozenset({"NEW", "IN_QUEUE", "IN_PROGRESS"})
 
 Step = Callable[[Context, dict[str, Any], Runtime], Awaitable[dict[str, Any]]]
@@ -95,10 +108,45 @@ def _load_entry(ctx: Context, event: Mapping[str, Any]) -> LedgerEntry:
 # --- steps ----------------------------------------------------------------------------------------------
 
 
-async def step_plan(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def _planned(
+    ctx: Context, runtime: Runtime, event: Mapping[str, Any], kind: str, units: list[Any]
+) -> dict[str, Any]:
+    """Write the units for the Distributed Map's ItemReader; return the (small) pointer."""
     now = ctx.clock()
-    accounts = tuple(event.get("accounts") or ()) or None
-    types = tuple(event.get("report_types") or ()) or None
+    execution = event.get("execution_id")
+    pointer = fanout.write_plan(ctx.objects, runtime.bucket, kind, execution, now, units)
+    log_event(log, "aws_planned", kind=kind, units=len(units), bytes=pointer["bytes"])
+    return {"skip": False, "units": len(units), "plan": pointer, "options": {"started_at": now.isoformat()}}
+
+
+def _overlap(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The running-execution guard: skip this run while an older execution of the machine still runs."""
+    execution = event.get("execution_id")
+    if not execution:
+        return None
+    sfn = runtime.client("stepfunctions")
+    older = fanout.overlapping(
+        fanout.running_executions(sfn, fanout.state_machine_arn(str(execution))), str(execution)
+    )
+    if older is None:
+        return None
+    log_event(log, "aws_run_skipped", reason="overlapping", running=older)
+    return {"skip": True, "units": 0, "running": older}
+
+
+def _input(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    inner = event.get("input")
+    return inner if isinstance(inner, Mapping) else event
+
+
+async def step_plan(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    skip = await asyncio.to_thread(_overlap, runtime, event)
+    if skip is not None:
+        return skip
+    now = ctx.clock()
+    args = _input(event)
+    accounts = tuple(args.get("accounts") or ()) or None
+    types = tuple(args.get("report_types") or ()) or None
     units = pipeline.plan(ctx, now, accounts=accounts, report_types=types)
     keys = {(u.account_id, u.key) for u in units}
     for e in pipeline.unfinished_entries(ctx, accounts):
@@ -110,7 +158,7 @@ async def step_plan(ctx: Context, event: dict[str, Any], runtime: Runtime) -> di
             units.append(e.unit)
             keys.add((e.account_id, e.key))
     log_event(log, "aws_sync_planned", units=len(units))
-    return {"units": [u.to_dict() for u in units], "options": {"started_at": now.isoformat()}}
+    return _planned(ctx, runtime, event, "sync", [u.to_dict() for u in units])
 
 
 async def step_request(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
@@ -145,6 +193,8 @@ async def step_check(ctx: Context, event: dict[str, Any], runtime: Runtime) -> d
     entry = await pipeline.check(ctx, entry, now)
     state = unit_state(entry, ctx.clock(), ctx.settings, runtime, action="checked", extra=_carry(event))
     state["fatal_new"] = entry.status == "FATAL" and before != "FATAL"
+    # checks of this unit in this execution (the state machine defers the unit after Timing.max_polls)
+    state["run_polls"] = int(event.get("run_polls") or 0) + 1
     return state
 
 
@@ -167,7 +217,17 @@ async def step_ingest(ctx: Context, event: dict[str, Any], runtime: Runtime) -> 
 
 
 def _carry(event: Mapping[str, Any]) -> dict[str, Any]:
-    keep = ("unit", "account_id", "key", "report_id", "options", "notify", "notify_timeout_seconds", "action")
+    keep = (
+        "unit",
+        "account_id",
+        "key",
+        "report_id",
+        "options",
+        "notify",
+        "notify_timeout_seconds",
+        "action",
+        "run_polls",
+    )
     return {k: event[k] for k in keep if k in event}
 
 
@@ -187,12 +247,20 @@ def step_await_report(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]
 
 
 def step_summarize(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    results = event.get("results") or []
+    """Count the units' outcomes from the fan-out's ResultWriter files (or an inline result list)."""
+    s3 = runtime.client("s3")
+
+    def get_json(bucket: str, key: str) -> Any:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
     counts: dict[str, int] = {}
     failed: list[dict[str, Any]] = []
-    rows = 0
-    for r in results:
+    rows = units = 0
+    for r in fanout.unit_results(event.get("results"), get_json):
+        units += 1
         status = str(r.get("status") or r.get("outcome"))
+        if r.get("outcome") == "deferred":
+            status = "DEFERRED"
         counts[status] = counts.get(status, 0) + 1
         rows += int(r.get("rows") or 0)
         if r.get("outcome") == "failed" or r.get("fatal_new"):
@@ -200,14 +268,16 @@ def step_summarize(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
             failed.append(
                 {"unit": r.get("unit"), "error": err.get("Error"), "cause": str(err.get("Cause"))[:500]}
             )
+    planned = event.get("planned")
     summary = {
-        "units": len(results),
+        "units": units,
+        "planned": planned if planned is not None else units,
         "by_status": counts,
         "rows": rows,
         "failed": len(failed),
         "failures": failed[:20],
     }
-    log_event(log, "aws_sync_summary", units=len(results), by_status=counts, rows=rows, failed=len(failed))
+    log_event(log, "aws_sync_summary", units=units, by_status=counts, rows=rows, failed=len(failed))
     return summary
 
 
@@ -216,11 +286,14 @@ async def step_items_plan(ctx: Context, event: dict[str, Any], runtime: Runtime)
     from splake.items.registry import Registry
     from splake.items.sync import plan_work
 
-    wanted = set(event.get("accounts") or ())
+    skip = await asyncio.to_thread(_overlap, runtime, event)
+    if skip is not None:
+        return skip
+    wanted = set(_input(event).get("accounts") or ())
     accounts = [a for a in ctx.settings.accounts if not wanted or a.id in wanted]
     work = await asyncio.to_thread(plan_work, Registry(ctx.state), accounts)
     units = [{"account_id": w.account.id, "marketplace_id": w.marketplace_id} for w in work]
-    return {"units": units, "options": {"started_at": ctx.clock().isoformat()}}
+    return _planned(ctx, runtime, event, "items", units)
 
 
 async def step_items_refresh(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
@@ -256,28 +329,6 @@ LIGHT_STEPS: dict[str, Callable[[dict[str, Any], Runtime], dict[str, Any]]] = {
     "summarize": step_summarize,
 }
 ALL_STEPS = (*STEPS, *LIGHT_STEPS)
-
-
-# --- waiters (report completion → Step Functions) ------------------------------------------------------
-
-
-def release_waiter(state: StateStore, runtime: Runtime, report_id: str, status: str) -> bool:
-    """Send task success to the execution waiting for ``report_id`` (if any). Idempotent."""
-    waiter = state.get(WAITERS, report_id, "-")
-    if waiter is None:
-        return False
-    sfn = runtime.client("stepfunctions")
-    try:
-        sfn.send_task_success(
-            taskToken=waiter["task_token"], output=f'{{"report_id": "{report_id}", "status": "{status}"}}'
-        )
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code not in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
-            raise
-    state.delete(WAITERS, report_id, "-")
-    log_event(log, "report_waiter_released", report_id=report_id, status=status)
-    return True
 
 
 # --- the Lambda runtime glue ------------------------------------------------------------------------------
@@ -321,76 +372,6 @@ ingest = _entry("ingest")
 summarize = _entry("summarize")
 items_plan = _entry("items_plan")
 items_refresh = _entry("items_refresh")
-
-
-# --- notifications (SQS event source) -------------------------------------------------------------------
-
-
-@dataclass
-class EventBatchQueue:
-    """The messages of one Lambda SQS event as a :class:`splake.ports.Queue`: deleting = success; releasing
-    = report the message in ``batchItemFailures`` so SQS redelivers it (and redrives it to the DLQ)."""
-
-    messages: list[QueueMessage]
-    deleted: set[str] = field(default_factory=set)
-    released: set[str] = field(default_factory=set)
-    _given: bool = False
-
-    def send(self, body: str, *, attributes: Mapping[str, str] | None = None) -> str:
-        raise FatalError(
-            "an SQS event batch is read-only", hint="send to the queue URL with SqsQueue instead"
-        )
-
-    def receive(
-        self, *, max_messages: int = 10, wait_seconds: float = 0, visibility_timeout: int = 60
-    ) -> list[QueueMessage]:
-        if self._given:
-            return []
-        self._given = True
-        return list(self.messages)
-
-    def delete(self, receipt: str) -> None:
-        self.deleted.add(receipt)
-
-    def release(self, receipt: str) -> None:
-        self.released.add(receipt)
-
-    def failures(self) -> list[dict[str, str]]:
-        return [{"itemIdentifier": m.message_id} for m in self.messages if m.receipt not in self.deleted]
-
-
-def handle_notifications(event: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Consume one SQS batch with the library consumer; complete waiting executions for finished reports."""
-    from splake.notifications.consumer import Handlers, consume
-    from splake.notifications.messages import ReportFinished
-
-    runtime = Runtime.from_env(env)
-    batch = EventBatchQueue([message_from_sqs(r) for r in event.get("Records", [])])
-    defaults = Handlers.default()
-
-    async def go() -> dict[str, Any]:
-        ctx = open_context(runtime)
-
-        async def on_report(c: Any, n: ReportFinished) -> Any:
-            outcome = await defaults.report(c, n)
-            await asyncio.to_thread(release_waiter, ctx.state, runtime, n.report_id, n.processing_status)
-            return outcome
-
-        try:
-            queue: Queue = batch
-            result = await consume(
-                ctx, queue, max_messages=len(batch.messages), handlers=Handlers(on_report, defaults.listing)
-            )
-        finally:
-            await ctx.aclose()
-        return {"batchItemFailures": batch.failures(), "result": result.as_dict()}
-
-    return asyncio.run(go())
-
-
-def notifications(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    configure_logging()
-    return handle_notifications(event)
 
 
 def utcnow() -> datetime:

@@ -1,0 +1,145 @@
+"""The Distributed Map fan-out (pure parts): the ASL shape, the history-event model that sizes the batches,
+the running-execution guard and reading ResultWriter files back into unit records."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from splake.runners.aws import fanout, history
+from splake.runners.aws.errors import MAX_MESSAGE_CHARS, as_step_error
+from splake.runners.aws.statemachine import (
+    ITEMS_STEPS,
+    SYNC_STEPS,
+    Timing,
+    items_definition,
+    sync_definition,
+    sync_unit_states,
+)
+
+FNS = {s: f"fn-{s}" for s in (*SYNC_STEPS, *ITEMS_STEPS)}
+
+
+def test_fan_out_reads_the_plan_from_s3_batches_and_writes_results() -> None:
+    for d in (
+        sync_definition(FNS, Timing(max_concurrency=7), results_bucket="lake"),
+        items_definition(FNS, Timing(max_concurrency=7), results_bucket="lake"),
+    ):
+        m = d["States"]["FanOut"]
+        assert m["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+        assert m["ItemReader"]["Parameters"] == {"Bucket.$": "$.plan.bucket", "Key.$": "$.plan.key"}
+        assert m["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+        assert m["MaxConcurrency"] == 7
+        assert m["ItemBatcher"]["MaxItemsPerBatch"] >= 1
+        assert m["ResultWriter"]["Parameters"]["Bucket"] == "lake"
+        assert d["States"]["Summarize"]["Parameters"]["Payload"]["results.$"] == "$.results"
+        # nothing fleet-sized in the parent's payload: Plan returns a pointer
+        assert "ItemsPath" not in m
+    items = items_definition(FNS, results_bucket="lake")
+    assert items["States"]["AnyFailed"]["Choices"][0]["Next"] == "Failed"  # a failed refresh fails it
+
+
+def test_retries_are_jittered_and_capped() -> None:
+    for r in sync_unit_states(FNS, Timing(max_delay_seconds=120))["Check"]["Retry"]:
+        assert r["JitterStrategy"] == "FULL" and r["MaxDelaySeconds"] == 120
+
+
+def _hand_count_unit(t: Timing) -> int:
+    # Independent count of the worst path, by hand from AWS's event types: every Task exhausts both
+    # retriers (13 retries x 3 events), the notification wait times out into polling, the unit is checked
+    # max_polls times with a Wait between checks, then ingested.
+    task = 5 + 3 * (t.throttle_max_attempts + t.retry_max_attempts)
+    request = task
+    after_request = 2
+    await_notification = task + 1  # + TaskSubmitted
+    checks = t.max_polls * (task + 2)  # Check + AfterCheck
+    waits = (t.max_polls - 1) * 2
+    ingest = task
+    done = 2
+    return request + after_request + await_notification + checks + waits + ingest + done
+
+
+@pytest.mark.parametrize("max_polls", [1, 5, 20])
+def test_history_model_matches_a_hand_count(max_polls: int) -> None:
+    t = Timing(max_polls=max_polls)
+    states = sync_unit_states(FNS, t)
+    assert history.unit_worst_events(states, "Request", max_visits={"Check": max_polls}) == _hand_count_unit(
+        t
+    )
+
+
+def test_batches_fit_the_history_limit_and_deferral_bounds_polling() -> None:
+    t = Timing()
+    d = sync_definition(FNS, t, results_bucket="lake")
+    batch = d["States"]["FanOut"]["ItemBatcher"]["MaxItemsPerBatch"]
+    per_unit = _hand_count_unit(t)
+    assert history.child_worst_events(per_unit, batch) <= 25_000
+    assert history.child_worst_events(per_unit, batch + 1) > 25_000 or batch == 100  # the largest that fits
+    assert history.parent_worst_events(d["States"], "Plan") < 200  # independent of the fleet size
+    after = sync_unit_states(FNS, t)["AfterCheck"]["Choices"][0]
+    assert after["Next"] == "UnitDeferred"
+    assert {"Variable": "$.run_polls", "NumericGreaterThanEquals": t.max_polls} in after["And"]
+
+
+def test_unbounded_loops_are_refused() -> None:
+    states = sync_unit_states(FNS, Timing())
+    with pytest.raises(ValueError, match="no bounded state"):
+        history.unit_worst_events(states, "Request")
+
+
+def test_step_error_messages_are_capped() -> None:
+    err = as_step_error(RuntimeError("x" * 50_000))
+    assert len(str(err)) == MAX_MESSAGE_CHARS
+
+
+def test_overlapping_run_guard() -> None:
+    t0, t1 = datetime(2026, 1, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 2, tzinfo=UTC)
+    old = {"executionArn": "arn:x:execution:m:a", "startDate": t0, "status": "RUNNING"}
+    new = {"executionArn": "arn:x:execution:m:b", "startDate": t1, "status": "RUNNING"}
+    assert fanout.overlapping([old, new], new["executionArn"]) == old["executionArn"]
+    assert fanout.overlapping([old, new], old["executionArn"]) is None
+    # simultaneous starts: exactly one goes on
+    twin = {**new, "executionArn": "arn:x:execution:m:c", "startDate": t1}
+    assert [fanout.overlapping([new, twin], e["executionArn"]) is None for e in (new, twin)] == [True, False]
+    assert fanout.state_machine_arn("arn:aws:states:us-east-1:1:execution:splake-sync:abc") == (
+        "arn:aws:states:us-east-1:1:stateMachine:splake-sync"
+    )
+
+
+def test_unit_results_from_result_writer_files() -> None:
+    files: dict[str, Any] = {
+        "res/run/manifest.json": {
+            "DestinationBucket": "lake",
+            "ResultFiles": {
+                "SUCCEEDED": [{"Key": "res/run/SUCCEEDED_0.json", "Size": 1}],
+                "FAILED": [{"Key": "res/run/FAILED_0.json", "Size": 1}],
+                "PENDING": [],
+            },
+        },
+        "res/run/SUCCEEDED_0.json": [
+            {
+                "Status": "SUCCEEDED",
+                "Output": json.dumps([{"outcome": "done", "status": "INGESTED", "rows": 3}]),
+            }
+        ],
+        "res/run/FAILED_0.json": [
+            {
+                "Status": "FAILED",
+                "Error": "States.Timeout",
+                "Cause": "child timed out",
+                "Input": json.dumps({"Items": [{"key": "u1"}, {"key": "u2"}], "BatchInput": {}}),
+            }
+        ],
+    }
+    got = list(
+        fanout.unit_results(
+            {"ResultWriterDetails": {"Bucket": "lake", "Key": "res/run/manifest.json"}},
+            lambda b, k: files[k],
+        )
+    )
+    assert [r["outcome"] for r in got] == ["done", "failed", "failed"]
+    assert [r["unit"] for r in got[1:]] == [{"key": "u1"}, {"key": "u2"}]
+    assert got[1]["error"]["Error"] == "States.Timeout"
