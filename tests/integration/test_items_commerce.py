@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import gzip
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,13 +59,15 @@ async def test_orders_cursor_items_and_pii(sandbox, tmp_path: Path, pii: bool) -
             "select count(pii_shipping_address.address_line1) as a, count(pii_buyer_info.buyer_email) as b "
             "from orders_api"
         ).to_pylist()[0]
-        # PII comes inline from getOrders under one Restricted Data Token: no per-order address calls.
-        assert sandbox.stats.requests_for("getOrderAddress") == 0
-        rdts = sandbox.stats.requests_for("createRestrictedDataToken")
+        # Orders 2026-01-01: items and (with pii) buyer/recipient come inline from searchOrders, with no
+        # Restricted Data Token and no per-order calls.
+        assert res.api_version == "2026-01-01" and sandbox.stats.requests_for("searchOrders") >= 1
+        for per_order in ("getOrderItems", "getOrderAddress", "getOrders", "createRestrictedDataToken"):
+            assert sandbox.stats.requests_for(per_order) == 0, per_order
         if pii:
-            assert pii_rows == {"a": len(truth), "b": len(truth)} and rdts >= 1
+            assert pii_rows == {"a": len(truth), "b": len(truth)}
         else:
-            assert pii_rows == {"a": 0, "b": 0} and rdts == 0
+            assert pii_rows == {"a": 0, "b": 0}
         # The raw zone never holds PII (only the curated pii_* columns do).
         raw = gzip.decompress(env.raw.store.get_bytes(res.raw_key)).decode()
         assert len(raw.splitlines()) == len(truth)
@@ -75,6 +79,47 @@ async def test_orders_cursor_items_and_pii(sandbox, tmp_path: Path, pii: bool) -
             _truth_orders(sandbox, again.after, again.before)
         )
         assert q.sql("select count(*) as n from orders_api").to_pylist()[0]["n"] == len(truth)
+    finally:
+        await env.client.aclose()
+
+
+async def test_orders_v0_fallback_and_same_rows_across_versions(sandbox_factory, tmp_path: Path) -> None:
+    """An app without Orders 2026-01-01 falls back to v0 (RDT for PII, getOrderItems per order); re-syncing
+    the same window through the new API afterwards replaces the rows by the same keys: no duplicates."""
+    sb = sandbox_factory(extra={"unavailable_operations": ["searchOrders"]})
+    env = await _env(sb, tmp_path, pii=True)
+    try:
+        acct = env.settings.accounts[0]
+        now = datetime.now(UTC).replace(microsecond=0)
+        old = await sync_orders(env, acct, now=now)
+        assert old.api_version == "v0" and old.after is not None and old.before is not None
+        truth = _truth_orders(sb, old.after, old.before)
+        assert len(truth) > 20 and old.orders == len(truth)
+        assert sb.stats.requests_for("getOrderItems") == len(truth)
+        assert sb.stats.requests_for("createRestrictedDataToken") >= 1
+        q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
+        cols = (
+            "amazon_order_id, marketplace_id, purchase_date, order_status, fulfillment_channel, order_total, "
+            "number_of_items_shipped, is_business_order, is_prime, shipping_address, pii_buyer_info, "
+            "pii_shipping_address.address_line1 as line1"
+        )
+        item_cols = (
+            "amazon_order_id, order_item_id, asin, seller_sku, title, quantity_ordered, quantity_shipped, "
+            "item_price, item_tax, shipping_price, promotion_discount, promotion_ids"
+        )
+        v0_orders = q.sql(f"select {cols} from orders_api order by amazon_order_id").to_pylist()
+        v0_items = q.sql(f"select {item_cols} from order_items_api order by 1, 2").to_pylist()
+        # The application gets the new API; the same window is synced again through it.
+        sb.state.config = dataclasses.replace(sb.state.config, extra={})
+        await asyncio.to_thread(
+            env.state.put, "cursors", acct.id, "api#orders", {"last_updated_before": old.after.isoformat()}
+        )
+        new = await sync_orders(env, acct, now=now)
+        assert new.api_version == "2026-01-01" and (new.after, new.before) == (old.after, old.before)
+        assert new.orders == len(truth)
+        # Same keys, same values (the mapping keeps the columns' meaning), no duplicates.
+        assert q.sql(f"select {cols} from orders_api order by amazon_order_id").to_pylist() == v0_orders
+        assert q.sql(f"select {item_cols} from order_items_api order by 1, 2").to_pylist() == v0_items
     finally:
         await env.client.aclose()
 

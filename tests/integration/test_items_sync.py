@@ -34,12 +34,17 @@ async def test_sync_lands_catalog_and_listings(sandbox, env) -> None:
     reg.add([TrackedItem("seller-na", US, "sku", p.sku, None, ("user",)) for p in products[:40]], NOW)
     reg.add([TrackedItem("seller-na", US, "asin", p.asin, None, ("user",)) for p in products[40:]], NOW)
     reg.add([TrackedItem("seller-na", US, "sku", "NO-SUCH-SKU", None, ("user",))], NOW)
+    # A SKU with a comma cannot go into searchListingsItems' comma-delimited identifiers.
+    reg.add([TrackedItem("seller-na", US, "sku", "NO,SUCH", None, ("user",))], NOW)
 
     summary = await sync_items(env, clock=lambda: NOW)
 
-    assert summary.catalog_calls == 1 + 3  # 5 ASINs in one call, 41 SKUs in 3 calls of ≤ 20
-    assert summary.listings_calls == 41
-    assert summary.listings_found == 40 and summary.listings_missing == 1
+    assert summary.catalog_calls == 1 + 3  # 5 ASINs in one call, 42 SKUs in 3 calls of ≤ 20
+    # 41 SKUs in 3 searchListingsItems calls of ≤ 20, the comma SKU through getListingsItem.
+    assert summary.listings_calls == 3 + 1
+    assert sandbox.stats.requests_for("searchListingsItems") == 3
+    assert sandbox.stats.requests_for("getListingsItem") == 1
+    assert summary.listings_found == 40 and summary.listings_missing == 2
     assert summary.catalog_items == 45
     # ASINs learned from listings are remembered, so the next sync searches by ASIN.
     assert {p.asin for p in products[:40]} <= set(reg.asins("seller-na", US))
@@ -60,9 +65,9 @@ async def test_sync_lands_catalog_and_listings(sandbox, env) -> None:
         "select sku, found, asin, status, buyable, price_amount, summary.item_name as title "
         "from listings_items order by sku"
     ).to_pylist()
-    assert len(lst) == 41
+    assert len(lst) == 42
     by_sku = {r["sku"]: r for r in lst}
-    assert by_sku["NO-SUCH-SKU"]["found"] is False
+    assert by_sku["NO-SUCH-SKU"]["found"] is False and by_sku["NO,SUCH"]["found"] is False
     for p in products[:40]:
         r = by_sku[p.sku]
         assert r["found"] and r["asin"] == p.asin and r["title"] == p.title("en")
@@ -103,16 +108,18 @@ async def test_failed_calls_are_reported_and_the_rest_lands(sandbox_factory, tmp
     sb = sandbox_factory(error_rate=0.25)
     env = local_env(sb, tmp_path, spapi={"endpoint_override": sb.url, "max_retries": 0})
     try:
-        products = products_for(sb.world.seed, sb.world.account("seller-na"), sb.world.scale)[:60]
+        products = products_for(sb.world.seed, sb.world.account("seller-na"), sb.world.scale)[:400]
+        assert len(products) == 400
         Registry(env.state).add(
             [TrackedItem("seller-na", US, "sku", p.sku, p.asin, ("user",)) for p in products], NOW
         )
         s = await sync_items(env, clock=lambda: NOW, marketplace_ids=[US])
-        failed_listings = [f for f in s.failures if f.startswith("getListingsItem")]
+        failed_listings = [f for f in s.failures if f.startswith("searchListingsItems")]
         failed_batches = [f for f in s.failures if f.startswith("searchCatalogItems")]
-        assert failed_listings, "with a 25% error rate some listings calls must fail"
-        assert s.listings_found == 60 - len(failed_listings)
-        assert s.catalog_items == 20 * (3 - len(failed_batches))
+        assert s.listings_calls == 20 and s.catalog_calls == 20
+        assert failed_listings or failed_batches, "with a 25% error rate some of the 40 calls must fail"
+        assert s.listings_found == 20 * (20 - len(failed_listings)) > 0
+        assert s.catalog_items == 20 * (20 - len(failed_batches))
         q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
         assert q.sql("select count(*) as n from listings_items").to_pylist()[0]["n"] == s.listings_found
     finally:

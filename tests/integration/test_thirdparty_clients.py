@@ -237,6 +237,21 @@ def test_official_sdk_documented_flows(served: Served) -> None:
     plain = OrdersV0Api(seller)
     assert plain.get_order(oid).payload.amazon_order_id == oid
     assert plain.get_order_items(oid).payload.order_items
+    # Orders 2026-01-01: the same order, items inline, buyer data without an RDT.
+    from spapi.api.orders_v2026_01_01.get_order_api import GetOrderApi
+    from spapi.api.orders_v2026_01_01.search_orders_api import SearchOrdersApi
+
+    found = SearchOrdersApi(seller).search_orders(
+        last_updated_after=now - timedelta(days=3),
+        last_updated_before=now - timedelta(minutes=5),
+        marketplace_ids=[US],
+        max_results_per_page=10,
+        included_data=["BUYER", "PROCEEDS", "FULFILLMENT"],
+    )
+    assert found.orders and found.pagination.next_token
+    assert all(o.order_items and o.buyer.buyer_email for o in found.orders)
+    again = GetOrderApi(seller).get_order(oid, included_data=["PROCEEDS"]).order
+    assert again.order_id == oid and again.order_items and again.proceeds.grand_total.amount
 
     # Finances.
     fin = FinancesV0Api(seller)
@@ -288,6 +303,7 @@ def test_official_sdk_documented_flows(served: Served) -> None:
         "getCatalogItem 200",
         "getOrders 200",
         "getOrder 200",
+        "searchOrders 200",
         "listFinancialEventGroups 200",
         "getInventorySummaries 200",
         "getDestinations 200",

@@ -1,10 +1,12 @@
-"""Orders v0, Finances v0 and FBA Inventory v1: fetch, then land (raw NDJSON.gz + curated tables).
+"""Orders (2026-01-01, v0 fallback), Finances v0 and FBA Inventory v1: fetch, then land (raw NDJSON.gz +
+curated tables).
 
-- **Orders**: ``getOrders`` by a ``LastUpdatedAfter`` cursor (state namespace ``"cursors"``, sort key
-  ``api#orders``), ``LastUpdatedBefore`` = now - 2 min (Amazon's rule); ``NextToken`` is sent alone.
-  ``getOrderItems`` per order. Buyer and address data only when the account sets ``pii = true``: one
-  Restricted Data Token for ``GET /orders/v0/orders`` with dataElements buyerInfo + shippingAddress makes
-  getOrders return them inline (no per-order calls at 0.5 r/s). PII lands only in the curated
+- **Orders**: by a last-updated cursor (state namespace ``"cursors"``, sort key ``api#orders``), before =
+  now - 2 min (Amazon's rule). Orders 2026-01-01 ``searchOrders`` first (items and, with ``pii = true``,
+  buyer/recipient inline; see ``items/orders_2026.py``, which maps them to the v0 shape so row keys and
+  columns do not change); where the application has no access to it (403/404), Orders v0: ``getOrders``
+  (``NextToken`` sent alone) + ``getOrderItems`` per order, PII through one Restricted Data Token for
+  ``GET /orders/v0/orders`` with dataElements buyerInfo + shippingAddress. PII lands only in the curated
   ``pii_*`` columns, never in the raw zone. The cursor advances only after the rows are committed.
 - **Finances**: ``listFinancialEvents`` in ``PostedAfter``/``PostedBefore`` slices. The NextToken expires
   (the trap): when a page request says the token expired, the whole slice is fetched again from its
@@ -28,6 +30,7 @@ from splake.errors import ApiError, RetryableError
 from splake.items.api import SpApi, body_of, csv_param
 from splake.items.context import ItemsContext
 from splake.items.convert import parse_time, to_arrow_value, to_table
+from splake.items.orders_2026 import fetch_orders_2026
 from splake.items.plan import clamp_before, time_slices
 from splake.items.schemas import (
     FBA_INVENTORY_SUMMARIES,
@@ -184,6 +187,7 @@ class OrdersResult:
     after: datetime | None = None
     before: datetime | None = None
     raw_key: str | None = None
+    api_version: str | None = None  # "2026-01-01", or "v0" where the new API is unavailable
 
 
 async def sync_orders(
@@ -198,14 +202,7 @@ async def sync_orders(
     result = OrdersResult(after=after, before=before)
     if before <= after:
         return result
-    orders = await fetch_orders(ctx.client, account, after, before, pii=account.pii)
-    sem = asyncio.Semaphore(concurrency)
-
-    async def details(order: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        async with sem:
-            return order, await fetch_order_items(ctx.client, account, order["AmazonOrderId"])
-
-    fetched = await asyncio.gather(*(details(o) for o in orders))
+    fetched = await fetch_orders_any(ctx, account, after, before, result, concurrency=concurrency)
     result.orders = len(fetched)
     result.order_items = sum(len(f[1]) for f in fetched)
     await asyncio.to_thread(_land_orders, ctx, account, fetched, now, after, before, result)
@@ -221,6 +218,36 @@ async def sync_orders(
     )
     log_event(log, "orders_synced", account_id=account.id, orders=result.orders, items=result.order_items)
     return result
+
+
+async def fetch_orders_any(
+    ctx: ItemsContext,
+    account: AccountSettings,
+    after: datetime,
+    before: datetime,
+    result: OrdersResult,
+    *,
+    concurrency: int = 8,
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Orders 2026-01-01 ``searchOrders`` (items inline); Orders v0 ``getOrders`` + ``getOrderItems`` only
+    where the new API is unavailable to the application (403/404). Both give v0-shaped (order, items)."""
+    try:
+        fetched = await fetch_orders_2026(ctx.client, account, after, before, pii=account.pii)
+        result.api_version = "2026-01-01"
+        return fetched
+    except ApiError as exc:
+        if exc.status not in (403, 404):
+            raise
+        log_event(log, "orders_v0_fallback", account_id=account.id, status=exc.status)
+    orders = await fetch_orders(ctx.client, account, after, before, pii=account.pii)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def details(order: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        async with sem:
+            return order, await fetch_order_items(ctx.client, account, order["AmazonOrderId"])
+
+    result.api_version = "v0"
+    return list(await asyncio.gather(*(details(o) for o in orders)))
 
 
 def _land_orders(
@@ -240,8 +267,9 @@ def _land_orders(
         source_id,
         ({"order": split_pii(o)[0], "items": items} for o, items in fetched),
         {
-            "type": "ordersV0",
-            "operation": "getOrders+getOrderItems",
+            "type": "ordersV0",  # the records hold v0-shaped orders whichever version fetched them
+            "api_version": result.api_version,
+            "operation": "searchOrders" if result.api_version == "2026-01-01" else "getOrders+getOrderItems",
             "marketplaces": list(account.marketplaces),
             "last_updated_after": after.isoformat(),
             "last_updated_before": before.isoformat(),
@@ -518,7 +546,7 @@ async def sync_commerce(
         res: dict[str, Any] = {}
         if "orders" in kinds:
             o = await sync_orders(ctx, account, now=when)
-            res["orders"] = {"orders": o.orders, "order_items": o.order_items}
+            res["orders"] = {"orders": o.orders, "order_items": o.order_items, "api_version": o.api_version}
         if "finances" in kinds:
             days = finances_days or max(1, ctx.settings.sync.lookback_days)
             start = (when - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)

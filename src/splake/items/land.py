@@ -103,7 +103,7 @@ def land_listings(
         ),
         {
             "type": "listingsItems_2021-08-01",
-            "operation": "getListingsItem",
+            "operation": "searchListingsItems",  # getListingsItem for SKUs holding a comma
             "marketplaces": [marketplace_id],
             "fetched_at": fetched_at.isoformat(),
         },

@@ -16,6 +16,7 @@ from splake.sandbox.apis import (
     finances,
     listings,
     notifications,
+    orders_2026,
     orders_v0,
     report_schedules,
     unserved,
@@ -32,6 +33,7 @@ def routes(state: SandboxState) -> list[Route]:
     tokens = PagingTokens(state)
     return [
         *orders_v0.routes(state, book),
+        *orders_2026.routes(state, book),
         *finances.routes(state, book, tokens),
         *fba_inventory.routes(state, tokens),
         *catalog.routes(state, items),

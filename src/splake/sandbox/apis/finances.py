@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from splake.sandbox.apis.common import PagingTokens, b64, digest, parse_dt, seller_account, ts, unb64
-from splake.sandbox.apis.orders_v0 import OrderBook
+from splake.sandbox.apis.common import PagingTokens, b64, parse_dt, seller_account, ts, unb64
+from splake.sandbox.apis.orders_v0 import OrderBook, order_item_id
 from splake.sandbox.orders import VAT, Order
 from splake.sandbox.render_flat import SETTLEMENT_PERIOD, SettlementPeriod, settlement_periods
 from splake.sandbox.responses import bad_request, sp_error, sp_json
@@ -35,7 +35,7 @@ def shipment_event(o: Order, store: str) -> dict[str, Any]:
         items.append(
             {
                 "SellerSKU": i.product.sku,
-                "OrderItemId": f"{abs(digest(o.order_id, n)) % 10**14:014d}",
+                "OrderItemId": order_item_id(o, n),
                 "QuantityShipped": i.quantity,
                 "ItemChargeList": [
                     {

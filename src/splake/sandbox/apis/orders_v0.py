@@ -113,6 +113,11 @@ def order_json(o: Order, as_of: datetime) -> dict[str, Any] | None:
     }
 
 
+def order_item_id(o: Order, n: int) -> str:
+    """The n-th item's OrderItemId (the same in every Orders version and in finances events)."""
+    return f"{abs(digest(o.order_id, n)) % 10**14:014d}"
+
+
 def buyer_info(o: Order) -> dict[str, str]:
     tag = abs(digest(o.order_id, "email")) % 10**8
     return {"BuyerEmail": f"{tag:08d}@marketplace.amazon.com", "BuyerName": f"Buyer {tag % 10000:04d}"}
@@ -146,7 +151,7 @@ def order_items_json(o: Order, as_of: datetime) -> list[dict[str, Any]]:
         item: dict[str, Any] = {
             "ASIN": i.product.asin,
             "SellerSKU": i.product.sku,
-            "OrderItemId": f"{abs(digest(o.order_id, n)) % 10**14:014d}",
+            "OrderItemId": order_item_id(o, n),
             "Title": i.product.title(lang),
             "QuantityOrdered": i.quantity,
             "QuantityShipped": i.quantity if shipped else 0,

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from splake.sandbox.responses import UNAUTHORIZED_MESSAGE, sp_error
 from splake.sandbox.state import SandboxState
-from splake.spapi.usage_plans import operations
+from splake.spapi.usage_plans import MODEL_FILES, load_model
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -24,9 +24,12 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 @cache
 def _templates() -> tuple[tuple[str, re.Pattern[str], str, str], ...]:
     out = []
-    for op in operations().values():
-        pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(op.path)) + "$")
-        out.append((op.method, pattern, op.name, op.model_file))
+    for model_file in MODEL_FILES:
+        for path, item in load_model(model_file)["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
+            for method, spec in item.items():
+                if isinstance(spec, dict) and "operationId" in spec:
+                    out.append((method.upper(), pattern, spec["operationId"], model_file))
     return tuple(out)
 
 
