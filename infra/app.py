@@ -1,7 +1,8 @@
 """CDK entry point: `npx cdk synth` / `npx cdk deploy` from infra/ (see docs/aws.md).
 
 Context values (``-c key=value``): ``stack_name`` (default ``splake``), ``schedule_minutes`` (default 60),
-``items_schedule_hours`` (default 24), ``namespace`` (Glue database, default ``spapi``).
+``items_schedule_hours`` (default 24), ``namespace`` (Glue database, default ``spapi``), ``oauth_redirect``
+(``true`` adds the OAuth redirect endpoint of :mod:`infra.oauth_redirect`).
 """
 
 from __future__ import annotations
@@ -23,5 +24,9 @@ props = SplakeProps(
     items_schedule_hours=int(ctx("items_schedule_hours") or 24),
     namespace=str(ctx("namespace") or "spapi"),
 )
-SplakeStack(app, str(ctx("stack_name") or "splake"), props=props)
+stack = SplakeStack(app, str(ctx("stack_name") or "splake"), props=props)
+if str(ctx("oauth_redirect") or "").lower() in ("1", "true", "yes"):
+    from infra.oauth_redirect import add_oauth_redirect
+
+    add_oauth_redirect(stack)
 app.synth()
