@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -51,7 +52,7 @@ def _orders() -> pa.Table:
                 "sku": f"SKU{i % 3}",
                 "asin": f"B0{i % 3}",
                 "quantity": i + 1,
-                "item_price": 10.0 * (i + 1),
+                "item_price": Decimal(10 * (i + 1)),  # money columns are exact decimals
                 "currency": "USD" if i < 7 else "EUR",
                 "order_status": "Shipped",
                 "purchase_date": datetime(2026, 10, 1 + i, 9, tzinfo=UTC),

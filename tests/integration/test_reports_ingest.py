@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -100,8 +101,8 @@ def test_quarantine_schema_drift_and_window_replace(ctx, tmp_path: Path) -> None
         ctx, "select amazon_order_id, item_price, product_name, marketplace_id from orders_by_order_date"
     )
     assert {(r["amazon_order_id"], r["item_price"], r["product_name"], r["marketplace_id"]) for r in got} == {
-        ("303-1", 19.99, "Küchenwaage", DE),
-        ("303-3", 7.5, "Kanne", DE),
+        ("303-1", Decimal("19.99"), "Küchenwaage", DE),
+        ("303-3", Decimal("7.5"), "Kanne", DE),
     }
     # an overlapping window [21, 24) with a new column: rows in [21, 24) are replaced, 303-1 (20th) stays
     second = _doc(

@@ -4,6 +4,7 @@ tables shaped exactly like the curated tables (schemas from the report type decl
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -26,9 +27,16 @@ def curated_schema(table: str) -> pa.Schema:
     return pa.schema(list(table_spec(SPECS[table]).schema) + list(PROVENANCE_FIELDS))
 
 
+def _typed(value: Any, t: pa.DataType) -> Any:
+    # money columns are exact decimals: hand-written floats go in as their decimal text
+    if pa.types.is_decimal(t) and isinstance(value, float | int):
+        return Decimal(str(value))
+    return value
+
+
 def curated(table: str, rows: list[dict[str, Any]]) -> pa.Table:
     schema = curated_schema(table)
-    full = [{f.name: r.get(f.name) for f in schema} for r in rows]
+    full = [{f.name: _typed(r.get(f.name), f.type) for f in schema} for r in rows]
     return pa.Table.from_pylist(full, schema=schema)
 
 
@@ -230,11 +238,25 @@ def test_sessions_conversion_from_sales_and_traffic():
             "account_id": "seller-na",
             "marketplace_id": "ATVPDKIKX0DER",
             "section": "by_asin",
-            "date": date(2026, 10, 1),
+            "start_date": date(2026, 10, 1),
+            "end_date": date(2026, 10, 1),
             "child_asin": "B01",
             "traffic_by_asin_sessions": 200,
             "sales_by_asin_units_ordered": 10,
             "sales_by_asin_ordered_product_sales_amount": 99.0,
+            "sales_by_asin_ordered_product_sales_currency_code": "USD",
+        },
+        # a multi-day by-ASIN row (a document covering 1-3 Oct) belongs to no single day
+        {
+            "account_id": "seller-na",
+            "marketplace_id": "ATVPDKIKX0DER",
+            "section": "by_asin",
+            "start_date": date(2026, 10, 1),
+            "end_date": date(2026, 10, 3),
+            "child_asin": "B01",
+            "traffic_by_asin_sessions": 500,
+            "sales_by_asin_units_ordered": 30,
+            "sales_by_asin_ordered_product_sales_amount": 300.0,
             "sales_by_asin_ordered_product_sales_currency_code": "USD",
         },
     ]
@@ -370,7 +392,8 @@ def test_orders_vs_sales_traffic_full_outer_join():
             "account_id": "seller-na",
             "marketplace_id": "ATVPDKIKX0DER",
             "section": "by_asin",
-            "date": date(2026, 10, 1),
+            "start_date": date(2026, 10, 1),
+            "end_date": date(2026, 10, 1),
             "child_asin": "B0SKU1",
             "sales_by_asin_units_ordered": 3,
         },
@@ -378,7 +401,8 @@ def test_orders_vs_sales_traffic_full_outer_join():
             "account_id": "seller-na",
             "marketplace_id": "ATVPDKIKX0DER",
             "section": "by_asin",
-            "date": date(2026, 10, 3),
+            "start_date": date(2026, 10, 3),
+            "end_date": date(2026, 10, 3),
             "child_asin": "B0SKU9",
             "sales_by_asin_units_ordered": 4,
         },

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -84,7 +85,7 @@ def test_cp1252_euro_and_umlauts_labelled_latin1_no_double_gunzip(tmp_path: Path
         "Müller Küchenwaage – Edelstahl",
         "Crème brûlée Set œuvre €",
     ]
-    assert table.column("price").to_pylist() == [19.99, 1234.5]
+    assert table.column("price").to_pylist() == [Decimal("19.99"), Decimal("1234.5")]
 
 
 def test_utf8_bom_is_stripped_from_the_header(tmp_path: Path) -> None:
@@ -129,12 +130,12 @@ def test_ragged_and_unparseable_rows_go_to_quarantine_with_reason(tmp_path: Path
     assert table.schema.field("purchase_date").type == pa.timestamp("us", tz="UTC")
 
 
-def test_sales_and_traffic_json_sections_and_window_fill(tmp_path: Path) -> None:
+def test_sales_and_traffic_json_sections_and_period(tmp_path: Path) -> None:
     doc = {
         "reportSpecification": {
             "reportType": ST.name,
             "dataStartTime": "2026-11-20",
-            "dataEndTime": "2026-11-20",
+            "dataEndTime": "2026-11-22",
             "marketplaceIds": ["ATVPDKIKX0DER"],
         },
         "salesAndTrafficByDate": [
@@ -158,8 +159,11 @@ def test_sales_and_traffic_json_sections_and_window_fill(tmp_path: Path) -> None
     assert bad == []
     rows = table.to_pylist()
     assert [r["section"] for r in rows] == ["by_date", "by_asin", "by_asin"]
-    assert all(r["date"] == date(2026, 11, 20) for r in rows)  # by-ASIN rows dated with the window start
-    assert rows[0]["sales_by_date_ordered_product_sales_amount"] == 12.5
+    # a by-date row is its own day; by-ASIN rows carry the period the document aggregates and no date
+    assert (rows[0]["date"], rows[0]["start_date"], rows[0]["end_date"]) == (date(2026, 11, 20),) * 3
+    for r in rows[1:]:
+        assert (r["date"], r["start_date"], r["end_date"]) == (None, date(2026, 11, 20), date(2026, 11, 22))
+    assert rows[0]["sales_by_date_ordered_product_sales_amount"] == Decimal("12.5")
     assert rows[0]["traffic_by_date_sessions"] == 40
     assert rows[1]["sales_by_asin_units_ordered"] == 2
     assert rows[1]["new_metric"] == "1"

@@ -65,6 +65,7 @@ def status_command(
 
     from splake.config import load_config
     from splake.reports import ledger
+    from splake.reports.drift import drift_report
     from splake.reports.progress import status_table, wide_console
     from splake.runners.local import lake_root
     from splake.state.sqlite import SqliteStateStore
@@ -80,6 +81,7 @@ def status_command(
     store = SqliteStateStore(db)
     try:
         entries = ledger.entries(store, account)
+        drifted = drift_report(store)
     finally:
         store.close()
     damaged = _damaged_tables(settings)
@@ -90,6 +92,12 @@ def status_command(
             typer.echo(json.dumps({"kind": "damaged_table", "table": table, "reason": why}))
         return
     wide_console().print(status_table(entries))
+    if drifted:
+        typer.echo(
+            f"layout drift in {len({d.report_type for d in drifted})} report types: "
+            f"{sum(d.kind == 'undeclared' for d in drifted)} undeclared and "
+            f"{sum(d.kind == 'absent' for d in drifted)} absent columns (see `splake reports drift`)"
+        )
     for table, why in damaged.items():
         from splake.lake.damage import repair_hint
 
@@ -223,4 +231,7 @@ def register(app: typer.Typer) -> None:
     app.command("query")(query_command)
     app.command("init")(init_command)
     app.command("demo")(demo_command)
+    from splake.commands.drift import drift_command
+
+    reports_app.command("drift")(drift_command)
     app.add_typer(reports_app)

@@ -50,8 +50,9 @@ GROUP BY 1, 2, 3, 4, 5, 6
     dimensions=("asin", "sku", "currency"),
 )
 
-# Sales & Traffic (JSON report): "by_date" rows = account-level totals per day; "by_asin" rows = per child
-# ASIN / SKU, dated with the (1-day) window start.
+# Sales & Traffic (JSON report): "by_date" rows = account-level totals per day ("date"); "by_asin" rows = per
+# child ASIN / SKU over the period the document aggregates (start_date..end_date, inclusive): daily marts
+# read the one-day periods only (a multi-day row belongs to no single day).
 SALES_TRAFFIC_ASIN = Mart(
     name="sales_traffic_by_asin",
     title="Daily sales and units by ASIN (Sales & Traffic)",
@@ -61,7 +62,7 @@ SALES_TRAFFIC_ASIN = Mart(
     ),
     sql="""
 SELECT
-  "date" AS day,
+  start_date AS day,
   account_id,
   marketplace_id,
   parent_asin,
@@ -74,7 +75,7 @@ SELECT
   CAST(SUM(COALESCE(traffic_by_asin_sessions, 0)) AS BIGINT) AS sessions,
   CAST(SUM(COALESCE(traffic_by_asin_page_views, 0)) AS BIGINT) AS page_views
 FROM sales_and_traffic
-WHERE section = 'by_asin'
+WHERE section = 'by_asin' AND start_date = end_date
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 """,
     required_tables=("sales_and_traffic",),
@@ -104,10 +105,10 @@ WITH o AS (
   GROUP BY 1, 2, 3, 4
 ),
 t AS (
-  SELECT "date" AS day, account_id, marketplace_id, child_asin AS asin,
+  SELECT start_date AS day, account_id, marketplace_id, child_asin AS asin,
          CAST(SUM(COALESCE(sales_by_asin_units_ordered, 0)) AS BIGINT) AS units
   FROM sales_and_traffic
-  WHERE section = 'by_asin'
+  WHERE section = 'by_asin' AND start_date = end_date
   GROUP BY 1, 2, 3, 4
 )
 SELECT

@@ -19,6 +19,7 @@ from splake.insights.health import (
 from splake.insights.marts import MARTS
 from splake.insights.service import Insights
 from splake.insights.source import LakeSource, SqlSource
+from splake.reports.drift import drift_report
 
 
 def state_path(settings: Settings) -> Path:
@@ -64,6 +65,7 @@ def open_insights(
             {"table": t, "reason": why, "hint": repair_hint(t.removesuffix("__quarantine"))}
             for t, why in sorted(engine.damaged().items())
         ]
+        out["drift"] = [d.to_json() for d in drift_report(store)]  # layout drift per report type
         return out
 
     def close() -> None:

@@ -8,6 +8,7 @@ to quarantine with the reason). Accepted forms:
   decimal commas)
 - float: ``12.5``, ``1,234.56``, ``12,5`` / ``1.234,56`` (EU decimal comma), exponents; ``1,234`` is 1234,
   or 1.234 where the marketplace writes decimal commas (:mod:`splake.reports.locales`)
+- decimal (money, exact): the float forms, at most 6 fraction digits (see :mod:`splake.reports.money`)
 - bool: true/false, yes/no, y/n, 1/0, t/f (any case)
 - timestamp (tz-aware UTC, microseconds): ISO 8601 with ``T`` or space, optional fraction, offset ``Z``,
   ``+09:00``, ``+0900`` or a zone word from :data:`splake.reports.locales.ZONE_OFFSETS` (an unknown word is
@@ -23,18 +24,21 @@ for the values the fast path could not read).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from splake.reports.locales import DEFAULT_LOCALE, ZONE_OFFSETS, CastLocale
+from splake.reports.money import DECIMAL, cast_decimals
 from splake.reports.types import ColumnType
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
     "int": pa.int64(),
     "float": pa.float64(),
+    "decimal": DECIMAL,
     "bool": pa.bool_(),
     "timestamp": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
@@ -223,7 +227,15 @@ def unknown_zone(value: str) -> str | None:
     return None
 
 
-_CASTERS = {"int": _ints, "float": _floats, "bool": _bools, "timestamp": _timestamps, "date": _dates}
+Caster = Callable[[pa.Array, CastLocale], tuple[pa.Array, pa.Array]]
+_CASTERS: dict[str, Caster] = {
+    "int": _ints,
+    "float": _floats,
+    "decimal": cast_decimals,  # money: splake.reports.money
+    "bool": _bools,
+    "timestamp": _timestamps,
+    "date": _dates,
+}
 
 
 def cast_strings(

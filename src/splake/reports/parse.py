@@ -317,6 +317,22 @@ def _as_text(v: Any) -> str | None:
     return str(v)
 
 
+def _filled(
+    current: list[str | None] | None, source: str, flat: list[dict[str, Any]], doc: Mapping[str, Any]
+) -> list[str | None]:
+    """A column's values with blanks taken from ``source``: a record path, or a document path when it
+    starts with ``reportSpecification.`` (e.g. the period a by-ASIN section aggregates)."""
+    if source.startswith("reportSpecification."):
+        spec_part = doc.get("reportSpecification")
+        value = spec_part.get(source.split(".", 1)[1]) if isinstance(spec_part, Mapping) else None
+        values = [_as_text(value)] * len(flat)
+    else:
+        values = [_as_text(row.get(source)) for row in flat]
+    if current is None:
+        return values
+    return [c if c not in (None, "") else v for c, v in zip(current, values, strict=True)]
+
+
 def iter_json(
     path: Path,
     spec: ReportTypeSpec,
@@ -367,6 +383,8 @@ def iter_json(
         data: dict[str, list[str | None]] = {"section": [section.name] * len(flat)}
         for k, name in keys.items():
             data[name] = [_as_text(row.get(k)) for row in flat]
+        for column, source in section.fill:
+            data[column] = _filled(data.get(column), source, flat, doc)
         strings = pa.table({k: pa.array(v, pa.string()) for k, v in data.items()})
         chunk = type_strings(spec, strings, line, fill=fill, locale=locale, check_text=check_text)
         line += len(flat)

@@ -40,12 +40,13 @@ from splake.errors import (
 )
 from splake.lake.tables import BadRow, Provenance, ReplaceScope
 from splake.logs import get_logger, log_event
-from splake.reports import cursors, ledger
+from splake.reports import cursors, drift, ledger
 from splake.reports.attribution import attribute
 from splake.reports.decode import decoded, python_codec
 from splake.reports.hold import DocumentHeldError, check_document, on_held
 from splake.reports.ledger import LedgerEntry
 from splake.reports.locales import locale_for
+from splake.reports.migrate import migrate as migrate_table
 from splake.reports.parse import BLOCK_SIZE, RowTooLongError, iter_document, table_spec
 from splake.reports.planner import (
     Window,
@@ -472,6 +473,7 @@ def land_document(
     unchanged) when too many rows were quarantined — unless ``force``."""
     spec = report_type(entry.unit.report_type)
     tspec = table_spec(spec)
+    migrate_table(ctx.lake, spec)  # a declared key change rewrites the old rows first (under the table lock)
     prov = _provenance(entry, source_key, now)
     w = entry.unit.window
     scope = ReplaceScope(start=w.start, end=w.end) if w.start is not None else ReplaceScope()
@@ -519,6 +521,10 @@ def land_document(
             except RowTooLongError as exc:
                 log_event(log, "parse_block_enlarged", report_id=entry.report_id, block=exc.needed_block_size)
                 block = exc.needed_block_size
+        # layout drift (undeclared / declared-but-absent columns), for `splake reports drift`
+        drift.observe_and_record(
+            ctx.state, spec, doc.path, entry.unit.marketplace_ids[0], entry.report_id or "", now
+        )
     quarantined = ctx.lake.quarantine(tspec.name, bad, prov) if bad else 0
     if bad:
         log_event(

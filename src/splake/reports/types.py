@@ -13,7 +13,8 @@ from typing import Literal
 
 from splake.errors import ConfigError
 
-ColumnType = Literal["string", "int", "float", "timestamp", "date", "bool"]
+# "decimal": money, exact (decimal128, see splake.reports.casting.DECIMAL); "float": ratios and measures
+ColumnType = Literal["string", "int", "float", "decimal", "timestamp", "date", "bool"]
 ReportFormat = Literal["tsv", "json", "xml"]
 AccountKind = Literal["seller", "vendor"]
 ReplaceMode = Literal["window", "snapshot", "key"]
@@ -61,10 +62,15 @@ def cols(type_: ColumnType, *sources: str) -> tuple[ColumnSpec, ...]:
 
 @dataclass(frozen=True)
 class JsonSection:
-    """A JSON report array whose elements become rows (``section`` column = ``name``)."""
+    """A JSON report array whose elements become rows (``section`` column = ``name``).
+
+    ``fill``: (column, source) pairs giving a declared column its value where the record has none; the
+    source is a record path (``date``) or a path into the document (``reportSpecification.dataStartTime``)
+    — e.g. by-ASIN rows carry the period the document aggregates, by-date rows their own day."""
 
     path: str  # top-level key, e.g. "salesAndTrafficByDate"
     name: str  # value of the ``section`` column, e.g. "by_date"
+    fill: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,20 @@ class ReportTypeSpec:
         raise KeyError(name)
 
 
+# Today's order-report layout (the all-orders flat files, by order date and by last update): the columns
+# seen in current documents across marketplaces, money exact, counts int, flags bool. A marketplace writes
+# a subset (JP has no url / is-business-order, BR adds cpf, …): declared columns a document lacks land as
+# null and show in `splake reports drift` (splake.reports.drift).
+_ORDER_MONEY = (
+    "item-price",
+    "item-tax",
+    "shipping-price",
+    "shipping-tax",
+    "gift-wrap-price",
+    "gift-wrap-tax",
+    "item-promotion-discount",
+    "ship-promotion-discount",
+)
 _ORDER_COLUMNS = (
     *cols("string", "amazon-order-id", "merchant-order-id"),
     *cols("timestamp", "purchase-date", "last-updated-date"),
@@ -142,29 +162,55 @@ _ORDER_COLUMNS = (
         "product-name",
         "sku",
         "asin",
-        "item-status",
     ),
+    ColumnSpec("number-of-items", "int"),
+    *cols("string", "item-status", "tax-collection-model", "tax-collection-responsible-party"),
     ColumnSpec("quantity", "int"),
     ColumnSpec("currency"),
+    *cols("decimal", *_ORDER_MONEY),
     *cols(
-        "float",
-        "item-price",
-        "item-tax",
-        "shipping-price",
-        "shipping-tax",
-        "gift-wrap-price",
-        "gift-wrap-tax",
-        "item-promotion-discount",
-        "ship-promotion-discount",
+        "string",
+        "address-type",
+        "ship-city",
+        "ship-state",
+        "ship-postal-code",
+        "ship-country",
+        "ship-promotion-id",
+        "promotion-ids",
+        "payment-method-details",
+        "item-extensions-data",
+        "cpf",
     ),
-    *cols("string", "ship-city", "ship-state", "ship-postal-code", "ship-country", "promotion-ids"),
     ColumnSpec("is-business-order", "bool"),
-    *cols("string", "purchase-order-number", "price-designation"),
+    *cols(
+        "string",
+        "purchase-order-number",
+        "price-designation",
+        "fulfilled-by",
+        "buyer-company-name",
+        "buyer-tax-registration-country",
+        "buyer-tax-registration-type",
+        "customized-url",
+        "customized-page",
+    ),
+    *cols("bool", "is-heavy-or-bulky", "is-replacement-order", "is-exchange-order"),
+    ColumnSpec("original-order-id"),
+    ColumnSpec("is-amazon-invoiced", "bool"),
+    *cols(
+        "decimal", "vat-exclusive-item-price", "vat-exclusive-shipping-price", "vat-exclusive-giftwrap-price"
+    ),
+    *cols("string", "license-state", "license-expiration-date"),
+    *cols("bool", "is-iba", "is-buyer-requested-cancellation"),
+    ColumnSpec("buyer-requested-cancel-reason"),
+    ColumnSpec("is-transparency", "bool"),
+    *cols("string", "ioss-number", "order-invoice-type"),
+    ColumnSpec("signature-confirmation-recommended", "bool"),
+    *cols("string", "buyer-identification-number", "buyer-identification-type"),
 )
 
 _LISTING_COLUMNS = (
     *cols("string", "item-name", "item-description", "listing-id", "seller-sku"),
-    ColumnSpec("price", "float"),
+    ColumnSpec("price", "decimal"),
     ColumnSpec("quantity", "int"),
     ColumnSpec("open-date", "timestamp"),
     *cols(
@@ -190,6 +236,30 @@ _LISTING_COLUMNS = (
     ),
     ColumnSpec("pending-quantity", "int"),
     *cols("string", "fulfillment-channel", "merchant-shipping-group", "status"),
+    # B2B prices (sellers with business pricing) and the newer columns; appended after the columns the
+    # localized (JP) header maps by position
+    ColumnSpec("optional-payment-type-exclusion"),
+    ColumnSpec("Business Price", "decimal"),
+    ColumnSpec("Quantity Price Type"),
+    *(
+        c
+        for n in range(1, 6)
+        for c in (
+            ColumnSpec(f"Quantity Lower Bound {n}", "int"),
+            ColumnSpec(f"Quantity Price {n}", "decimal"),
+        )
+    ),
+    ColumnSpec("Progressive Price Type"),
+    *(
+        c
+        for n in range(1, 4)
+        for c in (
+            ColumnSpec(f"Progressive Lower Bound {n}", "int"),
+            ColumnSpec(f"Progressive Price {n}", "decimal"),
+        )
+    ),
+    ColumnSpec("Minimum order quantity", "int"),
+    ColumnSpec("Sell remainder"),
 )
 
 # The JP Seller Central header of the listings report (same order as the English one).
@@ -227,7 +297,7 @@ _LISTINGS_JP = (
 
 _MYI_COLUMNS = (
     *cols("string", "sku", "fnsku", "asin", "product-name", "condition"),
-    ColumnSpec("your-price", "float"),
+    ColumnSpec("your-price", "decimal"),
     ColumnSpec("mfn-listing-exists", "bool"),
     ColumnSpec("mfn-fulfillable-quantity", "int"),
     ColumnSpec("afn-listing-exists", "bool"),
@@ -248,7 +318,10 @@ _MYI_COLUMNS = (
         "afn-researching-quantity",
         "afn-reserved-future-supply",
         "afn-future-supply-buyable",
+        "afn-fulfillable-quantity-local",
+        "afn-fulfillable-quantity-remote",
     ),
+    ColumnSpec("store"),
 )
 
 _AFN_COLUMNS = (
@@ -281,7 +354,7 @@ _RETURNS_COLUMNS = (
 _SETTLEMENT_COLUMNS = (
     ColumnSpec("settlement-id"),
     *cols("timestamp", "settlement-start-date", "settlement-end-date", "deposit-date"),
-    ColumnSpec("total-amount", "float"),
+    ColumnSpec("total-amount", "decimal"),
     *cols(
         "string",
         "currency",
@@ -294,7 +367,7 @@ _SETTLEMENT_COLUMNS = (
         "amount-type",
         "amount-description",
     ),
-    ColumnSpec("amount", "float"),
+    ColumnSpec("amount", "decimal"),
     ColumnSpec("fulfillment-id"),
     ColumnSpec("posted-date", "date"),
     ColumnSpec("posted-date-time", "timestamp"),
@@ -304,8 +377,44 @@ _SETTLEMENT_COLUMNS = (
 )
 
 
+# The older settlement layout (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE, not ..._FLAT_FILE_V2): one line per
+# settlement event with one amount column per kind (price, item fee, shipment fee, order fee, promotion, …)
+# instead of V2's amount-type/amount-description/amount triple; posted-date carries the time.
+_SETTLEMENT_V1_COLUMNS = (
+    ColumnSpec("settlement-id"),
+    *cols("timestamp", "settlement-start-date", "settlement-end-date", "deposit-date"),
+    ColumnSpec("total-amount", "decimal"),
+    *cols(
+        "string",
+        "currency",
+        "transaction-type",
+        "order-id",
+        "merchant-order-id",
+        "adjustment-id",
+        "shipment-id",
+        "marketplace-name",
+        "shipment-fee-type",
+    ),
+    ColumnSpec("shipment-fee-amount", "decimal"),
+    ColumnSpec("order-fee-type"),
+    ColumnSpec("order-fee-amount", "decimal"),
+    ColumnSpec("fulfillment-id"),
+    ColumnSpec("posted-date", "timestamp"),
+    *cols("string", "order-item-code", "merchant-order-item-id", "merchant-adjustment-item-id", "sku"),
+    ColumnSpec("quantity-purchased", "int"),
+    ColumnSpec("price-type"),
+    ColumnSpec("price-amount", "decimal"),
+    ColumnSpec("item-related-fee-type"),
+    *cols("decimal", "item-related-fee-amount", "misc-fee-amount", "other-fee-amount"),
+    *cols("string", "other-fee-reason-description", "promotion-id", "promotion-type"),
+    ColumnSpec("promotion-amount", "decimal"),
+    ColumnSpec("direct-payment-type"),
+    *cols("decimal", "direct-payment-amount", "other-amount"),
+)
+
+
 def _money(prefix: str) -> tuple[ColumnSpec, ...]:
-    return (ColumnSpec(f"{prefix}.amount", "float"), ColumnSpec(f"{prefix}.currencyCode"))
+    return (ColumnSpec(f"{prefix}.amount", "decimal"), ColumnSpec(f"{prefix}.currencyCode"))
 
 
 _ST_SALES = (
@@ -543,22 +652,52 @@ _SPECS = (
         description="Settlement reports (generated by Amazon; discovered with getReports, never requested).",
     ),
     ReportTypeSpec(
+        name="GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE",
+        format="tsv",
+        account_kinds=("seller",),
+        table="settlements_v1",
+        columns=_SETTLEMENT_V1_COLUMNS,
+        # a line has no id of its own: every declared column identifies it (exact repeats are numbered)
+        key_columns=tuple(c.column for c in _SETTLEMENT_V1_COLUMNS),
+        replace="key",
+        requestable=False,
+        windowed=False,
+        lookback=timedelta(days=21),
+        description="Settlements, older flat-file layout (discovered with getReports, never requested).",
+    ),
+    ReportTypeSpec(
         name="GET_SALES_AND_TRAFFIC_REPORT",
         format="json",
         account_kinds=("seller",),
         table="sales_and_traffic",
-        columns=(ColumnSpec("date", "date"), *_ST_SALES, *_ST_TRAFFIC, *_ST_ASIN),
-        key_columns=("section", "date", "parent_asin", "child_asin", "sku"),
+        # by-date rows: their day (start = end = date); by-ASIN rows: the period the document aggregates
+        # (reportSpecification dataStartTime..dataEndTime, both inclusive days), never a made-up date
+        columns=(
+            *cols("date", "date", "startDate", "endDate"),
+            *_ST_SALES,
+            *_ST_TRAFFIC,
+            *_ST_ASIN,
+        ),
+        key_columns=("section", "date", "start_date", "end_date", "parent_asin", "child_asin", "sku"),
         replace="window",
-        window_column="date",
+        window_column="start_date",
         max_window=timedelta(days=1),
         lookback=timedelta(days=3),
         default_options=(("dateGranularity", "DAY"), ("asinGranularity", "CHILD")),
         json_sections=(
-            JsonSection("salesAndTrafficByDate", "by_date"),
-            JsonSection("salesAndTrafficByAsin", "by_asin"),
+            JsonSection(
+                "salesAndTrafficByDate", "by_date", fill=(("start_date", "date"), ("end_date", "date"))
+            ),
+            JsonSection(
+                "salesAndTrafficByAsin",
+                "by_asin",
+                fill=(
+                    ("start_date", "reportSpecification.dataStartTime"),
+                    ("end_date", "reportSpecification.dataEndTime"),
+                ),
+            ),
         ),
-        description="Sales & Traffic (JSON); by-ASIN rows are dated with the window start (1-day windows).",
+        description="Sales & Traffic (JSON); by-ASIN rows carry the period they aggregate (start/end date).",
     ),
     ReportTypeSpec(
         name="GET_VENDOR_SALES_REPORT",

@@ -375,13 +375,26 @@ def settlement_periods(
     return out
 
 
-def settlement_rows(req: ReportRequest, period: SettlementPeriod) -> Iterator[dict[str, str]]:
+@dataclass(frozen=True)
+class SettlementLine:
+    """One money event of a settlement (both settlement layouts are written from these)."""
+
+    order: Order
+    item_index: int
+    sku: str
+    quantity: int
+    promotion_id: str
+    amount_type: str  # ItemPrice / ItemFees / Promotion
+    description: str  # Principal / Tax / Commission / FBAPerUnitFulfillmentFee
+    amount: float
+    posted: datetime
+
+
+def settlement_lines(req: ReportRequest, period: SettlementPeriod) -> tuple[list[SettlementLine], float]:
+    """The settlement's events (orders shipped in the period) and their total."""
     mid = period.marketplace_id
     country, currency = country_of(mid), marketplace(mid).currency
-    comma = country in {"DE", "FR"}
-    # every per-line column (those after the summary row's currency) starts empty
-    empty = dict.fromkeys(SETTLEMENT_COLUMNS[SETTLEMENT_COLUMNS.index("transaction-type") :], "")
-    lines: list[dict[str, str]] = []
+    lines: list[SettlementLine] = []
     total = 0.0
     first = (period.start - timedelta(days=4)).date()
     for order in iter_orders(req.seed, req.account, mid, first, period.end.date(), req.scale):
@@ -410,34 +423,62 @@ def settlement_rows(req: ReportRequest, period: SettlementPeriod) -> Iterator[di
                 if amount == 0.0:
                     continue
                 total += amount
-                ship = order.ship_at
                 lines.append(
-                    {
-                        **empty,
-                        "transaction-type": "Order",
-                        "order-id": order.order_id,
-                        "shipment-id": "D" + hashlib.sha256(order.order_id.encode()).hexdigest()[:8].upper(),
-                        "marketplace-name": sales_channel(mid),
-                        "amount-type": a_type,
-                        "amount-description": a_desc,
-                        "amount": money(amount, currency, comma),
-                        "fulfillment-id": "AFN" if order.fulfillment == "Amazon" else "MFN",
-                        "posted-date": local_datetime(ship, country).split(" ")[0],
-                        "posted-date-time": local_datetime(ship, country),
-                        "order-item-code": _item_code(order.order_id, n),
-                        "sku": item.product.sku,
-                        "quantity-purchased": str(item.quantity)
-                        if a_desc == "Principal" and a_type == "ItemPrice"
-                        else "",
-                        "promotion-id": item.promotion_id if a_type == "Promotion" else "",
-                    }
+                    SettlementLine(
+                        order,
+                        n,
+                        item.product.sku,
+                        item.quantity,
+                        item.promotion_id,
+                        a_type,
+                        a_desc,
+                        amount,
+                        order.ship_at,
+                    )
                 )
+    return lines, (round(total, 2) if currency != "JPY" else float(round(total)))
+
+
+def shipment_id(order_id: str) -> str:
+    return "D" + hashlib.sha256(order_id.encode()).hexdigest()[:8].upper()
+
+
+def settlement_rows(req: ReportRequest, period: SettlementPeriod) -> Iterator[dict[str, str]]:
+    mid = period.marketplace_id
+    country, currency = country_of(mid), marketplace(mid).currency
+    comma = country in {"DE", "FR"}
+    # every per-line column (those after the summary row's currency) starts empty
+    empty = dict.fromkeys(SETTLEMENT_COLUMNS[SETTLEMENT_COLUMNS.index("transaction-type") :], "")
+    events, total = settlement_lines(req, period)
+    lines: list[dict[str, str]] = []
+    for ev in events:
+        lines.append(
+            {
+                **empty,
+                "transaction-type": "Order",
+                "order-id": ev.order.order_id,
+                "shipment-id": shipment_id(ev.order.order_id),
+                "marketplace-name": sales_channel(mid),
+                "amount-type": ev.amount_type,
+                "amount-description": ev.description,
+                "amount": money(ev.amount, currency, comma),
+                "fulfillment-id": "AFN" if ev.order.fulfillment == "Amazon" else "MFN",
+                "posted-date": local_datetime(ev.posted, country).split(" ")[0],
+                "posted-date-time": local_datetime(ev.posted, country),
+                "order-item-code": _item_code(ev.order.order_id, ev.item_index),
+                "sku": ev.sku,
+                "quantity-purchased": str(ev.quantity)
+                if ev.description == "Principal" and ev.amount_type == "ItemPrice"
+                else "",
+                "promotion-id": ev.promotion_id if ev.amount_type == "Promotion" else "",
+            }
+        )
     header = {
         "settlement-id": period.settlement_id,
         "settlement-start-date": local_datetime(period.start, country),
         "settlement-end-date": local_datetime(period.end, country),
         "deposit-date": local_datetime(period.deposit, country),
-        "total-amount": money(round(total, 2) if currency != "JPY" else float(round(total)), currency, comma),
+        "total-amount": money(total, currency, comma),
         "currency": currency,
         **empty,
     }
@@ -452,6 +493,10 @@ def settlement_rows(req: ReportRequest, period: SettlementPeriod) -> Iterator[di
             "currency": "",
             **{k: line[k] for k in empty},
         }
+
+
+def item_code(order_id: str, n: int) -> str:
+    return _item_code(order_id, n)
 
 
 def _item_code(order_id: str, n: int) -> str:

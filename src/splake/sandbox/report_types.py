@@ -149,6 +149,46 @@ SETTLEMENT_COLUMNS = (
     "promotion-id",
 )
 
+# The older settlement layout (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE): one amount column per kind.
+SETTLEMENT_V1_COLUMNS = (
+    "settlement-id",
+    "settlement-start-date",
+    "settlement-end-date",
+    "deposit-date",
+    "total-amount",
+    "currency",
+    "transaction-type",
+    "order-id",
+    "merchant-order-id",
+    "adjustment-id",
+    "shipment-id",
+    "marketplace-name",
+    "shipment-fee-type",
+    "shipment-fee-amount",
+    "order-fee-type",
+    "order-fee-amount",
+    "fulfillment-id",
+    "posted-date",
+    "order-item-code",
+    "merchant-order-item-id",
+    "merchant-adjustment-item-id",
+    "sku",
+    "quantity-purchased",
+    "price-type",
+    "price-amount",
+    "item-related-fee-type",
+    "item-related-fee-amount",
+    "misc-fee-amount",
+    "other-fee-amount",
+    "other-fee-reason-description",
+    "promotion-id",
+    "promotion-type",
+    "promotion-amount",
+    "direct-payment-type",
+    "direct-payment-amount",
+    "other-amount",
+)
+
 Window = Literal["purchase", "last_update", "snapshot", "return", "settlement", "sales_traffic", "vendor"]
 
 
@@ -230,6 +270,15 @@ REPORT_TYPES: dict[str, SandboxReportType] = {
             "seller",
             "settlement",
             SETTLEMENT_COLUMNS,
+            requestable=False,
+            single_marketplace=True,
+        ),
+        SandboxReportType(
+            "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE",
+            "tsv",
+            "seller",
+            "settlement",
+            SETTLEMENT_V1_COLUMNS,
             requestable=False,
             single_marketplace=True,
         ),

@@ -40,6 +40,8 @@ BASE = "/reports/2021-06-30"
 STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
 RETENTION = timedelta(days=90)
 SETTLEMENT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+# settlement layouts served (discoverable only) and the first digit of their report ids
+SETTLEMENT_REPORT_PREFIX = {SETTLEMENT_TYPE: "6", "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE": "7"}
 
 
 def _list_param(request: Request, name: str) -> list[str] | None:
@@ -289,15 +291,19 @@ def tick(state: SandboxState) -> None:
 # --- settlements (pre-generated, discoverable only) -----------------------------------------------------
 
 
-def ensure_settlements(state: SandboxState, caller: Caller, now: datetime) -> None:
+def ensure_settlements(
+    state: SandboxState, caller: Caller, now: datetime, report_type: str = SETTLEMENT_TYPE
+) -> None:
+    """Amazon generates each settlement in both flat layouts (V2 and the older V1): one report per layout."""
     acct = caller.account
     if acct is None or acct.type != "seller":
         return
     periods = state.world.settlements(acct.selling_partner_id, now - RETENTION, now)
     region = acct.region
+    prefix = SETTLEMENT_REPORT_PREFIX[report_type]
     with state.lock:
         for p in periods:
-            rid = "6" + str(
+            rid = prefix + str(
                 int(hashlib.sha256(f"{p.settlement_id}".encode()).hexdigest(), 16) % 10**10
             ).zfill(10)
             if rid in state.reports:
@@ -307,7 +313,7 @@ def ensure_settlements(state: SandboxState, caller: Caller, now: datetime) -> No
                 report_id=rid,
                 selling_partner_id=acct.selling_partner_id,
                 account_id=acct.account_id,
-                report_type=SETTLEMENT_TYPE,
+                report_type=report_type,
                 marketplace_ids=(p.marketplace_id,),
                 data_start=p.start,
                 data_end=p.end,
@@ -323,7 +329,7 @@ def ensure_settlements(state: SandboxState, caller: Caller, now: datetime) -> No
             )
             doc_id = document_id_for(state.config.seed, rid, region)
             req = state.world.report_request(
-                SETTLEMENT_TYPE,
+                report_type,
                 acct.selling_partner_id,
                 (p.marketplace_id,),
                 p.start,
@@ -334,7 +340,7 @@ def ensure_settlements(state: SandboxState, caller: Caller, now: datetime) -> No
             from splake.sandbox.reports_render import encoding_of
 
             state.documents[doc_id] = DocumentRecord(
-                doc_id, acct.selling_partner_id, rid, SETTLEMENT_TYPE, encoding_of(req)[0], None, req
+                doc_id, acct.selling_partner_id, rid, report_type, encoding_of(req)[0], None, req
             )
             rec.document_id = doc_id
             state.reports[rid] = rec
@@ -456,8 +462,9 @@ def routes(state: SandboxState) -> list[Route]:
             if isinstance(parsed, str):
                 return bad_request(parsed)
             query = {**parsed, "spid": caller.selling_partner_id}
-        if SETTLEMENT_TYPE in query["types"]:
-            await anyio.to_thread.run_sync(ensure_settlements, state, caller, now)
+        for settlement_type in SETTLEMENT_REPORT_PREFIX:
+            if settlement_type in query["types"]:
+                await anyio.to_thread.run_sync(ensure_settlements, state, caller, now, settlement_type)
         since, until = datetime.fromisoformat(query["since"]), datetime.fromisoformat(query["until"])
         now_mono = state.monotonic()
         with state.lock:

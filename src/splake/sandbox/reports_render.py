@@ -31,6 +31,7 @@ from splake.sandbox.report_types import (
     columns_for,
     header_for,
 )
+from splake.sandbox.settlement_v1 import settlement_v1_rows
 
 __all__ = [
     "RenderInfo",
@@ -108,6 +109,8 @@ def rows(req: ReportRequest, cache: bool = True) -> Iterator[dict[str, Any]]:
         yield from afn_inventory_rows(req)
     elif rt.window == "return":
         yield from returns_rows(req)
+    elif rt.name == "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE":  # the older (V1) settlement layout
+        yield from settlement_v1_rows(req, _settlement_period(req))
     elif rt.window == "settlement":
         yield from settlement_rows(req, _settlement_period(req))
     else:  # pragma: no cover - every declared type is handled above

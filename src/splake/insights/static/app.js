@@ -249,6 +249,15 @@
       });
       root.appendChild(el("section", { class: "card", id: "tables" }, [el("h2", { text: "Curated tables (rows in the lake)" }),
         table(["Table", "Rows", "Per account", ""], tblRows)]));
+
+      var driftRows = (h.drift || []).map(function (d) {
+        return el("tr", { class: "drift", "data-report-type": d.report_type, "data-kind": d.kind, "data-column": d.column }, [
+          cell(d.report_type), cell(d.kind === "absent" ? "declared, absent" : "seen, undeclared"), cell(d.column),
+          cell((d.marketplaces || []).join(", ")), cell(d.first_seen), cell(d.last_seen), cell(fmt(d.documents), "num")]);
+      });
+      root.appendChild(el("section", { class: "card", id: "drift" }, [el("h2", { text: "Layout drift (columns vs declarations)" }),
+        driftRows.length ? table(["Report type", "Difference", "Column", "Marketplaces", "Since", "Last seen", "Documents"], driftRows)
+          : el("p", { class: "muted", text: "None: every landed document matches its declared columns." })]));
       return "true";
     }).catch(function (err) {
       root.appendChild(el("p", { class: "error", text: "Failed to load: " + err.message }));

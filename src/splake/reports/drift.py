@@ -1,0 +1,224 @@
+"""Layout drift: how the documents Amazon sends differ from a report type's declared columns.
+
+Each landed document is compared with its declaration (:func:`observe`): columns the document has that are
+not declared (kept as strings in the curated table) and declared columns the document lacks (landed as
+null). :func:`record` persists the differences in the StateStore namespace ``"drift"`` (pk = report type,
+sk = ``undeclared#<column>`` / ``absent#<column>``) with since when, until when, in which marketplaces and
+how many documents; a difference that stops showing up in a marketplace is cleared for it.
+:func:`drift_report` reads them back for ``splake reports drift``, ``splake reports status`` and the
+dashboard's pipeline health. Column names are written as Amazon writes them (header text / JSON path).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from splake.ports import StateStore
+from splake.reports.parse import header_names
+from splake.reports.planner import iso, parse_iso
+from splake.reports.types import REPORT_TYPES, ReportTypeSpec, snake_case
+
+NAMESPACE = "drift"
+Kind = Literal["undeclared", "absent"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One document against its declaration (column names as Amazon writes them)."""
+
+    undeclared: tuple[str, ...]
+    absent: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    report_type: str
+    kind: Kind
+    column: str
+    first_seen: datetime
+    last_seen: datetime
+    marketplaces: tuple[str, ...]
+    documents: int
+    last_report_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "report_type": self.report_type,
+            "kind": self.kind,
+            "column": self.column,
+            "first_seen": iso(self.first_seen),
+            "last_seen": iso(self.last_seen),
+            "marketplaces": list(self.marketplaces),
+            "documents": self.documents,
+            "last_report_id": self.last_report_id,
+        }
+
+
+# --- observing a document (pure given the file) ------------------------------------------------------------
+
+
+def _filled_columns(spec: ReportTypeSpec) -> set[str]:
+    """Declared columns splake derives itself (never expected in the document)."""
+    return {col for s in spec.json_sections for col, _ in s.fill}
+
+
+def compare(spec: ReportTypeSpec, header: Sequence[str]) -> Observation:
+    """A flat file's header line against the declaration."""
+    english = spec.english_header([h.strip() for h in header])
+    names = header_names(english)
+    declared = {c.column for c in spec.columns}
+    undeclared = tuple(raw for raw, name in zip(english, names, strict=True) if name not in declared and raw)
+    present = set(names)
+    absent = tuple(c.source for c in spec.columns if c.column not in present)
+    return Observation(undeclared, absent)
+
+
+def _paths(value: Any, prefix: str = "") -> Iterable[str]:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _paths(v, f"{prefix}.{k}" if prefix else str(k))
+    else:
+        yield prefix
+
+
+def compare_json(spec: ReportTypeSpec, doc: Mapping[str, Any]) -> Observation:
+    """A JSON report's records against the declaration. Absent columns are only judged when every declared
+    section has records (an empty section says nothing about the layout)."""
+    seen: dict[str, str] = {}
+    all_sections = True
+    for section in spec.json_sections:
+        records = doc.get(section.path)
+        if not isinstance(records, list) or not records:
+            all_sections = False
+            continue
+        for rec in records:
+            for path in _paths(rec):
+                seen.setdefault(snake_case(path), path)
+    declared = {c.column for c in spec.columns}
+    undeclared = tuple(sorted(path for name, path in seen.items() if name not in declared))
+    derived = _filled_columns(spec) | ({spec.window_column} if spec.window_column else set())
+    absent: tuple[str, ...] = ()
+    if all_sections:
+        absent = tuple(c.source for c in spec.columns if c.column not in seen and c.column not in derived)
+    return Observation(undeclared, absent)
+
+
+def observe(path: Path, spec: ReportTypeSpec) -> Observation | None:
+    """Compare a decoded (UTF-8) document with its declaration; None when it has no layout to judge
+    (an empty document, not JSON, an error document)."""
+    if spec.format == "tsv":
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            line = f.readline().lstrip("\ufeff").rstrip("\r\n")
+        return compare(spec, line.split("\t")) if line.strip() else None
+    if spec.format == "json":
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            return None
+        return compare_json(spec, doc) if isinstance(doc, dict) and "errorDetails" not in doc else None
+    return None
+
+
+# --- persisting ----------------------------------------------------------------------------------------
+
+
+def _sk(kind: Kind, column: str) -> str:
+    return f"{kind}#{column}"
+
+
+def record(
+    state: StateStore,
+    report_type: str,
+    marketplace_id: str,
+    obs: Observation,
+    report_id: str,
+    now: datetime,
+) -> None:
+    """Persist one document's observation (idempotent for the same document)."""
+    existing = {str(item["_sk"]): item for item in state.query(NAMESPACE, report_type)}
+    current = {_sk("undeclared", c): c for c in obs.undeclared} | {_sk("absent", c): c for c in obs.absent}
+    for sk, column in current.items():
+        item = existing.get(sk)
+        kind: Kind = "undeclared" if sk.startswith("undeclared#") else "absent"
+        markets = sorted({*(item.get("marketplaces", []) if item else []), marketplace_id})
+        reports = list(item.get("report_ids", []) if item else [])
+        if report_id not in reports:
+            reports = [*reports, report_id][-20:]  # bounded: enough to count repeats of recent documents
+        seen_before = item is not None and report_id in item.get("report_ids", [])
+        docs = (int(item.get("documents", 0)) if item else 0) + (0 if seen_before else 1)
+        state.put(
+            NAMESPACE,
+            report_type,
+            sk,
+            {
+                "kind": kind,
+                "column": column,
+                "first_seen": item["first_seen"] if item else iso(now),
+                "last_seen": iso(now),
+                "marketplaces": markets,
+                "documents": docs,
+                "last_report_id": report_id,
+                "report_ids": reports,
+            },
+        )
+    for sk, item in existing.items():
+        if sk in current or marketplace_id not in item.get("marketplaces", []):
+            continue
+        markets = [m for m in item.get("marketplaces", []) if m != marketplace_id]
+        if not markets:  # the layout caught up with the declaration (or the other way round) everywhere
+            state.delete(NAMESPACE, report_type, sk)
+        else:
+            body = {k: v for k, v in item.items() if not k.startswith("_")}
+            state.put(NAMESPACE, report_type, sk, {**body, "marketplaces": markets})
+
+
+def observe_and_record(
+    state: StateStore, spec: ReportTypeSpec, path: Path, marketplace_id: str, report_id: str, now: datetime
+) -> Observation | None:
+    obs = observe(path, spec)
+    if obs is not None:
+        record(state, spec.name, marketplace_id, obs, report_id, now)
+    return obs
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+
+def _still_drift(item: DriftItem) -> bool:
+    """Drop entries the current declaration settled (a column declared since, or no longer declared)."""
+    spec = REPORT_TYPES.get(item.report_type)
+    if spec is None:
+        return True
+    if item.kind == "undeclared":
+        return snake_case(item.column) not in {c.column for c in spec.columns}
+    return item.column in {c.source for c in spec.columns}
+
+
+def drift_report(state: StateStore, report_types: Sequence[str] | None = None) -> list[DriftItem]:
+    names = list(report_types) if report_types else sorted(REPORT_TYPES)
+    out: list[DriftItem] = []
+    for name in names:
+        for item in state.query(NAMESPACE, name):
+            first, last = parse_iso(item.get("first_seen")), parse_iso(item.get("last_seen"))
+            if first is None or last is None:
+                continue
+            d = DriftItem(
+                report_type=name,
+                kind="absent" if item.get("kind") == "absent" else "undeclared",
+                column=str(item.get("column")),
+                first_seen=first,
+                last_seen=last,
+                marketplaces=tuple(item.get("marketplaces", [])),
+                documents=int(item.get("documents", 0)),
+                last_report_id=str(item.get("last_report_id", "")),
+            )
+            if _still_drift(d):
+                out.append(d)
+    out.sort(key=lambda d: (d.report_type, d.kind, d.column))
+    return out
