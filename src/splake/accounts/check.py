@@ -2,9 +2,10 @@
 
 Per account: the LWA refresh works; the marketplaces are reachable (``getMarketplaceParticipations``,
 sellers; diffed against the config); one cheap call per API family shows which roles the
-authorization carries (reports, orders without and with a Restricted Data Token, finances, FBA
-inventory, vendor reports, notifications); and ``getReports`` filtered on the configured report types
-shows which of them Amazon refuses (403) for lack of a role — before a sync spends hours on them.
+authorization carries (reports, orders: ``searchOrders`` 2026-01-01 and v0 ``getOrders`` without and
+with a Restricted Data Token, finances, FBA inventory, vendor reports, notifications); and
+``getReports`` filtered on the configured report types shows which of them Amazon refuses (403) for
+lack of a role — before a sync spends hours on them.
 A family the app lacks a role for answers 403 ``Unauthorized``; anything else is reported as an error.
 """
 
@@ -194,13 +195,22 @@ async def check_account(
     probes.append(report_probe)
     if account.type == "seller":
         day = now - timedelta(days=1)
+        # Orders 2026-01-01 first (what a sync uses), then v0 (its fallback) without and with an RDT
+        search = {
+            "marketplaceIds": mid,
+            "lastUpdatedAfter": _iso(day - timedelta(days=1)),
+            "maxResultsPerPage": 1,
+        }
+        probes.append(
+            await _probe(api, account, "orders", "searchOrders", FAMILY_ROLES["orders"], params=search)
+        )
         orders = {
             "MarketplaceIds": mid,
             "CreatedAfter": _iso(day - timedelta(days=1)),
             "MaxResultsPerPage": 1,
         }
         probes.append(
-            await _probe(api, account, "orders", "getOrders", FAMILY_ROLES["orders"], params=orders)
+            await _probe(api, account, "orders_v0", "getOrders", FAMILY_ROLES["orders"], params=orders)
         )
         probes.append(
             await _probe(

@@ -45,6 +45,8 @@ _ORDERS = frozenset(
 # operationId -> roles (any one suffices). Operations not listed need no particular role.
 OPERATION_ROLES: Mapping[str, frozenset[str]] = {
     "getOrders": _ORDERS,
+    "searchOrders": _ORDERS,
+    "getOrder": _ORDERS,
     "getOrderItems": _ORDERS,
     "getOrderAddress": frozenset({DTC_SHIPPING}),
     "getOrderBuyerInfo": frozenset({TAX_INVOICING, TAX_REMITTANCE}),
