@@ -73,7 +73,8 @@ def hint_for(status: int, operation: str, errors: list[SpApiErrorDetail], accoun
             "needs (Developer Central → Edit App → Roles; restricted data also needs a Restricted Data "
             "Token), "
             "that the seller authorized the app for this region, and that the account's selling_partner_id "
-            "and region in the config are right"
+            "and region in the config are right (`splake accounts check` lists what this authorization may "
+            "do; a role added to the app later needs the seller to authorize again)"
         )
     if status == 404:
         return (
