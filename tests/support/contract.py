@@ -94,6 +94,11 @@ def undocumented_keys(
     if isinstance(instance, dict):
         props = schema.get("properties")
         extra = schema.get("additionalProperties")
+        # allOf: a key is declared when the schema or any of its allOf branches declares it.
+        for sub in schema.get("allOf", []):
+            sub_props = _resolve(model, sub).get("properties")
+            if sub_props is not None:
+                props = {**sub_props, **(props or {})}
         for key, value in instance.items():
             if props is not None and key in props:
                 out += undocumented_keys(model, props[key], value, f"{path}.{key}")
@@ -101,8 +106,6 @@ def undocumented_keys(
                 out += undocumented_keys(model, extra, value, f"{path}.{key}")
             elif props is not None and extra is not True:
                 out.append(f"{path}.{key}")
-        for sub in schema.get("allOf", []):
-            out += undocumented_keys(model, sub, instance, path)
     elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
         for i, value in enumerate(instance):
             out += undocumented_keys(model, schema["items"], value, f"{path}[{i}]")

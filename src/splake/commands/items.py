@@ -89,8 +89,13 @@ def sync(
     account: list[str] = typer.Option([], "--account", "-a", help="default: every account"),
     from_report: bool = typer.Option(True, help="first track every SKU of the curated listings report"),
     catalog: bool = typer.Option(True, help="catalog + listings items of the tracked ASINs/SKUs"),
-    orders: bool = typer.Option(False, help="also Orders v0 (getOrders by LastUpdatedAfter cursor)"),
+    orders: bool = typer.Option(
+        False, help="also orders (Orders 2026-01-01 searchOrders; v0 where unavailable), by a cursor"
+    ),
     finances: bool = typer.Option(False, help="also Finances v0 listFinancialEvents (lookback days)"),
+    transactions: bool = typer.Option(
+        False, help="also Finances 2024-06-19 listTransactions (cursor) + listFinancialEventGroups"
+    ),
     inventory: bool = typer.Option(False, help="also FBA getInventorySummaries"),
     config: Path = ConfigOpt,
 ) -> None:
@@ -106,7 +111,16 @@ def sync(
     ids = account or [a.id for a in settings.accounts]
     if from_report and catalog:
         feed_from_listings_report(Registry(ctx.state), ctx.query_engine(), ids, datetime.now(UTC))
-    kinds = tuple(k for k, on in (("orders", orders), ("finances", finances), ("inventory", inventory)) if on)
+    kinds = tuple(
+        k
+        for k, on in (
+            ("orders", orders),
+            ("finances", finances),
+            ("transactions", transactions),
+            ("inventory", inventory),
+        )
+        if on
+    )
 
     async def run() -> dict[str, object]:
         out: dict[str, object] = {}

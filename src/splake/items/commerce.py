@@ -525,7 +525,7 @@ def _land_inventory(
 
 # --- all of it, per account ------------------------------------------------------------------------------
 
-COMMERCE_KINDS = ("orders", "finances", "inventory")
+COMMERCE_KINDS = ("orders", "finances", "transactions", "inventory")
 
 
 async def sync_commerce(
@@ -552,6 +552,17 @@ async def sync_commerce(
             start = (when - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
             f = await sync_finances(ctx, account, start, when, now=when)
             res["finances"] = dict(f.__dict__)
+        if "transactions" in kinds:
+            from splake.items.transactions import sync_event_groups, sync_transactions
+
+            t = await sync_transactions(ctx, account, now=when)
+            groups = await sync_event_groups(ctx, account, now=when)
+            res["transactions"] = {
+                "slices": t.slices,
+                "transactions": t.transactions,
+                "restarts": t.restarts,
+                "event_groups": groups,
+            }
         if "inventory" in kinds:
             i = await sync_inventory(ctx, account, now=when)
             res["inventory"] = dict(i.__dict__)

@@ -232,3 +232,60 @@ FBA_INVENTORY_SUMMARIES = pa.schema(
         pa.field("fetched_at", TS, nullable=False),
     ]
 )
+
+MONEY = _struct(currency_code=S, amount=pa.float64())
+
+# Finances 2024-06-19 listTransactions: one row per transaction (latest status).
+FINANCIAL_TRANSACTIONS = pa.schema(
+    [
+        pa.field("transaction_id", S, nullable=False),
+        pa.field("transaction_type", S),
+        pa.field("transaction_status", S),
+        pa.field("description", S),
+        pa.field("posted_date", TS),
+        pa.field("marketplace_id", S),
+        pa.field("selling_partner_id", S),
+        pa.field("account_type", S),
+        pa.field("amazon_order_id", S),  # relatedIdentifiers ORDER_ID
+        pa.field("financial_event_group_id", S),  # relatedIdentifiers FINANCIAL_EVENT_GROUP_ID
+        pa.field("total_amount", MONEY),
+        pa.field("related_identifiers", pa.list_(_struct(name=S, value=S))),
+        # Breakdowns flattened: path "ProductCharges/Principal", amount at each level.
+        pa.field("breakdowns", pa.list_(_struct(path=S, breakdown_type=S, amount=MONEY))),
+        pa.field(
+            "items",
+            pa.list_(
+                _struct(
+                    description=S,
+                    transaction_item_id=S,
+                    sku=S,
+                    asin=S,
+                    quantity_shipped=pa.int64(),
+                    fulfillment_network=S,
+                    total_amount=MONEY,
+                )
+            ),
+        ),
+        pa.field("fetched_at", TS, nullable=False),
+    ]
+)
+
+# Finances v0 listFinancialEventGroups: one row per group (settlement period), latest state.
+FINANCIAL_EVENT_GROUPS = pa.schema(
+    [
+        pa.field("financial_event_group_id", S, nullable=False),
+        # The account's marketplace of the group's currency when only one has it (groups carry no id).
+        pa.field("marketplace_id", S),
+        pa.field("processing_status", S),
+        pa.field("fund_transfer_status", S),
+        pa.field("original_total", MONEY),
+        pa.field("converted_total", MONEY),
+        pa.field("beginning_balance", MONEY),
+        pa.field("fund_transfer_date", TS),
+        pa.field("financial_event_group_start", TS),
+        pa.field("financial_event_group_end", TS),
+        pa.field("trace_id", S),
+        pa.field("account_tail", S),
+        pa.field("fetched_at", TS, nullable=False),
+    ]
+)

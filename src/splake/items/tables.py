@@ -5,7 +5,9 @@ from __future__ import annotations
 from splake.items.schemas import (
     CATALOG_ITEMS,
     FBA_INVENTORY_SUMMARIES,
+    FINANCIAL_EVENT_GROUPS,
     FINANCIAL_SHIPMENT_EVENTS,
+    FINANCIAL_TRANSACTIONS,
     LISTINGS_ITEMS,
     ORDER_ITEMS_API,
     ORDERS_API,
@@ -94,4 +96,20 @@ FBA_INVENTORY_HISTORY_TABLE = TableSpec(
     replace="key",  # key includes fetched_at: every fetch is kept
     partition_by=(*_PART, ("fetched_at", "month")),
     description="FBA Inventory getInventorySummaries, every fetch",
+)
+FINANCIAL_TRANSACTIONS_TABLE = TableSpec(
+    name="financial_transactions",
+    schema=FINANCIAL_TRANSACTIONS,
+    key_columns=("transaction_id",),
+    replace="key",
+    partition_by=(*_PART, ("posted_date", "month")),
+    description="Finances 2024-06-19 listTransactions (postedAfter cursor): latest state of each transaction",
+)
+FINANCIAL_EVENT_GROUPS_TABLE = TableSpec(
+    name="financial_event_groups",
+    schema=FINANCIAL_EVENT_GROUPS,
+    key_columns=("financial_event_group_id",),
+    replace="key",
+    partition_by=(("account_id", "identity"),),
+    description="Finances v0 listFinancialEventGroups: settlement groups, latest state (Open → Closed)",
 )
