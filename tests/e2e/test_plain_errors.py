@@ -172,7 +172,7 @@ def _keys(root: Path) -> dict[str, list[str]]:
         return {t: sorted(q.sql(f"select row_key from {t}").column(0).to_pylist()) for t in q.tables()}
 
 
-@pytest.mark.parametrize("left", [0, 96 << 10])
+@pytest.mark.parametrize("left", [0, pytest.param(96 << 10, marks=pytest.mark.slow)])
 def test_disk_full_is_plain_and_loses_nothing(tmp_path: Path, left: int) -> None:
     """``left`` bytes stay free: 0 fails at the first write; 96 KiB lets the state open and fails later
     (a download, the raw zone or a Parquet/metadata write)."""

@@ -143,6 +143,19 @@ def _note(entry: LedgerEntry, now: datetime, text: str) -> tuple[str, ...]:
 
 # --- pure transitions ---------------------------------------------------------------------------------
 
+CREATE_INTENT = "create-intent"
+
+
+def on_create_intent(entry: LedgerEntry, now: datetime) -> LedgerEntry:
+    """Recorded BEFORE createReport: a restart that finds it knows a report may exist at Amazon that the
+    ledger never heard of, and reconciles with a fresh getReports instead of requesting again."""
+    return dataclasses.replace(entry, requested_at=now, history=_note(entry, now, CREATE_INTENT))
+
+
+def create_intent_pending(entry: LedgerEntry) -> bool:
+    """A createReport was (maybe) sent for this entry and its answer never reached the ledger."""
+    return bool(entry.history) and entry.history[-1].endswith(CREATE_INTENT)
+
 
 def on_report_obtained(
     entry: LedgerEntry,

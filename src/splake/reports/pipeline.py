@@ -167,7 +167,13 @@ async def request(ctx: Context, unit: WorkUnit, now: datetime) -> RequestOutcome
     else:
         entry = ledger.new_entry(unit)
     spec = report_type(unit.report_type)
-    listing = await list_reports(ctx, unit.account_id, unit.report_type, _listing_since(ctx, now))
+    listing = await list_reports(  # after an unanswered createReport: a fresh listing, never the cache
+        ctx,
+        unit.account_id,
+        unit.report_type,
+        _listing_since(ctx, now),
+        refresh=ledger.create_intent_pending(entry),
+    )
     taken: set[str] = set()
     while True:  # a candidate already serving another ledger entry (e.g. an earlier snapshot slot) is skipped
         found = ledger.choose_reusable(
@@ -203,6 +209,12 @@ async def request(ctx: Context, unit: WorkUnit, now: datetime) -> RequestOutcome
             body["dataEndTime"] = end
         if unit.options:
             body["reportOptions"] = dict(unit.options)
+        try:  # the intent first: a crash during the call leaves a trace the restart reconciles
+            entry = ledger.save(ctx.state, ledger.on_create_intent(entry, now))
+        except ConflictError:
+            current = ledger.load(ctx.state, unit.account_id, unit.key)
+            assert current is not None
+            return RequestOutcome(current, "resumed")
         resp = await ctx.client.call(ctx.account(unit.account_id), "createReport", json=body)
         report_id = str((resp.body or {})["reportId"])
         nxt = ledger.on_report_obtained(entry, report_id, "IN_QUEUE", now, reused=False)
