@@ -13,6 +13,7 @@ Layout of ``[lake].path``::
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from splake.errors import ConflictError
 from splake.lake.catalog import open_catalog
 from splake.lake.damage import damaged_tables, repair_hint
 from splake.lake.iceberg import CuratedLake
+from splake.lake.leftovers import GRACE_SECONDS, sweep
 from splake.lake.objectstore import LocalObjectStore
 from splake.lake.query import QueryEngine
 from splake.lake.raw import RawZone
@@ -181,7 +183,10 @@ async def sync_main(
 
     configure_logging("ERROR" if quiet else "WARNING")
     console = wide_console()
+    started = time.time()
     ctx = LocalContext.open(settings)
+    # what a killed run left behind (older than this run, with a grace period for a concurrent one)
+    sweep(lake_root(settings), ctx.lake.catalog, settings.lake.namespace, started - GRACE_SECONDS)
     damaged = damaged_tables(ctx.lake.catalog, settings.lake.namespace)
     selected = runnable_report_types(settings, report_types, damaged)
     try:
