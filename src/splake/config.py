@@ -76,6 +76,34 @@ class NotificationSettings(_Frozen):
     aws_region: str = "us-east-1"
 
 
+class DataKioskQuery(_Frozen):
+    """A user's Data Kiosk GraphQL query, landed into table ``dk_<name>``. ``$startDate``, ``$endDate``
+    (the sync window, YYYY-MM-DD) and ``$marketplaceIds`` (the account's) are filled in per run. ``key``:
+    record fields (dotted paths) that identify a row; default: the record's top-level scalar fields."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")]
+    query: Annotated[str, Field(min_length=1)]
+    key: tuple[str, ...] = ()
+
+
+class DataKioskSettings(_Frozen):
+    # Declared queries (typed tables): "sales_traffic_by_date" (dk_sales_traffic_by_date), "economics"
+    # (dk_economics).
+    declared: tuple[Literal["sales_traffic_by_date", "economics"], ...] = (
+        "sales_traffic_by_date",
+        "economics",
+    )
+    queries: tuple[DataKioskQuery, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> DataKioskSettings:
+        names = [q.name for q in self.queries]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate Data Kiosk query name(s): {', '.join(dupes)}")
+        return self
+
+
 class AccountSettings(_Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
     type: Literal["seller", "vendor"] = "seller"
@@ -125,6 +153,7 @@ class Settings(_Frozen):
     spapi: SpApiSettings = SpApiSettings()
     sync: SyncSettings = SyncSettings()
     notifications: NotificationSettings = NotificationSettings()
+    data_kiosk: DataKioskSettings = DataKioskSettings()
     accounts: tuple[AccountSettings, ...] = ()
     log_level: str = "INFO"
 

@@ -97,6 +97,9 @@ def sync(
         False, help="also Finances 2024-06-19 listTransactions (cursor) + listFinancialEventGroups"
     ),
     inventory: bool = typer.Option(False, help="also FBA getInventorySummaries"),
+    data_kiosk: bool = typer.Option(
+        False, help="also Data Kiosk: declared sales & traffic / economics and [data_kiosk].queries"
+    ),
     config: Path = ConfigOpt,
 ) -> None:
     """Fetch catalog + listings data for tracked items (and optionally orders, finances, FBA inventory)."""
@@ -118,6 +121,7 @@ def sync(
             ("finances", finances),
             ("transactions", transactions),
             ("inventory", inventory),
+            ("data_kiosk", data_kiosk),
         )
         if on
     )

@@ -525,7 +525,7 @@ def _land_inventory(
 
 # --- all of it, per account ------------------------------------------------------------------------------
 
-COMMERCE_KINDS = ("orders", "finances", "transactions", "inventory")
+COMMERCE_KINDS = ("orders", "finances", "transactions", "inventory", "data_kiosk")
 
 
 async def sync_commerce(
@@ -563,6 +563,11 @@ async def sync_commerce(
                 "restarts": t.restarts,
                 "event_groups": groups,
             }
+        if "data_kiosk" in kinds:
+            from splake.items.data_kiosk import sync_data_kiosk
+
+            dk = await sync_data_kiosk(ctx, account, now=when)
+            res["data_kiosk"] = dict(dk.queries)
         if "inventory" in kinds:
             i = await sync_inventory(ctx, account, now=when)
             res["inventory"] = dict(i.__dict__)

@@ -233,7 +233,7 @@ FBA_INVENTORY_SUMMARIES = pa.schema(
     ]
 )
 
-MONEY = _struct(currency_code=S, amount=pa.float64())
+AMOUNT = _struct(currency_code=S, amount=pa.float64())  # a numeric amount (Finances)
 
 # Finances 2024-06-19 listTransactions: one row per transaction (latest status).
 FINANCIAL_TRANSACTIONS = pa.schema(
@@ -248,10 +248,10 @@ FINANCIAL_TRANSACTIONS = pa.schema(
         pa.field("account_type", S),
         pa.field("amazon_order_id", S),  # relatedIdentifiers ORDER_ID
         pa.field("financial_event_group_id", S),  # relatedIdentifiers FINANCIAL_EVENT_GROUP_ID
-        pa.field("total_amount", MONEY),
+        pa.field("total_amount", AMOUNT),
         pa.field("related_identifiers", pa.list_(_struct(name=S, value=S))),
         # Breakdowns flattened: path "ProductCharges/Principal", amount at each level.
-        pa.field("breakdowns", pa.list_(_struct(path=S, breakdown_type=S, amount=MONEY))),
+        pa.field("breakdowns", pa.list_(_struct(path=S, breakdown_type=S, amount=AMOUNT))),
         pa.field(
             "items",
             pa.list_(
@@ -262,7 +262,7 @@ FINANCIAL_TRANSACTIONS = pa.schema(
                     asin=S,
                     quantity_shipped=pa.int64(),
                     fulfillment_network=S,
-                    total_amount=MONEY,
+                    total_amount=AMOUNT,
                 )
             ),
         ),
@@ -278,9 +278,9 @@ FINANCIAL_EVENT_GROUPS = pa.schema(
         pa.field("marketplace_id", S),
         pa.field("processing_status", S),
         pa.field("fund_transfer_status", S),
-        pa.field("original_total", MONEY),
-        pa.field("converted_total", MONEY),
-        pa.field("beginning_balance", MONEY),
+        pa.field("original_total", AMOUNT),
+        pa.field("converted_total", AMOUNT),
+        pa.field("beginning_balance", AMOUNT),
         pa.field("fund_transfer_date", TS),
         pa.field("financial_event_group_start", TS),
         pa.field("financial_event_group_end", TS),

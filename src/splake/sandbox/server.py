@@ -45,7 +45,7 @@ def _providers() -> list[RouteProvider]:
 
 
 def _tickers() -> list[Ticker]:
-    return [reports_api.tick, apis.report_schedules.tick]
+    return [reports_api.tick, apis.report_schedules.tick, apis.data_kiosk.tick]
 
 
 def build_app(state: SandboxState) -> Starlette:

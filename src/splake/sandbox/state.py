@@ -57,6 +57,8 @@ class SandboxState:
         self.subscriptions: dict[str, Subscription] = {}
         # Report schedules (sandbox/apis/report_schedules.py): reportScheduleId -> Schedule.
         self.report_schedules: dict[str, Any] = {}
+        # Data Kiosk queries (sandbox/apis/data_kiosk.py): queryId -> DkQuery.
+        self.data_kiosk_queries: dict[str, Any] = {}
         # Rendered report documents (gzip files) live here until the server stops.
         self.doc_dir = Path(tempfile.mkdtemp(prefix="splake-sandbox-docs-"))
         self._sqs: SqsSender | None = None

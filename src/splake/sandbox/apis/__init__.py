@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from splake.sandbox.apis import (
     catalog,
+    data_kiosk,
     fba_inventory,
     finances,
     finances_2024,
@@ -42,7 +43,8 @@ def routes(state: SandboxState) -> list[Route]:
         *listings.routes(state, items),
         *notifications.routes(state),
         *report_schedules.routes(state),
+        *data_kiosk.routes(state),
     ]
 
 
-__all__ = ["report_schedules", "routes", "unserved"]
+__all__ = ["data_kiosk", "report_schedules", "routes", "unserved"]
