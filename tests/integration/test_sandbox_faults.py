@@ -39,6 +39,18 @@ def test_spurious_429_without_header(sandbox: SandboxServer) -> None:
     assert sandbox.stats.faults["spurious_429"] == 1
 
 
+def test_spurious_429_once_hits_the_first_request_per_seller_and_operation_only(
+    sandbox: SandboxServer,
+) -> None:
+    na, eu = SpCaller(sandbox, "seller-na"), SpCaller(sandbox, "seller-eu")
+    sandbox.configure(spurious_429_once=["getMarketplaceParticipations"])
+    first = na.get(PATH)
+    assert first.status_code == 429 and "x-amzn-RateLimit-Limit" not in first.headers
+    assert [na.get(PATH).status_code for _ in range(3)] == [200, 200, 200]
+    assert eu.get(PATH).status_code == 429 and eu.get(PATH).status_code == 200  # per seller
+    assert sandbox.stats.faults["spurious_429"] == 2
+
+
 def test_slow_responses(sandbox: SandboxServer) -> None:
     sp = SpCaller(sandbox, "seller-na")
     sandbox.configure(slow_rate=1.0, slow_seconds=0.4)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from splake.spapi.ratelimit import (
     AdaptiveBucket,
+    AdaptiveTuning,
     LocalRateLimiter,
     NoRateLimiter,
     RateLimiter,
@@ -94,16 +95,58 @@ def test_lower_header_with_queued_waiters_forgives_and_bumps_epoch() -> None:
     assert b.epoch == epoch + 1 and b.tokens == 0.0
 
 
-def test_single_429_drains_without_cutting_the_rate_repeated_429s_cut_it() -> None:
+def test_single_429_backs_off_once_without_cutting_the_rate_repeated_429s_cut_it() -> None:
     b = AdaptiveBucket(5.0, 10, now=0.0)
     e0 = b.epoch
     b.throttled(1.0)
-    assert b.tokens == -1.0 and b.epoch == e0 + 1
+    # a suspicion only: the next request waits one refill interval (1 / 4.75 s < the 1 s backoff) ...
+    assert b.suspect and b.epoch == e0 + 1
+    assert b.reserve(1.0) == pytest.approx(1 / (5.0 * 0.95))
     assert b.rate == 5.0
-    b.throttled(1.2)  # second 429 within the window (max(1 s, 5 tokens / 5 r/s) = 1 s)
+    b.throttled(1.2)  # ... and is throttled too (second 429 within the window of 1 s): cut the rate
     assert b.rate == pytest.approx(3.5)
-    b.throttled(5.0)  # far apart: drain only
-    assert b.rate == pytest.approx(3.5)
+    assert not b.suspect and b.tokens == 0.0  # confirmed empty: the next slot is one interval away
+    b.throttled(5.0)  # far apart: a new suspicion, no cut
+    assert b.rate == pytest.approx(3.5) and b.suspect
+
+
+def test_spurious_429_on_a_slow_operation_costs_one_backoff_not_the_burst() -> None:
+    # createReport-like: one token a minute, burst 15, confirmed by the rate header
+    b = AdaptiveBucket(1 / 60, 15, now=0.0)
+    b.observe(0.0, 1 / 60)
+    for _ in range(3):
+        assert b.reserve(0.0) == 0.0
+        b.mark_sent()
+    b.throttled(0.2, ticket=3)  # the third request: a spurious 429 (12 tokens left, +1 for it)
+    retry_wait = b.reserve(0.5)
+    assert retry_wait == pytest.approx(0.7, abs=0.01)  # backs off once: 1 s after the 429
+    ticket = b.mark_sent()
+    b.observe(1.3, 1 / 60, ticket)  # sent after the 429 and it succeeded: the 429 was spurious
+    assert not b.suspect
+    # back to the 13 tokens we had (+ 1.3 s of refill) minus the retry; the next requests go at once
+    assert b.tokens == pytest.approx(12.0 + 1.3 * 0.95 / 60)
+    assert all(b.reserve(1.3) == 0.0 for _ in range(12))
+    assert b.rate == pytest.approx(1 / 60) and b.decreases == 0
+
+
+def test_429_for_a_request_sent_before_the_first_429_changes_nothing() -> None:
+    b = AdaptiveBucket(1 / 60, 15, now=0.0)
+    b.observe(0.0, 1 / 60)
+    tickets = []
+    for _ in range(4):
+        b.reserve(0.0)
+        tickets.append(b.mark_sent())
+    b.throttled(0.1, tickets[2])
+    tokens, epoch = b.tokens, b.epoch
+    b.throttled(0.15, tickets[3])  # in flight before the first 429 came back: no new evidence
+    assert b.tokens == pytest.approx(tokens + 0.05 * 0.95 / 60) and b.epoch == epoch and b.suspect
+    b.observe(0.2, 1 / 60, tickets[1])  # an older request's success does not forgive the 429 either
+    assert b.suspect
+    b.reserve(1.1)
+    b.throttled(1.2, b.mark_sent())  # the retry, sent after the 429, throttled too: confirmed
+    assert not b.suspect and b.tokens == 0.0
+    # one refill interval, at a rate cut by the two 429s within the window
+    assert b.reserve(1.2) == pytest.approx(60 / (0.95 * 0.7))
 
 
 def test_rate_recovers_slowly_after_quiet_period_and_never_exceeds_ceiling() -> None:
@@ -279,13 +322,43 @@ async def test_local_limiter_waiters_re_reserve_after_429() -> None:
     lim = LocalRateLimiter(clock=ft.clock, sleep=ft.sleep, plan=lambda op: (1.0, 1))
     await lim.acquire("S", "op")
     lim.observe("S", "op", None)
-    await lim.acquire("S", "op")  # waits ~1/0.95 s
-    assert ft.sleeps and ft.sleeps[-1] == pytest.approx(1 / 0.95)
+    before = len(ft.sleeps)
+    await lim.acquire("S", "op")  # waits ~1/0.95 s (in slices of at most 1 s: a reset is noticed)
+    assert sum(ft.sleeps[before:]) == pytest.approx(1 / 0.95)
     lim.throttled("S", "op")
     before = len(ft.sleeps)
+    await lim.acquire("S", "op")  # backs off once: the 1 s backoff (shorter than the refill interval)
+    assert sum(ft.sleeps[before:]) == pytest.approx(1.0)
+    lim.throttled("S", "op")  # the request sent after the backoff is throttled too: drained, rate cut
+    before = len(ft.sleeps)
     await lim.acquire("S", "op")
-    assert len(ft.sleeps) == before + 1
-    assert ft.sleeps[-1] == pytest.approx(2 / 0.95)  # drained to -1, then our own token
+    assert sum(ft.sleeps[before:]) == pytest.approx(1 / (0.95 * 0.7))
+
+
+async def test_local_limiter_spurious_429_releases_queued_waiters_early() -> None:
+    """One spurious 429 on a slow operation (real clock, scaled: one token per 2 s, burst 6): the waiters
+    queued behind the backoff go as soon as the retry succeeds, not one refill interval apart."""
+    tuning = AdaptiveTuning(throttle_backoff_seconds=0.2)
+    lim = LocalRateLimiter(plan=lambda op: (0.5, 6), tuning=tuning, recheck_seconds=0.02)
+    await lim.acquire("S", "op")
+    lim.observe("S", "op", "0.5")  # confirmed slow (2 s > headroom_max_seconds): whole burst usable
+    lim.throttled("S", "op")  # the next request got a spurious 429 (modelled as this one)
+    t0 = time.monotonic()
+    started: list[float] = []
+
+    async def one() -> None:
+        await lim.acquire("S", "op")
+        started.append(time.monotonic() - t0)
+
+    async def retry() -> None:
+        await lim.acquire("S", "op")
+        started.append(time.monotonic() - t0)
+        lim.observe("S", "op", "0.5")  # same task: its ticket says "sent after the 429"
+
+    await asyncio.gather(retry(), *(one() for _ in range(4)))
+    assert len(started) == 5
+    # without forgiving the 429, the 4 waiters would start ~2.1 s apart (the last after ~8.6 s)
+    assert max(started) < 1.5
 
 
 async def test_probe_retrying_does_not_wait_for_itself() -> None:

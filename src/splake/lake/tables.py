@@ -6,16 +6,13 @@ Everything here is data or a pure function (no catalog, no files):
 - :class:`Provenance` says where a batch of rows came from; :class:`ReplaceScope` narrows what it replaces.
 - :func:`prepare_batch` turns a business record batch into the stored shape: casts to the declared types,
   downcasts nanosecond timestamps, adds the provenance columns and the deterministic ``row_key``.
-- :class:`OccurrenceCounter` numbers exact key repeats inside one document with bounded memory.
+- row keys (:func:`compute_row_keys`, :class:`OccurrenceCounter`) live in :mod:`splake.lake.rowkeys`.
 
 The I/O side (pyiceberg transactions) lives in :mod:`splake.lake.iceberg`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,6 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from splake.errors import BadDataError
+
+# re-exported: callers build one counter per document and pass it to prepare_batch
+from splake.lake.rowkeys import OccurrenceCounter as OccurrenceCounter
+from splake.lake.rowkeys import compute_row_keys
 
 ReplaceMode = Literal["window", "snapshot", "key"]
 REPLACE_MODES: tuple[str, ...] = ("window", "snapshot", "key")
@@ -53,10 +54,6 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 QUARANTINE_SUFFIX = "__quarantine"
-
-_SEP = "\x1f"  # unit separator between key parts
-_NULL = "\x00"  # stands for a null key value (distinct from the empty string)
-_HASH_SLICE = 8192
 
 
 @dataclass(frozen=True)
@@ -300,125 +297,7 @@ def _cast(arr: pa.Array | pa.ChunkedArray, target: pa.DataType, column: str, tab
 # --- row keys -----------------------------------------------------------------------------------
 
 
-class OccurrenceCounter:
-    """Counts how often each 64-bit key fingerprint was seen, in ~16 bytes per distinct key
-    (an open-addressing table in an ``array('Q')``), so a 10M-row document stays cheap."""
-
-    def __init__(self, capacity: int = 1 << 12) -> None:
-        size = 1
-        while size < capacity * 2:
-            size <<= 1
-        self._slots = array("Q", bytes(8 * size))
-        self._mask = size - 1
-        self._used = 0
-        self._repeats: dict[int, int] = {}
-
-    def __len__(self) -> int:
-        return self._used
-
-    def seen(self, fp: int) -> int:
-        """Record ``fp``; return how many times it was seen before (0 for the first occurrence)."""
-        return self.seen_many(array("Q", [fp]))[0]
-
-    def seen_many(self, fps: array[int]) -> list[int]:
-        """:meth:`seen` for each fingerprint in order (one call per batch: the loop stays local)."""
-        out = [0] * len(fps)
-        slots, mask = self._slots, self._mask
-        for pos, fp in enumerate(fps):
-            fp = fp or 1
-            i = fp & mask
-            while True:
-                v = slots[i]
-                if v == 0:
-                    slots[i] = fp
-                    self._used += 1
-                    if self._used * 2 > len(slots):
-                        self._grow()
-                        slots, mask = self._slots, self._mask
-                    break
-                if v == fp:
-                    n = self._repeats.get(fp, 0) + 1
-                    self._repeats[fp] = n
-                    out[pos] = n
-                    break
-                i = (i + 1) & mask
-        return out
-
-    def _grow(self) -> None:
-        old = self._slots
-        self._slots = array("Q", bytes(16 * len(old)))
-        self._mask = len(self._slots) - 1
-        slots, mask = self._slots, self._mask
-        for v in old:
-            if v:
-                i = v & mask
-                while slots[i]:
-                    i = (i + 1) & mask
-                slots[i] = v
-
-
-def _drop_nulls(value: Any) -> Any:
-    """Nested key values without null struct fields, so a struct that later gains (null) fields through
-    schema evolution keeps the same row key."""
-    if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
-    return value
-
-
-def _escape(text: pa.Array) -> pa.Array:
-    """Make values unambiguous once joined: escape the escape char, the separator and the null marker."""
-    for raw, escaped in (("\\", "\\\\"), (_SEP, "\\x1f"), (_NULL, "\\x00")):
-        text = pc.replace_substring(text, raw, escaped)
-    return text
-
-
-def _key_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Each value as a canonical string: nulls → the null marker, nested values → sorted JSON."""
-    t = arr.type
-    if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        values = [
-            None
-            if v is None
-            else json.dumps(_drop_nulls(v), sort_keys=True, default=str, separators=(",", ":"))
-            for v in arr.to_pylist()
-        ]
-        return pc.fill_null(_escape(pa.array(values, pa.string())), _NULL)
-    if pa.types.is_timestamp(t) and t.tz:
-        arr = pc.cast(arr, pa.timestamp(t.unit, tz="UTC"))
-    return pc.fill_null(_escape(pc.cast(arr, pa.string())), _NULL)
-
-
-def compute_row_keys(
-    batch: pa.RecordBatch,
-    account_id: str,
-    marketplace: pa.Array,
-    key_columns: Sequence[str],
-    counter: OccurrenceCounter,
-) -> pa.Array:
-    """sha256 hex of account, marketplace and the key columns; exact repeats within one document get
-    ``sha256(<first key>#<n>)`` for their n-th repeat (re-ingesting a document yields the same keys)."""
-    n = batch.num_rows
-    parts: list[pa.Array] = [
-        _key_strings(pa.repeat(pa.scalar(account_id, pa.string()), n)),
-        _key_strings(marketplace),
-    ]
-    for col in key_columns:
-        parts.append(_key_strings(batch.column(col)) if col in batch.schema.names else pa.repeat(_NULL, n))
-    joined = pc.cast(pc.binary_join_element_wise(*parts, _SEP), pa.binary())
-    sha = hashlib.sha256
-    out: list[pa.Array] = []
-    for offset in range(0, n, _HASH_SLICE):  # slices keep the transient Python objects small
-        digests = [sha(text).digest() for text in joined.slice(offset, _HASH_SLICE).to_pylist()]
-        fps = array("Q")
-        fps.frombytes(b"".join(d[:8] for d in digests))
-        keys = [d.hex() for d in digests]
-        for pos, occ in enumerate(counter.seen_many(fps)):
-            if occ:
-                keys[pos] = sha(f"{keys[pos]}#{occ}".encode("ascii")).hexdigest()
-        out.append(pa.array(keys, pa.string()))
-    return pa.concat_arrays(out) if out else pa.array([], pa.string())
+# (row keys: splake.lake.rowkeys; the key function must never change)
 
 
 # --- the stored shape ---------------------------------------------------------------------------

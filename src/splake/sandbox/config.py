@@ -25,6 +25,7 @@ RUNTIME_KNOBS = frozenset(
         "processing_seconds",
         "error_rate",
         "spurious_429_rate",
+        "spurious_429_once",
         "slow_rate",
         "slow_seconds",
         "truncate_download_rate",
@@ -71,6 +72,9 @@ class SandboxConfig:
     # invalid_grant from LWA (tokens already issued keep working until they expire).
     revoked_accounts: tuple[str, ...] = ()
     spurious_429_rate: float = 0.0  # 429 even under the limit
+    # One-shot: the first request of each of these operations per selling partner is answered 429 (no rate
+    # header) although the quota has room: the "one spurious 429" case, deterministic (bench, tests).
+    spurious_429_once: tuple[str, ...] = ()
     slow_rate: float = 0.0
     slow_seconds: float = 0.0
     truncate_download_rate: float = 0.0  # Content-Length says full size, body is cut
@@ -136,6 +140,8 @@ class SandboxConfig:
             knobs["account_roles"] = {
                 str(k): tuple(v or ()) for k, v in dict(knobs["account_roles"] or {}).items()
             }
+        if "spurious_429_once" in knobs:
+            knobs["spurious_429_once"] = tuple(knobs["spurious_429_once"] or ())
         if "revoked_accounts" in knobs:
             knobs["revoked_accounts"] = tuple(knobs["revoked_accounts"] or ())
         for name in ("error_rate", "spurious_429_rate", "slow_rate", "truncate_download_rate"):

@@ -75,6 +75,15 @@ class RateLimiter:
                 return True
             return False
 
+    def refund(self, key: tuple[str, str, str], limit: Limit | None) -> None:
+        """Give back the token ``try_acquire`` just took (the request was answered without using it)."""
+        if limit is None:
+            return
+        with self._lock:
+            b = self._buckets.get(key)
+            if b is not None:
+                b.tokens = min(float(limit.burst), b.tokens + 1.0)
+
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()

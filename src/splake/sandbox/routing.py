@@ -129,6 +129,16 @@ async def _run(
     if not state.limiter.try_acquire(key, limit, state.monotonic()):
         state.stats.count_throttle(seller, operation_id)
         return quota_exceeded()
+    if operation_id in cfg.spurious_429_once and (seller, operation_id) not in state.spurious_once_done:
+        with state.lock:
+            first = (seller, operation_id) not in state.spurious_once_done
+            state.spurious_once_done.add((seller, operation_id))
+        if first:
+            # the server's bucket had room: give the token back (a real spurious 429 does not spend it)
+            state.limiter.refund(key, limit)
+            state.stats.count_throttle(seller, operation_id)
+            state.stats.count_fault("spurious_429")
+            return quota_exceeded()
     if state.chance(cfg.spurious_429_rate):
         state.stats.count_throttle(seller, operation_id)
         state.stats.count_fault("spurious_429")

@@ -65,6 +65,8 @@ class SandboxState:
         self._counter = 0
         # Base of pre-signed document URLs; SandboxServer.start sets it (config.public_url or its own URL).
         self.public_url = (config.public_url or f"http://{config.host}:{config.port}").rstrip("/")
+        # (seller, operation) pairs that already got their one-shot spurious 429 (config.spurious_429_once)
+        self.spurious_once_done: set[tuple[str, str]] = set()
 
     def close(self) -> None:
         shutil.rmtree(self.doc_dir, ignore_errors=True)

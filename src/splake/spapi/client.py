@@ -8,7 +8,8 @@ info = await client.download(url, dest_path)
 await client.aclose()
 ```
 
-Every request: LWA (or Restricted Data) token → rate limiter → bounded concurrency → HTTP/1.1 keep-alive.
+Every request: rate limiter → bounded concurrency → LWA (or Restricted Data) token (fetched after the
+wait, so it is fresh when sent) → HTTP/1.1 keep-alive.
 429 / 5xx / timeouts / connection errors are retried with full-jitter exponential backoff up to
 ``settings.spapi.max_retries``; then :class:`ThrottledError` / :class:`ServerError` (both retryable).
 A 401/403 is retried with a fresh token (the cached one may have expired early; at most
@@ -327,6 +328,10 @@ class SpApiClient:
         attempt = 0
         token_refreshes_left = TOKEN_REFRESHES_PER_CALL
         while True:
+            # the token is fetched (refreshed if due) only once the limiter granted the slot: a token that
+            # expired while the call waited for its slot would cost the slot (a 403, then a retry)
+            # (outside the connection slots: minting an RDT is itself an SP-API call that needs one)
+            await self.limiter.acquire(limiter_key, op)
             token = await self._token(account, scope, spec, rendered, rdt_elements)
             headers = {
                 "x-amz-access-token": token,
@@ -334,7 +339,6 @@ class SpApiClient:
                 "x-amz-date": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
                 "accept": "application/json",
             }
-            await self.limiter.acquire(limiter_key, op)
             started = self._clock()
             resp: httpx.Response | None = None
             problem = ""

@@ -6,9 +6,13 @@ SP-API usage plans are token buckets per application + selling partner + operati
 - ``observe()``: a response carried ``x-amzn-RateLimit-Limit`` (the live rate, best effort; sent on
   2xx/400/404, never on 429) → adopt it as the ceiling, and scale the burst by the same ratio when the
   live rate is lower than the modelled one (the burst is never advertised);
-- ``throttled()``: a 429 → drain the bucket (the server's is empty; queued waiters are re-spaced) and,
-  after repeated 429s within a short window, cut the rate multiplicatively; once 429s stop, the rate
-  grows back slowly (additive increase per second, AIMD).
+- ``throttled()``: a 429 (never carries the rate header, so it may be spurious: Amazon throttles under the
+  limit now and then) → *suspect*: back off once (``throttle_backoff_seconds``, at most one refill interval)
+  and send one request. If a request sent after the 429 succeeds, the 429 was spurious: the tokens we had
+  are restored (queued waiters re-reserve at once), so one spurious 429 costs about one backoff, not the
+  burst. If it is throttled too, the server's bucket really is empty: drain ours (the next slot is one
+  refill interval away). Repeated 429s within a short window cut the rate multiplicatively; once 429s
+  stop, the rate grows back slowly (additive increase per second, AIMD).
 - a small safety factor keeps us just under the limit so clock skew and float rounding do not cost 429s;
 - the first request of a bucket is a probe: the others wait (briefly) until its response told us the
   live limit, so a lowered limit does not cost a whole burst of 429s.
@@ -21,6 +25,7 @@ sleep until their reservation is covered, so waiters are served in order without
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +35,14 @@ from typing import Any, Protocol, runtime_checkable
 from splake.spapi.usage_plans import operations
 
 GRANTLESS = "grantless"
+
+# (bucket, ticket) pairs of the requests the current task was last allowed to send, per bucket (a call may
+# mint an RDT, itself a call, between its slot and its response): observe()/throttled() run in the same task
+# right after the response, so they know which request answered without a protocol change. Immutable
+# tuples: child tasks copy the context and must not share a mutable object with their parent.
+_TICKETS: contextvars.ContextVar[tuple[tuple[int, int], ...]] = contextvars.ContextVar(
+    "ratelimit_tickets", default=()
+)
 
 
 @runtime_checkable
@@ -59,6 +72,8 @@ class AdaptiveTuning:
     # starts full and arrival jitter is negligible against the refill time, while a token held back
     # would cost the whole run a minute. Until the header confirms it, the headroom stays.
     headroom_max_seconds: float = 2.0
+    # after a 429 without confirmation, the next request waits this long (capped at one refill interval)
+    throttle_backoff_seconds: float = 1.0
 
 
 def parse_rate_header(value: str | None) -> float | None:
@@ -95,6 +110,13 @@ class AdaptiveBucket:
     _recent: list[float] = field(init=False, default_factory=list)
     _last_throttle: float = field(init=False, default=-math.inf)
     _last_growth: float = field(init=False)
+    # requests handed out to be sent (the async layer calls mark_sent): tickets tell "sent after the 429"
+    sent: int = field(init=False, default=0)
+    # an unconfirmed 429 is pending: the tokens we had then, when it came, and ``sent`` at that moment
+    suspect: bool = field(init=False, default=False)
+    suspect_tokens: float = field(init=False, default=0.0)
+    suspect_at: float = field(init=False, default=0.0)
+    suspect_sent: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.rate = self.ceiling = float(self.modelled_rate)
@@ -133,10 +155,23 @@ class AdaptiveBucket:
         self.tokens -= 1.0
         return 0.0 if self.tokens >= 0 else -self.tokens / self.pace
 
-    def observe(self, now: float, header_rate: float | None) -> None:
-        """A non-429 response arrived (``header_rate`` = parsed ``x-amzn-RateLimit-Limit`` or None)."""
+    def mark_sent(self) -> int:
+        """A reservation was honoured and its request goes out now; returns its ticket (for
+        :meth:`observe` / :meth:`throttled`: was the request sent after a 429 arrived?)."""
+        self.sent += 1
+        return self.sent
+
+    def _after_suspect(self, ticket: int | None) -> bool:
+        # no ticket (a caller that does not track them): count the response as fresh evidence
+        return ticket is None or ticket > self.suspect_sent
+
+    def observe(self, now: float, header_rate: float | None, ticket: int | None = None) -> None:
+        """A non-429 response arrived (``header_rate`` = parsed ``x-amzn-RateLimit-Limit`` or None;
+        ``ticket`` from :meth:`mark_sent` for the request it answers)."""
         self._refill(now)
         t = self.tuning
+        if self.suspect and self._after_suspect(ticket):
+            self._forgive_suspect(now)
         if header_rate is not None:
             first = not self.header_seen
             held_back = self.capacity
@@ -173,16 +208,43 @@ class AdaptiveBucket:
             self.epoch += 1
         self.rate = new_rate
 
-    def throttled(self, now: float) -> None:
-        """A 429 arrived: the server's bucket is empty. Drain ours; repeated 429s cut the rate."""
+    def _forgive_suspect(self, now: float) -> None:
+        """A request sent after the pending 429 succeeded: that 429 was spurious (the server's bucket was
+        not empty). Go back to the tokens we had (refilled since), minus the requests sent since the 429;
+        queued waiters re-reserve (epoch) against the restored count."""
+        self.suspect = False
+        self._recent = [x for x in self._recent if x != self.suspect_at]
+        restored = min(self.capacity, self.suspect_tokens + (now - self.suspect_at) * self.pace)
+        restored -= self.sent - self.suspect_sent
+        if restored > self.tokens:
+            self.tokens = restored
+            self.epoch += 1
+
+    def throttled(self, now: float, ticket: int | None = None) -> None:
+        """A 429 arrived (``ticket`` from :meth:`mark_sent` for the throttled request). The first one is
+        only a suspicion: back off once and let one request find out. A 429 for a request sent after an
+        unconfirmed one confirms the server's bucket is empty: drain ours. Repeated 429s cut the rate."""
         self._refill(now)
         t = self.tuning
         self.total_throttles += 1
         self._last_throttle = now
-        # the server's bucket is empty now: the next slot is one interval away, and waiters queued on the
-        # old schedule re-reserve when they wake (epoch), so they are re-spaced at the (new) pace
-        self.tokens = -1.0
-        self.epoch += 1
+        # waiters queued on the old schedule re-reserve when they wake (epoch): re-spaced at the new level
+        if not self.suspect:
+            # the throttled request did not use a server token: it is ours again (if we had it)
+            self.suspect = True
+            self.suspect_tokens = min(self.capacity, max(0.0, self.tokens) + 1.0)
+            self.suspect_at = now
+            self.suspect_sent = self.sent
+            backoff = min(t.throttle_backoff_seconds, 1.0 / self.pace)
+            # the next reservation waits ``backoff``: tokens after it = -backoff * pace
+            self.tokens = 1.0 - backoff * self.pace
+            self.epoch += 1
+        elif self._after_suspect(ticket):
+            # confirmed: the server's bucket is empty; its next token is one refill interval away
+            self.suspect = False
+            self.tokens = 0.0
+            self.epoch += 1
+        # else: sent before the pending 429 arrived, so it tells nothing new (the backoff already applies)
         self._recent = [x for x in self._recent if now - x <= self.window] + [now]
         if len(self._recent) >= t.throttles_to_decrease:
             self.rate = max(self.ceiling * t.min_rate_fraction, self.rate * t.decrease_factor)
@@ -198,6 +260,7 @@ class AdaptiveBucket:
             "throttles": self.total_throttles,
             "decreases": self.decreases,
             "header_seen": self.header_seen,
+            "suspect": self.suspect,
         }
 
 
@@ -218,12 +281,14 @@ class LocalRateLimiter:
         plan: Callable[[str], tuple[float, int]] = default_plan,
         tuning: AdaptiveTuning | None = None,
         probe_timeout: float = 5.0,
+        recheck_seconds: float = 1.0,
     ) -> None:
         self._clock = clock
         self._sleep = sleep
         self._plan = plan
         self._tuning = tuning or AdaptiveTuning()
         self._probe_timeout = probe_timeout
+        self._recheck = recheck_seconds  # sleeping waiters notice a reset schedule at least this often
         self._buckets: dict[tuple[str, str], AdaptiveBucket] = {}
         self._learned: dict[tuple[str, str], asyncio.Event] = {}
         self._probes: dict[tuple[str, str], asyncio.Task[Any] | None] = {}
@@ -251,13 +316,23 @@ class LocalRateLimiter:
         bucket = self.bucket(key, op)
         while True:
             epoch = bucket.epoch
-            delay = bucket.reserve(self._clock())
-            if delay <= 0:
-                return
-            await self._sleep(delay)
+            now = self._clock()
+            delay = bucket.reserve(now)
+            due = now + delay
+            while delay > 0 and bucket.epoch == epoch:
+                step = min(delay, self._recheck)
+                await self._sleep(step)
+                # (what we slept counts even if the clock did not move: an injected clock may be frozen)
+                delay = min(delay - step, due - self._clock())
             if bucket.epoch == epoch:
+                held = tuple(p for p in _TICKETS.get() if p[0] != id(bucket))[-3:]
+                _TICKETS.set((*held, (id(bucket), bucket.mark_sent())))
                 return
-            # the schedule was reset while we waited (a 429, a lower limit): take a fresh slot
+            # the schedule was reset while we waited (a 429, a lower limit, a spurious 429 forgiven):
+            # take a fresh slot
+
+    def _ticket(self, bucket: AdaptiveBucket) -> int | None:
+        return next((t for b, t in _TICKETS.get() if b == id(bucket)), None)
 
     def _learn(self, key: str, op: str) -> None:
         event = self._learned.get((key, op))
@@ -266,11 +341,13 @@ class LocalRateLimiter:
         event.set()
 
     def observe(self, key: str, op: str, header_value: str | None) -> None:
-        self.bucket(key, op).observe(self._clock(), parse_rate_header(header_value))
+        b = self.bucket(key, op)
+        b.observe(self._clock(), parse_rate_header(header_value), self._ticket(b))
         self._learn(key, op)
 
     def throttled(self, key: str, op: str) -> None:
-        self.bucket(key, op).throttled(self._clock())
+        b = self.bucket(key, op)
+        b.throttled(self._clock(), self._ticket(b))
         self._learn(key, op)
 
     def snapshot(self) -> dict[str, dict[str, float | int | bool]]:

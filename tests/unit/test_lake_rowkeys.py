@@ -1,0 +1,130 @@
+"""Row keys are stored in every lake: these known vectors were written by the per-row ``hashlib``
+implementation (before the vectorised one) and must never change (a changed key function makes a
+re-ingest duplicate rows instead of replacing them)."""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import random
+from datetime import UTC, datetime, timedelta, timezone
+
+import pyarrow as pa
+
+from splake.lake.rowkeys import KEY_VERSION, OccurrenceCounter, compute_row_keys
+
+
+def _batch() -> tuple[pa.RecordBatch, pa.Array]:
+    pst = timezone(timedelta(hours=-8))
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "order_id": pa.array(
+                [
+                    "111-2223334-5556667",
+                    "111-2223334-5556667",
+                    None,
+                    "",
+                    "a\\b\x1fc\x00d",
+                    "111-2223334-5556667",
+                ]
+            ),
+            "qty": pa.array([1, 1, 2, None, 3, 1], pa.int64()),
+            "purchase_date": pa.array(
+                [datetime(2026, 3, 1, 22, 30, tzinfo=pst)] * 6, pa.timestamp("us", tz="-08:00")
+            ),
+            "price": pa.array([19.99, 19.99, None, 0.1, 1e21, 19.99], pa.float64()),
+            "promo": pa.array(
+                [
+                    {"id": "P1", "amount": None},
+                    {"id": "P1", "amount": None},
+                    None,
+                    {"id": "P2", "amount": 1.5},
+                    None,
+                    {"id": "P1", "amount": None},
+                ]
+            ),
+        }
+    )
+    return batch, pa.array(["ATVPDKIKX0DER"] * 5 + ["A1PA6795UKMFR9"])
+
+
+COLUMNS = ["order_id", "qty", "purchase_date", "price", "promo"]
+KNOWN_V1 = [
+    "0f055d6a25464d2bfc4e5f652b4dc871ea6b763c915bc73337f686e08c0d5a5f",
+    "fcc385601180f8c7b1f86f655848bba0bbfd400c49529ceff38c1e19c2f5628b",  # exact repeat of row 0: "#1"
+    "8a3a5cb89fa71a017cbcf94d05fa2a1ab6b1b349b2f054f9a249aa3719f24a5a",
+    "a112efcf5cb1579310c1287b4e9bb63627b2f4e479305b83146c6345e57fb077",
+    "6238f7473bb69fdac9d7ad85c60485f1d161b51fccf8f78dc22c85c1ec9e6004",
+    "769bf6ee587425290ab05c337226c3e30a1a00feba3f2591663a13528b256122",  # other marketplace: not a repeat
+]
+
+
+def test_known_vectors_of_key_version_1_never_change() -> None:
+    assert KEY_VERSION == 1
+    batch, market = _batch()
+    keys = compute_row_keys(batch, "seller-na", market, COLUMNS, OccurrenceCounter()).to_pylist()
+    assert keys == KNOWN_V1
+
+
+def test_known_vectors_follow_the_documented_text() -> None:
+    """The documented formula, computed by hand with hashlib (independently of the code under test)."""
+    text = "seller-na\x1fATVPDKIKX0DER\x1f111-2223334-5556667\x1f1\x1f2026-03-02 06:30:00.000000Z\x1f19.99"
+    text += '\x1f{"id":"P1"}'
+    first = hashlib.sha256(text.encode()).hexdigest()
+    assert first == KNOWN_V1[0]
+    assert hashlib.sha256(f"{first}#1".encode()).hexdigest() == KNOWN_V1[1]
+    null_row = "seller-na\x1fATVPDKIKX0DER\x1f\x00\x1f2\x1f2026-03-02 06:30:00.000000Z\x1f\x00\x1f\x00"
+    assert hashlib.sha256(null_row.encode()).hexdigest() == KNOWN_V1[2]
+    escaped = "seller-na\x1fATVPDKIKX0DER\x1fa\\\\b\\x1fc\\x00d\x1f3"
+    escaped += "\x1f2026-03-02 06:30:00.000000Z\x1f1e+21\x1f\x00"
+    assert hashlib.sha256(escaped.encode()).hexdigest() == KNOWN_V1[4]
+
+
+def test_keys_do_not_depend_on_batch_boundaries_and_repeats_span_batches() -> None:
+    rng = random.Random(3)
+    orders = [f"o{rng.randrange(400)}" for _ in range(3000)]
+    market = pa.array(["US"] * 3000)
+    batch = pa.RecordBatch.from_pydict({"order_id": pa.array(orders)})
+    whole = compute_row_keys(batch, "a", market, ["order_id"], OccurrenceCounter()).to_pylist()
+    counter = OccurrenceCounter()
+    split: list[str] = []
+    for lo, hi in ((0, 1), (1, 700), (700, 701), (701, 3000)):
+        part = batch.slice(lo, hi - lo)
+        keys = compute_row_keys(part, "a", market.slice(lo, hi - lo), ["order_id"], counter)
+        split += keys.to_pylist()
+    assert split == whole and len(set(whole)) == 3000
+    # the n-th repeat of a value is sha256("<first key>#n"), in document order
+    seen: collections.Counter[str] = collections.Counter()
+    for o, key in zip(orders, whole, strict=True):
+        first = hashlib.sha256(f"a\x1fUS\x1f{o}".encode()).hexdigest()
+        n = seen[o]
+        assert key == (first if n == 0 else hashlib.sha256(f"{first}#{n}".encode()).hexdigest())
+        seen[o] += 1
+
+
+def test_occurrence_counter_matches_a_reference_count_in_batches() -> None:
+    rng = random.Random(7)
+    values = [rng.getrandbits(64) for _ in range(20_000)]
+    values += rng.choices(values, k=20_000)
+    rng.shuffle(values)
+    counter = OccurrenceCounter()
+    ref: collections.Counter[int] = collections.Counter()
+    expected, got = [], []
+    for lo in range(0, len(values), 997):  # many level merges
+        chunk = values[lo : lo + 997]
+        got += counter.seen_many(pa.array(chunk, pa.uint64()))
+        for v in chunk:
+            expected.append(ref[v])
+            ref[v] += 1
+    assert got == expected
+    assert len(counter) == len(ref)
+
+
+def test_timestamps_are_keyed_in_utc_whatever_their_zone() -> None:
+    t = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
+    a = pa.RecordBatch.from_pydict({"ts": pa.array([t], pa.timestamp("us", tz="UTC"))})
+    b = pa.RecordBatch.from_pydict({"ts": pa.array([t], pa.timestamp("us", tz="+05:00"))})
+    m = pa.array(["US"])
+    assert compute_row_keys(a, "x", m, ["ts"], OccurrenceCounter()) == compute_row_keys(
+        b, "x", m, ["ts"], OccurrenceCounter()
+    )
