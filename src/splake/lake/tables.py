@@ -25,7 +25,7 @@ from splake.errors import BadDataError
 
 # re-exported: callers build one counter per document and pass it to prepare_batch
 from splake.lake.rowkeys import OccurrenceCounter as OccurrenceCounter
-from splake.lake.rowkeys import compute_row_keys
+from splake.lake.rowkeys import compute_row_keys as compute_row_keys
 
 ReplaceMode = Literal["window", "snapshot", "key"]
 REPLACE_MODES: tuple[str, ...] = ("window", "snapshot", "key")
