@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from splake.sandbox.accounts import SandboxAccount
 from splake.sandbox.catalog import Product, language_of, products_for
+from splake.sandbox.layouts import current_order_values, de_listing_datetime, order_layout
 from splake.sandbox.orders import VAT, Order, iter_orders
 from splake.sandbox.report_types import SETTLEMENT_COLUMNS
 from splake.spapi.marketplaces import marketplace
@@ -133,6 +134,21 @@ def order_rows(order: Order, as_of: datetime, language: str, drift: bool = False
         if drift:
             rows[-1]["is-iba"] = "false"
             rows[-1]["signature-confirmation-recommended"] = "true" if gross >= 250 else "false"
+        layout = order_layout(country_of(order.marketplace_id))
+        if layout is not None:  # today's layout of this marketplace: exactly its columns, in its order
+            full = rows[-1] | current_order_values(
+                currency=order.currency,
+                fulfillment=order.fulfillment,
+                is_business=order.is_business,
+                quantity=0 if cancelled else item.quantity,
+                gross=gross,
+                shipping=item.shipping_price,
+                rate=rate,
+                hide_price=hide_price,
+            )
+            # schema-drift columns are appended after the layout (as report_types.columns_for does)
+            extra = [c for c in ("is-iba", "signature-confirmation-recommended") if drift and c not in layout]
+            rows[-1] = {c: full[c] for c in (*layout, *extra)}
     return rows
 
 
@@ -201,7 +217,9 @@ def listings_rows(req: ReportRequest) -> Iterator[dict[str, str]]:
             "seller-sku": p.sku,
             "price": money(p.price(currency), currency),
             "quantity": "" if p.fulfillment == "AFN" else str(fulfillable),
-            "open-date": local_datetime(p.open_date, country),
+            "open-date": de_listing_datetime(p.open_date)
+            if country == "DE"
+            else local_datetime(p.open_date, country),
             "image-url": "",
             "item-is-marketplace": "y",
             "product-id-type": "1",

@@ -358,15 +358,20 @@ def header_for(
     report_type: SandboxReportType, marketplace_code: str, drift: bool, localized: bool
 ) -> tuple[str, ...]:
     """The header line as written in the file (may be localized; logical row keys stay English)."""
-    cols = columns_for(report_type, drift)
+    cols = columns_for(report_type, drift, marketplace_code)
     labels = LOCALIZED_HEADERS.get((report_type.name, marketplace_code)) if localized else None
     if labels is None:
         return cols
     return labels + cols[len(labels) :]
 
 
-def columns_for(report_type: SandboxReportType, drift: bool) -> tuple[str, ...]:
-    return report_type.columns + (DRIFT_COLUMNS.get(report_type.name, ()) if drift else ())
+def columns_for(report_type: SandboxReportType, drift: bool, marketplace_code: str = "") -> tuple[str, ...]:
+    """The columns of a document: the type's, or a marketplace's own order layout (sandbox.layouts)."""
+    from splake.sandbox.layouts import order_layout
+
+    base = (order_layout(marketplace_code) if report_type.is_orders else None) or report_type.columns
+    extra = DRIFT_COLUMNS.get(report_type.name, ()) if drift else ()
+    return base + tuple(c for c in extra if c not in base)
 
 
 # Settlement types that exist on Amazon but can only be discovered with getReports.

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from splake.sandbox.layouts import variant
 from splake.sandbox.render_flat import (
     ReportRequest,
     afn_inventory_rows,
@@ -122,7 +123,11 @@ def encoding_of(req: ReportRequest) -> tuple[str, str, str]:
     rt = spec_of(req)
     if rt.format == "json":
         return "application/json", "utf-8", "UTF-8"
-    label, codec = charset_label(rt, country_of(req.marketplace_ids[0]))
+    country = country_of(req.marketplace_ids[0])
+    v = variant(rt.name, country)
+    if v is not None:  # served without a charset, or as UTF-8 (sandbox.layouts)
+        return ("text/plain" if v.label is None else f"text/plain;charset={v.label}"), v.codec, v.label or ""
+    label, codec = charset_label(rt, country)
     return f"text/plain;charset={label}", codec, label
 
 
@@ -132,16 +137,19 @@ def document_lines(req: ReportRequest, cache: bool = True) -> Iterator[str]:
     if rt.format == "json":
         yield json.dumps(json_document(req), ensure_ascii=False, separators=(",", ":"))
         return
-    columns = list(columns_for(rt, req.drift))
-    header = header_for(rt, country_of(req.marketplace_ids[0]), req.drift, req.localized)
-    yield "\t".join(header) + "\n"
+    country = country_of(req.marketplace_ids[0])
+    columns = list(columns_for(rt, req.drift, country))
+    header = header_for(rt, country, req.drift, req.localized)
+    v = variant(rt.name, country)
+    nl = v.newline if v is not None else "\n"
+    yield ("\ufeff" if v is not None and v.bom else "") + "\t".join(header) + nl
     for row in rows(req, cache=cache):
         # Row dicts are built in header order from values that never hold tabs/newlines (fast path);
         # anything else is reordered and sanitized.
         if list(row) == columns:
-            yield "\t".join(row.values()) + "\n"
+            yield "\t".join(row.values()) + nl
         else:
-            yield "\t".join(str(row[c]).replace("\t", " ").replace("\n", " ") for c in columns) + "\n"
+            yield "\t".join(str(row[c]).replace("\t", " ").replace("\n", " ") for c in columns) + nl
 
 
 def render(req: ReportRequest) -> RenderedReport:
