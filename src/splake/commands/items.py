@@ -97,6 +97,9 @@ def sync(
         False, help="also Finances 2024-06-19 listTransactions (cursor) + listFinancialEventGroups"
     ),
     inventory: bool = typer.Option(False, help="also FBA getInventorySummaries"),
+    vendor_orders: bool = typer.Option(
+        False, help="also Vendor Orders: purchase orders and their status (vendor accounts)"
+    ),
     data_kiosk: bool = typer.Option(
         False, help="also Data Kiosk: declared sales & traffic / economics and [data_kiosk].queries"
     ),
@@ -122,6 +125,7 @@ def sync(
             ("transactions", transactions),
             ("inventory", inventory),
             ("data_kiosk", data_kiosk),
+            ("vendor_orders", vendor_orders),
         )
         if on
     )

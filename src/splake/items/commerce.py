@@ -525,7 +525,7 @@ def _land_inventory(
 
 # --- all of it, per account ------------------------------------------------------------------------------
 
-COMMERCE_KINDS = ("orders", "finances", "transactions", "inventory", "data_kiosk")
+COMMERCE_KINDS = ("orders", "finances", "transactions", "inventory", "data_kiosk", "vendor_orders")
 
 
 async def sync_commerce(
@@ -536,12 +536,22 @@ async def sync_commerce(
     now: datetime | None = None,
     finances_days: int | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Orders / finances / FBA inventory for every seller account (vendors have none of these APIs).
-    Finances cover the last ``finances_days`` (default: the sync lookback) in one-day slices."""
+    """Orders / finances / transactions / FBA inventory / Data Kiosk for every seller account, vendor
+    purchase orders for every vendor account. Finances cover the last ``finances_days`` (default: the sync
+    lookback) in one-day slices."""
     when = now or datetime.now(UTC)
     out: dict[str, dict[str, Any]] = {}
     for account in ctx.settings.accounts:
-        if account.type != "seller" or (account_ids and account.id not in account_ids):
+        if account_ids and account.id not in account_ids:
+            continue
+        if account.type == "vendor":
+            if "vendor_orders" in kinds:
+                from splake.items.vendor_orders import sync_vendor_orders
+
+                v = await sync_vendor_orders(ctx, account, now=when)
+                out[account.id] = {
+                    "vendor_orders": {"purchase_orders": v.purchase_orders, "status_lines": v.status_lines}
+                }
             continue
         res: dict[str, Any] = {}
         if "orders" in kinds:

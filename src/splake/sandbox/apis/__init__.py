@@ -22,6 +22,7 @@ from splake.sandbox.apis import (
     orders_v0,
     report_schedules,
     unserved,
+    vendor_orders,
 )
 from splake.sandbox.apis.common import PagingTokens
 from splake.sandbox.apis.listings_world import ItemsWorld
@@ -44,6 +45,7 @@ def routes(state: SandboxState) -> list[Route]:
         *notifications.routes(state),
         *report_schedules.routes(state),
         *data_kiosk.routes(state),
+        *vendor_orders.routes(state),
     ]
 
 
