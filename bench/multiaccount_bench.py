@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from splake.auth.secrets import LocalSecretStore
+from splake.logs import configure_cli_logging
 from splake.reports.sync import sync
 from splake.runners.local import LocalContext, default_secrets_dir
 from splake.sandbox import SandboxConfig, SandboxServer
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--accounts", type=int, default=20)
     ap.add_argument("--time-scale", type=float, default=1.0)
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    counter = configure_cli_logging("WARNING")  # retries/429s counted, not printed line by line
     res = asyncio.run(run(args.accounts, args.time_scale))
     print(
         f"multiaccount: {res['accounts']} accounts, {res['streams']} streams, "
@@ -166,6 +168,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"({res['bottleneck']}) → ratio {res['ratio_wall_to_floor']}; 429s={res['http_429']} "
         f"failures={res['failures']}"
     )
+    if counter.summary():
+        print(f"client side: {counter.summary()}")
     return res
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from splake.auth.secrets import LocalSecretStore
+from splake.logs import configure_cli_logging
 from splake.reports.sync import sync
 from splake.runners.local import LocalContext, default_secrets_dir
 from splake.sandbox import SandboxConfig, SandboxServer
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--processing", type=float, default=5.0, help="sandbox report processing seconds")
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    counter = configure_cli_logging("WARNING")  # retries/429s counted, not printed line by line
     res = asyncio.run(run(args.processing))
     b, f = res["baseline"], res["with_spurious_429"]
     print(
@@ -100,6 +102,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{f['wall_seconds']} s (429s={f['http_429']}, failures={f['failures']}) "
         f"→ ratio {res['ratio_vs_baseline']}"
     )
+    if counter.summary():
+        print(f"client side: {counter.summary()}")
     return res
 
 

@@ -12,7 +12,10 @@ import json
 import logging
 import re
 import sys
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 # Token shapes: LWA access tokens (Atza|), refresh tokens (Atzr|), RDT (Atz.sprdt|), client secrets
@@ -111,3 +114,112 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.propagate = False
+
+
+# Events of normal operation that splake absorbs (retried, re-paced, refreshed): on a terminal they are
+# counted (the progress display shows the counts), never printed line by line; the log file has each one.
+TRANSIENT_EVENTS = frozenset(
+    {
+        "spapi_request_retry",
+        "spapi_request_token_rejected",
+        "document_download_retry",
+        "document_download_expired",
+        "lwa_exchange_retry",
+        "rate_limit_throttled",
+        "lake_commit_retry",
+    }
+)
+
+
+class EventCounter(logging.Handler):
+    """Counts transient events (and the HTTP 429s among them) instead of printing them; ``on_change`` is
+    called after each (e.g. to refresh a progress display)."""
+
+    def __init__(self, on_change: Callable[[EventCounter], None] | None = None) -> None:
+        super().__init__(logging.DEBUG)
+        self.counts: Counter[str] = Counter()
+        self.http_429 = 0
+        self.on_change = on_change
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = record.getMessage()
+        if event not in TRANSIENT_EVENTS:
+            return
+        self.counts[event] += 1
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict) and fields.get("status") == 429:
+            self.http_429 += 1
+        if self.on_change is not None:
+            self.on_change(self)
+
+    @property
+    def retries(self) -> int:
+        return self.counts["spapi_request_retry"] + self.counts["document_download_retry"]
+
+    def summary(self) -> str:
+        """``"12 retries (3 were HTTP 429), 1 token refresh(es)"`` ('' when nothing happened)."""
+        parts = []
+        if self.retries:
+            parts.append(
+                f"{self.retries} retries" + (f" ({self.http_429} were HTTP 429)" if self.http_429 else "")
+            )
+        if self.counts["spapi_request_token_rejected"]:
+            parts.append(f"{self.counts['spapi_request_token_rejected']} token refresh(es)")
+        if self.counts["document_download_expired"]:
+            parts.append(f"{self.counts['document_download_expired']} expired download URL(s)")
+        if self.counts["lake_commit_retry"]:
+            parts.append(f"{self.counts['lake_commit_retry']} commit retries")
+        return ", ".join(parts)
+
+
+class _NotTransient(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in TRANSIENT_EVENTS
+
+
+def _level_number(level: str | int) -> int:
+    if isinstance(level, int):
+        return level
+    number = logging.getLevelName(level.upper())
+    return number if isinstance(number, int) else logging.INFO
+
+
+def configure_cli_logging(
+    level: str | int = "INFO",
+    log_file: str | Path | None = None,
+    *,
+    quiet: bool = False,
+    stream: Any = None,
+) -> EventCounter:
+    """Logging for an interactive command (``splake sync``, the benches): quiet by default.
+
+    - the console (stderr) gets JSON lines at WARNING or above (ERROR with ``quiet``; stricter if ``level``
+      is), without :data:`TRANSIENT_EVENTS` — those are counted by the returned :class:`EventCounter`;
+    - ``log_file`` (appended) gets every event at ``level`` (the configured ``log_level``), as JSON lines.
+    """
+    root = logging.getLogger("splake")
+    wanted = _level_number(level)
+    for h in list(root.handlers):
+        root.removeHandler(h)
+        if isinstance(h, logging.FileHandler):
+            h.close()
+    counter = EventCounter()
+    root.addHandler(counter)
+    console = logging.StreamHandler(stream or sys.stderr)
+    console.setLevel(max(wanted, logging.ERROR if quiet else logging.WARNING))
+    console.setFormatter(JsonFormatter())
+    console.addFilter(RedactingFilter())
+    console.addFilter(_NotTransient())
+    root.addHandler(console)
+    if log_file is not None:
+        path = Path(log_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(path, encoding="utf-8")
+        file_handler.setLevel(wanted)
+        file_handler.setFormatter(JsonFormatter())
+        file_handler.addFilter(RedactingFilter())
+        root.addHandler(file_handler)
+    # the logger passes what any handler wants: the counter needs the (WARNING) transient events
+    root.setLevel(min(wanted, logging.WARNING))
+    root.propagate = False
+    return counter

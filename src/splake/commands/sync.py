@@ -35,6 +35,12 @@ def sync_command(
         help="seconds to wait for reports still processing; unfinished ones are resumed by the next sync",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bars"),
+    log_file: Path | None = typer.Option(
+        None,
+        "--log-file",
+        help="append structured (JSON lines) logs of every request, retry and commit to this file, at the "
+        "configured log_level; the console shows only warnings, errors and counts",
+    ),
 ) -> None:
     """Sync every configured account x marketplace x report type into the lake.
 
@@ -50,7 +56,14 @@ def sync_command(
     except SplakeError as exc:
         raise _fail(exc) from None
     code = asyncio.run(
-        sync_main(settings, accounts=account, report_types=report_type, max_wait=max_wait, quiet=quiet)
+        sync_main(
+            settings,
+            accounts=account,
+            report_types=report_type,
+            max_wait=max_wait,
+            quiet=quiet,
+            log_file=log_file,
+        )
     )
     raise typer.Exit(code=code)
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from splake.logs import EventCounter
 from splake.reports.ledger import LedgerEntry
 from splake.reports.sync import SyncSummary
 from splake.reports.types import REPORT_TYPES
@@ -26,10 +27,14 @@ def wide_console(stderr: bool = False) -> Console:
 
 
 class RichObserver:
-    """A :class:`splake.reports.sync.SyncObserver` drawing one progress bar per (account, report type)."""
+    """A :class:`splake.reports.sync.SyncObserver` drawing one progress bar per (account, report type),
+    and, given the :class:`EventCounter` of :func:`splake.logs.configure_cli_logging`, one line counting
+    the retries / HTTP 429s / token refreshes absorbed so far (instead of a log line for each)."""
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, counter: EventCounter | None = None) -> None:
         self.console = console or Console(stderr=True)
+        self.counter = counter
+        self._counts_task: TaskID | None = None
         self.progress = Progress(
             TextColumn("[bold]{task.fields[account]}[/]"),
             TextColumn("{task.description}"),
@@ -44,12 +49,23 @@ class RichObserver:
 
     def __enter__(self) -> RichObserver:
         self.progress.start()
+        if self.counter is not None:
+            self._counts_task = self.progress.add_task(
+                "", total=None, account="requests", last="", visible=False
+            )
+            self.counter.on_change = self.counts_changed
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self.counter is not None:
+            self.counter.on_change = None
         self.progress.stop()
+
+    def counts_changed(self, counter: EventCounter) -> None:
+        if self._counts_task is not None:
+            self.progress.update(self._counts_task, description=counter.summary(), visible=True)
 
     def planned(self, totals: dict[tuple[str, str], int]) -> None:
         for (account, rtype), n in sorted(totals.items()):

@@ -174,14 +174,18 @@ async def sync_main(
     report_types: Sequence[str] = (),
     max_wait: float | None = None,
     quiet: bool = False,
+    log_file: Path | None = None,
 ) -> int:
-    """`splake sync` on the embedded runner: progress, the run, a summary table; returns the exit code."""
+    """`splake sync` on the embedded runner: progress, the run, a summary table; returns the exit code.
+
+    The console stays quiet (warnings and errors only; retries and 429s are counted on the progress
+    display); ``log_file`` gets every event at the configured ``log_level``."""
     import contextlib
 
-    from splake.logs import configure_logging
+    from splake.logs import configure_cli_logging
     from splake.reports.progress import RichObserver, summary_table, warnings_of, wide_console
 
-    configure_logging("ERROR" if quiet else "WARNING")
+    counter = configure_cli_logging(settings.log_level, log_file, quiet=quiet)
     console = wide_console()
     started = time.time()
     ctx = LocalContext.open(settings)
@@ -190,7 +194,7 @@ async def sync_main(
     damaged = damaged_tables(ctx.lake.catalog, settings.lake.namespace)
     selected = runnable_report_types(settings, report_types, damaged)
     try:
-        with contextlib.nullcontext() if quiet else RichObserver() as obs:
+        with contextlib.nullcontext() if quiet else RichObserver(counter=counter) as obs:
             summary = None
             if selected != ():  # () = every report type lands in a damaged table: nothing to run
                 summary = await run_sync(
@@ -205,6 +209,10 @@ async def sync_main(
         await ctx.aclose()
     if summary is not None:
         console.print(summary_table(summary))
+        if counter.summary():
+            console.print(
+                f"requests: {counter.summary()}" + (f" (details in {log_file})" if log_file else "")
+            )
         for w in warnings_of(summary):
             console.print(f"[yellow]warning[/] {w}")
     for table, reason in sorted(damaged.items()):
