@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from splake.auth.secrets import LocalSecretStore
 from splake.cli import app
 from splake.config import Settings, dump_config
+from splake.insights.wiring import open_insights
 from splake.reports.drift import drift_report
 from splake.reports.sync import sync
 from splake.runners.local import LocalContext, default_secrets_dir
@@ -177,3 +178,10 @@ def test_layout_drift_lists_the_eu_order_layout(landed: Any) -> None:
     ).items()
     status = CliRunner().invoke(app, ["reports", "status", "-c", str(cfg)])
     assert "layout drift" in status.output
+    # the dashboard's pipeline health carries the same list
+    insights, close = open_insights(s)
+    try:
+        health = insights.health()
+    finally:
+        close()
+    assert any(d["column"] == "cpf" and d["kind"] == "absent" for d in health["drift"])

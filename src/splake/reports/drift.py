@@ -3,8 +3,9 @@
 Each landed document is compared with its declaration (:func:`observe`): columns the document has that are
 not declared (kept as strings in the curated table) and declared columns the document lacks (landed as
 null). :func:`record` persists the differences in the StateStore namespace ``"drift"`` (pk = report type,
-sk = ``undeclared#<column>`` / ``absent#<column>``) with since when, until when, in which marketplaces and
-how many documents; a difference that stops showing up in a marketplace is cleared for it.
+sk = marketplace id; one item holding each column's first/last seen, documents and last report id), so a
+landed document costs one read and one write; a difference that stops showing up in a marketplace is
+cleared for it.
 :func:`drift_report` reads them back for ``splake reports drift``, ``splake reports status`` and the
 dashboard's pipeline health. Column names are written as Amazon writes them (header text / JSON path).
 """
@@ -128,10 +129,6 @@ def observe(path: Path, spec: ReportTypeSpec) -> Observation | None:
 # --- persisting ----------------------------------------------------------------------------------------
 
 
-def _sk(kind: Kind, column: str) -> str:
-    return f"{kind}#{column}"
-
-
 def record(
     state: StateStore,
     report_type: str,
@@ -140,42 +137,32 @@ def record(
     report_id: str,
     now: datetime,
 ) -> None:
-    """Persist one document's observation (idempotent for the same document)."""
-    existing = {str(item["_sk"]): item for item in state.query(NAMESPACE, report_type)}
-    current = {_sk("undeclared", c): c for c in obs.undeclared} | {_sk("absent", c): c for c in obs.absent}
-    for sk, column in current.items():
-        item = existing.get(sk)
-        kind: Kind = "undeclared" if sk.startswith("undeclared#") else "absent"
-        markets = sorted({*(item.get("marketplaces", []) if item else []), marketplace_id})
-        reports = list(item.get("report_ids", []) if item else [])
-        if report_id not in reports:
-            reports = [*reports, report_id][-20:]  # bounded: enough to count repeats of recent documents
-        seen_before = item is not None and report_id in item.get("report_ids", [])
-        docs = (int(item.get("documents", 0)) if item else 0) + (0 if seen_before else 1)
-        state.put(
-            NAMESPACE,
-            report_type,
-            sk,
-            {
-                "kind": kind,
-                "column": column,
-                "first_seen": item["first_seen"] if item else iso(now),
-                "last_seen": iso(now),
-                "marketplaces": markets,
-                "documents": docs,
+    """Persist one document's observation: one item per (report type, marketplace) — one read and at most
+    one write per landed document. Differences the document no longer shows are cleared for its
+    marketplace; re-recording the same document changes nothing."""
+    item = state.get(NAMESPACE, report_type, marketplace_id)
+    old: dict[str, dict[str, dict[str, Any]]] = {
+        "undeclared": dict(item.get("undeclared", {})) if item else {},
+        "absent": dict(item.get("absent", {})) if item else {},
+    }
+    if item is not None and item.get("last_report_id") == report_id:
+        return  # the same document again (a repeated ingest step)
+    stamp = iso(now)
+    body: dict[str, Any] = {"last_report_id": report_id, "last_seen": stamp}
+    for kind, columns in (("undeclared", obs.undeclared), ("absent", obs.absent)):
+        entries: dict[str, dict[str, Any]] = {}
+        for column in columns:
+            prev = old[kind].get(column)
+            entries[column] = {
+                "first_seen": prev["first_seen"] if prev else stamp,
+                "last_seen": stamp,
+                "documents": (int(prev.get("documents", 0)) if prev else 0) + 1,
                 "last_report_id": report_id,
-                "report_ids": reports,
-            },
-        )
-    for sk, item in existing.items():
-        if sk in current or marketplace_id not in item.get("marketplaces", []):
-            continue
-        markets = [m for m in item.get("marketplaces", []) if m != marketplace_id]
-        if not markets:  # the layout caught up with the declaration (or the other way round) everywhere
-            state.delete(NAMESPACE, report_type, sk)
-        else:
-            body = {k: v for k, v in item.items() if not k.startswith("_")}
-            state.put(NAMESPACE, report_type, sk, {**body, "marketplaces": markets})
+            }
+        body[kind] = entries
+    if item is None and not obs.undeclared and not obs.absent:
+        return  # nothing to remember for a marketplace whose documents always matched
+    state.put(NAMESPACE, report_type, marketplace_id, body)
 
 
 def observe_and_record(
@@ -201,22 +188,37 @@ def _still_drift(item: DriftItem) -> bool:
 
 
 def drift_report(state: StateStore, report_types: Sequence[str] | None = None) -> list[DriftItem]:
+    """Per report type and column: the union over marketplaces (earliest first seen, latest last seen,
+    documents summed), minus what the current declaration settled."""
     names = list(report_types) if report_types else sorted(REPORT_TYPES)
     out: list[DriftItem] = []
     for name in names:
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
         for item in state.query(NAMESPACE, name):
-            first, last = parse_iso(item.get("first_seen")), parse_iso(item.get("last_seen"))
-            if first is None or last is None:
+            market = str(item["_sk"])
+            for kind in ("undeclared", "absent"):
+                for column, e in (item.get(kind) or {}).items():
+                    m = merged.setdefault(
+                        (kind, column), {"markets": [], "documents": 0, "first": [], "last": []}
+                    )
+                    m["markets"].append(market)
+                    m["documents"] += int(e.get("documents", 0))
+                    m["first"].append(str(e.get("first_seen")))
+                    m["last"].append((str(e.get("last_seen")), str(e.get("last_report_id", ""))))
+        for (kind, column), m in merged.items():
+            first, (last, last_id) = parse_iso(min(m["first"])), max(m["last"])
+            last_at = parse_iso(last)
+            if first is None or last_at is None:
                 continue
             d = DriftItem(
                 report_type=name,
-                kind="absent" if item.get("kind") == "absent" else "undeclared",
-                column=str(item.get("column")),
+                kind="absent" if kind == "absent" else "undeclared",
+                column=column,
                 first_seen=first,
-                last_seen=last,
-                marketplaces=tuple(item.get("marketplaces", [])),
-                documents=int(item.get("documents", 0)),
-                last_report_id=str(item.get("last_report_id", "")),
+                last_seen=last_at,
+                marketplaces=tuple(sorted(m["markets"])),
+                documents=m["documents"],
+                last_report_id=last_id,
             )
             if _still_drift(d):
                 out.append(d)
