@@ -5,6 +5,7 @@ client secret (the old one stays until LWA accepts the new one) and re-authorizi
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -153,3 +154,45 @@ def test_rotate_refresh_token_reauthorizes_a_revoked_account(tmp_path: Path) -> 
         assert res.exit_code == 0, res.output
         assert "invalid_grant" in res.output
         assert LocalSecretStore(store.dir).get(name) == new
+
+
+def test_paste_mode_takes_the_landing_address_and_checks_its_state() -> None:
+    """Amazon only redirects to registered https URIs: without a listener the user pastes the address
+    the browser landed on (the page itself may not even load)."""
+    from splake.accounts.onboard import WebsiteAuth, authorize_website, redeem
+    from splake.config import LwaSettings, Settings
+
+    redirect = "https://onboarding.example.com/amazon/callback"
+    with SandboxServer(SandboxConfig(seed=7, time_scale=0.0, oauth_redirect_uris=(redirect,))) as sb:
+        lwa = LwaSettings(
+            client_id=sb.world.client_id,
+            token_url=sb.url + "/auth/o2/token",
+            application_id=sb.world.application_id,
+            authorize_url_override=sb.url,
+        )
+        settings = Settings(lwa=lwa)
+        landed: list[str] = []
+
+        def browser(url: str) -> None:  # signs in as seller-jp, Confirm; does not follow Amazon's redirect
+            with httpx.Client(trust_env=False) as http:
+                q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+                resp = http.post(sb.url + "/apps/authorize/confirm",
+                                 data={**q, "account": "seller-jp", "action": "confirm"})  # fmt: skip
+                landed.append(resp.headers["location"])
+
+        shown: list[str] = []
+        auth = WebsiteAuth(redirect, listen=False)
+        cb = authorize_website(settings, "seller", "JP", auth, announce=shown.append, open_url=browser,
+                               paste=lambda: landed[0])  # fmt: skip
+        assert shown[0].startswith(sb.url + "/apps/authorize/consent?") and "redirect_uri=" in shown[0]
+        assert cb.selling_partner_id == sb.world.account("seller-jp").selling_partner_id
+
+        class Secrets:
+            def get(self, name: str) -> str:
+                return sb.world.client_secret
+
+        token = asyncio.run(redeem(settings, Secrets(), cb, redirect))  # type: ignore[arg-type]
+        assert token.startswith("Atzr|")
+        with pytest.raises(AuthError):  # an address from another authorization run is refused
+            authorize_website(settings, "seller", "JP", auth, announce=shown.append, open_url=browser,
+                              paste=lambda: landed[0])  # fmt: skip

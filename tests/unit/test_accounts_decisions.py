@@ -80,3 +80,14 @@ def test_discovery_keeps_participating_unsuspended_marketplaces_of_the_region() 
     d = diff(["US", "CA"], found.marketplaces)
     assert not d.agrees and d.only_configured == ("CA",) and d.only_discovered == ("BR",)
     assert diff(["ATVPDKIKX0DER"], ["US"]).agrees
+
+
+def test_an_authorization_for_another_seller_never_replaces_an_accounts_token() -> None:
+    from splake.accounts.onboard import draft_account
+    from splake.config import AccountSettings
+
+    existing = AccountSettings(id="acme", region="NA", selling_partner_id="A1OLD", marketplaces=("US",))
+    with pytest.raises(AuthError, match="A1OLD"):
+        draft_account("acme", "seller", "NA", "A2OTHER", (), existing)
+    same = draft_account("acme", "seller", "NA", "A1OLD", (), existing)
+    assert same.secret_ref == existing.secret_ref
