@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -84,15 +85,24 @@ def add_function(
         )
     )
     handler = "splake.runners.aws.handlers." + ("notifications" if step == "notifications" else step)
+    arm = p.architecture == "arm64"
     fn = lambda_.DockerImageFunction(
         stack,
         f"Fn-{name}",
         code=lambda_.DockerImageCode.from_image_asset(
-            str(REPO_ROOT), file="infra/lambda/Dockerfile", exclude=ASSET_EXCLUDES, cmd=[handler]
+            str(REPO_ROOT),
+            file="infra/lambda/Dockerfile",
+            exclude=ASSET_EXCLUDES,
+            cmd=[handler],
+            # the image is built for the functions' architecture, whatever machine runs `cdk deploy`
+            platform=ecr_assets.Platform.LINUX_ARM64 if arm else ecr_assets.Platform.LINUX_AMD64,
         ),
+        architecture=lambda_.Architecture.ARM_64 if arm else lambda_.Architecture.X86_64,
         role=role,
         memory_size=p.lambda_memory_mb,
-        timeout=cdk.Duration.minutes(15),
+        timeout=cdk.Duration.seconds(p.notifications_timeout_seconds)
+        if step == "notifications"
+        else cdk.Duration.minutes(15),
         ephemeral_storage_size=cdk.Size.gibibytes(10),
         environment=env,
         log_group=log_group,

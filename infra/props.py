@@ -19,3 +19,14 @@ class SplakeProps:
     max_concurrency: int = 10  # child executions (batches of work units) at once
     unit_concurrency: int = 10  # work units at once inside one child execution
     lambda_memory_mb: int = 2048
+    # "x86_64" or "arm64": the Lambda architecture and the image's build platform (linux/amd64, linux/arm64)
+    architecture: str = "x86_64"
+    notifications_timeout_seconds: int = 300  # the SQS consumer; the queue's visibility is 6x this
+    notifications_max_concurrency: int = 5  # concurrent consumer invocations (SQS event source, >= 2)
+    alarm_email: str | None = None  # subscribe this address to the alarms topic
+    # The SP-API partner event source (created by `splake notifications setup`'s EventBridge destination):
+    # "aws.partner/sellingpartnerapi.amazon.com/<aws account>/<application id>"; given, the stack creates
+    # its partner event bus and the rule forwarding listings notifications to the queue.
+    spapi_event_source: str | None = None
+    cloudtrail: bool = False  # a CloudTrail trail of the lake bucket's data events (own log bucket)
+    lake_formation: bool = False  # register the lake with Lake Formation and grant the writing roles

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import Stack
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
 from infra.alarms import add_alarms
+from infra.audit import LAKE_WRITERS, add_lake_formation, add_lake_trail
 from infra.functions import ASSET_EXCLUDES, REPO_ROOT, STEP_ACCESS, add_function
 from infra.machines import add_items_machine, add_sync_machine, sub
+from infra.notify import add_alarm_topic, add_partner_rule
 from infra.props import SPAPI_NOTIFICATIONS_PRINCIPAL, SplakeProps
 from infra.storage import add_storage
 from splake.runners.aws import runtime as rt
@@ -87,11 +90,24 @@ class SplakeStack(Stack):
             for step, access in STEP_ACCESS.items()
         }
         self.functions["notifications"].add_event_source(
-            sources.SqsEventSource(self.queue, batch_size=10, report_batch_item_failures=True)
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=10,
+                report_batch_item_failures=True,
+                max_concurrency=p.notifications_max_concurrency,
+            )
         )
         self.sync_machine = add_sync_machine(self, p, self.sync_machine_name, self.functions, st)
         self.items_machine = add_items_machine(self, p, self.items_machine_name, self.functions, st)
         self.alarms = add_alarms(self, self.sync_machine, self.items_machine, self.dlq, self.functions)
+        self.alarm_topic = add_alarm_topic(self, p, st)
+        for alarm in self.alarms:
+            alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+        self.partner_rule = add_partner_rule(self, p, st)
+        if p.cloudtrail:
+            add_lake_trail(self, st)
+        if p.lake_formation:
+            add_lake_formation(self, p, st, [self.functions[s].role for s in LAKE_WRITERS])
 
         cdk.CfnOutput(self, "LakeBucket", value=self.bucket.bucket_name)
         cdk.CfnOutput(self, "StateTable", value=self.table.table_name)

@@ -93,7 +93,9 @@ def add_storage(stack: cdk.Stack, construct_id: str, p: SplakeProps) -> Storage:
         "Notifications",
         encryption=sqs.QueueEncryption.KMS,
         encryption_master_key=key,
-        visibility_timeout=cdk.Duration.minutes(15),
+        # AWS: at least 6x the consumer function's timeout, so a batch being retried by Lambda is not
+        # delivered to a second consumer meanwhile
+        visibility_timeout=cdk.Duration.seconds(6 * p.notifications_timeout_seconds),
         dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5),
         enforce_ssl=True,
     )

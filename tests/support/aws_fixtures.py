@@ -17,7 +17,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -39,9 +39,15 @@ class MotoServer:
     url: str
     port: int
     endpoint: AwsEndpoint
+    # one client per service for the session (creating a boto3 client costs ~0.5 s on a loaded machine)
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
-        return self.endpoint.client(service)
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self.endpoint.client(service)
+            return self._clients[service]
 
     def reset(self) -> None:
         urllib.request.urlopen(
@@ -349,6 +355,21 @@ def moto_result_writer(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch)
     )
 
     monkeypatch.setattr(resource_eval_s3.ResourceEvalS3, "_handle_put_object", staticmethod(_write_results))
+
+
+@pytest.fixture
+def moto_partner_buses(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto 5.2 takes an event bus's name as the last ``/`` segment of its name or ARN, so partner event
+    buses (``aws.partner/…/…``) cannot get rules; resolve names like AWS (the whole name, or what follows
+    ``:event-bus/`` in an ARN)."""
+    from moto.events.models import EventsBackend
+
+    def normalize(self: Any, name_or_arn: str | None) -> str:
+        if name_or_arn is None:
+            return "default"
+        return name_or_arn.split(":event-bus/", 1)[1] if name_or_arn.startswith("arn:") else name_or_arn
+
+    monkeypatch.setattr(EventsBackend, "_normalize_event_bus_arn", normalize)
 
 
 @pytest.fixture

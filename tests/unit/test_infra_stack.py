@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -237,3 +240,102 @@ def test_notifications_queue_accepts_spapi_and_redrives(template: dict[str, Any]
     assert "437568002678" in policies and "sqs:SendMessage" in policies
     mapping = list(resources(template, "AWS::Lambda::EventSourceMapping").values())
     assert mapping and mapping[0]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+SOURCE = "aws.partner/sellingpartnerapi.amazon.com/123456789012/amzn1.sp.solution.test"
+
+
+@pytest.fixture(scope="module")
+def template_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every optional part on: alarm e-mail, the SP-API event source, CloudTrail, Lake Formation, arm64."""
+    from infra.props import SplakeProps
+
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("cdk.out")))
+    props = SplakeProps(
+        alarm_email="ops@example.com",
+        spapi_event_source=SOURCE,
+        cloudtrail=True,
+        lake_formation=True,
+        architecture="arm64",
+    )
+    stack = SplakeStack(app, "splake", props=props)
+    return dict(assertions.Template.from_stack(stack).to_json())
+
+
+def test_every_alarm_notifies_the_topic(template: dict[str, Any], template_all: dict[str, Any]) -> None:
+    for t in (template, template_all):
+        (topic_id,) = resources(t, "AWS::SNS::Topic")
+        alarms = resources(t, "AWS::CloudWatch::Alarm")
+        assert len(alarms) > 20
+        for name, a in alarms.items():
+            assert topic_id in refs(a["Properties"].get("AlarmActions", [])), name
+        assert refs(t["Resources"][topic_id]["Properties"]["KmsMasterKeyId"]) <= set(
+            resources(t, "AWS::KMS::Key")
+        )
+    subs = list(resources(template_all, "AWS::SNS::Subscription").values())
+    assert [(s["Properties"]["Protocol"], s["Properties"]["Endpoint"]) for s in subs] == [
+        ("email", "ops@example.com")
+    ]
+    assert not resources(template, "AWS::SNS::Subscription")
+
+
+def test_partner_event_source_rule_reaches_the_queue(template_all: dict[str, Any]) -> None:
+    from splake.runners.aws.eventbridge import listings_event_pattern
+
+    (bus,) = resources(template_all, "AWS::Events::EventBus").values()
+    assert bus["Properties"] == {"EventSourceName": SOURCE, "Name": SOURCE}
+    (rule_id, rule) = next(
+        (k, r)
+        for k, r in resources(template_all, "AWS::Events::Rule").items()
+        if "EventPattern" in r["Properties"]
+    )
+    assert rule["Properties"]["EventPattern"] == listings_event_pattern(SOURCE)
+    queues = resources(template_all, "AWS::SQS::Queue")
+    main = next(k for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
+    assert main in refs(rule["Properties"]["Targets"])
+    # the queue policy admits EventBridge for this rule only, and the key lets EventBridge encrypt
+    policy = json.dumps(list(resources(template_all, "AWS::SQS::QueuePolicy").values()))
+    assert "events.amazonaws.com" in policy and rule_id in policy and "aws:SourceArn" in policy
+    (key,) = resources(template_all, "AWS::KMS::Key").values()
+    key_policy = json.dumps(key["Properties"]["KeyPolicy"])
+    assert "events.amazonaws.com" in key_policy and "cloudwatch.amazonaws.com" in key_policy
+
+
+def test_consumer_timeout_visibility_and_concurrency(template: dict[str, Any]) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    consumer = next(
+        f for f in functions.values() if f["Properties"]["Description"].endswith(": notifications")
+    )
+    timeout = consumer["Properties"]["Timeout"]
+    queues = resources(template, "AWS::SQS::Queue")
+    main = next(q for q in queues.values() if "RedrivePolicy" in q["Properties"])
+    assert main["Properties"]["VisibilityTimeout"] >= 6 * timeout
+    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"] >= 2
+    assert {f["Properties"]["Architectures"][0] for f in functions.values()} == {"x86_64"}
+
+
+def test_optional_governance_parts(template_all: dict[str, Any]) -> None:
+    (trail,) = resources(template_all, "AWS::CloudTrail::Trail").values()
+    selectors = json.dumps(trail["Properties"]["EventSelectors"])
+    assert "AWS::S3::Object" in selectors
+    assert resources(template_all, "AWS::LakeFormation::Resource")
+    grants = resources(template_all, "AWS::LakeFormation::PrincipalPermissions")
+    assert len(grants) == 3 * 4  # database, tables, data location x the four lake-writing roles
+    functions = resources(template_all, "AWS::Lambda::Function")
+    assert {f["Properties"]["Architectures"][0] for f in functions.values()} == {"arm64"}
+
+
+@pytest.mark.slow  # ~20 s of cfn-lint; the default template is linted by test_infra_synth.py
+def test_cfn_lint_passes_with_every_option(template_all: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "splake-all.template.json"
+    path.write_text(json.dumps(template_all))
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    infra = Path(__file__).resolve().parents[2] / "infra"
+    proc = subprocess.run(
+        [str(cfn_lint), "--config-file", str(infra / ".cfnlintrc.yaml"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
