@@ -187,7 +187,7 @@ def _pass_through(fin: BinaryIO, out: BinaryIO, *, strict: bool) -> tuple[int, i
             first = False
         if chunk:
             non_ascii = non_ascii or not chunk.isascii()
-            suspect += count_suspect(text) if not text.isascii() else 0
+            suspect += count_suspect(text)
             out.write(chunk)
             size += len(chunk)
         if final:
@@ -216,7 +216,7 @@ def _transcode(fin: BinaryIO, out: BinaryIO, codec: str) -> tuple[int, int, bool
             text = text.removeprefix("\ufeff")
             first = False
         if text:
-            suspect += count_suspect(text) if not text.isascii() else 0
+            suspect += count_suspect(text)
             data = text.encode("utf-8")
             out.write(data)
             size += len(data)

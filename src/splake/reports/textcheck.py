@@ -1,19 +1,21 @@
 # ruff: noqa: RUF002  (the garbled characters are the point of this module)
 """Garbled text (mojibake) detection: text decoded with the wrong charset must not land silently.
 
-Two signs, both declared here once (Python ``re`` for the decoder's document-level scan, RE2 for the
-Arrow kernels that find the affected rows):
+Two signs, declared here once as a pattern (RE2 for the decoder's document scan and the Arrow kernels
+that find the affected rows; the same pattern in Python ``re`` to quote the fragment in a reason):
 
 - U+FFFD, the replacement character: bytes the codec could not decode;
-- UTF-8 bytes read as cp1252/latin-1: a lead byte 0xC2–0xDF shown as ``Â``…``ß`` followed by a
-  continuation byte 0x80–0xBF shown as ``€``…``¿`` (``Ã©`` for ``é``), or a three-byte lead 0xE0–0xEF
-  (``â``…``ï``) followed by two of them (``â€™`` for ``’``). Legitimate text practically never pairs
-  these characters.
+- UTF-8 bytes read as cp1252/latin-1: a two-byte lead shown as ``Â``/``Ã``/``Ä``/``Å`` followed by a
+  continuation byte 0x80–0xBF shown as ``€``…``¿`` (``Ã©`` for ``é``), or a three-byte lead ``â``/``ã``/``ï``
+  followed by two of them (``â€™`` for ``’``). Legitimate text practically never pairs these characters.
 """
 
 from __future__ import annotations
 
 import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def _cp1252_char(b: int) -> str:
@@ -28,13 +30,27 @@ _CP1252_HIGH = "".join(_cp1252_char(b) for b in range(0x80, 0xA0))
 _CONT = "\u00a0-\u00bf" + "".join(sorted(set(_CP1252_HIGH)))
 _CONT_RE2 = "".join(f"\\x{{{ord(c):X}}}" for c in sorted(set(_CP1252_HIGH))) + "\\x{A0}-\\x{BF}"
 
-MOJIBAKE = re.compile(f"\ufffd|[\u00c2-\u00df][{_CONT}]|[\u00e0-\u00ef][{_CONT}]{{2}}")
-MOJIBAKE_RE2 = f"\\x{{FFFD}}|[\\x{{C2}}-\\x{{DF}}][{_CONT_RE2}]|[\\x{{E0}}-\\x{{EF}}][{_CONT_RE2}]{{2}}"
+# Leads: the cp1252 view of UTF-8 lead bytes of the scripts Amazon's marketplaces write. Two-byte: 0xC2/0xC3
+# (Latin-1 symbols and letters: Â, Ã), 0xC4/0xC5 (Latin Extended-A: Polish, Czech, Turkish: Ä, Å).
+# Three-byte: 0xE2 (punctuation, €: â), 0xE3 (Japanese: ã), 0xEF (BOM, U+FFFD, full-width forms: ï).
+_LEAD2, _LEAD3 = "ÂÃÄÅ", "âãï"
+MOJIBAKE = re.compile(f"\ufffd|[{_LEAD2}][{_CONT}]|[{_LEAD3}][{_CONT}]{{2}}")
+MOJIBAKE_RE2 = (
+    "\\x{FFFD}|["
+    + "".join(f"\\x{{{ord(c):X}}}" for c in _LEAD2)
+    + f"][{_CONT_RE2}]|["
+    + "".join(f"\\x{{{ord(c):X}}}" for c in _LEAD3)
+    + f"][{_CONT_RE2}]{{2}}"
+)
+_LEADS = ("\ufffd", *_LEAD2, *_LEAD3)
 
 
 def count_suspect(text: str) -> int:
-    """Number of mojibake signs in ``text`` (0 for clean text)."""
-    return sum(1 for _ in MOJIBAKE.finditer(text))
+    """Number of mojibake signs in ``text`` (0 for clean text). A one-character search for the leads runs
+    at memory speed; only text holding one is scanned by the pattern (RE2, ~10x Python's ``re``)."""
+    if text.isascii() or not any(lead in text for lead in _LEADS):
+        return 0
+    return int(pc.count_substring_regex(pa.array([text], pa.large_string()), MOJIBAKE_RE2)[0].as_py())
 
 
 def first_suspect(text: str) -> str | None:
