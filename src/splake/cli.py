@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import typer
@@ -26,6 +27,9 @@ class _App(typer.Typer):
     (``--debug`` or ``SPLAKE_DEBUG=1`` shows it)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # the lake can hold buyer PII (`pii = true`) and tokens: what splake creates is private to the
+        # user by default (directories 0700, files 0600)
+        os.umask(0o077)
         return run_plainly(super().__call__, *args, **kwargs)
 
 

@@ -233,3 +233,18 @@ def test_disk_full_is_plain_and_loses_nothing(tmp_path: Path, left: int) -> None
         code, out = _splake("lake", "check", "-c", str(cfg))
         assert code == 0, out
         shutil.rmtree(lake, ignore_errors=True)
+
+
+def test_lake_files_are_private_by_default(tmp_path: Path) -> None:
+    """What the CLI creates in a new lake is 0700 (directories) / 0600 (files): the raw zone can hold PII."""
+    import stat
+
+    cfg = tmp_path / "splake.toml"
+    cfg.write_text(CONFIG.replace("{lake}", str(tmp_path / "lake")))
+    code, out = _splake("query", "-c", str(cfg), "select 1 as x")
+    assert code == 0, out
+    made = list((tmp_path / "lake").rglob("*"))
+    assert any(p.name == "catalog.db" for p in made) and any(p.is_dir() for p in made)
+    for p in [tmp_path / "lake", *made]:
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode == (0o700 if p.is_dir() else 0o600), (p, oct(mode))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
-from splake.auth.secrets import KEY_FILE, LocalSecretStore
+from splake.auth.secrets import KEY_DIR_ENV, KEY_FILE, LocalSecretStore, exposed_paths
 from splake.errors import ConfigError, FatalError
 
 SECRET = "amzn1.oa2-cs.v1.3c9d0f0e8b7a6f5e4d3c2b1a0f9e8d7c"
@@ -24,9 +25,9 @@ def test_key_file_0600_dir_0700_and_files_0600(tmp_path: Path) -> None:
     store = LocalSecretStore(d)
     store.put("lwa/client_secret", SECRET)
     assert _mode(d) == 0o700
-    assert _mode(d / KEY_FILE) == 0o600
-    assert len((d / KEY_FILE).read_bytes()) == 32
-    files = [p for p in d.iterdir() if p.name != KEY_FILE]
+    assert _mode(store.key_path) == 0o600 and _mode(store.key_path.parent) == 0o700
+    assert len(store.key_path.read_bytes()) == 32
+    files = [p for p in d.iterdir() if p.name.endswith(".secret.json")]
     assert len(files) == 1
     assert _mode(files[0]) == 0o600
 
@@ -45,8 +46,9 @@ def test_value_never_on_disk_in_plaintext(tmp_path: Path) -> None:
 def test_wrong_key_gives_clear_error(tmp_path: Path) -> None:
     d = tmp_path / "s"
     LocalSecretStore(d).put("lwa/client_secret", SECRET)
-    os.chmod(d / KEY_FILE, 0o600)
-    (d / KEY_FILE).write_bytes(os.urandom(32))
+    key = LocalSecretStore(d).key_path
+    os.chmod(key, 0o600)
+    key.write_bytes(os.urandom(32))
     with pytest.raises(FatalError) as exc:
         LocalSecretStore(d).get("lwa/client_secret")
     text = str(exc.value)
@@ -57,7 +59,7 @@ def test_wrong_key_gives_clear_error(tmp_path: Path) -> None:
 def test_missing_key_file_is_explained(tmp_path: Path) -> None:
     d = tmp_path / "s"
     LocalSecretStore(d).put("lwa/client_secret", SECRET)
-    (d / KEY_FILE).unlink()
+    LocalSecretStore(d).key_path.unlink()
     with pytest.raises(FatalError, match=r"key file .* is missing"):
         LocalSecretStore(d).get("lwa/client_secret")
 
@@ -81,7 +83,7 @@ def test_ciphertext_bound_to_name(tmp_path: Path) -> None:
 def test_group_readable_key_file_is_refused(tmp_path: Path) -> None:
     d = tmp_path / "s"
     LocalSecretStore(d).put("x", "value-123")
-    os.chmod(d / KEY_FILE, 0o644)
+    os.chmod(LocalSecretStore(d).key_path, 0o644)
     with pytest.raises(FatalError, match="chmod 600"):
         LocalSecretStore(d).get("x")
 
@@ -96,3 +98,49 @@ def test_list_on_missing_dir_is_empty_and_does_not_create_it(tmp_path: Path) -> 
     d = tmp_path / "nope"
     assert LocalSecretStore(d).list() == []
     assert not d.exists()
+
+
+def test_key_lives_outside_the_store_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy of the lake (its .secrets included) on another machine cannot decrypt the secrets."""
+    monkeypatch.setenv(KEY_DIR_ENV, str(tmp_path / "home-a" / "keys"))
+    lake = tmp_path / "lake" / ".secrets"
+    store = LocalSecretStore(lake)
+    store.put("lwa/client_secret", SECRET)
+    assert store.key_path.parent == tmp_path / "home-a" / "keys"
+    assert not (lake / KEY_FILE).exists()
+    assert all(SECRET.encode() not in p.read_bytes() for p in lake.iterdir())
+    copy = tmp_path / "copy" / ".secrets"
+    copy.parent.mkdir()
+    shutil.copytree(lake, copy)
+    assert LocalSecretStore(copy).get("lwa/client_secret") == SECRET  # same user, same machine
+    monkeypatch.setenv(KEY_DIR_ENV, str(tmp_path / "home-b" / "keys"))  # another machine / user
+    with pytest.raises(FatalError, match=r"key file .* is missing"):
+        LocalSecretStore(copy).get("lwa/client_secret")
+
+
+def test_legacy_key_inside_the_lake_is_moved_out_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_DIR_ENV, str(tmp_path / "keys"))
+    d = tmp_path / "lake" / ".secrets"
+    old = LocalSecretStore(d, key_path=d / KEY_FILE)  # how older splake stored it
+    old.put("lwa/client_secret", SECRET)
+    legacy = (d / KEY_FILE).read_bytes()
+    store = LocalSecretStore(d)
+    assert store.get("lwa/client_secret") == SECRET
+    assert not (d / KEY_FILE).exists()
+    assert store.key_path.read_bytes() == legacy and _mode(store.key_path) == 0o600
+    assert LocalSecretStore(d).get("lwa/client_secret") == SECRET  # and again, from the new place
+
+
+def test_exposed_secret_files_are_named(tmp_path: Path) -> None:
+    d = tmp_path / "s"
+    store = LocalSecretStore(d)
+    store.put("x", "value-123")
+    assert exposed_paths(store) == []
+    os.chmod(d, 0o755)
+    f = next(d.glob("*.secret.json"))
+    os.chmod(f, 0o644)
+    found = exposed_paths(LocalSecretStore(d))
+    assert any(str(d) in w and "chmod 700" in w for w in found)
+    assert any(str(f) in w and "chmod 600" in w for w in found)

@@ -2,8 +2,13 @@
 
 Layout of ``dir`` (created 0700)::
 
-    .key                         32 random bytes (0600); whoever can read it can read every secret
+    .store-id                    random id of this store (names its key; not a secret)
     <base32(name)>.secret.json   {"v": 1, "name", "created_at", "updated_at", "nonce", "ciphertext"} (0600)
+
+The key (32 random bytes, 0600; whoever can read it can read every secret) lives OUTSIDE ``dir`` by
+default, in the user's config directory (``<user config dir>/splake/keys/<store id>.key``, dir 0700;
+``SPLAKE_KEY_DIR`` overrides), so a copy or backup of the lake cannot decrypt its secrets. A store made
+before this kept its key at ``dir/.key``; it is moved out on first use (one-time migration).
 
 The ciphertext is bound to the secret's name (AES-GCM associated data), so a file renamed or copied
 over another secret fails to decrypt instead of silently returning the wrong value. Names and
@@ -29,9 +34,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from splake.config import Settings
 from splake.errors import ConfigError, FatalError, SecretNotFoundError
+from splake.logs import get_logger, log_event
 from splake.ports import SecretInfo
 
-KEY_FILE = ".key"
+log = get_logger(__name__)
+
+KEY_FILE = ".key"  # the legacy in-directory key (migrated out on first use)
+ID_FILE = ".store-id"
+KEY_DIR_ENV = "SPLAKE_KEY_DIR"
 SUFFIX = ".secret.json"
 FORMAT_VERSION = 1
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+=/-]{0,254}$")
@@ -58,16 +68,70 @@ def _file_name(name: str) -> str:
 class LocalSecretStore:
     """:class:`splake.ports.SecretStore` backed by a local directory (see module docstring)."""
 
-    def __init__(self, dir: str | Path, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        dir: str | Path,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        key_path: str | Path | None = None,
+    ) -> None:
         self.dir = Path(dir)
         self._clock = clock
         self._key: bytes | None = None
+        self._key_path = Path(key_path) if key_path is not None else None
 
     # --- key handling -------------------------------------------------------------------------------
 
     @property
-    def key_path(self) -> Path:
+    def legacy_key_path(self) -> Path:
         return self.dir / KEY_FILE
+
+    @property
+    def key_path(self) -> Path:
+        """Where the key lives: given explicitly, else ``<key dir>/<store id>.key`` outside ``dir``."""
+        if self._key_path is None:
+            self._key_path = key_dir() / f"{self._store_id()}.key"
+        return self._key_path
+
+    def _store_id(self) -> str:
+        path = self.dir / ID_FILE
+        with contextlib.suppress(FileNotFoundError):
+            sid = path.read_text(encoding="ascii").strip()
+            if re.fullmatch(r"[a-z0-9]{32}", sid):
+                return sid
+        sid = os.urandom(16).hex()
+        self._ensure_dir()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process named it first
+            return path.read_text(encoding="ascii").strip()
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(sid + "\n")
+        return sid
+
+    def _migrate_legacy_key(self) -> None:
+        """Move a key kept inside the store directory (older splake) out to :attr:`key_path`, once."""
+        legacy = self.legacy_key_path
+        if self._key_path == legacy or not legacy.is_file():
+            return
+        target = self.key_path
+        if target.exists():
+            if target.read_bytes() == legacy.read_bytes():
+                legacy.unlink()
+                return
+            raise FatalError(
+                f"two different secret keys: {legacy} (inside the lake) and {target}",
+                hint=f"keep the one your secrets were stored with: remove the other; `splake secrets list` "
+                f"then `splake secrets set NAME` re-stores a secret under {target}",
+            )
+        _private_dir(target.parent)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(legacy.read_bytes())
+            fh.flush()
+            os.fsync(fh.fileno())
+        legacy.unlink()
+        log_event(log, "secret_key_moved_out_of_lake", key=str(target))
 
     def _ensure_dir(self) -> None:
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -78,11 +142,14 @@ class LocalSecretStore:
     def _load_key(self, *, create: bool) -> bytes | None:
         if self._key is not None:
             return self._key
+        if self.dir.is_dir():
+            self._migrate_legacy_key()
         path = self.key_path
         if not path.exists():
             if not create:
                 return None
             self._ensure_dir()
+            _private_dir(path.parent)
             key = AESGCM.generate_key(bit_length=256)
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -216,6 +283,36 @@ class LocalSecretStore:
             if record is not None:
                 out.append(self._info(record))
         return sorted(out, key=lambda i: i.name)
+
+
+def key_dir() -> Path:
+    """Where local secret keys live: ``SPLAKE_KEY_DIR``, else ``<user config dir>/splake/keys``."""
+    env = os.environ.get(KEY_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("splake")) / "keys"
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
+
+
+def exposed_paths(store: LocalSecretStore) -> list[str]:
+    """Secret files and directories that group or others can read (each one a warning)."""
+    out = []
+    candidates = [store.dir, *store.dir.glob("*" + SUFFIX)] if store.dir.is_dir() else []
+    key = store.key_path if store._key_path is not None or (store.dir / ID_FILE).exists() else None
+    if key is not None and key.exists():
+        candidates += [key.parent, key]
+    for p in candidates:
+        with contextlib.suppress(OSError):
+            if p.stat().st_mode & 0o077:
+                out.append(f"{p} is readable by group/others (chmod {'700' if p.is_dir() else '600'} {p})")
+    return out
 
 
 def default_secret_dir(settings: Settings) -> Path:

@@ -88,8 +88,14 @@ def list_secrets(config: Path = CONFIG_OPTION, dir: Path | None = DIR_OPTION) ->
             continue
         age = (now - info.updated_at).days
         typer.echo(f"  {name:<{width}}  updated {info.updated_at:%Y-%m-%d} ({age} days ago)")
+    if infos:
+        typer.echo(f"key: {store.key_path} (outside the lake: copies and backups of it cannot decrypt)")
     for w in warnings:
         typer.echo(f"warning: {w.message}", err=True)
+    from splake.auth.secrets import exposed_paths
+
+    for text in exposed_paths(store):
+        typer.echo(f"warning: {text}", err=True)
     if any(n not in infos for n in needed):
         raise typer.Exit(code=1)
 

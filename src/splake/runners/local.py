@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from splake.auth.secrets import LocalSecretStore, default_secret_dir
+from splake.auth.secrets import LocalSecretStore, default_secret_dir, exposed_paths
 from splake.config import Settings
 from splake.errors import ConflictError
 from splake.lake.catalog import open_catalog
@@ -193,6 +193,8 @@ async def sync_main(
     sweep(lake_root(settings), ctx.lake.catalog, settings.lake.namespace, started - GRACE_SECONDS)
     damaged = damaged_tables(ctx.lake.catalog, settings.lake.namespace)
     selected = runnable_report_types(settings, report_types, damaged)
+    for w in exposed_paths(LocalSecretStore(default_secrets_dir(settings))):
+        console.print(f"[yellow]warning[/] secret {w}")
     try:
         with contextlib.nullcontext() if quiet else RichObserver(counter=counter) as obs:
             summary = None
