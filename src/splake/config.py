@@ -65,6 +65,9 @@ class SyncSettings(_Frozen):
     # A document with more than this share of its rows quarantined is held: nothing of it lands and the
     # table keeps its previous rows (always held when every row is quarantined). 0.05 = 5 %.
     hold_quarantined_share: Annotated[float, Field(ge=0, le=1)] = 0.05
+    # per report type reportOptions, e.g. {"GET_BRAND_ANALYTICS_SEARCH_QUERY_PERFORMANCE_REPORT" =
+    # {asin = "B0..."}}; validated against the type's declaration (`splake reports list`)
+    report_options: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
 class NotificationSettings(_Frozen):
@@ -118,6 +121,7 @@ class AccountSettings(_Frozen):
     pii: bool = False  # fetch buyer/address data with Restricted Data Tokens
     vendor_group: str | None = None  # vendors: the Vendor Central vendor group this authorization covers
     vendor_report_options: dict[str, str] = Field(default_factory=dict)
+    report_options: dict[str, dict[str, str]] = Field(default_factory=dict)  # overrides [sync] per type
 
     @field_validator("region")
     @classmethod
@@ -163,6 +167,34 @@ class Settings(_Frozen):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"duplicate account ids: {', '.join(dupes)}")
+        return self
+
+    @model_validator(mode="after")
+    def _report_options(self) -> Settings:
+        from splake.reports.catalog.options import effective_options, missing_options, option_errors
+        from splake.reports.types import REPORT_TYPES
+
+        errors: list[str] = []
+        scopes = [("sync.report_options", self.sync.report_options)]
+        scopes += [(f"accounts (id={a.id!r}).report_options", a.report_options) for a in self.accounts]
+        for where, table in scopes:
+            for name, opts in table.items():
+                errors += [f"{where}: {e}" for e in option_errors(name, opts)]
+        for a in self.accounts:
+            for name in self.report_types_for(a):
+                spec = REPORT_TYPES.get(name)
+                if spec is None or a.type not in spec.account_kinds:
+                    continue
+                conf = {**self.sync.report_options.get(name, {}), **a.report_options.get(name, {})}
+                opts = effective_options(spec, conf, a.vendor_report_options if a.type == "vendor" else None)
+                missing = missing_options(spec, opts)
+                if missing:
+                    errors.append(
+                        f"accounts (id={a.id!r}): {name} needs reportOption(s) {', '.join(missing)}: add "
+                        f'[sync.report_options.{name}] with {missing[0]} = "..."'
+                    )
+        if errors:
+            raise ValueError("; ".join(errors))
         return self
 
     def account(self, account_id: str) -> AccountSettings:

@@ -105,11 +105,12 @@ def test_windows_properties(
     cursor = None if cursor_days is None else now - timedelta(days=cursor_days)
     start = None if start_offset is None else (now - timedelta(days=start_offset)).date()
     ws = plan_windows(spec, cursor, now, start, timedelta(days=lookback_days))
-    end_limit = floor_time(now - spec.end_lag, spec.granularity)
+    off = spec.grid_offset
+    end_limit = floor_time(now - spec.end_lag - off, spec.granularity) + off
     for w in ws:
         assert w.start is not None and w.start < w.end <= end_limit
         assert w.end - w.start <= spec.max_window
-        assert floor_time(w.start, spec.granularity) == w.start
+        assert floor_time(w.start - off, spec.granularity) + off == w.start
     for a, b in itertools.pairwise(ws):
         assert a.end == b.start
     if ws and start is not None:

@@ -42,4 +42,8 @@ FAMILY_ROLES: Mapping[str, tuple[str, ...]] = {
 
 
 def roles_for_report_type(report_type: str) -> tuple[str, ...]:
-    return REPORT_TYPE_ROLES.get(report_type, ())
+    """Roles that grant the type: this table, else the type's declaration (``ReportTypeSpec.roles``)."""
+    from splake.reports.types import REPORT_TYPES
+
+    spec = REPORT_TYPES.get(report_type)
+    return REPORT_TYPE_ROLES.get(report_type) or (spec.roles if spec else ())

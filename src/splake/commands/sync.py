@@ -226,13 +226,16 @@ def demo_command(
     time_scale: float = typer.Option(
         0.01, "--time-scale", help="sandbox speed (0.01 = 100x faster than Amazon)"
     ),
+    all_types: bool = typer.Option(
+        False, "--all-types", help="land every declared report type (default: a representative subset)"
+    ),
 ) -> None:
     """Start the SP-API sandbox in-process, sync four accounts (seller NA/EU/JP + vendor) into a demo lake,
     and print row counts and a sample query."""
     from splake.runners.demo import run_demo
 
     try:
-        code = run_demo(dir, seed=seed, time_scale=time_scale)
+        code = run_demo(dir, seed=seed, time_scale=time_scale, all_types=all_types)
     except SplakeError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code=code)

@@ -230,7 +230,12 @@ def iter_tsv(
     raw_header = _read_header(path)
     if not raw_header or not _has_data_lines(path):
         return
-    names = header_names(spec.english_header(raw_header))
+    english = spec.english_header(raw_header)
+    names = header_names(english)
+    # a declared column with its own curated name (not the header's snake_case) takes that name
+    renamed = {c.source: c.column for c in spec.columns if c.name}
+    if renamed:
+        names = [renamed.get(h.strip(), n) for h, n in zip(english, names, strict=True)]
     ragged: list[BadRow] = []
 
     def on_invalid(row: Any) -> str:
@@ -405,7 +410,15 @@ def iter_document(
     if spec.format == "tsv":
         yield from iter_tsv(path, spec, block_size=block_size, locale=locale, check_text=check_text)
     elif spec.format == "json":
-        yield from iter_json(path, spec, window_start=window_start, locale=locale, check_text=check_text)
+        from splake.reports.parse_stream import iter_json_stream  # builds on this module
+
+        yield from iter_json_stream(
+            path, spec, window_start=window_start, locale=locale, check_text=check_text
+        )
+    elif spec.format == "xml":
+        from splake.reports.parse_stream import iter_xml
+
+        yield from iter_xml(path, spec, locale=locale, check_text=check_text)
     else:
         raise BadDataError(
             f"report format {spec.format!r} is not supported yet",

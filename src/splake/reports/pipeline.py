@@ -153,7 +153,33 @@ class RequestOutcome:
 
 
 async def request(ctx: Context, unit: WorkUnit, now: datetime) -> RequestOutcome:
-    """Make sure a report exists for ``unit``; never creates a second one for a window in flight."""
+    """Make sure a report exists for ``unit``; never creates a second one for a window in flight.
+
+    A 403 (the authorization lacks the type's role) fails once, naming the roles that grant the type:
+    retrying cannot help until the seller re-authorizes the app with the role."""
+    try:
+        return await _request(ctx, unit, now)
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+        from splake.accounts.roles import roles_for_report_type
+
+        roles = roles_for_report_type(unit.report_type)
+        raise ApiError(
+            f"Amazon refused {unit.report_type} for account {unit.account_id} (HTTP 403 {exc.operation}): "
+            "the authorization lacks the role this report type needs",
+            status=403,
+            operation=exc.operation,
+            request_id=exc.request_id,
+            hint=(
+                f"add one of the roles {', '.join(roles) or '(see Amazon role mappings)'} to the app "
+                "(Developer Central → Edit App), have the seller authorize it again, or remove "
+                f"{unit.report_type} from this account's report_types"
+            ),
+        ) from None
+
+
+async def _request(ctx: Context, unit: WorkUnit, now: datetime) -> RequestOutcome:
     s = ctx.settings.sync
     reuse_within = timedelta(hours=s.reuse_done_within_hours)
     entry = ledger.load(ctx.state, unit.account_id, unit.key)

@@ -53,6 +53,11 @@ class Window:
         return f"{iso(self.start) or 'snapshot'}..{iso(self.end)}"
 
 
+def grid_floor(spec: ReportTypeSpec, t: datetime, step: timedelta) -> datetime:
+    """``t`` rounded down to the type's window grid (``floor_time`` shifted by ``spec.grid_offset``)."""
+    return floor_time(t - spec.grid_offset, step) + spec.grid_offset
+
+
 def effective_lookback(spec: ReportTypeSpec, lookback: timedelta) -> timedelta:
     return max(lookback, spec.lookback)
 
@@ -96,12 +101,14 @@ def plan_windows(
         begin = now - lb
     if floor_start is not None and begin < floor_start:
         begin = floor_start
-    begin = floor_time(begin, spec.granularity)
-    end_limit = floor_time(now - spec.end_lag, spec.granularity)
+    begin = grid_floor(spec, begin, spec.granularity)
+    if floor_start is not None and begin < floor_start:
+        begin += spec.granularity  # a period must be whole: start at the first one inside the backfill
+    end_limit = grid_floor(spec, now - spec.end_lag, spec.granularity)
     windows: list[Window] = []
     t = begin
     while t < end_limit:
-        grid_end = floor_time(t, spec.max_window) + spec.max_window
+        grid_end = grid_floor(spec, t, spec.max_window) + spec.max_window
         e = min(grid_end, end_limit)
         windows.append(Window(t, e))
         t = e
@@ -170,11 +177,13 @@ def report_types_for(settings: Settings, account: AccountSettings) -> tuple[str,
     return tuple(n for n in names if account.type in REPORT_TYPES[n].account_kinds and n not in skip)
 
 
-def unit_options(spec: ReportTypeSpec, account: AccountSettings) -> tuple[tuple[str, str], ...]:
-    opts = dict(spec.default_options)
-    if account.type == "vendor":
-        opts.update(account.vendor_report_options)
-    return tuple(sorted(opts.items()))
+def unit_options(
+    spec: ReportTypeSpec, account: AccountSettings, configured: Mapping[str, str] | None = None
+) -> tuple[tuple[str, str], ...]:
+    from splake.reports.catalog.options import effective_options
+
+    vendor = account.vendor_report_options if account.type == "vendor" else None
+    return tuple(sorted(effective_options(spec, configured or {}, vendor).items()))
 
 
 def cursor_key(report_type: str, marketplace_ids: tuple[str, ...]) -> str:
@@ -224,7 +233,8 @@ def plan_units(
                     )
                 )
                 continue
-            opts = unit_options(spec, account)
+            conf = {**settings.sync.report_options.get(name, {}), **account.report_options.get(name, {})}
+            opts = unit_options(spec, account, conf)
             for mid in account.marketplaces:
                 ckey = cursor_key(name, (mid,))
                 cur = cursors.get((account.id, ckey))

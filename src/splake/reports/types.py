@@ -18,6 +18,7 @@ ColumnType = Literal["string", "int", "float", "decimal", "timestamp", "date", "
 ReportFormat = Literal["tsv", "json", "xml"]
 AccountKind = Literal["seller", "vendor"]
 ReplaceMode = Literal["window", "snapshot", "key"]
+Role = str  # an SP-API role name as Developer Central spells it, e.g. "Brand Analytics"
 
 _CAMEL_1 = re.compile(r"(.)([A-Z][a-z]+)")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
@@ -74,6 +75,17 @@ class JsonSection:
 
 
 @dataclass(frozen=True)
+class OptionSpec:
+    """A reportOption the type accepts: ``values`` are the allowed values (empty = free text);
+    ``required`` options must be configured unless the type gives a default."""
+
+    name: str
+    values: tuple[str, ...] = ()
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class ReportTypeSpec:
     name: str
     format: ReportFormat
@@ -101,6 +113,16 @@ class ReportTypeSpec:
     partition_by: tuple[str, ...] = ("marketplace_id",)
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # reportOptions the type accepts (validated in the config); empty = not declared (anything goes)
+    options: tuple[OptionSpec, ...] = ()
+    roles: tuple[Role, ...] = ()  # SP-API roles that grant this type (any one; 403 / FATAL without)
+    # XML reports: each ``xml_row`` element is a row; scalar fields of the enclosing ``xml_context``
+    # element (e.g. an Order around its OrderItems) are repeated on each of its rows
+    xml_row: str = ""
+    xml_context: str = ""
+    # window grid origin relative to the Unix epoch (a Thursday): 3 days = weeks from Sunday, for
+    # reports whose WEEK period must run Sunday to Saturday
+    grid_offset: timedelta = timedelta(0)
 
     def __post_init__(self) -> None:
         names = [c.column for c in self.columns]
@@ -736,7 +758,15 @@ _SPECS = (
     ),
 )
 
+
+def _catalog_specs() -> dict[str, ReportTypeSpec]:
+    from splake.reports.catalog import catalog_specs  # imports this module's classes (defined above)
+
+    return {s.name: s for s in catalog_specs()}
+
+
 REPORT_TYPES: dict[str, ReportTypeSpec] = {s.name: s for s in _SPECS}
+REPORT_TYPES.update(_catalog_specs())  # the catalog (splake/reports/catalog/), declared as data too
 
 
 def report_type(name: str) -> ReportTypeSpec:
@@ -750,5 +780,15 @@ def report_type(name: str) -> ReportTypeSpec:
 
 
 def default_report_types(kind: AccountKind) -> tuple[str, ...]:
-    """Every supported type for an account kind (used when the config lists none)."""
-    return tuple(name for name, spec in REPORT_TYPES.items() if kind in spec.account_kinds)
+    """Every supported type for an account kind (used when the config lists none), except types with a
+    required reportOption that has no default (e.g. the ASINs of Search Query Performance): list those
+    in the config with their options."""
+    return tuple(
+        name
+        for name, spec in REPORT_TYPES.items()
+        if kind in spec.account_kinds and not missing_required_options(spec, dict(spec.default_options))
+    )
+
+
+def missing_required_options(spec: ReportTypeSpec, options: dict[str, str]) -> list[str]:
+    return [o.name for o in spec.options if o.required and o.name not in options]

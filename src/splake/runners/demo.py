@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -20,6 +21,9 @@ from splake.reports.sync import SyncSummary, sync
 from splake.reports.types import REPORT_TYPES
 from splake.runners.local import LocalContext, default_secrets_dir
 from splake.spapi.download import DownloadInfo
+
+if TYPE_CHECKING:
+    from splake.sandbox.world import World
 
 DEMO_ACCOUNTS = ("seller-na", "seller-eu", "seller-jp", "vendor-na")
 DEMO_DAYS = 7
@@ -39,11 +43,61 @@ SAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
 )
 
 
-def all_types_settings(settings: Settings) -> Settings:
-    """Every supported report type for every account (the demo lands all of them)."""
+# The default demo's representative subset (fast: it is the README quickstart); `--all-types` lands every
+# declared type.
+DEMO_TYPES = (
+    "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
+    "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+    "GET_MERCHANT_LISTINGS_ALL_DATA",
+    "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA",
+    "GET_AFN_INVENTORY_DATA",
+    "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA",
+    "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
+    "GET_SALES_AND_TRAFFIC_REPORT",
+    "GET_VENDOR_SALES_REPORT",
+    "GET_VENDOR_INVENTORY_REPORT",
+)
+
+
+def all_types_settings(settings: Settings, types: tuple[str, ...] | None = None) -> Settings:
+    """The demo's report types (``DEMO_TYPES``, or ``types``) for every account of a fitting kind."""
+    names = tuple(n for n in (types or DEMO_TYPES) if n in REPORT_TYPES)
     accounts = tuple(a.model_copy(update={"report_types": None}) for a in settings.accounts)
-    sync_ = settings.sync.model_copy(update={"report_types": ()})
+    sync_ = settings.sync.model_copy(update={"report_types": names})
     return settings.model_copy(update={"accounts": accounts, "sync": sync_})
+
+
+def weekly_types() -> tuple[str, ...]:
+    """Types whose windows are whole Sunday-to-Saturday weeks."""
+    return tuple(n for n, s in REPORT_TYPES.items() if s.grid_offset and s.windowed)
+
+
+def every_type_settings(settings: Settings, asins: dict[str, tuple[str, ...]]) -> Settings:
+    """Every declared type for every account, with the options some types require (``asins``: a few of
+    each account's ASINs, for Search Query Performance)."""
+    base = all_types_settings(settings, tuple(REPORT_TYPES))
+    accounts = []
+    for a in base.accounts:
+        opts: dict[str, dict[str, str]] = {}
+        for name, spec in REPORT_TYPES.items():
+            if a.type in spec.account_kinds and any(o.name == "asin" and o.required for o in spec.options):
+                opts[name] = {"asin": " ".join(asins.get(a.id, ())[:2])}
+        accounts.append(a.model_copy(update={"report_options": opts}))
+    return base.model_copy(update={"accounts": tuple(accounts)})
+
+
+def demo_asins(world: World, account_id: str) -> tuple[str, ...]:
+    from splake.sandbox.catalog import products_for
+
+    return tuple(p.asin for p in products_for(world.seed, world.account(account_id), world.scale)[:2])
+
+
+def last_full_week(now: datetime) -> date:
+    """Start (a Sunday) of the latest whole week every weekly type can already request."""
+    lag = max((REPORT_TYPES[n].end_lag for n in weekly_types()), default=timedelta(0))
+    end = (now - lag).date()
+    last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)  # the Sunday starting end's week
+    return last_sunday - timedelta(days=7)
 
 
 def demo_start(now: datetime) -> datetime:
@@ -68,8 +122,10 @@ def run_demo(
     time_scale: float = 0.01,
     accounts: tuple[str, ...] = DEMO_ACCOUNTS,
     console: Console | None = None,
+    all_types: bool = False,
 ) -> int:
-    """Run the demo; returns the sync's exit code."""
+    """Run the demo (``all_types``: every declared report type, not only ``DEMO_TYPES``); returns the
+    sync's exit code."""
     from splake.auth.secrets import LocalSecretStore
     from splake.sandbox import SandboxConfig, SandboxServer
     from splake.sandbox.demo import demo_settings, seed_demo_secrets
@@ -82,9 +138,21 @@ def run_demo(
         base = demo_settings(
             sb.url, root, accounts, world=sb.world, start_date=demo_start(datetime.now(UTC)).date()
         )
-        settings = all_types_settings(base)
+        if all_types:
+            asins = {a: demo_asins(sb.world, a) for a in accounts}
+            settings = every_type_settings(base, asins)
+        else:
+            settings = all_types_settings(base)
         seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), sb.world, settings)
-        summary = asyncio.run(_sync(settings, out))
+        weekly = weekly_types() if all_types else ()
+        summary = asyncio.run(_sync(settings, out, skip=weekly))
+        if weekly:  # whole Sunday-to-Saturday weeks: a second pass from the last complete week
+            start = last_full_week(datetime.now(UTC))
+            wsettings = settings.model_copy(
+                update={"sync": settings.sync.model_copy(update={"start_date": start})}
+            )
+            second = asyncio.run(_sync(wsettings, out, only=weekly))
+            summary.failures.extend(second.failures)
     _write_config(settings, root)
     cfg = root / "splake.toml"
     out.print(summary_table(summary))
@@ -120,11 +188,14 @@ def run_demo(
     return summary.exit_code
 
 
-async def _sync(settings: Settings, console: Console) -> SyncSummary:
+async def _sync(
+    settings: Settings, console: Console, *, skip: tuple[str, ...] = (), only: tuple[str, ...] = ()
+) -> SyncSummary:
+    types = only or tuple(n for n in settings.sync.report_types if n not in skip) or None
     ctx = LocalContext.open(settings)
     try:
         with RichObserver(console) as obs:
-            return await sync(settings, ctx, observer=obs, max_wait_seconds=600)
+            return await sync(settings, ctx, report_types=types, observer=obs, max_wait_seconds=600)
     finally:
         await ctx.aclose()
 

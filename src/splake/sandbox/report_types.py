@@ -189,13 +189,15 @@ SETTLEMENT_V1_COLUMNS = (
     "other-amount",
 )
 
-Window = Literal["purchase", "last_update", "snapshot", "return", "settlement", "sales_traffic", "vendor"]
+Window = Literal[
+    "purchase", "last_update", "snapshot", "return", "settlement", "sales_traffic", "vendor", "catalog"
+]
 
 
 @dataclass(frozen=True)
 class SandboxReportType:
     name: str
-    format: Literal["tsv", "json"]
+    format: Literal["tsv", "json", "xml"]
     audience: Literal["seller", "vendor"]
     window: Window
     columns: tuple[str, ...] = ()
@@ -303,6 +305,15 @@ REPORT_TYPES: dict[str, SandboxReportType] = {
         ),
     )
 }
+
+
+def _catalog() -> dict[str, SandboxReportType]:
+    from splake.sandbox.catalog_types import catalog_types  # the catalog builds on SandboxReportType
+
+    return {t.name: t for t in catalog_types()}
+
+
+REPORT_TYPES.update(_catalog())
 
 # Columns Amazon adds for some sellers/marketplaces (B2B, Amazon Imports), appended when schema_drift is on.
 DRIFT_COLUMNS: dict[str, tuple[str, ...]] = {

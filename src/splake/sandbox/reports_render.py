@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from splake.sandbox.layouts import variant
+from splake.sandbox.catalog_json import JSON_BUILDERS
+from splake.sandbox.catalog_render import flat_rows
+from splake.sandbox.catalog_xml import xml_lines, xml_rows
 from splake.sandbox.render_flat import (
     ReportRequest,
     afn_inventory_rows,
@@ -70,6 +73,8 @@ def spec_of(req: ReportRequest) -> SandboxReportType:
 
 def json_document(req: ReportRequest) -> dict[str, Any]:
     rt = spec_of(req)
+    if rt.window == "catalog":
+        return JSON_BUILDERS[rt.name](req)
     if rt.window == "sales_traffic":
         return sales_and_traffic(req)
     if rt.window == "vendor":
@@ -98,7 +103,11 @@ def rows(req: ReportRequest, cache: bool = True) -> Iterator[dict[str, Any]]:
                 for rec in value:
                     yield {"section": section, **rec}
         return
-    if rt.window == "purchase":
+    if rt.format == "xml":
+        yield from xml_rows(req)
+    elif rt.window == "catalog":
+        yield from flat_rows(req)
+    elif rt.window == "purchase":
         yield from orders_report_rows(req, by_last_update=False, cache=cache)
     elif rt.window == "last_update":
         yield from orders_report_rows(req, by_last_update=True, cache=cache)
@@ -123,6 +132,8 @@ def encoding_of(req: ReportRequest) -> tuple[str, str, str]:
     rt = spec_of(req)
     if rt.format == "json":
         return "application/json", "utf-8", "UTF-8"
+    if rt.format == "xml":
+        return "text/xml;charset=UTF-8", "utf-8", "UTF-8"
     country = country_of(req.marketplace_ids[0])
     v = variant(rt.name, country)
     if v is not None:  # served without a charset, or as UTF-8 (sandbox.layouts)
@@ -136,6 +147,9 @@ def document_lines(req: ReportRequest, cache: bool = True) -> Iterator[str]:
     rt = spec_of(req)
     if rt.format == "json":
         yield json.dumps(json_document(req), ensure_ascii=False, separators=(",", ":"))
+        return
+    if rt.format == "xml":
+        yield from xml_lines(req)
         return
     country = country_of(req.marketplace_ids[0])
     columns = list(columns_for(rt, req.drift, country))
@@ -181,4 +195,5 @@ def render_gzip_to(path: str | os.PathLike[str], req: ReportRequest, cache: bool
             gz.write(data)
             raw += len(data)
     rt = spec_of(req)
-    return RenderInfo(out, n - 1 if rt.format == "tsv" else n, raw, out.stat().st_size, ctype, codec, label)
+    rows_n = n - 1 if rt.format == "tsv" else sum(1 for _ in xml_rows(req)) if rt.format == "xml" else n
+    return RenderInfo(out, rows_n, raw, out.stat().st_size, ctype, codec, label)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from starlette.requests import Request
 from starlette.responses import Response
 
+from splake.sandbox.catalog_types import CATALOG_REPORT_ROLES
 from splake.sandbox.responses import UNAUTHORIZED_MESSAGE, sp_error
 from splake.sandbox.state import SandboxState
 
@@ -77,6 +78,7 @@ REPORT_TYPE_ROLES: Mapping[str, frozenset[str]] = {
     "GET_SALES_AND_TRAFFIC_REPORT": frozenset({BRAND_ANALYTICS}),
     "GET_VENDOR_SALES_REPORT": frozenset({BRAND_ANALYTICS}),
     "GET_VENDOR_INVENTORY_REPORT": frozenset({BRAND_ANALYTICS}),
+    **CATALOG_REPORT_ROLES,  # the catalog types (sandbox/catalog_types.py)
 }
 
 

@@ -1,0 +1,314 @@
+"""Streaming parsers for XML and large JSON report documents (memory flat in the document size).
+
+- XML (``iterparse`` with element clearing): every ``spec.xml_row`` element becomes a row. Leaves are
+  named by their path: ``FulfillmentData/Address/City``; an attribute is ``path@name``; a repeated
+  price component ``<Component><Type>Tax</Type><Amount currency="USD">1.2</Amount></Component>`` is
+  named by its type (``ItemPrice/Tax/Amount``, ``ItemPrice/Tax/Amount@currency``). Scalar fields of the
+  ``spec.xml_context`` element (e.g. ``Order`` around its ``OrderItem`` rows) are repeated on each row; row
+  paths are then relative to the context (``OrderItem/SKU``), else relative to the row. A leaf that
+  repeats (``childNodes/id``) becomes a JSON array text.
+- JSON: each declared section (top-level array) is streamed with ijson, records flattened like the
+  in-memory parser; documents under :data:`SMALL_JSON` bytes are loaded whole (faster, same result).
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import ijson
+import pyarrow as pa
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+from defusedxml.ElementTree import iterparse as defused_iterparse
+
+from splake.errors import BadDataError, ReportFailedError
+from splake.reports.casting import cast_strings
+from splake.reports.locales import DEFAULT_LOCALE, CastLocale
+from splake.reports.parse import ParsedChunk, type_strings
+from splake.reports.planner import iso
+from splake.reports.types import ReportTypeSpec, snake_case
+
+ROWS_PER_CHUNK = 20_000
+SMALL_JSON = 8 << 20
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _flatten_xml(elem: ET.Element, prefix: str, out: dict[str, list[str]]) -> None:
+    for name, value in elem.attrib.items():
+        out.setdefault(f"{prefix}@{_local(name)}", []).append(value)
+    children = list(elem)
+    if not children:
+        text = (elem.text or "").strip()
+        if text or not elem.attrib:
+            out.setdefault(prefix, []).append(text)
+        return
+    for child in children:
+        tag = _local(child.tag)
+        kind = child.find("Type") if len(child) else None
+        if kind is not None and kind.text:
+            # a typed component: named by its type, its Type leaf dropped
+            sub = f"{prefix}/{kind.text.strip()}" if prefix else kind.text.strip()
+            for grand in child:
+                if grand is kind:
+                    continue
+                g = _local(grand.tag)
+                _flatten_xml(grand, f"{sub}/{g}", out)
+            continue
+        _flatten_xml(child, f"{prefix}/{tag}" if prefix else tag, out)
+
+
+def _collapse(values: dict[str, list[str]]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for k, v in values.items():
+        out[k] = v[0] if len(v) == 1 else json.dumps(v, ensure_ascii=False)
+    return out
+
+
+def _chunk(
+    spec: ReportTypeSpec, rows: list[dict[str, str | None]], first_line: int, opts: dict[str, Any]
+) -> ParsedChunk:
+    """Rows keyed by source path/name → the typed chunk (declared columns by source, others snake_case)."""
+    by_source = {c.source: c.column for c in spec.columns}
+    keys: dict[str, str] = {}
+    for row in rows:
+        for k in row:
+            if k not in keys:
+                keys[k] = by_source.get(k) or snake_case(k)
+    data: dict[str, list[str | None]] = {}
+    for k, name in keys.items():
+        if name in data:  # two undeclared paths with the same snake_case name: keep the first
+            continue
+        data[name] = [row.get(k) for row in rows]
+    strings = pa.table({k: pa.array(v, pa.string()) for k, v in data.items()})
+    return type_strings(spec, strings, first_line, **opts)
+
+
+def iter_xml(
+    path: Path,
+    spec: ReportTypeSpec,
+    *,
+    rows_per_chunk: int = ROWS_PER_CHUNK,
+    locale: CastLocale = DEFAULT_LOCALE,
+    check_text: bool = False,
+) -> Iterator[ParsedChunk]:
+    """Rows of an XML report, streamed: memory holds one context element and one chunk of rows."""
+    opts: dict[str, Any] = {"locale": locale, "check_text": check_text}
+    if not spec.xml_row:
+        raise BadDataError(f"{spec.name} declares no xml_row", where=spec.name, hint="a splake bug")
+    row_tag, ctx_tag = spec.xml_row, spec.xml_context
+    rows: list[dict[str, str | None]] = []
+    line = 1
+    depth = 0
+    root: ET.Element | None = None
+    stack: list[str] = []
+    context: dict[str, list[str]] = {}
+    in_context = False
+    try:
+        with open(path, "rb") as f:
+            # the decoded file is UTF-8 whatever it declares; DTDs/entities are refused (XML bombs)
+            parser = DefusedXMLParser(encoding="utf-8", forbid_dtd=True)
+            for event, elem in defused_iterparse(f, events=("start", "end"), parser=parser):
+                tag = _local(elem.tag)
+                if event == "start":
+                    if root is None:
+                        root = elem
+                    stack.append(tag)
+                    depth += 1
+                    if ctx_tag and tag == ctx_tag:
+                        in_context, context = True, {}
+                    continue
+                stack.pop()
+                depth -= 1
+                if tag == row_tag:
+                    values: dict[str, list[str]] = {}
+                    if ctx_tag and in_context:
+                        values.update({k: list(v) for k, v in context.items()})
+                        _flatten_xml(elem, row_tag, values)
+                    else:
+                        _flatten_xml(elem, "", values)
+                    rows.append(_collapse(values))
+                    elem.clear()
+                    if len(rows) >= rows_per_chunk:
+                        yield _chunk(spec, rows, line, opts)
+                        line += len(rows)
+                        rows = []
+                elif ctx_tag and in_context and stack and stack[-1] == ctx_tag and row_tag not in _tags(elem):
+                    _flatten_xml(elem, tag, context)  # a scalar field (or group) of the context
+                    elem.clear()
+                elif ctx_tag and tag == ctx_tag:
+                    in_context, context = False, {}
+                    elem.clear()
+                if depth == 1 and root is not None:
+                    root.clear()  # finished a child of the root: drop it (memory stays flat)
+    except (ET.ParseError, DefusedXmlException) as exc:
+        raise BadDataError(
+            f"XML report is not well-formed: {exc}",
+            where=f"{spec.name} ({path.name})",
+            hint="the raw document is kept in the raw zone for inspection",
+        ) from None
+    if rows:
+        yield _chunk(spec, rows, line, opts)
+
+
+def _tags(elem: ET.Element) -> set[str]:
+    return {_local(e.tag) for e in elem.iter()}
+
+
+# --- JSON -------------------------------------------------------------------------------------------
+
+
+def _flatten_json(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in record.items():
+        p = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, Mapping):
+            out.update(_flatten_json(v, p))
+        else:
+            out[p] = v
+    return out
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list | dict):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+    return str(v)
+
+
+def _json_chunk(
+    spec: ReportTypeSpec,
+    section: str,
+    records: list[Any],
+    first_line: int,
+    fill: dict[str, Any],
+    opts: dict[str, Any],
+) -> ParsedChunk:
+    flat = [_flatten_json(r) if isinstance(r, Mapping) else {"value": r} for r in records]
+    by_source = {c.source: c.column for c in spec.columns}
+    keys: dict[str, str] = {}
+    for row in flat:
+        for k in row:
+            if k not in keys:
+                keys[k] = by_source.get(k) or snake_case(k)
+    data: dict[str, list[str | None]] = {"section": [section] * len(flat)}
+    for k, name in keys.items():
+        data.setdefault(name, [_text(row.get(k)) for row in flat])
+    strings = pa.table({k: pa.array(v, pa.string()) for k, v in data.items()})
+    return type_strings(spec, strings, first_line, fill=fill, **opts)
+
+
+def _window_fill(spec: ReportTypeSpec, start_text: Any) -> dict[str, Any]:
+    fill: dict[str, Any] = {}
+    if spec.window_column and start_text:
+        typed, invalid = cast_strings(pa.array([str(start_text)]), spec.column(spec.window_column).type)
+        if not invalid[0].as_py() and typed[0].is_valid:
+            fill[spec.window_column] = typed[0].as_py()
+    return fill
+
+
+def _bad_json(spec: ReportTypeSpec, path: Path, exc: Exception) -> BadDataError:
+    return BadDataError(
+        f"JSON report is not valid JSON: {exc}",
+        where=f"{spec.name} ({path.name})",
+        hint="the raw document is kept in the raw zone for inspection",
+    )
+
+
+def _error_document(spec: ReportTypeSpec, details: Any) -> ReportFailedError:
+    return ReportFailedError(
+        f"Amazon returned an error document: {details}",
+        where=spec.name,
+        hint="check the type's reportOptions (`splake reports list` shows them) and the app's roles",
+    )
+
+
+def iter_json_stream(
+    path: Path,
+    spec: ReportTypeSpec,
+    *,
+    window_start: datetime | None = None,
+    rows_per_chunk: int = ROWS_PER_CHUNK,
+    small: int = SMALL_JSON,
+    locale: CastLocale = DEFAULT_LOCALE,
+    check_text: bool = False,
+) -> Iterator[ParsedChunk]:
+    """Rows of each declared section of a JSON report; large documents are streamed section by section."""
+    opts: dict[str, Any] = {"locale": locale, "check_text": check_text}
+    size = path.stat().st_size
+    if size < small:
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+        except json.JSONDecodeError as exc:
+            raise _bad_json(spec, path, exc) from None
+        if not isinstance(doc, dict):
+            raise BadDataError(f"JSON report is a {type(doc).__name__}, expected an object", where=spec.name)
+        if "errorDetails" in doc:
+            raise _error_document(spec, doc["errorDetails"])
+        head = doc.get("reportSpecification") or {}
+        sections: dict[str, Any] = {s.path: doc.get(s.path) for s in spec.json_sections}
+    else:
+        head, sections = _stream_head(path, spec), {}
+    start_text = (head.get("dataStartTime") if isinstance(head, dict) else None) or (
+        iso(window_start) if window_start else None
+    )
+    fill = _window_fill(spec, start_text)
+    line = 1
+    for section in spec.json_sections:
+        if size < small:
+            records = sections.get(section.path) or []
+            if not isinstance(records, list):
+                raise BadDataError(f"section {section.path!r} is not an array", where=spec.name)
+            for i in range(0, len(records), rows_per_chunk):
+                part = records[i : i + rows_per_chunk]
+                yield _json_chunk(spec, section.name, part, line, fill, opts)
+                line += len(part)
+            continue
+        buf: list[Any] = []
+        try:
+            with open(path, "rb") as f:
+                for rec in ijson.items(f, f"{section.path}.item", use_float=True):
+                    buf.append(rec)
+                    if len(buf) >= rows_per_chunk:
+                        yield _json_chunk(spec, section.name, buf, line, fill, opts)
+                        line += len(buf)
+                        buf = []
+        except ijson.JSONError as exc:
+            raise _bad_json(spec, path, exc) from None
+        if buf:
+            yield _json_chunk(spec, section.name, buf, line, fill, opts)
+            line += len(buf)
+
+
+def _stream_head(path: Path, spec: ReportTypeSpec) -> dict[str, Any]:
+    """``reportSpecification`` of a large document (read from its start); raises on an error document."""
+    try:
+        with open(path, "rb") as f:
+            for prefix, event, value in ijson.parse(f, use_float=True):
+                if prefix == "" and event == "map_key":
+                    if value == "errorDetails":
+                        raise _error_document(spec, "(see the raw document)")
+                    if value == "reportSpecification":
+                        break
+                    if value in {s.path for s in spec.json_sections}:
+                        return {}  # data first: no specification before it
+                elif prefix == "" and event == "start_map":
+                    continue
+            else:
+                return {}
+        with open(path, "rb") as f:
+            head = next(ijson.items(f, "reportSpecification", use_float=True), None)
+    except ijson.JSONError as exc:
+        raise _bad_json(spec, path, exc) from None
+    return head if isinstance(head, dict) else {}
