@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from splake.reports.catalog import catalog_specs
-from splake.reports.parse import iter_document
+from splake.reports.formats import iter_document
 from splake.reports.parse_stream import iter_json_stream
 from splake.reports.types import REPORT_TYPES, ReportTypeSpec
 from splake.sandbox.render_json import ReportFatal

@@ -410,15 +410,7 @@ def iter_document(
     if spec.format == "tsv":
         yield from iter_tsv(path, spec, block_size=block_size, locale=locale, check_text=check_text)
     elif spec.format == "json":
-        from splake.reports.parse_stream import iter_json_stream  # builds on this module
-
-        yield from iter_json_stream(
-            path, spec, window_start=window_start, locale=locale, check_text=check_text
-        )
-    elif spec.format == "xml":
-        from splake.reports.parse_stream import iter_xml
-
-        yield from iter_xml(path, spec, locale=locale, check_text=check_text)
+        yield from iter_json(path, spec, window_start=window_start, locale=locale, check_text=check_text)
     else:
         raise BadDataError(
             f"report format {spec.format!r} is not supported yet",

@@ -43,11 +43,12 @@ from splake.logs import get_logger, log_event
 from splake.reports import cursors, drift, ledger
 from splake.reports.attribution import attribute
 from splake.reports.decode import decoded, python_codec
+from splake.reports.formats import iter_document
 from splake.reports.hold import DocumentHeldError, check_document, on_held
 from splake.reports.ledger import LedgerEntry
 from splake.reports.locales import locale_for
 from splake.reports.migrate import migrate as migrate_table
-from splake.reports.parse import BLOCK_SIZE, RowTooLongError, iter_document, table_spec
+from splake.reports.parse import BLOCK_SIZE, RowTooLongError, table_spec
 from splake.reports.planner import (
     Window,
     WorkUnit,

@@ -759,14 +759,8 @@ _SPECS = (
 )
 
 
-def _catalog_specs() -> dict[str, ReportTypeSpec]:
-    from splake.reports.catalog import catalog_specs  # imports this module's classes (defined above)
-
-    return {s.name: s for s in catalog_specs()}
-
-
 REPORT_TYPES: dict[str, ReportTypeSpec] = {s.name: s for s in _SPECS}
-REPORT_TYPES.update(_catalog_specs())  # the catalog (splake/reports/catalog/), declared as data too
+# The catalog (splake/reports/catalog/, loaded with the splake.reports package) adds its types here.
 
 
 def report_type(name: str) -> ReportTypeSpec:

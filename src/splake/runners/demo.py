@@ -72,10 +72,12 @@ def weekly_types() -> tuple[str, ...]:
     return tuple(n for n, s in REPORT_TYPES.items() if s.grid_offset and s.windowed)
 
 
-def every_type_settings(settings: Settings, asins: dict[str, tuple[str, ...]]) -> Settings:
-    """Every declared type for every account, with the options some types require (``asins``: a few of
-    each account's ASINs, for Search Query Performance)."""
-    base = all_types_settings(settings, tuple(REPORT_TYPES))
+def every_type_settings(
+    settings: Settings, asins: dict[str, tuple[str, ...]], types: tuple[str, ...] | None = None
+) -> Settings:
+    """Every declared type (or ``types``) for every account, with the options some types require
+    (``asins``: a few of each account's ASINs, for Search Query Performance)."""
+    base = all_types_settings(settings, types or tuple(REPORT_TYPES))
     accounts = []
     for a in base.accounts:
         opts: dict[str, dict[str, str]] = {}

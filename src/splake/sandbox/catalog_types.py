@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Literal
 
 from splake.sandbox.catalog_layouts import FLAT_LAYOUTS
-from splake.sandbox.report_types import SandboxReportType
+from splake.sandbox.report_types import REPORT_TYPES, SandboxReportType
 
-# (a leaf module: report_types loads it, so it imports no renderer)
+# Loaded by the sandbox's renderer and roles (so with any sandbox server or World); adds the catalog
+# types to ``report_types.REPORT_TYPES``. It imports no renderer.
 XML_TYPES = (
     "GET_ORDER_REPORT_DATA_SHIPPING",
     "GET_XML_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
@@ -82,3 +83,7 @@ def catalog_types() -> tuple[SandboxReportType, ...]:
         audience: Literal["seller", "vendor"] = "vendor" if name in VENDOR else "seller"
         out.append(SandboxReportType(name, "json", audience, "catalog", single_marketplace=True))
     return tuple(out)
+
+
+for _t in catalog_types():
+    REPORT_TYPES.setdefault(_t.name, _t)

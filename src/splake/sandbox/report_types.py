@@ -306,14 +306,7 @@ REPORT_TYPES: dict[str, SandboxReportType] = {
     )
 }
 
-
-def _catalog() -> dict[str, SandboxReportType]:
-    from splake.sandbox.catalog_types import catalog_types  # the catalog builds on SandboxReportType
-
-    return {t.name: t for t in catalog_types()}
-
-
-REPORT_TYPES.update(_catalog())
+# (the catalog types, sandbox/catalog_types.py, add themselves to REPORT_TYPES when loaded)
 
 # Columns Amazon adds for some sellers/marketplaces (B2B, Amazon Imports), appended when schema_drift is on.
 DRIFT_COLUMNS: dict[str, tuple[str, ...]] = {

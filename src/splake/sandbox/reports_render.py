@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from splake.sandbox import catalog_types as catalog_types  # registers the catalog's types
 from splake.sandbox.layouts import variant
 from splake.sandbox.catalog_json import JSON_BUILDERS
 from splake.sandbox.catalog_render import flat_rows

@@ -1,22 +1,18 @@
 """The report type catalog beyond the core types: declarations as data, one module per area.
 
-:mod:`splake.reports.types` merges them into ``REPORT_TYPES`` when it loads; import report types from
-there. (Import order: whichever of the two loads first, ``types`` finishes defining its classes before a
-catalog module reads them, and the catalog is merged exactly once.)
+Importing any ``splake.reports`` module loads this package (``splake/reports/__init__.py``), which adds
+the catalog to :data:`splake.reports.types.REPORT_TYPES`; read report types from there.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from splake.reports.types import ReportTypeSpec
+from splake.reports.catalog import analytics, fba, listings, orders, performance, vendor
+from splake.reports.types import REPORT_TYPES, ReportTypeSpec
 
 
 def catalog_specs() -> tuple[ReportTypeSpec, ...]:
-    from splake.reports.catalog import analytics, fba, listings, orders, performance, vendor
-
     return (*orders.SPECS, *fba.SPECS, *listings.SPECS, *performance.SPECS, *analytics.SPECS, *vendor.SPECS)
 
 
-import splake.reports.types  # noqa: E402,F401 - loads the core types, which merge this catalog
+for _spec in catalog_specs():
+    REPORT_TYPES.setdefault(_spec.name, _spec)  # a core declaration of the same type wins
