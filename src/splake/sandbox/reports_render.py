@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from splake.sandbox import catalog_types as catalog_types  # registers the catalog's types
-from splake.sandbox.layouts import variant
 from splake.sandbox.catalog_json import JSON_BUILDERS
 from splake.sandbox.catalog_render import flat_rows
 from splake.sandbox.catalog_xml import xml_lines, xml_rows
+from splake.sandbox.layouts import variant
 from splake.sandbox.render_flat import (
     ReportRequest,
     afn_inventory_rows,
