@@ -365,3 +365,57 @@ def _canon(row: dict[str, Any]) -> str:
         return v
 
     return json.dumps({k: one(v) for k, v in row.items()}, sort_keys=True)
+
+
+# The listings header one seller's account started to receive in July 2024 (amzn/selling-partner-api-models
+# issue 3999): retired columns renamed "Deprecated column", British "fulfilment-channel", two new columns.
+LISTINGS_2024 = (
+    "item-name\titem-description\tlisting-id\tseller-sku\tprice\tquantity\topen-date\tDeprecated column\t"
+    "item-is-marketplace\tproduct-id-type\tDeprecated column\titem-note\titem-condition\tDeprecated column\t"
+    "Deprecated column\tDeprecated column\tasin1\tDeprecated column\tDeprecated column\t"
+    "will-ship-internationally\texpedited-shipping\tDeprecated column\tproduct-id\tDeprecated column\t"
+    "add-delete\tpending-quantity\tfulfilment-channel\tmerchant-shipping-group\tstatus\t"
+    "Minimum order quantity\tSell remainder"
+).split("\t")
+
+
+def test_listings_2024_layout_lands_with_its_renamed_channel_column(ctx: Any) -> None:
+    values = {
+        "item-name": "Garlic Press",
+        "listing-id": "0602X4LF322",
+        "seller-sku": "PRESS001",
+        "price": "12.99",
+        "quantity": "4",
+        "open-date": "2024-06-02 03:09:20 PDT",
+        "asin1": "B07L1G4YKT",
+        "pending-quantity": "0",
+        "fulfilment-channel": "DEFAULT",
+        "status": "Active",
+        "Minimum order quantity": "2",
+        "Sell remainder": "true",
+    }
+    row = [values.get(h, "") for h in LISTINGS_2024]
+    e = _entry("GET_MERCHANT_LISTINGS_ALL_DATA", "L24", US, None, D(28))
+    assert _land(ctx, e, _tsv(LISTINGS_2024, [row])) == (1, 0)
+    (got,) = _sql(
+        ctx,
+        "select seller_sku, price, open_date, fulfillment_channel, minimum_order_quantity, sell_remainder, "
+        "deprecated_column, deprecated_column_9 from merchant_listings",
+    )
+    assert got == {
+        "seller_sku": "PRESS001",
+        "price": Decimal("12.99"),
+        "open_date": datetime(2024, 6, 2, 10, 9, 20, tzinfo=UTC),  # PDT = UTC-7
+        "fulfillment_channel": "DEFAULT",  # the declared column, under its British spelling
+        "minimum_order_quantity": 2,
+        "sell_remainder": "true",
+        "deprecated_column": "",
+        "deprecated_column_9": "",
+    }
+    report = {(d.kind, d.column) for d in drift.drift_report(ctx.state, ["GET_MERCHANT_LISTINGS_ALL_DATA"])}
+    assert ("undeclared", "Deprecated column") in report
+    assert ("undeclared", "fulfilment-channel") not in report and (
+        "absent",
+        "fulfillment-channel",
+    ) not in report
+    assert {("absent", "zshop-shipping-fee"), ("absent", "image-url"), ("absent", "Business Price")} <= report

@@ -51,6 +51,8 @@ class ColumnSpec:
     source: str
     type: ColumnType = "string"
     name: str | None = None  # curated name; default snake_case(source)
+    # other headers Amazon writes for the same column (e.g. the British "fulfilment-channel")
+    aliases: tuple[str, ...] = ()
 
     @property
     def column(self) -> str:
@@ -143,11 +145,20 @@ class ReportTypeSpec:
         return ("section", *base) if self.json_sections else base
 
     def english_header(self, header: list[str]) -> list[str]:
-        """The header with a known localized prefix replaced by the declared (English) column sources."""
+        """The header with a known localized prefix replaced by the declared (English) column sources, and
+        declared aliases by their column's source (unless the document also has the source itself)."""
         for labels in self.localized_headers:
             if len(header) >= len(labels) and tuple(h.strip() for h in header[: len(labels)]) == labels:
-                return [c.source for c in self.columns[: len(labels)]] + header[len(labels) :]
-        return header
+                header = [c.source for c in self.columns[: len(labels)]] + header[len(labels) :]
+                break
+        aliases = {a: c.source for c in self.columns for a in c.aliases}
+        if not aliases:
+            return header
+        present = {h.strip() for h in header}
+        return [
+            aliases[h.strip()] if h.strip() in aliases and aliases[h.strip()] not in present else h
+            for h in header
+        ]
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:
@@ -228,6 +239,7 @@ _ORDER_COLUMNS = (
     *cols("string", "ioss-number", "order-invoice-type"),
     ColumnSpec("signature-confirmation-recommended", "bool"),
     *cols("string", "buyer-identification-number", "buyer-identification-type"),
+    ColumnSpec("amazon-programs"),  # written for some sellers only (since 2024)
 )
 
 _LISTING_COLUMNS = (
@@ -257,7 +269,8 @@ _LISTING_COLUMNS = (
         "add-delete",
     ),
     ColumnSpec("pending-quantity", "int"),
-    *cols("string", "fulfillment-channel", "merchant-shipping-group", "status"),
+    ColumnSpec("fulfillment-channel", aliases=("fulfilment-channel",)),
+    *cols("string", "merchant-shipping-group", "status"),
     # B2B prices (sellers with business pricing) and the newer columns; appended after the columns the
     # localized (JP) header maps by position
     ColumnSpec("optional-payment-type-exclusion"),
