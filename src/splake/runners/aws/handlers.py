@@ -168,8 +168,12 @@ async def step_request(ctx: Context, event: dict[str, Any], runtime: Runtime) ->
     if unit.kind == "discover":
         todo = await pipeline.discover(ctx, unit, now)
         rows = 0
+        held: list[str] = []
         for entry in todo:
-            rows += (await pipeline.ingest(ctx, entry)).rows
+            res = await pipeline.ingest(ctx, entry)
+            rows += res.rows
+            if res.entry.status == "HELD":
+                held.append(f"report {res.entry.report_id} HELD: {res.reason}")
         cursors.advance(
             ctx.state, unit.account_id, unit.stream, unit.window.start,
             Window(unit.window.start or unit.window.end, unit.window.end),
@@ -180,7 +184,8 @@ async def step_request(ctx: Context, event: dict[str, Any], runtime: Runtime) ->
             "status": "LANDED",
             "reports": len(todo),
             "rows": rows,
-            "fatal_new": False,
+            "fatal_new": bool(held),
+            **({"error": {"Error": "DocumentHeld", "Cause": "; ".join(held)[:2000]}} if held else {}),
         }
     out = await pipeline.request(ctx, unit, now)
     return unit_state(out.entry, now, ctx.settings, runtime, action=out.action, extra=extra)
@@ -205,6 +210,7 @@ async def step_ingest(ctx: Context, event: dict[str, Any], runtime: Runtime) -> 
     except FatalError as exc:
         pipeline.record_ingest_failure(ctx, entry, exc.message)
         raise
+    held = res.entry.status == "HELD"  # too many rows unreadable: nothing landed; counts as a failure
     return {
         **_carry(event),
         "status": res.entry.status,
@@ -212,7 +218,8 @@ async def step_ingest(ctx: Context, event: dict[str, Any], runtime: Runtime) -> 
         "quarantined": res.quarantined,
         "raw_key": res.raw_key,
         "skipped": res.skipped,
-        "fatal_new": False,
+        "fatal_new": held,
+        **({"error": {"Error": "DocumentHeld", "Cause": res.reason}} if held else {}),
     }
 
 
