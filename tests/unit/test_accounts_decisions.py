@@ -91,3 +91,32 @@ def test_an_authorization_for_another_seller_never_replaces_an_accounts_token() 
         draft_account("acme", "seller", "NA", "A2OTHER", (), existing)
     same = draft_account("acme", "seller", "NA", "A1OLD", (), existing)
     assert same.secret_ref == existing.secret_ref
+
+
+def test_config_edits_keep_the_users_comments_and_refuse_invalid_entries(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from splake.accounts.config_edit import set_exclusions, upsert_account
+    from splake.config import load_config, starter_config
+
+    path = Path(str(tmp_path)) / "splake.toml"
+    path.write_text(starter_config().replace("lookback_days = 3", "lookback_days = 3  # my own note"))
+    entry = {
+        "id": "acme-us",
+        "type": "seller",
+        "region": "NA",
+        "selling_partner_id": "A1",
+        "marketplaces": ["US"],
+    }
+    assert upsert_account(path, entry)[0] == "added"
+    assert upsert_account(path, {**entry, "marketplaces": ["US", "CA"]})[0] == "updated"
+    set_exclusions(path, "acme-us", ["GET_AFN_INVENTORY_DATA"])
+    text = path.read_text()
+    assert "# my own note" in text and "# One [[accounts]] entry per seller" in text
+    acct = load_config(path).account("acme-us")
+    assert acct.marketplaces == ("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2")
+    assert acct.exclude_report_types == ("GET_AFN_INVENTORY_DATA",)
+    before = path.read_text()
+    with pytest.raises(ConfigError):  # DE is not in NA: nothing is written
+        upsert_account(path, {**entry, "id": "bad", "marketplaces": ["DE"]})
+    assert path.read_text() == before

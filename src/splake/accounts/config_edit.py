@@ -106,6 +106,7 @@ def upsert_account(path: Path, entry: Mapping[str, Any]) -> tuple[Literal["added
     values = {k: v for k, v in entry.items() if v is not None}
     if table is None:
         table = tomlkit.table()
+        table.trivia.indent = "\n"  # a blank line before each new [[accounts]] entry
         for key in sorted(values, key=lambda k: KEY_ORDER.index(k) if k in KEY_ORDER else len(KEY_ORDER)):
             table[key] = _toml_value(values[key])
         aot.append(table)

@@ -111,7 +111,12 @@ async def _authorize_and_onboard(
     token: str | None = None
     if self_authorize:
         spid = selling_partner_id or (existing.selling_partner_id if existing else None)
-        spid = _ask("selling partner id (Seller Central → Settings → Account Info → Merchant Token)", spid)
+        where = (
+            "Vendor Central → Integration → API Integration"
+            if account_type == "vendor"
+            else "Seller Central → Settings → Account Info → Merchant Token"
+        )
+        spid = _ask(f"selling partner id ({where})", spid)
         assert spid is not None
         token = _read_secret(f"refresh token for {account_id} (from Authorize app in Developer Central)")
     else:

@@ -49,6 +49,14 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"  LWA token URL : {sb.url}/auth/o2/token")
             typer.echo(f"  client_id     : {w.client_id}")
             typer.echo(f"  client_secret : {w.client_secret}")
+            typer.echo(
+                f"  application_id: {w.application_id}  (consent page: {sb.url}/apps/authorize/consent)"
+            )
+            typer.echo(f"  OAuth redirect URIs registered: {', '.join(cfg.oauth_redirect_uris)}")
+            typer.echo(
+                f'  try onboarding: [lwa] application_id = the above, authorize_url_override = "{sb.url}", '
+                f'redirect_uri = "{cfg.oauth_redirect_uris[0]}", then `splake accounts add ID -m US`'
+            )
             for a in w.accounts:
                 typer.echo(
                     f"  {a.account_id:<10} {a.type:<6} {a.region} spid={a.selling_partner_id} "
