@@ -68,6 +68,34 @@ def sync_command(
     raise typer.Exit(code=code)
 
 
+@reports_app.command("list")
+def list_command(
+    kind: str | None = typer.Option(None, "--kind", help="only seller or vendor types"),
+    fmt: str = typer.Option("table", "--format", help="table or tsv"),
+) -> None:
+    """The report type catalog: type, table, seller/vendor, window, options (* = required), the SP-API
+    roles that grant it and its latency (how long after the fact data is requested)."""
+    from rich.table import Table
+
+    from splake.reports.catalog.listing import rows
+    from splake.reports.progress import wide_console
+
+    found = rows(kind)
+    if fmt == "tsv":
+        typer.echo("type\ttable\taccounts\tformat\twindow\toptions\troles\tlatency")
+        for r in found:
+            typer.echo(
+                "\t".join((r.name, r.table, r.accounts, r.format, r.mode, r.options, r.roles, r.latency))
+            )
+        return
+    t = Table(title=f"{len(found)} report types")
+    for col in ("type", "table", "accounts", "format", "window", "options", "roles", "latency"):
+        t.add_column(col, overflow="fold")
+    for r in found:
+        t.add_row(r.name, r.table, r.accounts, r.format, r.mode, r.options, r.roles, r.latency)
+    wide_console().print(t)
+
+
 @reports_app.command("status")
 def status_command(
     config: Path = ConfigOpt,

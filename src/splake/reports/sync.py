@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from splake.config import Settings
-from splake.errors import FatalError, RetryableError, SplakeError
+from splake.errors import ApiError, FatalError, RetryableError, SplakeError
 from splake.logs import get_logger, log_event
 from splake.reports import cursors, pipeline
 from splake.reports.ledger import LedgerEntry
@@ -133,8 +133,12 @@ class _Run:
 
     async def stream(self, items: list[_Item]) -> None:
         items.sort(key=lambda i: (i.unit.window.start or i.unit.window.end, i.unit.window.end))
+        denied = False  # a 403 (missing role) holds for every window of the stream: ask Amazon once
         for it in items:
             st = self.summary.stats(it.unit.account_id, it.unit.report_type)
+            if denied:
+                it.action = "failed"
+                continue
             if it.entry is not None and (it.entry.in_flight or it.entry.status == "DONE"):
                 it.action = "resumed"
                 st.resumed += 1
@@ -144,6 +148,7 @@ class _Run:
             except FatalError as exc:
                 st.failures.append(f"{it.unit.window.label}: request failed: {_error_text(exc)}")
                 it.action = "failed"
+                denied = isinstance(exc, ApiError) and exc.status == 403
                 continue
             except RetryableError as exc:
                 st.pending += 1

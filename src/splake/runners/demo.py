@@ -147,6 +147,7 @@ def run_demo(
             settings = all_types_settings(base)
         seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), sb.world, settings)
         weekly = weekly_types() if all_types else ()
+        extra_code = 0
         summary = asyncio.run(_sync(settings, out, skip=weekly))
         if weekly:  # whole Sunday-to-Saturday weeks: a second pass from the last complete week
             start = last_full_week(datetime.now(UTC))
@@ -154,7 +155,8 @@ def run_demo(
                 update={"sync": settings.sync.model_copy(update={"start_date": start})}
             )
             second = asyncio.run(_sync(wsettings, out, only=weekly))
-            summary.failures.extend(second.failures)
+            out.print(summary_table(second))
+            extra_code = second.exit_code
     _write_config(settings, root)
     cfg = root / "splake.toml"
     out.print(summary_table(summary))
@@ -187,7 +189,7 @@ def run_demo(
         f'splake query --config {cfg} "select * from orders_by_last_update limit 5"  ·  '
         f"splake reports status --config {cfg}"
     )
-    return summary.exit_code
+    return max(summary.exit_code, extra_code)
 
 
 async def _sync(

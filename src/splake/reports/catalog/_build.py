@@ -7,7 +7,7 @@ from typing import cast
 
 from splake.reports.types import ColumnSpec, ColumnType, OptionSpec
 
-_TYPES = {"string", "int", "float", "timestamp", "date", "bool"}
+_TYPES = {"string", "int", "float", "decimal", "timestamp", "date", "bool"}
 
 # Roles as Developer Central names them (Edit App → Roles); a type's ``roles`` are alternatives (any one
 # grants it), as in Amazon's role mappings.

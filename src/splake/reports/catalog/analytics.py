@@ -19,7 +19,7 @@ conversionShare|float
 
 
 def _money(path: str) -> str:
-    return f"{path}.amount|float\n{path}.currencyCode\n"
+    return f"{path}.amount|decimal\n{path}.currencyCode\n"
 
 
 SEARCH_QUERY_PERFORMANCE = columns(

@@ -26,19 +26,19 @@ average_quantity_on_hand|float
 average_quantity_pending_removal|float
 estimated_total_item_volume|float
 month_of_charge
-storage_rate|float
-estimated_monthly_storage_fee|float
+storage_rate|decimal
+estimated_monthly_storage_fee|decimal
 currency
 average_quantity_customer_orders|float
-base_rate|float
+base_rate|decimal
 breakdown_incentive_fee_amount
 dangerous_goods_storage_type
 eligible_for_inventory_discount
 qualifies_for_inventory_discount
 storage_utilization_ratio|float
 storage_utilization_ratio_units
-total_incentive_fee_amount|float
-utilization_surcharge_rate|float
+total_incentive_fee_amount|decimal
+utilization_surcharge_rate|decimal
 """)
 
 LONG_TERM_STORAGE = columns("""
@@ -53,9 +53,9 @@ currency
 volume-unit
 country
 qty-charged|int
-amount-charged|float
+amount-charged|decimal
 surcharge-age-tier
-rate-surcharge|float
+rate-surcharge|decimal
 """)
 
 REIMBURSEMENTS = columns("""
@@ -70,8 +70,8 @@ asin
 product-name
 condition
 currency-unit
-amount-per-unit|float
-amount-total|float
+amount-per-unit|decimal
+amount-total|decimal
 quantity-reimbursed-cash|int
 quantity-reimbursed-inventory|int
 quantity-reimbursed-total|int
@@ -93,7 +93,7 @@ cancelled-quantity|int
 disposed-quantity|int
 shipped-quantity|int
 in-process-quantity|int
-removal-fee|float
+removal-fee|decimal
 currency
 """)
 
@@ -112,7 +112,7 @@ tracking-number
 SHIPMENT_PROMOTIONS = columns("""
 shipment-date|timestamp
 currency
-item-promotion-discount|float
+item-promotion-discount|decimal
 item-promotion-id
 description
 promotion-rule-value
@@ -142,9 +142,9 @@ fulfillment-center-id
 quantity|int
 amazon-order-id
 currency
-item-price-per-unit|float
-shipping-price|float
-gift-wrap-price|float
+item-price-per-unit|decimal
+shipping-price|decimal
+gift-wrap-price|decimal
 ship-city
 ship-state
 ship-postal-code
@@ -158,8 +158,8 @@ product-name
 product-group
 brand
 fulfilled-by
-your-price|float
-sales-price|float
+your-price|decimal
+sales-price|decimal
 longest-side|float
 median-side|float
 shortest-side|float
@@ -169,19 +169,19 @@ item-package-weight|float
 unit-of-weight
 product-size-tier
 currency
-estimated-fee-total|float
-estimated-referral-fee-per-unit|float
-estimated-variable-closing-fee|float
-estimated-order-handling-fee-per-order|float
-estimated-pick-pack-fee-per-unit|float
-estimated-weight-handling-fee-per-unit|float
-expected-fulfillment-fee-per-unit|float
-estimated-future-fee (Current Selling on Amazon + Future Fulfillment fees)|float|estimated_future_fee
-estimated-future-order-handling-fee-per-order|float
-estimated-future-pick-pack-fee-per-unit|float
-estimated-future-weight-handling-fee-per-unit|float
-expected-future-fulfillment-fee-per-unit|float
-estimated-future-referral-fee-per-unit|float
+estimated-fee-total|decimal
+estimated-referral-fee-per-unit|decimal
+estimated-variable-closing-fee|decimal
+estimated-order-handling-fee-per-order|decimal
+estimated-pick-pack-fee-per-unit|decimal
+estimated-weight-handling-fee-per-unit|decimal
+expected-fulfillment-fee-per-unit|decimal
+estimated-future-fee (Current Selling on Amazon + Future Fulfillment fees)|decimal|estimated_future_fee
+estimated-future-order-handling-fee-per-order|decimal
+estimated-future-pick-pack-fee-per-unit|decimal
+estimated-future-weight-handling-fee-per-unit|decimal
+expected-future-fulfillment-fee-per-unit|decimal
+estimated-future-referral-fee-per-unit|decimal
 current-fee-category
 future-fee-category
 future-fee-category-effective-date|date
@@ -203,24 +203,24 @@ inv-age-271-to-365-days|int
 inv-age-365-plus-days|int
 currency
 qty-to-be-charged-ltsf-9-mo|int
-projected-ltsf-9-mo|float
+projected-ltsf-9-mo|decimal
 qty-to-be-charged-ltsf-12-mo|int
-estimated-ltsf-next-charge|float
+estimated-ltsf-next-charge|decimal
 units-shipped-t7|int
 units-shipped-t30|int
 units-shipped-t60|int
 units-shipped-t90|int
 alert
-your-price|float
-sales-price|float
-lowest-price-new-plus-shipping|float
-lowest-price-used|float
+your-price|decimal
+sales-price|decimal
+lowest-price-new-plus-shipping|decimal
+lowest-price-used|decimal
 recommended-action
 healthy-inventory-level|int
-recommended-sales-price|float
+recommended-sales-price|decimal
 recommended-sale-duration-days|int
 recommended-removal-quantity|int
-estimated-cost-savings-of-recommended-actions|float
+estimated-cost-savings-of-recommended-actions|decimal
 sell-through|float
 item-volume|float
 volume-unit-measurement
@@ -233,17 +233,17 @@ days-of-supply|int
 estimated-excess-quantity|int
 weeks-of-cover-t30|float
 weeks-of-cover-t90|float
-featuredoffer-price|float
-sales-shipped-last-7-days|float
-sales-shipped-last-30-days|float
-sales-shipped-last-60-days|float
-sales-shipped-last-90-days|float
+featuredoffer-price|decimal
+sales-shipped-last-7-days|decimal
+sales-shipped-last-30-days|decimal
+sales-shipped-last-60-days|decimal
+sales-shipped-last-90-days|decimal
 inv-age-0-to-30-days|int
 inv-age-31-to-60-days|int
 inv-age-61-to-90-days|int
 inv-age-181-to-330-days|int
 inv-age-331-to-365-days|int
-estimated-storage-cost-next-month|float
+estimated-storage-cost-next-month|decimal
 inbound-quantity|int
 inbound-working|int
 inbound-shipped|int
@@ -251,13 +251,13 @@ inbound-received|int
 no-sale-last-6-months|int
 reserved-quantity|int
 unfulfillable-quantity|int
-estimated-ais-181-210-days|float
-estimated-ais-211-240-days|float
-estimated-ais-241-270-days|float
-estimated-ais-271-300-days|float
-estimated-ais-301-330-days|float
-estimated-ais-331-365-days|float
-estimated-ais-365-plus-days|float
+estimated-ais-181-210-days|decimal
+estimated-ais-211-240-days|decimal
+estimated-ais-241-270-days|decimal
+estimated-ais-271-300-days|decimal
+estimated-ais-301-330-days|decimal
+estimated-ais-331-365-days|decimal
+estimated-ais-365-plus-days|decimal
 quantity-to-be-charged-ais-181-210-days|int
 quantity-to-be-charged-ais-211-240-days|int
 quantity-to-be-charged-ais-241-270-days|int
@@ -291,7 +291,7 @@ product-name
 condition
 fulfilled-by
 fulfillable-qty|int
-your-price|float
+your-price|decimal
 unfulfillable-qty|int
 reserved-quantity|int
 inbound-shipped-qty|int
@@ -307,8 +307,8 @@ Condition
 Supplier
 Supplier part no.
 Currency code
-Price|float
-Sales last 30 days|float
+Price|decimal
+Sales last 30 days|decimal
 Units Sold Last 30 Days|int
 Total Units|int
 Inbound|int

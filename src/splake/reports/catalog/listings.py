@@ -12,7 +12,7 @@ item-name
 item-description
 listing-id
 seller-sku
-price|float
+price|decimal
 quantity|int
 open-date|timestamp
 image-url
@@ -37,28 +37,28 @@ pending-quantity|int
 """
 
 _B2B = """
-Business Price|float
+Business Price|decimal
 Quantity Price Type
 Quantity Lower Bound 1|int
-Quantity Price 1|float
+Quantity Price 1|decimal
 Quantity Lower Bound 2|int
-Quantity Price 2|float
+Quantity Price 2|decimal
 Quantity Lower Bound 3|int
-Quantity Price 3|float
+Quantity Price 3|decimal
 Quantity Lower Bound 4|int
-Quantity Price 4|float
+Quantity Price 4|decimal
 Quantity Lower Bound 5|int
-Quantity Price 5|float
+Quantity Price 5|decimal
 """
 
 _PROGRESSIVE = """
 Progressive Price Type
 Progressive Lower Bound 1|int
-Progressive Price 1|float
+Progressive Price 1|decimal
 Progressive Lower Bound 2|int
-Progressive Price 2|float
+Progressive Price 2|decimal
 Progressive Lower Bound 3|int
-Progressive Price 3|float
+Progressive Price 3|decimal
 """
 
 ACTIVE_LISTINGS = columns(
@@ -66,14 +66,14 @@ ACTIVE_LISTINGS = columns(
 )
 INACTIVE_LISTINGS = columns(_LISTING_HEAD + "fulfillment-channel\nmerchant-shipping-group\n")
 BACK_COMPAT_LISTINGS = columns(_LISTING_HEAD + _B2B + "merchant-shipping-group\n" + _PROGRESSIVE)
-LITE_LISTINGS = columns("seller-sku\nquantity|int\nprice|float\nproduct-id\n" + _B2B + _PROGRESSIVE)
-OPEN_LISTINGS = columns("sku\nasin\nprice|float\nquantity|int\n" + _B2B + _PROGRESSIVE)
+LITE_LISTINGS = columns("seller-sku\nquantity|int\nprice|decimal\nproduct-id\n" + _B2B + _PROGRESSIVE)
+OPEN_LISTINGS = columns("sku\nasin\nprice|decimal\nquantity|int\n" + _B2B + _PROGRESSIVE)
 CANCELLED_LISTINGS = columns(
     """
 item-name
 item-description
 seller-sku
-price|float
+price|decimal
 quantity|int
 image-url
 item-is-marketplace
@@ -111,8 +111,8 @@ REFERRAL_FEE_PREVIEW = columns("""
 seller-sku
 asin
 item-name
-price|float
-estimated-referral-fee-per-item|float
+price|decimal
+estimated-referral-fee-per-item|decimal
 """)
 # GET_XML_BROWSE_TREE_DATA: one row per Node
 BROWSE_TREE = columns("""

@@ -36,12 +36,12 @@ def effective_options(
     configured: Mapping[str, str],
     vendor_options: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Defaults, then the account's vendor options (only those the type declares, when it declares any),
-    then the per-type options from the config."""
+    """Defaults, then the account's vendor options (only those the type takes: its declared options, else
+    the ones it has defaults for; a type with neither takes none), then the per-type config options."""
     opts = dict(spec.default_options)
     if vendor_options:
-        declared = {o.name for o in spec.options}
-        opts.update({k: v for k, v in vendor_options.items() if not declared or k in declared})
+        takes = {o.name for o in spec.options} or set(opts)
+        opts.update({k: v for k, v in vendor_options.items() if k in takes})
     opts.update(configured)
     return opts
 

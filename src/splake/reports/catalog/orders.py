@@ -25,14 +25,14 @@ asin
 item-status
 quantity|int
 currency
-item-price|float
-item-tax|float
-shipping-price|float
-shipping-tax|float
-gift-wrap-price|float
-gift-wrap-tax|float
-item-promotion-discount|float
-ship-promotion-discount|float
+item-price|decimal
+item-tax|decimal
+shipping-price|decimal
+shipping-tax|decimal
+gift-wrap-price|decimal
+gift-wrap-tax|decimal
+item-promotion-discount|decimal
+ship-promotion-discount|decimal
 ship-country
 ship-promotion-id
 promotion-ids
@@ -62,11 +62,11 @@ recipient-name
 ship-city
 ship-country
 ship-postal-code
-ship-promotion-discount|float
+ship-promotion-discount|decimal
 ship-service-level
 ship-state
-shipping-price|float
-shipping-tax|float
+shipping-price|decimal
+shipping-tax|decimal
 sku
 """)
 
@@ -88,12 +88,12 @@ sku
 product-name
 quantity-shipped|int
 currency
-item-price|float
-item-tax|float
-shipping-price|float
-shipping-tax|float
-gift-wrap-price|float
-gift-wrap-tax|float
+item-price|decimal
+item-tax|decimal
+shipping-price|decimal
+shipping-tax|decimal
+gift-wrap-price|decimal
+gift-wrap-tax|decimal
 ship-service-level
 recipient-name
 ship-address-1
@@ -111,8 +111,8 @@ bill-city
 bill-state
 bill-postal-code
 bill-country
-item-promotion-discount|float
-ship-promotion-discount|float
+item-promotion-discount|decimal
+ship-promotion-discount|decimal
 carrier
 tracking-number
 estimated-arrival-date|timestamp
@@ -129,7 +129,7 @@ Return request status
 Amazon RMA ID
 Merchant RMA ID
 Label type
-Label cost|float
+Label cost|decimal
 Currency code
 Return carrier
 Tracking ID
@@ -146,14 +146,14 @@ Return type
 Resolution
 Invoice number
 Return delivery date|date
-Order Amount|float
+Order Amount|decimal
 Order quantity|int
 SafeT Action reason
 SafeT claim id
 SafeT claim state
 SafeT claim creation time|timestamp
-SafeT claim reimbursement amount|float
-Refunded Amount|float
+SafeT claim reimbursement amount|decimal
+Refunded Amount|decimal
 """)
 
 # XML all-orders reports: one row per OrderItem; the Order's fields repeat on each item row
@@ -177,16 +177,16 @@ OrderItem/SKU|string|sku
 OrderItem/ItemStatus|string|item_status
 OrderItem/ProductName|string|product_name
 OrderItem/Quantity|int|quantity
-OrderItem/ItemPrice/Principal/Amount|float|item_price
+OrderItem/ItemPrice/Principal/Amount|decimal|item_price
 OrderItem/ItemPrice/Principal/Amount@currency|string|currency
-OrderItem/ItemPrice/Tax/Amount|float|item_tax
+OrderItem/ItemPrice/Tax/Amount|decimal|item_tax
 OrderItem/ItemPrice/Tax/Amount@currency|string|item_tax_currency
-OrderItem/ItemPrice/Shipping/Amount|float|shipping_price
+OrderItem/ItemPrice/Shipping/Amount|decimal|shipping_price
 OrderItem/ItemPrice/Shipping/Amount@currency|string|shipping_price_currency
-OrderItem/ItemPrice/ShippingTax/Amount|float|shipping_tax
+OrderItem/ItemPrice/ShippingTax/Amount|decimal|shipping_tax
 OrderItem/ItemPrice/ShippingTax/Amount@currency|string|shipping_tax_currency
 OrderItem/Promotion/PromotionIDs|string|promotion_ids
-OrderItem/Promotion/ItemPromotionDiscount|float|item_promotion_discount
+OrderItem/Promotion/ItemPromotionDiscount|decimal|item_promotion_discount
 """)
 
 # GET_ORDER_REPORT_DATA_SHIPPING (XML order report for shipping): one row per Item of an OrderReport
@@ -211,13 +211,13 @@ Item/SKU|string|sku
 Item/Title|string|title
 Item/Quantity|int|quantity
 Item/ProductTaxCode|string|product_tax_code
-Item/ItemPrice/Principal/Amount|float|item_price
+Item/ItemPrice/Principal/Amount|decimal|item_price
 Item/ItemPrice/Principal/Amount@currency|string|currency
-Item/ItemPrice/Shipping/Amount|float|shipping_price
+Item/ItemPrice/Shipping/Amount|decimal|shipping_price
 Item/ItemPrice/Shipping/Amount@currency|string|shipping_price_currency
-Item/ItemPrice/Tax/Amount|float|item_tax
+Item/ItemPrice/Tax/Amount|decimal|item_tax
 Item/ItemPrice/Tax/Amount@currency|string|item_tax_currency
-Item/ItemPrice/ShippingTax/Amount|float|shipping_tax
+Item/ItemPrice/ShippingTax/Amount|decimal|shipping_tax
 Item/ItemPrice/ShippingTax/Amount@currency|string|shipping_tax_currency
 """)
 

@@ -97,9 +97,9 @@ promotionName
 vendorCode
 merchantId
 unitsSold|int
-amountSpent|float
+amountSpent|decimal
 amountSpentCurrencyCode
-revenue|float
+revenue|decimal
 revenueCurrencyCode
 startDateTime|timestamp
 endDateTime|timestamp
@@ -125,15 +125,15 @@ startDateTime|timestamp
 endDateTime|timestamp
 customerSegment
 discountType
-discountAmount|float
+discountAmount|decimal
 clips|int
 redemptions|int
-budget|float
-totalDiscount|float
-budgetSpent|float
-budgetRemaining|float
-budgetPercentageUsed|float
-sales|float
+budget|decimal
+totalDiscount|decimal
+budgetSpent|decimal
+budgetRemaining|decimal
+budgetPercentageUsed|decimal
+sales|decimal
 asins
 """)
 

@@ -20,7 +20,7 @@ p80ForecastUnits|float
 p90ForecastUnits|float
 """)
 RT_INVENTORY = columns("startTime|timestamp\nendTime|timestamp\nasin\nhighlyAvailableInventory|int\n")
-RT_SALES = columns("startTime|timestamp\nendTime|timestamp\nasin\norderedUnits|int\norderedRevenue|float\n")
+RT_SALES = columns("startTime|timestamp\nendTime|timestamp\nasin\norderedUnits|int\norderedRevenue|decimal\n")
 RT_TRAFFIC = columns("startTime|timestamp\nendTime|timestamp\nasin\nglanceViews|int\n")
 
 _PERIOD = period_option(("DAY", "WEEK", "MONTH", "QUARTER", "YEAR"))

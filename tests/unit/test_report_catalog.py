@@ -1,0 +1,96 @@
+"""The catalog's declarations as data: the README table is generated from them (and in sync), reportOptions
+in the config are validated against them with a clear error, and required options are enforced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from splake.config import parse_config
+from splake.errors import ConfigError
+from splake.reports.catalog.listing import BEGIN, END, readme_table, render_into, rows
+from splake.reports.catalog.options import effective_options, option_errors
+from splake.reports.planner import report_types_for
+from splake.reports.types import REPORT_TYPES, default_report_types
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+SQP = "GET_BRAND_ANALYTICS_SEARCH_QUERY_PERFORMANCE_REPORT"
+
+
+def _config(**sync: Any) -> dict[str, Any]:
+    return {
+        "lwa": {"client_id": "amzn1.application-oa2-client.x"},
+        "sync": sync,
+        "accounts": [{"id": "acme", "region": "NA", "selling_partner_id": "A1", "marketplaces": ["US"]}],
+    }
+
+
+def test_readme_table_is_generated_from_the_declarations() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert render_into(text) == text, (
+        "README is stale: python -m splake.reports.catalog.listing --readme README.md"
+    )
+    table = text[text.index(BEGIN) : text.index(END)]
+    for spec in REPORT_TYPES.values():
+        assert f"`{spec.name}`" in table and f"| {spec.table} |" in table
+    assert table.count("\n| ") - 1 == len(REPORT_TYPES)  # one row per type (plus the header row)
+
+
+def test_listing_rows_show_options_roles_and_latency() -> None:
+    by_name = {r.name: r for r in rows()}
+    assert len(by_name) == len(REPORT_TYPES) >= 50
+    sqp = by_name[SQP]
+    assert "asin*" in sqp.options and "reportPeriod*=WEEK|MONTH|QUARTER (default WEEK)" in sqp.options
+    assert sqp.roles == "Brand Analytics" and sqp.latency == "2 d"
+    assert {r.accounts for r in rows("vendor")} == {"vendor"}
+    assert "BEGIN" in readme_table()
+
+
+def test_unknown_option_and_bad_value_are_refused_with_the_allowed_ones() -> None:
+    errs = option_errors("GET_VENDOR_TRAFFIC_REPORT", {"reportPeriod": "HOUR", "sellingProgram": "RETAIL"})
+    assert any(
+        "reportPeriod='HOUR' is not allowed; use one of: DAY, WEEK, MONTH, QUARTER, YEAR" in e for e in errs
+    )
+    assert any("has no reportOption 'sellingProgram'; it accepts: reportPeriod" in e for e in errs)
+    assert option_errors("GET_VENDOR_TRAFFIC_REPORT", {"reportPeriod": "WEEK"}) == []
+    assert option_errors("GET_NOT_A_TYPE", {}) != []
+
+
+def test_config_validates_report_options() -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config(
+            _config(report_options={"GET_LEDGER_SUMMARY_VIEW_DATA": {"aggregateByLocation": "CITY"}})
+        )
+    assert "aggregateByLocation='CITY' is not allowed; use one of: COUNTRY, FC" in exc.value.message
+    ok = parse_config(_config(report_options={"GET_LEDGER_SUMMARY_VIEW_DATA": {"aggregateByLocation": "FC"}}))
+    assert ok.sync.report_options["GET_LEDGER_SUMMARY_VIEW_DATA"] == {"aggregateByLocation": "FC"}
+
+
+def test_a_listed_type_missing_a_required_option_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config(_config(report_types=[SQP]))
+    assert f"{SQP} needs reportOption(s) asin" in exc.value.message
+    assert f"[sync.report_options.{SQP}]" in exc.value.message
+    s = parse_config(_config(report_types=[SQP], report_options={SQP: {"asin": "B0AAAAAAA1"}}))
+    assert report_types_for(s, s.accounts[0]) == (SQP,)
+
+
+def test_default_types_leave_out_types_whose_required_options_have_no_default() -> None:
+    defaults = default_report_types("seller")
+    assert SQP not in defaults
+    assert "GET_BRAND_ANALYTICS_SEARCH_TERMS_REPORT" in defaults
+
+
+def test_vendor_options_reach_only_the_types_that_declare_them() -> None:
+    vendor = {"reportPeriod": "WEEK", "distributorView": "SOURCING", "sellingProgram": "FRESH"}
+    traffic = effective_options(REPORT_TYPES["GET_VENDOR_TRAFFIC_REPORT"], {}, vendor)
+    assert traffic == {"reportPeriod": "WEEK"}
+    forecast = effective_options(REPORT_TYPES["GET_VENDOR_FORECASTING_REPORT"], {}, vendor)
+    assert forecast == {"sellingProgram": "FRESH"}
+    realtime = effective_options(REPORT_TYPES["GET_VENDOR_REAL_TIME_TRAFFIC_REPORT"], {}, vendor)
+    assert realtime == {}
+    # a type that declares no options keeps the old behaviour: every vendor option is sent
+    sales = effective_options(REPORT_TYPES["GET_VENDOR_SALES_REPORT"], {}, vendor)
+    assert sales == vendor
