@@ -46,9 +46,29 @@ marketplaces = ["JP"]
 
 
 def _splake(*args: str, timeout: float = 120) -> tuple[int, str]:
+    """`splake ARGS` in a child process (the console script, as a user runs it)."""
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "SPLAKE_DEBUG": ""}
     p = subprocess.run([SPLAKE, *args], capture_output=True, text=True, timeout=timeout, env=env)
     return p.returncode, p.stdout + p.stderr
+
+
+def _cli(capfd: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """The same entry point in this process (``splake.cli.app`` with its error wrapper; no child start-up
+    cost). The process umask the CLI sets is restored afterwards."""
+    from splake.cli import app
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    capfd.readouterr()
+    try:
+        app(args=list(args), prog_name="splake")
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    finally:
+        os.umask(mask)
+    got = capfd.readouterr()
+    return code, got.out + got.err
 
 
 def _plain(out: str) -> None:
@@ -64,36 +84,36 @@ def _digest(root: Path) -> dict[str, str]:
     }
 
 
-def test_non_utf8_config(tmp_path: Path) -> None:
+def test_non_utf8_config(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "splake.toml"
     content = CONFIG.replace("{lake}", str(tmp_path / "lake")).encode() + b"# caf\xe9\n"
     cfg.write_bytes(content)
     line = content[: content.index(b"\xe9")].count(b"\n") + 1
-    code, out = _splake("sync", "-c", str(cfg))
+    code, out = _cli(capfd, "sync", "-c", str(cfg))
     assert code == 2 and "not UTF-8" in out and f"on line {line}" in out, out
     _plain(out)
     assert not (tmp_path / "lake").exists()
 
 
-def test_config_path_is_a_directory(tmp_path: Path) -> None:
-    code, out = _splake("sync", "-c", str(tmp_path))
+def test_config_path_is_a_directory(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code, out = _cli(capfd, "sync", "-c", str(tmp_path))
     assert code == 2 and "is a directory" in out, out
     _plain(out)
 
 
-def test_config_with_utf8_bom_is_accepted(tmp_path: Path) -> None:
+def test_config_with_utf8_bom_is_accepted(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "splake.toml"
     cfg.write_bytes(b"\xef\xbb\xbf" + CONFIG.replace("{lake}", str(tmp_path / "lake")).encode())
-    code, out = _splake("reports", "status", "-c", str(cfg))
+    code, out = _cli(capfd, "reports", "status", "-c", str(cfg))
     assert code == 0 and "no ledger yet" in out, out
 
 
-def test_lake_path_is_a_file(tmp_path: Path) -> None:
+def test_lake_path_is_a_file(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     lake = tmp_path / "lake"
     lake.write_text("precious")
     cfg = tmp_path / "splake.toml"
     cfg.write_text(CONFIG.replace("{lake}", str(lake)))
-    code, out = _splake("sync", "-c", str(cfg))
+    code, out = _cli(capfd, "sync", "-c", str(cfg))
     assert code == 2 and "is a file, not a directory" in out and "[lake].path" in out, out
     _plain(out)
     assert lake.read_text() == "precious"
@@ -132,30 +152,30 @@ def _seed_lake(tmp_path: Path) -> tuple[Path, Path]:
     return lake, cfg
 
 
-def test_read_only_lake_directory(tmp_path: Path) -> None:
+def test_read_only_lake_directory(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     lake, cfg = _seed_lake(tmp_path)
     ro = tmp_path / "ro"
     with _mounted(ro, "--bind", source=str(lake)):
         subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], check=True)
         before = _digest(lake)
         cfg.write_text(CONFIG.replace("{lake}", str(ro)))
-        code, out = _splake("sync", "-c", str(cfg))
+        code, out = _cli(capfd, "sync", "-c", str(cfg))
         assert code == 2 and "not writable" in out and str(ro) in out, out
         _plain(out)
         # reading a read-only lake still works
-        code, out = _splake("query", "-c", str(cfg), "-f", "csv", "select k from t order by k")
+        code, out = _cli(capfd, "query", "-c", str(cfg), "-f", "csv", "select k from t order by k")
         assert code == 0 and [v.strip('"') for v in out.split()] == ["k", "a", "b"], out
     assert _digest(lake) == before
 
 
 @pytest.mark.parametrize("db", ["state.db", "catalog.db"])
-def test_corrupt_database(tmp_path: Path, db: str) -> None:
+def test_corrupt_database(tmp_path: Path, db: str, capfd: pytest.CaptureFixture[str]) -> None:
     lake, cfg = _seed_lake(tmp_path)
     for leftover in lake.glob(f"{db}-*"):
         leftover.unlink()
     (lake / db).write_bytes(b"this is not a database " * 200)
     before = _digest(lake)
-    code, out = _splake("sync", "-c", str(cfg))
+    code, out = _cli(capfd, "sync", "-c", str(cfg))
     assert code in (1, 2) and "unreadable" in out and db in out, out
     _plain(out)
     assert "lake rebuild" in out if db == "catalog.db" else "mv " in out

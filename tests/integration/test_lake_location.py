@@ -124,3 +124,22 @@ def test_guard_refuses_writes_outside_the_root(tmp_path: Path) -> None:
     with pytest.raises(LakeLocationError):
         io.new_output(f"file://{root}/../victim.txt")
     assert outside.read_text() == "keep me"
+
+
+def test_metadata_elsewhere_is_refused_not_read(tmp_path: Path) -> None:
+    """A catalog that points outside the root at files this lake does not have (a catalog.db copied
+    without its warehouse): the table is refused with the fix, the other lake's files are not read."""
+    from splake.lake.damage import TableDamagedError
+
+    a = tmp_path / "lakeA"
+    _write(a, "r1", _rows("a", 3))
+    b = tmp_path / "lakeB"
+    b.mkdir()
+    shutil.copy(a / "catalog.db", b / "catalog.db")
+    with QueryEngine(open_local_catalog(b), "spapi") as q:
+        with pytest.raises(TableDamagedError) as err:
+            q.sql("select * from orders")
+    assert "outside the lake root" in err.value.reason and "lake rebuild" in err.value.render()
+    with pytest.raises(LakeLocationError):
+        CuratedLake(open_local_catalog(b), "spapi").write(SPEC, _rows("x", 1), _prov("r2"))
+    assert len(_keys(a)) == 3

@@ -65,9 +65,13 @@ class LocalContext(Context):
         work = root / "tmp"
         work.mkdir(exist_ok=True, mode=0o700)
         state = SqliteStateStore(root / "state.db")
-        objects = LocalObjectStore(root)
-        catalog = open_catalog(settings)
-        lake = CuratedLake(catalog, settings.lake.namespace)
+        try:
+            objects = LocalObjectStore(root)
+            catalog = open_catalog(settings)
+            lake = CuratedLake(catalog, settings.lake.namespace)
+        except BaseException:
+            state.close()  # e.g. an unreadable catalog.db: leave no open handle behind
+            raise
         store = secrets or LocalSecretStore(default_secrets_dir(settings))
         ctx = cls(
             settings=settings,
