@@ -282,6 +282,32 @@ def test_official_sdk_documented_flows(served: Served) -> None:
     assert dest_id in {d.destination_id for d in NotificationsApi(seller).get_destinations().payload}
     grantless.delete_destination(dest_id)
 
+    # Data Kiosk: createQuery → getQuery → getDocument → JSONL (gzip, Content-Encoding at the URL).
+    from spapi.api.datakiosk_v2023_11_15.queries_api import QueriesApi
+
+    dk = QueriesApi(seller)
+    day = (now - timedelta(days=2)).date().isoformat()
+    query = (
+        "query { analytics_salesAndTraffic_2024_04_24 { salesAndTrafficByDate(startDate: "
+        f'"{day}", endDate: "{day}", aggregateBy: DAY, marketplaceIds: ["{US}"]) '
+        "{ startDate marketplaceId sales { unitsOrdered } traffic { sessions } } } }"
+    )
+    qid = dk.create_query({"query": query}).query_id
+    deadline = time.monotonic() + 30
+    while (q := dk.get_query(qid)).processing_status not in ("DONE", "FATAL", "CANCELLED"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert q.processing_status == "DONE" and q.data_document_id
+    url = dk.get_document(q.data_document_id).document_url
+    assert url.startswith(served.url + "/")
+    lines = httpx.get(url, timeout=30).text.splitlines()  # httpx undoes Content-Encoding: gzip
+    assert len(lines) == 1  # one day, one marketplace; only the selected fields
+    rec = json.loads(lines[0])
+    assert rec["startDate"] == day and rec["marketplaceId"] == US
+    assert set(rec) == {"startDate", "marketplaceId", "sales", "traffic"}
+    assert set(rec["sales"]) == {"unitsOrdered"} and set(rec["traffic"]) == {"sessions"}
+    assert dk.get_queries(page_size=5).queries
+
     # Error paths: Amazon's JSON error shape through the SDK's exception.
     with pytest.raises(ApiException) as bad:
         reports.create_report({"reportType": "GET_NO_SUCH_REPORT", "marketplaceIds": [US]})
@@ -304,6 +330,10 @@ def test_official_sdk_documented_flows(served: Served) -> None:
         "getOrders 200",
         "getOrder 200",
         "searchOrders 200",
+        "createQuery 202",
+        "getQuery 200",
+        "getDocument 200",
+        "getQueries 200",
         "listFinancialEventGroups 200",
         "getInventorySummaries 200",
         "getDestinations 200",
