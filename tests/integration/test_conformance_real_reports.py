@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +74,6 @@ def _expected(text: str, landed: Any, market: str) -> Any:
         return int(s.replace(",", ""))
     if isinstance(landed, float):
         return float(s.replace(",", ""))
-    if isinstance(landed, Decimal):  # money declared as decimal128
-        return Decimal(s.replace(",", ""))
     if isinstance(landed, Decimal):  # money: exact, compared as the decimal the text states
         return Decimal(s.replace(",", ""))
     if isinstance(landed, datetime):
