@@ -168,6 +168,17 @@ def test_read_only_lake_directory(tmp_path: Path, capfd: pytest.CaptureFixture[s
     assert _digest(lake) == before
 
 
+def test_debug_shows_the_traceback(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    lake, cfg = _seed_lake(tmp_path)
+    (lake / "state.db").write_bytes(b"garbage " * 100)
+    code, out = _cli(capfd, "sync", "-c", str(cfg))
+    assert code == 1 and "Traceback" not in out
+    from splake.errors import FatalError
+
+    with pytest.raises(FatalError, match="unreadable"):
+        _cli(capfd, "--debug", "sync", "-c", str(cfg))
+
+
 @pytest.mark.parametrize("db", ["state.db", "catalog.db"])
 def test_corrupt_database(tmp_path: Path, db: str, capfd: pytest.CaptureFixture[str]) -> None:
     lake, cfg = _seed_lake(tmp_path)

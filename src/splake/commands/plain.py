@@ -69,7 +69,11 @@ def explain(exc: BaseException) -> tuple[int, str]:
 def run_plainly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a click/typer entry point; an uncaught error becomes a plain message and an exit code."""
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
-    if DEBUG_FLAG in sys.argv[1:]:
+    given = kwargs.get("args")
+    if isinstance(given, list) and DEBUG_FLAG in given:
+        kwargs["args"] = [a for a in given if a != DEBUG_FLAG]
+        debug = True
+    elif given is None and DEBUG_FLAG in sys.argv[1:]:
         sys.argv.remove(DEBUG_FLAG)
         debug = True
     try:

@@ -92,7 +92,11 @@ def load_checked(catalog: Catalog, namespace: str, name: str) -> tuple[Table, li
         raise TableDamagedError(name, plain_reason(exc)) from None
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise TableDamagedError(name, f"data file missing: {missing[0]}{more}")
+        root = getattr(tbl.io, "root", None)
+        shown = (
+            os.path.relpath(missing[0], root) if root and missing[0].startswith(root + "/") else missing[0]
+        )
+        raise TableDamagedError(name, f"data file missing: {shown}{more}")
     return tbl, files
 
 

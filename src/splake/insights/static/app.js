@@ -224,6 +224,15 @@
           " · as of " + h.generated_at }));
       root.appendChild(sum);
 
+      // a damaged curated table fails only itself: say which, why, and the fix, before anything else
+      var damaged = h.damaged_tables || [];
+      if (damaged.length) {
+        root.appendChild(el("section", { class: "card", id: "damaged" }, [el("h2", { text: "Damaged tables" }),
+          table(["Table", "Fix", "What is wrong"], damaged.map(function (d) {
+            return el("tr", { class: "failure", "data-table": d.table }, [cell(d.table), cell(d.hint), cell(d.reason, "error")]);
+          }))]));
+      }
+
       var syncRows = (h.rows || []).map(function (r) {
         return el("tr", { "data-account": r.account_id, "data-report-type": r.report_type }, [
           cell(r.account_id), cell(r.report_type), cell(r.last_sync), cell(r.last_state, "state-" + r.last_state),
