@@ -135,3 +135,22 @@ def test_damaged_table_fails_only_itself_and_rebuilds(pristine, tmp_path: Path, 
     r = runner.invoke(app, ["lake", "check", "--config", str(cfg)])
     assert r.exit_code == 0 and "all tables ok" in r.output, r.output
     assert not list((root / "warehouse").rglob(f".{DAMAGED}*.replaced-*"))  # old files cleaned up
+
+
+def test_corrupt_catalog_is_rebuilt_from_the_raw_zone(pristine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    s0, keys = pristine
+    root = tmp_path / "lake"
+    shutil.copytree(Path(s0.lake.path), root, symlinks=True)
+    s: Settings = s0.model_copy(update={"lake": LakeSettings(path=str(root))})
+    cfg = tmp_path / "splake.toml"
+    cfg.write_text(dump_config(s))
+    (root / "catalog.db").write_bytes(b"\0garbage" * 512)
+    runner = CliRunner()
+    r = runner.invoke(app, ["lake", "check", "--config", str(cfg)])
+    assert r.exit_code == 1 and "catalog" in r.output and "unreadable" in r.output, r.output
+    r = runner.invoke(app, ["lake", "rebuild", "--config", str(cfg)])
+    assert r.exit_code == 0, r.output
+    assert _keys(root) == {t: k for t, k in keys.items() if not t.endswith("__quarantine")}
+    assert list(root.glob("catalog.db.damaged-*"))  # the unreadable file is kept for inspection
+    r = runner.invoke(app, ["lake", "check", "--config", str(cfg)])
+    assert r.exit_code == 0, r.output
