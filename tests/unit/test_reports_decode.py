@@ -15,6 +15,7 @@ import pytest
 from splake.errors import ReportFailedError
 from splake.reports.decode import CorruptDocumentError, decoded, python_codec, resolve_charset
 from splake.reports.parse import iter_document, table_spec
+from splake.reports.parse_stream import iter_json_stream
 from splake.reports.types import REPORT_TYPES
 
 LISTINGS = REPORT_TYPES["GET_MERCHANT_LISTINGS_ALL_DATA"]
@@ -168,6 +169,37 @@ def test_sales_and_traffic_json_sections_and_period(tmp_path: Path) -> None:
     assert rows[1]["sales_by_asin_units_ordered"] == 2
     assert rows[1]["new_metric"] == "1"
     assert set(table_spec(ST).schema.names) <= set(table.column_names)
+
+
+@pytest.mark.parametrize("small", [1 << 30, 0], ids=["loaded", "streamed"])
+def test_sales_and_traffic_period_on_both_json_paths(tmp_path: Path, small: int) -> None:
+    """Small documents are loaded, big ones streamed with ijson: both give by-ASIN rows their period."""
+    doc = {
+        "reportSpecification": {
+            "reportType": ST.name,
+            "dataStartTime": "2026-11-01",
+            "dataEndTime": "2026-11-07",
+        },
+        "salesAndTrafficByDate": [
+            {"date": f"2026-11-0{d}", "salesByDate": {"unitsOrdered": d}} for d in range(1, 8)
+        ],
+        "salesAndTrafficByAsin": [{"parentAsin": "P", "childAsin": f"C{i}"} for i in range(3)],
+    }
+    src = tmp_path / "st.json"
+    src.write_text(json.dumps(doc))
+    rows = [
+        r
+        for chunk in iter_json_stream(src, ST, small=small, rows_per_chunk=2)
+        for r in chunk.table.select(["section", "date", "start_date", "end_date"]).to_pylist()
+    ]
+    by_date = [r for r in rows if r["section"] == "by_date"]
+    assert [(r["date"], r["start_date"], r["end_date"]) for r in by_date] == [
+        (date(2026, 11, d),) * 3 for d in range(1, 8)
+    ]
+    by_asin = [r for r in rows if r["section"] == "by_asin"]
+    assert [(r["date"], r["start_date"], r["end_date"]) for r in by_asin] == [
+        (None, date(2026, 11, 1), date(2026, 11, 7))
+    ] * 3
 
 
 def test_vendor_error_document_is_a_failed_report(tmp_path: Path) -> None:

@@ -322,7 +322,7 @@ def _as_text(v: Any) -> str | None:
     return str(v)
 
 
-def _filled(
+def fill_column(
     current: list[str | None] | None, source: str, flat: list[dict[str, Any]], doc: Mapping[str, Any]
 ) -> list[str | None]:
     """A column's values with blanks taken from ``source``: a record path, or a document path when it
@@ -389,7 +389,7 @@ def iter_json(
         for k, name in keys.items():
             data[name] = [_as_text(row.get(k)) for row in flat]
         for column, source in section.fill:
-            data[column] = _filled(data.get(column), source, flat, doc)
+            data[column] = fill_column(data.get(column), source, flat, doc)
         strings = pa.table({k: pa.array(v, pa.string()) for k, v in data.items()})
         chunk = type_strings(spec, strings, line, fill=fill, locale=locale, check_text=check_text)
         line += len(flat)

@@ -29,9 +29,9 @@ from defusedxml.ElementTree import iterparse as defused_iterparse
 from splake.errors import BadDataError, ReportFailedError
 from splake.reports.casting import cast_strings
 from splake.reports.locales import DEFAULT_LOCALE, CastLocale
-from splake.reports.parse import ParsedChunk, type_strings
+from splake.reports.parse import ParsedChunk, fill_column, type_strings
 from splake.reports.planner import iso
-from splake.reports.types import ReportTypeSpec, snake_case
+from splake.reports.types import JsonSection, ReportTypeSpec, snake_case
 
 ROWS_PER_CHUNK = 20_000
 SMALL_JSON = 8 << 20
@@ -188,11 +188,12 @@ def _text(v: Any) -> str | None:
 
 def _json_chunk(
     spec: ReportTypeSpec,
-    section: str,
+    section: JsonSection,
     records: list[Any],
     first_line: int,
     fill: dict[str, Any],
     opts: dict[str, Any],
+    head: Mapping[str, Any] | None = None,
 ) -> ParsedChunk:
     flat = [_flatten_json(r) if isinstance(r, Mapping) else {"value": r} for r in records]
     by_source = {c.source: c.column for c in spec.columns}
@@ -201,9 +202,11 @@ def _json_chunk(
         for k in row:
             if k not in keys:
                 keys[k] = by_source.get(k) or snake_case(k)
-    data: dict[str, list[str | None]] = {"section": [section] * len(flat)}
+    data: dict[str, list[str | None]] = {"section": [section.name] * len(flat)}
     for k, name in keys.items():
         data.setdefault(name, [_text(row.get(k)) for row in flat])
+    for column, source in section.fill:  # e.g. the period a by-ASIN section aggregates
+        data[column] = fill_column(data.get(column), source, flat, {"reportSpecification": head or {}})
     strings = pa.table({k: pa.array(v, pa.string()) for k, v in data.items()})
     return type_strings(spec, strings, first_line, fill=fill, **opts)
 
@@ -272,7 +275,7 @@ def iter_json_stream(
                 raise BadDataError(f"section {section.path!r} is not an array", where=spec.name)
             for i in range(0, len(records), rows_per_chunk):
                 part = records[i : i + rows_per_chunk]
-                yield _json_chunk(spec, section.name, part, line, fill, opts)
+                yield _json_chunk(spec, section, part, line, fill, opts, head)
                 line += len(part)
             continue
         buf: list[Any] = []
@@ -281,13 +284,13 @@ def iter_json_stream(
                 for rec in ijson.items(f, f"{section.path}.item", use_float=True):
                     buf.append(rec)
                     if len(buf) >= rows_per_chunk:
-                        yield _json_chunk(spec, section.name, buf, line, fill, opts)
+                        yield _json_chunk(spec, section, buf, line, fill, opts, head)
                         line += len(buf)
                         buf = []
         except ijson.JSONError as exc:
             raise _bad_json(spec, path, exc) from None
         if buf:
-            yield _json_chunk(spec, section.name, buf, line, fill, opts)
+            yield _json_chunk(spec, section, buf, line, fill, opts, head)
             line += len(buf)
 
 
