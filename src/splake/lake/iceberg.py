@@ -66,6 +66,7 @@ from pyiceberg.types import DateType, TimestampType
 
 from splake.errors import BadDataError, ConflictError
 from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
+from splake.lake.staging import OverlappedWriter
 from splake.lake.tables import (
     PROVENANCE_COLUMNS,
     QUARANTINE_SCHEMA,
@@ -410,6 +411,15 @@ class CuratedLake:
         buf: list[pa.RecordBatch] = []
         buf_rows = 0
         buf_bytes = 0
+        # Parquet writes run in the background (one in flight) while the next chunk is parsed and keyed
+        writer: OverlappedWriter[DataFile] = OverlappedWriter()
+
+        def write(metadata: Any, io: Any, chunk: pa.Table) -> list[DataFile]:
+            return list(
+                _dataframe_to_data_files(
+                    table_metadata=metadata, df=chunk, io=io, write_uuid=write_uuid, counter=file_counter
+                )
+            )
 
         def flush() -> None:
             nonlocal buf, buf_rows, buf_bytes
@@ -417,15 +427,7 @@ class CuratedLake:
                 return
             chunk = pa.Table.from_batches(buf, schema=target)
             buf, buf_rows, buf_bytes = [], 0, 0
-            staged.files.extend(
-                _dataframe_to_data_files(
-                    table_metadata=tbl.metadata,
-                    df=chunk,
-                    io=tbl.io,
-                    write_uuid=write_uuid,
-                    counter=file_counter,
-                )
-            )
+            writer.submit(write, tbl.metadata, tbl.io, chunk)
 
         try:
             for batch in batches:
@@ -447,9 +449,13 @@ class CuratedLake:
                 if buf_rows >= CHUNK_ROWS or buf_bytes >= CHUNK_BYTES:
                     flush()
             flush()
+            staged.files.extend(writer.results())
         except BaseException:
-            self._drop_files(tbl, staged.files)
+            self._drop_files(tbl, writer.written())
             raise
+        finally:
+            writer.close()
+            counter.close()
         return staged
 
     def _drop_files(self, tbl: Table, files: list[DataFile]) -> None:

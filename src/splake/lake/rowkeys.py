@@ -108,7 +108,7 @@ class OccurrenceCounter:
         """The document's DuckDB connection for hashing (in-memory, opened on first use, closed with the
         counter)."""
         if self._con is None:
-            self._con = duckdb.connect()
+            self._con = duckdb.connect(config={"memory_limit": "64MB", "threads": 2})
         return self._con
 
     def close(self) -> None:
