@@ -1,12 +1,13 @@
 """Finances 2024-06-19 ``listTransactions`` and Finances v0 ``listFinancialEventGroups``: fetch, land.
 
 - **Transactions** land incrementally by a ``postedAfter`` cursor (state namespace ``"cursors"``, sort key
-  ``api#transactions``, value ``posted_before``): the window from the cursor (or the lookback) to now - 2 min
-  (Amazon's rule) is fetched in one-day slices; each slice lands (upsert by ``transaction_id``, so a
-  transaction whose status moves DEFERRED → RELEASED keeps one row) and only then moves the cursor, so a
-  crash resumes at the first slice not landed. The nextToken expires (undocumented lifetime): a page
-  request that says so restarts its slice from the first page, dropping what was collected (nothing is
-  landed twice), at most ``MAX_RESTARTS`` times.
+  ``api#transactions``, value ``posted_before``): the window from the cursor — pulled back to cover the
+  last ``[sync].lookback_days`` again, as reports re-pull late data, so a transaction whose status moved
+  DEFERRED → RELEASED is seen again — to now - 2 min (Amazon's rule) is fetched in one-day slices; each
+  slice lands (upsert by ``transaction_id``: one row per transaction, latest status) and only then moves
+  the cursor, so a crash resumes at the first slice not landed. The nextToken expires (undocumented
+  lifetime): a page request that says so restarts its slice from the first page, dropping what was
+  collected (nothing is landed twice), at most ``MAX_RESTARTS`` times.
 - **Event groups** (settlement periods): groups started in the last ``GROUP_DAYS`` days are fetched every
   run and upserted by ``financial_event_group_id`` (an Open group's balance changes until it closes).
 """
@@ -172,9 +173,9 @@ async def sync_transactions(
     ctx: ItemsContext, account: AccountSettings, *, now: datetime, slice_days: int = 1
 ) -> TransactionsResult:
     cursor = await asyncio.to_thread(ctx.state.get, CURSORS, account.id, TRANSACTIONS_CURSOR)
-    after = parse_time((cursor or {}).get("posted_before")) or (
-        now - timedelta(days=max(1, ctx.settings.sync.lookback_days))
-    )
+    lookback = now - timedelta(days=max(1, ctx.settings.sync.lookback_days))
+    stored = parse_time((cursor or {}).get("posted_before"))
+    after = min(stored, lookback) if stored else lookback
     before = clamp_before(now, now)
     result = TransactionsResult(after=after, before=before)
 
