@@ -248,7 +248,7 @@ def cast_strings(
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
     if t == "string":
-        return pc.cast(arr, pa.string()), pa.array([False] * len(arr), pa.bool_())
+        return pc.cast(arr, pa.string()), pa.repeat(pa.scalar(False), len(arr))  # (no per-row Python list)
     s = _blank_to_null(pc.cast(arr, pa.string()))
     typed, ok = _CASTERS[t](s, locale)
     present = pc.is_valid(s)

@@ -158,7 +158,7 @@ def type_strings(
     n = strings.num_rows
     names = strings.schema.names
     columns: dict[str, pa.Array] = {}
-    invalid_any = pa.array([False] * n, pa.bool_())
+    invalid_any = pa.repeat(pa.scalar(False), n)
     reasons: list[tuple[str, pa.Array]] = []
     garbled: list[tuple[str, pa.Array]] = []
     repeats = _header_repeats(strings, header)
