@@ -119,3 +119,44 @@ def test_event_groups_total_the_shipment_events_of_their_period(sandbox: Sandbox
             break
         params = {"NextToken": page["NextToken"]}
     assert abs(g["OriginalTotal"]["CurrencyAmount"] - round(total, 2)) < 0.01
+
+
+def test_data_kiosk_finished_notification_via_sqs(sandbox_factory, moto_server, aws_queue) -> None:  # type: ignore[no-untyped-def]
+    import json as _json
+
+    from tests.support.contract import validate_notification
+    from tests.support.sandbox_fixtures import grantless_token
+
+    sqs = moto_server.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=aws_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sb: SandboxServer = sandbox_factory(aws_endpoint_url=moto_server.url)
+    dest = SpCaller(sb, token=grantless_token(sb)).post(
+        "/notifications/v1/destinations", {"name": "dk", "resourceSpecification": {"sqs": {"arn": arn}}}
+    )
+    sp = SpCaller(sb)
+    sub = sp.post(
+        "/notifications/v1/subscriptions/DATA_KIOSK_QUERY_PROCESSING_FINISHED",
+        {"payloadVersion": "2023-11-15", "destinationId": dest.json()["payload"]["destinationId"]},
+    )
+    assert sub.status_code == 200, sub.text
+    day = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    query = (
+        "query { analytics_salesAndTraffic_2024_04_24 { salesAndTrafficByDate(startDate: "
+        f'"{day}", endDate: "{day}", aggregateBy: DAY, marketplaceIds: ["ATVPDKIKX0DER"]) '
+        "{ startDate sales { unitsOrdered } } } }"
+    )
+    created = sp.post("/dataKiosk/2023-11-15/queries", {"query": query})
+    assert created.status_code == 202
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        msgs = sqs.receive_message(QueueUrl=aws_queue, WaitTimeSeconds=1).get("Messages", [])
+        if msgs:
+            break
+    else:
+        raise AssertionError("no DATA_KIOSK_QUERY_PROCESSING_FINISHED message")
+    msg = _json.loads(msgs[0]["Body"])
+    validate_notification("DataKioskQueryProcessingFinishedNotification.json", msg)
+    payload = msg["payload"]
+    assert payload["queryId"] == created.json()["queryId"] and payload["processingStatus"] == "DONE"
+    got = sp.get(f"/dataKiosk/2023-11-15/queries/{payload['queryId']}").json()
+    assert got["dataDocumentId"] == payload["dataDocumentId"]
