@@ -240,6 +240,21 @@ _ORDER_COLUMNS = (
     ColumnSpec("signature-confirmation-recommended", "bool"),
     *cols("string", "buyer-identification-number", "buyer-identification-type"),
     ColumnSpec("amazon-programs"),  # written for some sellers only (since 2024)
+    *cols("bool", "is-sold-by-ab", "is-pickup-point-order"),
+    *cols(
+        "string",
+        "buyer-cst-number",
+        "buyer-vat-number",
+        "buyer-tax-registration-id",
+        "buyer-citizen-name",
+        "buyer-citizen-id",
+        "invoice-business-legal-name",
+        "invoice-business-address",
+        "invoice-business-tax-id",
+        "invoice-business-tax-office",
+        "licensee-name",
+        "license-number",
+    ),
 )
 
 _LISTING_COLUMNS = (
