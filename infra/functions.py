@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 
 from infra.props import SplakeProps
 from infra.storage import Storage
+from splake.runners.aws.ssm_config import OBJECT_PREFIX as SETTINGS_OBJECTS
 from splake.runners.aws.statemachine import PLANS_PREFIX, RESULTS_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +120,12 @@ def add_function(
         metric_value="1",
     )
     if "ssm" in access:
+        # the settings: a pointer in SSM, the settings object in the bucket (splake.runners.aws.ssm_config)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[s.bucket.arn_for_objects(f"{SETTINGS_OBJECTS}/*")]
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["ssm:GetParameter", "ssm:GetParametersByPath"],

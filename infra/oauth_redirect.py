@@ -23,6 +23,7 @@ from infra.functions import ASSET_EXCLUDES, REPO_ROOT
 from infra.stack import SplakeStack
 from splake.runners.aws import runtime as rt
 from splake.runners.aws.oauth_redirect import DEFAULT_STATES, ENV_STATES
+from splake.runners.aws.ssm_config import OBJECT_PREFIX as SETTINGS_OBJECTS
 
 CALLBACK_PATH = "/callback"
 
@@ -101,6 +102,13 @@ def add_oauth_redirect(stack: SplakeStack) -> OAuthRedirect:
                 stack.format_arn(service="ssm", resource="parameter", resource_name=f"{prefix}/*"),
                 stack.format_arn(service="ssm", resource="parameter", resource_name=prefix),
             ],
+        )
+    )
+    # the settings object the pointer names (splake.runners.aws.ssm_config)
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:PutObject"],
+            resources=[stack.bucket.arn_for_objects(f"{SETTINGS_OBJECTS}/*")],
         )
     )
     env = rt.Runtime(

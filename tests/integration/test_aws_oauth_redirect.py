@@ -28,8 +28,10 @@ def test_allow_listed_state_adds_the_account_once(
     uniq = "o" + uuid.uuid4().hex[:10]
     cfg = SandboxConfig(seed=7, time_scale=0.0, oauth_redirect_uris=(redirect,))
     with SandboxServer(cfg) as sb, httpx.Client(trust_env=False) as http:
+        bucket = "lake-" + uniq  # the settings object lives in the stack's bucket
+        moto_server.client("s3").create_bucket(Bucket=bucket)
         runtime = Runtime(
-            table="unused", bucket="unused", endpoint=moto_server.endpoint, kms_key_id=aws_kms_key,
+            table="unused", bucket=bucket, endpoint=moto_server.endpoint, kms_key_id=aws_kms_key,
             ssm_prefix="/" + uniq, secret_prefix=uniq + "/",
         )  # fmt: skip
         store = SsmSettingsStore(prefix=runtime.ssm_prefix, client=moto_server.client("ssm"))

@@ -218,6 +218,8 @@ class LambdaHandlers:
         self.invocations: list[tuple[str, str]] = []  # (function name, errorType or "ok")
         self.errors: list[str] = []  # "function: errorType: message"
         self.durations: list[tuple[str, float]] = []  # (function name, seconds)
+        # the usage plan the handlers' shared rate limiter starts from (None: Amazon's, from the models)
+        self.rate_plan: Any = None
         self._lock = threading.Lock()
 
     def invoke(self, backend: Any, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
@@ -233,7 +235,7 @@ class LambdaHandlers:
         started = time.monotonic()
         try:
             if module_name == "splake.runners.aws.handlers" and func_name in module.ALL_STEPS:
-                result = module.run_step(func_name, event, env)
+                result = module.run_step(func_name, event, env, rate_plan=self.rate_plan)
             elif func_name == "notifications":
                 result = module.handle_notifications(event, env)
             else:
@@ -507,7 +509,9 @@ def deploy_on_moto(
         notify_timeout_seconds=notify_timeout_seconds,
         queue_url=queue_url,
     )
-    SsmSettingsStore(moto.endpoint, prefix=runtime.ssm_prefix).publish(settings)
+    SsmSettingsStore(moto.endpoint, prefix=runtime.ssm_prefix, bucket=bucket, kms_key_id=kms).publish(
+        settings
+    )
     secrets = runtime.secrets()
     secrets.put(settings.lwa.client_secret_ref, sb.world.client_secret)
     for acc in settings.accounts:

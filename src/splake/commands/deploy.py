@@ -55,13 +55,23 @@ def config_cmd(
     prefix: str = SSM_PREFIX,
     region: str | None = REGION,
     endpoint_url: str | None = ENDPOINT,
+    bucket: str | None = typer.Option(
+        None, "--bucket", help="Stack output LakeBucket (default: where the settings were published before)."
+    ),
+    kms_key: str | None = KMS_KEY,
 ) -> None:
-    """Publish the config file to SSM Parameter Store (the functions read it from there)."""
+    """Publish the config file to the lake bucket, behind an SSM pointer (the functions read it there)."""
     from splake.config import load_config
     from splake.runners.aws.deploy import publish_settings
 
     try:
-        names = publish_settings(load_config(config), _endpoint(region, endpoint_url), prefix)  # type: ignore[arg-type]
+        names = publish_settings(
+            load_config(config),
+            _endpoint(region, endpoint_url),  # type: ignore[arg-type]
+            prefix,
+            bucket=bucket,
+            kms_key_id=kms_key,
+        )
     except SplakeError as exc:
         raise _fail(exc) from None
     typer.echo("published " + ", ".join(names))

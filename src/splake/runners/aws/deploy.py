@@ -22,8 +22,17 @@ def secret_names(settings: Settings) -> list[str]:
     return [settings.lwa.client_secret_ref, *(a.secret_ref for a in settings.accounts)]
 
 
-def publish_settings(settings: Settings, endpoint: AwsEndpoint, prefix: str) -> list[str]:
-    return SsmSettingsStore(endpoint, prefix=prefix).publish(settings)
+def publish_settings(
+    settings: Settings,
+    endpoint: AwsEndpoint,
+    prefix: str,
+    *,
+    bucket: str | None = None,
+    kms_key_id: str | None = None,
+) -> list[str]:
+    """Publish ``settings``: an S3 object in ``bucket`` (the stack's LakeBucket; default: the bucket of
+    the settings already published) named by a small SSM pointer (see :mod:`.ssm_config`)."""
+    return SsmSettingsStore(endpoint, prefix=prefix, bucket=bucket, kms_key_id=kms_key_id).publish(settings)
 
 
 def copy_secrets(settings: Settings, source: SecretStore, target: SecretStore) -> tuple[list[str], list[str]]:

@@ -341,10 +341,17 @@ ALL_STEPS = (*STEPS, *LIGHT_STEPS)
 # --- the Lambda runtime glue ------------------------------------------------------------------------------
 
 
-def run_step(name: str, event: dict[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Run one step with a fresh context; raise only stable step errors."""
+def run_step(
+    name: str,
+    event: dict[str, Any],
+    env: Mapping[str, str] | None = None,
+    *,
+    rate_plan: Callable[[str], tuple[float, int]] | None = None,
+) -> dict[str, Any]:
+    """Run one step with a fresh context; raise only stable step errors. ``rate_plan``: the usage plan
+    the shared rate limiter starts from (default: the official models)."""
     try:
-        runtime = Runtime.from_env(env)
+        runtime = Runtime.from_env(env, rate_plan=rate_plan)
         if name in LIGHT_STEPS:
             return LIGHT_STEPS[name](event, runtime)
         step = STEPS[name]

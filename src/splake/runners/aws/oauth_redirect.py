@@ -168,7 +168,6 @@ def _this_url(event: Mapping[str, Any]) -> str:
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway HTTP API (payload 2.0) → the page the seller sees."""
     from splake.runners.aws.runtime import Runtime
-    from splake.runners.aws.ssm_config import SsmSettingsStore
 
     runtime = Runtime.from_env()
     query = {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
@@ -177,7 +176,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
             complete(
                 query,
                 secrets=runtime.secrets(),
-                settings_store=SsmSettingsStore(prefix=runtime.ssm_prefix, client=runtime.client("ssm")),
+                settings_store=runtime.settings_store(),
                 redirect_uri=os.environ.get(ENV_REDIRECT_URI) or _this_url(event),
                 states_name=os.environ.get(ENV_STATES) or DEFAULT_STATES,
             )

@@ -8,12 +8,13 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+from pyiceberg.catalog import Catalog
 
 from splake.config import Settings
 from splake.errors import ConfigError
@@ -26,9 +27,10 @@ from splake.runners.aws.locks import DynamoLock
 from splake.runners.aws.ratelimit import DynamoRateLimiter
 from splake.runners.aws.s3_objects import S3ObjectStore
 from splake.runners.aws.secrets_manager import SecretsManagerSecretStore
-from splake.runners.aws.ssm_config import SsmSettingsStore
+from splake.runners.aws.ssm_config import SettingsCache, SsmSettingsStore
 from splake.runners.aws.token_cache import SharedTokenCache
 from splake.runners.context import Context, utcnow
+from splake.spapi.ratelimit import default_plan
 
 # Environment variable names (the CDK stack sets them on every function).
 ENV_TABLE = "SPLAKE_STATE_TABLE"
@@ -38,6 +40,39 @@ ENV_SSM_PREFIX = "SPLAKE_SSM_PREFIX"
 ENV_SECRET_PREFIX = "SPLAKE_SECRET_PREFIX"  # noqa: S105 - a variable name, not a secret
 ENV_QUEUE_URL = "SPLAKE_QUEUE_URL"
 ENV_NOTIFY_TIMEOUT = "SPLAKE_NOTIFY_TIMEOUT_SECONDS"
+
+
+@dataclass
+class ContainerCache:
+    """What one Lambda container keeps between invocations (warm starts): boto3 clients per endpoint
+    (creating one costs 0.1-0.5 s), the Glue catalog per properties, and the parsed settings per published
+    version (:class:`~splake.runners.aws.ssm_config.SettingsCache`: one GetParameter per invocation, the
+    settings object only when its version changed)."""
+
+    settings: SettingsCache = field(default_factory=SettingsCache)
+    _clients: dict[tuple[str, str | None], dict[str, Any]] = field(default_factory=dict)
+    _catalogs: dict[tuple[tuple[str, str], ...], Catalog] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, endpoint: AwsEndpoint, service: str) -> Any:
+        with self._lock:
+            clients = self._clients.setdefault((endpoint.region, endpoint.endpoint_url), {})
+            if service not in clients:
+                if "_session" not in clients:
+                    clients["_session"] = boto3.session.Session(region_name=endpoint.region)
+                clients[service] = endpoint.client(service, session=clients["_session"])
+            return clients[service]
+
+    def catalog(self, props: Mapping[str, str]) -> Catalog:
+        key = tuple(sorted(props.items()))
+        with self._lock:
+            if key not in self._catalogs:
+                self._catalogs[key] = open_glue_catalog(props)
+            return self._catalogs[key]
+
+
+# The cache of this process (= one Lambda container; a test process shares it between its "functions").
+CONTAINER = ContainerCache()
 
 
 @dataclass(frozen=True)
@@ -52,20 +87,21 @@ class Runtime:
     secret_prefix: str = "splake/"  # noqa: S105 - a name prefix
     queue_url: str | None = None
     notify_timeout_seconds: int = 3600
-    # boto3 clients of this runtime, created once from one session (client creation costs ~0.1-0.3 s)
-    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+    # The SP-API usage plan the shared rate limiter starts each (seller, operation) bucket from, until the
+    # rate header tells the live limit (None: the official models, splake.spapi.ratelimit.default_plan).
+    rate_plan: Callable[[str], tuple[float, int]] | None = field(default=None, compare=False, repr=False)
+    cache: ContainerCache = field(default_factory=lambda: CONTAINER, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
-        with self._lock:
-            if service not in self._clients:
-                if "_session" not in self._clients:
-                    self._clients["_session"] = boto3.session.Session(region_name=self.endpoint.region)
-                self._clients[service] = self.endpoint.client(service, session=self._clients["_session"])
-            return self._clients[service]
+        return self.cache.client(self.endpoint, service)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Runtime:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        rate_plan: Callable[[str], tuple[float, int]] | None = None,
+    ) -> Runtime:
         e = os.environ if env is None else env
         missing = [k for k in (ENV_TABLE, ENV_BUCKET) if not e.get(k)]
         if missing:
@@ -83,6 +119,7 @@ class Runtime:
             secret_prefix=e.get(ENV_SECRET_PREFIX) or "splake/",
             queue_url=e.get(ENV_QUEUE_URL) or None,
             notify_timeout_seconds=int(e.get(ENV_NOTIFY_TIMEOUT) or 3600),
+            rate_plan=rate_plan,
         )
 
     def env(self) -> dict[str, str]:
@@ -122,8 +159,18 @@ class Runtime:
                     props[f"{prefix}.secret-access-key"] = secret
         return props
 
+    def settings_store(self) -> SsmSettingsStore:
+        return SsmSettingsStore(
+            prefix=self.ssm_prefix,
+            client=self.client("ssm"),
+            bucket=self.bucket,
+            s3_client=self.client("s3"),
+            kms_key_id=self.kms_key_id,
+            cache=self.cache.settings,
+        )
+
     def settings(self) -> Settings:
-        return SsmSettingsStore(prefix=self.ssm_prefix, client=self.client("ssm")).load()
+        return self.settings_store().load()
 
     def secrets(self) -> SecretsManagerSecretStore:
         return SecretsManagerSecretStore(
@@ -158,8 +205,10 @@ def open_context(runtime: Runtime, settings: Settings | None = None) -> AwsConte
     s = settings or runtime.settings()
     secrets = runtime.secrets()
     objects = runtime.objects()
-    lake = CuratedLake(open_glue_catalog(runtime.catalog_properties()), s.lake.namespace)
-    limiter = DynamoRateLimiter(runtime.table, client=runtime.client("dynamodb"))
+    lake = CuratedLake(runtime.cache.catalog(runtime.catalog_properties()), s.lake.namespace)
+    limiter = DynamoRateLimiter(
+        runtime.table, client=runtime.client("dynamodb"), plan=runtime.rate_plan or default_plan
+    )
     work = Path(tempfile.gettempdir()) / "splake"
     work.mkdir(parents=True, exist_ok=True)
     client = SpApiClient(s, secrets, limiter=limiter)
