@@ -99,8 +99,9 @@ async def test_orders_v0_fallback_and_same_rows_across_versions(sandbox_factory,
         assert sb.stats.requests_for("createRestrictedDataToken") >= 1
         q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
         cols = (
-            "amazon_order_id, marketplace_id, purchase_date, order_status, fulfillment_channel, order_total, "
-            "number_of_items_shipped, is_business_order, is_prime, shipping_address, pii_buyer_info, "
+            "amazon_order_id, marketplace_id, purchase_date, last_update_date, order_status, "
+            "fulfillment_channel, sales_channel, ship_service_level, order_total, number_of_items_shipped, "
+            "number_of_items_unshipped, is_business_order, is_prime, shipping_address, pii_buyer_info, "
             "pii_shipping_address.address_line1 as line1"
         )
         item_cols = (

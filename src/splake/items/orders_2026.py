@@ -9,8 +9,10 @@ v0 also returns) come with RECIPIENT, and the PII fields of it are split off exa
 Mapping (2026 → v0): orderId → AmazonOrderId, createdTime → PurchaseDate, lastUpdatedTime →
 LastUpdateDate, fulfillment.fulfillmentStatus → OrderStatus (SHIPPED → Shipped, CANCELLED → Canceled, …),
 fulfilledBy AMAZON/MERCHANT → AFN/MFN, proceeds.grandTotal → OrderTotal, programs PRIME/AMAZON_BUSINESS →
-IsPrime/IsBusinessOrder; per item: ITEM/TAX/SHIPPING/DISCOUNT proceeds breakdowns → ItemPrice/ItemTax/
-ShippingPrice/PromotionDiscount, fulfillment.quantityFulfilled → QuantityShipped.
+IsPrime/IsBusinessOrder, fulfillmentServiceLevel (a category: STANDARD → Standard, ...) → ShipServiceLevel
+(v0's free-text level does not exist in the new API); per item: ITEM/TAX/SHIPPING/DISCOUNT proceeds
+breakdowns → ItemPrice/ItemTax/ShippingPrice/PromotionDiscount, fulfillment.quantityFulfilled →
+QuantityShipped.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ STATUS_V0 = {
     "SHIPPED": "Shipped",
     "CANCELLED": "Canceled",
     "UNFULFILLABLE": "Unfulfillable",
+}
+# fulfillmentServiceLevel is the service level *category*: spelled as v0's ShipmentServiceLevelCategory.
+SERVICE_LEVEL_V0 = {
+    "EXPEDITED": "Expedited",
+    "FREE_ECONOMY": "FreeEconomy",
+    "NEXT_DAY": "NextDay",
+    "PRIORITY": "Priority",
+    "SAME_DAY": "SameDay",
+    "SECOND_DAY": "SecondDay",
+    "SCHEDULED": "Scheduled",
+    "STANDARD": "Standard",
 }
 BASE_DATASETS = ("PROCEEDS", "PROMOTION", "FULFILLMENT", "RECIPIENT")
 PII_DATASETS = ("BUYER",)
@@ -110,7 +123,9 @@ def to_v0(order: dict[str, Any], *, pii: bool) -> tuple[dict[str, Any], list[dic
         "OrderStatus": status,
         "FulfillmentChannel": {"AMAZON": "AFN", "MERCHANT": "MFN"}.get(str(fulfillment.get("fulfilledBy"))),
         "SalesChannel": channel.get("marketplaceName"),
-        "ShipServiceLevel": fulfillment.get("fulfillmentServiceLevel"),
+        "ShipServiceLevel": SERVICE_LEVEL_V0.get(
+            str(fulfillment.get("fulfillmentServiceLevel")), fulfillment.get("fulfillmentServiceLevel")
+        ),
         "OrderTotal": _money((order.get("proceeds") or {}).get("grandTotal")),
         "NumberOfItemsShipped": shipped,
         "NumberOfItemsUnshipped": unshipped,
