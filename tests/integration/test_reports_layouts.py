@@ -419,3 +419,31 @@ def test_listings_2024_layout_lands_with_its_renamed_channel_column(ctx: Any) ->
         "fulfillment-channel",
     ) not in report
     assert {("absent", "zshop-shipping-fee"), ("absent", "image-url"), ("absent", "Business Price")} <= report
+
+
+def test_period_migration_is_per_group_resumable_and_runs_once(ctx: Any) -> None:
+    from splake.reports.migrate import migrate
+
+    spec = REPORT_TYPES[ST]
+    old = _old_st_spec()
+    d20 = date(2026, 11, 20)
+    for mid in (US, "A2EUQ1WTGCTBG2"):  # two marketplaces = two groups
+        prov = Provenance("na", f"OLD-{mid}", f"raw/{mid}", datetime.now(UTC), D(20), D(21), mid, (mid,))
+        ctx.lake.write(old, _old_st_rows(d20, ["A"]), prov, ReplaceScope(D(20), D(21)))
+    assert migrate(ctx.lake, spec) == ["sales_and_traffic_period"]
+    assert migrate(ctx.lake, spec) == []  # done: a table property, no scan of the rows again
+    before = _sql(ctx, "select row_key, start_date, end_date, date from sales_and_traffic order by row_key")
+    assert all(r["start_date"] == r["end_date"] == d20 for r in before)
+
+    # a crash after some groups: rows of another group still without a period, marker not yet set
+    with ctx.lake.table("sales_and_traffic").transaction() as tx:
+        tx.remove_properties("splake.migration.sales_and_traffic_period")
+    mx = "A1AM78C64UM0Y8"
+    prov = Provenance("na", "OLD-MX", "raw/mx", datetime.now(UTC), D(20), D(21), mx, (mx,))
+    ctx.lake.write(old, _old_st_rows(d20, ["A", "B"]), prov, ReplaceScope(D(20), D(21)))
+    assert migrate(ctx.lake, spec) == ["sales_and_traffic_period"]
+    after = _sql(ctx, "select row_key, start_date, end_date, date from sales_and_traffic order by row_key")
+    assert [r for r in after if r["row_key"] in {b["row_key"] for b in before}] == before  # untouched
+    assert len(after) == len(before) + 3 and all(r["start_date"] == d20 for r in after)
+    keys = _sql(ctx, "select count(*) as n, count(distinct row_key) as k from sales_and_traffic")
+    assert keys == [{"n": 7, "k": 7}]

@@ -12,8 +12,10 @@ the next write:
 - ``sales_and_traffic`` period columns: by-ASIN rows used to be dated with the (one-day) window start; they
   now carry ``start_date``/``end_date`` (the period the document aggregates) and no ``date``, and the window
   column is ``start_date``. Old documents covered exactly one day (``max_window`` was one day): an old row's
-  period is ``date``..``date``: the migration fills the period, clears ``date`` on by-ASIN rows and recomputes
-  every row key with the new key columns, in one overwrite (all-or-nothing, a new Iceberg snapshot).
+  period is ``date``..``date``. The migration adds the columns, then rewrites the old rows one
+  (account, marketplace) at a time — fills the period, clears ``date`` on by-ASIN rows, recomputes the row
+  keys with the new key columns — each in one overwrite (all-or-nothing, bounded memory); a crash midway
+  leaves some groups to do, found again by their null ``start_date``. Done = a table property.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression, EqualTo, IsNull
 
 from splake.lake.iceberg import CuratedLake
 from splake.lake.tables import OccurrenceCounter, compute_row_keys
@@ -36,29 +39,32 @@ log = get_logger(__name__)
 @dataclass(frozen=True)
 class Migration:
     report_type: str
-    name: str
-    needed: Callable[[pa.Schema], bool]  # the table's current arrow schema → must it run?
-    transform: Callable[[pa.Table], pa.Table]  # business-level rewrite (row keys are recomputed after)
-
-
-def _st_needed(schema: pa.Schema) -> bool:
-    return "start_date" not in schema.names
+    name: str  # also the table property ``splake.migration.<name>`` = "done" once complete
+    pending_filter: Callable[[pa.Schema], BooleanExpression | None]  # rows still to migrate (None: all)
+    add_columns: tuple[pa.Field, ...]  # columns the table must have first
+    transform: Callable[[pa.Table], pa.Table]  # one group's rows, business-level (row keys recomputed after)
 
 
 def _st_transform(rows: pa.Table) -> pa.Table:
-    by_asin = pc.equal(rows.column("section"), "by_asin")
+    old = pc.is_null(rows.column("start_date"))
+    by_asin = pc.and_(old, pc.equal(rows.column("section"), "by_asin"))
     day = rows.column("date")
     out = rows
     for name in ("start_date", "end_date"):
-        if name in out.column_names:
-            out = out.drop_columns([name])
-        out = out.append_column(pa.field(name, pa.date32()), day)
-    idx = out.column_names.index("date")
-    return out.set_column(idx, "date", pc.if_else(by_asin, pa.scalar(None, pa.date32()), day))
+        out = out.set_column(out.column_names.index(name), name, pc.coalesce(out.column(name), day))
+    return out.set_column(
+        out.column_names.index("date"), "date", pc.if_else(by_asin, pa.scalar(None, pa.date32()), day)
+    )
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration("GET_SALES_AND_TRAFFIC_REPORT", "sales_and_traffic_period", _st_needed, _st_transform),
+    Migration(
+        "GET_SALES_AND_TRAFFIC_REPORT",
+        "sales_and_traffic_period",
+        lambda schema: IsNull(term="start_date"),
+        (pa.field("start_date", pa.date32()), pa.field("end_date", pa.date32())),
+        _st_transform,
+    ),
 )
 
 
@@ -91,29 +97,59 @@ def _rekey(rows: pa.Table, key_columns: tuple[str, ...]) -> pa.Array:
     return pa.array(keys, pa.string())
 
 
+def _marker(m: Migration) -> str:
+    return f"splake.migration.{m.name}"
+
+
 def migrate(lake: CuratedLake, spec: ReportTypeSpec) -> list[str]:
-    """Run the migrations this report type's table still needs; returns their names (empty: none)."""
+    """Run the migrations this report type's table still needs; returns the names of those that ran."""
     pending = [m for m in MIGRATIONS if m.report_type == spec.name]
     if not pending or spec.table not in lake.table_names():
         return []
     done: list[str] = []
     for m in pending:
         tbl = lake.table(spec.table)
-        if not m.needed(tbl.schema().as_arrow()):
+        if tbl.properties.get(_marker(m)) == "done":
             continue
-        rows = tbl.scan().to_arrow()
-        new = m.transform(rows)
-        new = new.set_column(new.column_names.index("row_key"), "row_key", _rekey(new, spec.key_columns))
-        added = [f for f in new.schema if f.name not in rows.column_names]
-        if added:
+        missing = [f for f in m.add_columns if f.name not in tbl.schema().as_arrow().names]
+        if missing:
             with tbl.update_schema() as upd:
-                upd.union_by_name(pa.schema(added))
+                upd.union_by_name(pa.schema(missing))
             tbl = lake.table(spec.table)
-        target = tbl.schema().as_arrow()
-        new = new.select(target.names).cast(target)
-        tbl.overwrite(new, snapshot_properties={"splake.migration": m.name})
-        log_event(
-            log, "lake_table_migrated", logging.WARNING, table=spec.table, migration=m.name, rows=new.num_rows
-        )
-        done.append(m.name)
+        todo_filter = m.pending_filter(tbl.schema().as_arrow())
+        todo = tbl.scan(
+            row_filter=todo_filter if todo_filter is not None else AlwaysTrue(),
+            selected_fields=("account_id", "marketplace_id"),
+        ).to_arrow()
+        groups = todo.group_by(["account_id", "marketplace_id"], use_threads=False).aggregate([]).to_pylist()
+        rewritten = 0
+        for g in groups:
+            where = And(
+                EqualTo(term="account_id", value=g["account_id"]),
+                EqualTo(term="marketplace_id", value=g["marketplace_id"]),
+            )
+            tbl = lake.table(spec.table)
+            rows = tbl.scan(row_filter=where).to_arrow()
+            new = m.transform(rows)
+            new = new.set_column(new.column_names.index("row_key"), "row_key", _rekey(new, spec.key_columns))
+            target = tbl.schema().as_arrow()
+            tbl.overwrite(
+                new.select(target.names).cast(target),
+                overwrite_filter=where,
+                snapshot_properties={"splake.migration": m.name},
+            )
+            rewritten += new.num_rows
+        with lake.table(spec.table).transaction() as tx:
+            tx.set_properties({_marker(m): "done"})
+        if groups:
+            log_event(
+                log,
+                "lake_table_migrated",
+                logging.WARNING,
+                table=spec.table,
+                migration=m.name,
+                groups=len(groups),
+                rows=rewritten,
+            )
+            done.append(m.name)
     return done
