@@ -70,3 +70,59 @@ def test_attribution_rules() -> None:
     assert attribute({"reportId": "2", "marketplaceIds": [US]}, (US,)).note is None
     skipped = attribute({"reportId": "3"}, (US, CA))
     assert skipped.marketplace_ids == () and skipped.note and "skipped" in skipped.note
+
+
+_HEADER = (
+    "settlement-id\tsettlement-start-date\tsettlement-end-date\tdeposit-date\ttotal-amount\tcurrency\t"
+    "transaction-type\torder-id\tmarketplace-name\tamount-type\tamount-description\tamount\tposted-date-time\tsku"
+)
+
+
+def _settlement(rows: list[tuple[str, str, str, str]]) -> bytes:
+    """A settlement document: (transaction-type, order-id, marketplace-name, amount) rows after a summary."""
+    lines = [_HEADER, "777\t2026-11-01T00:00:00+00:00\t2026-11-15T00:00:00+00:00\t2026-11-17T00:00:00+00:00\t"
+             "42.00\tEUR\t\t\t\t\t\t\t\t"]  # fmt: skip
+    for i, (ttype, order, name, amount) in enumerate(rows):
+        lines.append(
+            f"777\t\t\t\t\tEUR\t{ttype}\t{order}\t{name}\tItemPrice\tPrincipal\t{amount}\t"
+            f"2026-11-0{i + 2}T10:00:00+00:00\tSKU-{i}"
+        )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_the_document_names_its_marketplaces_and_wins(tmp_path: Path) -> None:
+    from tests.support.conformance import ConformanceLab
+
+    de, fr, gb = "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "A1F83G8C2ARO7P"
+    with ConformanceLab(tmp_path) as lab:
+        # getReports said GB; every row of the document says Amazon.de: the document wins
+        one = lab.land_bytes(
+            _settlement(
+                [("Order", "302-1", "Amazon.de", "10.00"), ("Refund", "302-2", "Amazon.de", "-5.00")]
+            ),
+            report_type=SETTLEMENT,
+            marketplaces=("GB",),
+            content_type="text/plain",
+            kind="discover",
+        )
+        assert one.status == "INGESTED", one.entry.reason
+        got = lab.sql(f"select distinct marketplace_id from settlements where report_id = '{one.report_id}'")
+        assert got == [{"marketplace_id": de}]
+        # an EUR settlement over DE and FR: each row under its own; the summary row (no name) under the
+        # listed marketplace, which the document names
+        two = lab.land_bytes(
+            _settlement([("Order", "302-3", "Amazon.de", "10.00"), ("Order", "171-4", "Amazon.fr", "7.00")]),
+            report_type=SETTLEMENT,
+            marketplaces=("FR",),
+            content_type="text/plain",
+            kind="discover",
+        )
+        rows = lab.sql(
+            f"select order_id, marketplace_id from settlements where report_id = '{two.report_id}'"
+        )
+        assert sorted((r["order_id"] or "", r["marketplace_id"]) for r in rows) == [
+            ("", fr),
+            ("171-4", fr),
+            ("302-3", de),
+        ]
+        assert gb not in {r["marketplace_id"] for r in lab.sql("select marketplace_id from settlements")}

@@ -41,7 +41,7 @@ from splake.errors import (
 from splake.lake.tables import BadRow, Provenance, ReplaceScope
 from splake.logs import get_logger, log_event
 from splake.reports import cursors, drift, ledger
-from splake.reports.attribution import attribute
+from splake.reports.attribution import attribute, attribute_document, label_rows
 from splake.reports.decode import decoded, python_codec
 from splake.reports.formats import iter_document
 from splake.reports.hold import DocumentHeldError, check_document, on_held
@@ -496,6 +496,10 @@ def _provenance(entry: LedgerEntry, source_key: str, now: datetime) -> Provenanc
     )
 
 
+def _discovered_tsv(entry: LedgerEntry) -> bool:
+    return entry.unit.kind == "discover" and report_type(entry.unit.report_type).format == "tsv"
+
+
 def land_document(
     ctx: Context,
     entry: LedgerEntry,
@@ -526,6 +530,15 @@ def land_document(
         compression=compression,
     ) as doc:
         pool = pa.default_memory_pool()
+        named = attribute_document(doc.path, entry.unit.marketplace_ids) if _discovered_tsv(entry) else None
+        if named is not None:  # a discovered report lands where its document says (never relabelled)
+            prov = dataclasses.replace(
+                prov, marketplace_id=named.fallback, marketplace_ids=named.marketplace_ids
+            )
+            if named.note:
+                log_event(
+                    log, "document_marketplace", logging.WARNING, report_id=entry.report_id, note=named.note
+                )
 
         def batches(block_size: int) -> Iterator[pa.RecordBatch]:
             chunks = iter_document(
@@ -539,7 +552,8 @@ def land_document(
             for i, chunk in enumerate(chunks):
                 bad.extend(chunk.bad)
                 good[0] += chunk.table.num_rows
-                yield from chunk.table.to_batches()
+                table = label_rows(chunk.table, named) if named is not None and named.per_row else chunk.table
+                yield from table.to_batches()
                 if i % RELEASE_EVERY == 0:
                     pool.release_unused()  # hand freed arrow buffers back to the OS: bounded RSS on GB files
             if not force:  # raised before the lake commits: a bad document leaves the table as it was
