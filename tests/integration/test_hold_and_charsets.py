@@ -248,3 +248,24 @@ def test_an_older_held_snapshot_is_not_relanded_over_a_newer_one(tmp_path: Path)
             raise AssertionError("an older snapshot was re-landed over a newer one")
         rows = lab.sql(f"select distinct report_id from merchant_listings where marketplace_id='{DE}'")
         assert rows == [{"report_id": newer.report_id}]
+
+
+def test_a_held_snapshot_is_settled_once_a_newer_one_lands(tmp_path: Path) -> None:
+    from splake.insights.health import summarize
+    from splake.reports import ledger
+    from splake.reports.hold import held_entries
+
+    de = REAL["GET_MERCHANT_LISTINGS_ALL_DATA/saleweaver-de.txt"]
+    with ConformanceLab(tmp_path) as lab:
+        held = lab.land_bytes(
+            _corrupt_dates(de.path.read_bytes(), keep=0),
+            report_type=LISTINGS,
+            marketplaces=("DE",),
+            content_type="text/plain",
+        )
+        assert lab.ctx is not None
+        assert [e.report_id for e in held_entries(ledger.entries(lab.ctx.state))] == [held.report_id]
+        lab.land(de)
+        entries = ledger.entries(lab.ctx.state)
+        assert held_entries(entries) == []
+        assert summarize(entries, [], datetime.now(UTC))["failures"] == []

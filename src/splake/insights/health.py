@@ -17,6 +17,7 @@ from typing import Any
 from splake.insights.source import SqlSource
 from splake.logs import get_logger, log_event
 from splake.ports import StateStore
+from splake.reports.hold import held_entries
 from splake.reports.ledger import FAILED, LedgerEntry, entries
 from splake.reports.planner import as_utc, iso
 
@@ -99,6 +100,7 @@ def summarize(
                 "lag_hours": _hours((now - data_end).total_seconds()) if data_end else None,
             }
         )
+    open_holds = held_entries(ledger)  # HELD and not settled by a newer snapshot
     failures = [
         {
             "account_id": e.account_id,
@@ -111,7 +113,7 @@ def summarize(
             "window": e.unit.window.label,
         }
         for e in ledger
-        if e.status in FAILED or e.status == "HELD" or (e.reason and e.ingest_attempts > 0)
+        if e.status in FAILED or e in open_holds or (e.reason and e.ingest_attempts > 0)
     ]
     failures.sort(key=lambda f: f["at"] or "", reverse=True)
     states = Counter(e.status for e in ledger)

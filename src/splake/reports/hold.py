@@ -122,8 +122,28 @@ class RawInfo:
     bytes_written: int
 
 
+def _order(e: LedgerEntry) -> tuple[datetime, datetime]:
+    return (e.unit.window.end, e.requested_at or e.unit.window.end)
+
+
 def held_entries(entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
-    return [e for e in entries if e.status == HELD]
+    """HELD entries that still need the user: a held snapshot is settled once a newer snapshot of the
+    same stream has landed (pure)."""
+    latest: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+    for e in entries:
+        if e.status == "INGESTED" and e.unit.window.start is None:
+            k = (e.account_id, e.unit.stream)
+            latest[k] = max(latest.get(k, _order(e)), _order(e))
+    return [
+        e
+        for e in entries
+        if e.status == HELD
+        and not (
+            e.unit.window.start is None
+            and (e.account_id, e.unit.stream) in latest
+            and latest[(e.account_id, e.unit.stream)] > _order(e)
+        )
+    ]
 
 
 def find_for_reland(store: StateStore, report_id: str, account_id: str | None = None) -> LedgerEntry:

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from splake.logs import EventCounter
+from splake.reports.hold import held_entries
 from splake.reports.ledger import LedgerEntry
 from splake.reports.sync import SyncSummary
 from splake.reports.types import REPORT_TYPES
@@ -144,9 +145,7 @@ def status_table(entries: list[LedgerEntry]) -> Table:
             by[e.status] = by.get(e.status, 0) + 1
         landed = [e.ingested_at for e in es if e.ingested_at]
         problems = [  # held documents first: they need the user (`splake reports reland <id>`)
-            f"report {e.report_id} HELD (reland after a fix): {e.reason or ''}"
-            for e in es
-            if e.status == "HELD"
+            f"report {e.report_id} HELD (reland after a fix): {e.reason or ''}" for e in held_entries(es)
         ] + [
             f"{e.unit.window.label}: {e.status} {e.reason or ''}"
             + (f" (cooldown until {e.cooldown_until:%H:%M})" if e.cooldown_until else "")
