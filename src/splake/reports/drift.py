@@ -91,15 +91,18 @@ def compare_json(spec: ReportTypeSpec, doc: Mapping[str, Any]) -> Observation:
     """A JSON report's records against the declaration. Absent columns are only judged when every declared
     section has records (an empty section says nothing about the layout)."""
     seen: dict[str, str] = {}
+    by_source = {c.source: c.column for c in spec.columns}  # declared under their own curated name
     all_sections = True
     for section in spec.json_sections:
         records = doc.get(section.path)
         if not isinstance(records, list) or not records:
             all_sections = False
             continue
+        paths: set[str] = set()
         for rec in records:
-            for path in _paths(rec):
-                seen.setdefault(snake_case(path), path)
+            paths.update(_paths(rec))
+        for path in paths:
+            seen.setdefault(by_source.get(path) or snake_case(path), path)
     declared = {c.column for c in spec.columns}
     undeclared = tuple(sorted(path for name, path in seen.items() if name not in declared))
     derived = _filled_columns(spec) | ({spec.window_column} if spec.window_column else set())
@@ -117,6 +120,8 @@ def observe(path: Path, spec: ReportTypeSpec) -> Observation | None:
             line = f.readline().lstrip("\ufeff").rstrip("\r\n")
         return compare(spec, line.split("\t")) if line.strip() else None
     if spec.format == "json":
+        if path.stat().st_size >= SMALL_JSON:  # a large document: a streamed sample of each section
+            return compare_json(spec, _sampled_sections(path, spec))
         try:
             with open(path, encoding="utf-8") as f:
                 doc = json.load(f)
@@ -124,6 +129,27 @@ def observe(path: Path, spec: ReportTypeSpec) -> Observation | None:
             return None
         return compare_json(spec, doc) if isinstance(doc, dict) and "errorDetails" not in doc else None
     return None
+
+
+SMALL_JSON = 8 << 20  # larger JSON documents (Brand Analytics: GBs) are never loaded whole
+SAMPLE_RECORDS = 20_000  # records read per section of a large document to judge its layout
+
+
+def _sampled_sections(path: Path, spec: ReportTypeSpec) -> dict[str, Any]:
+    """The first records of each declared section, streamed (memory bounded whatever the size)."""
+    import itertools
+
+    import ijson
+
+    doc: dict[str, Any] = {}
+    for section in spec.json_sections:
+        try:
+            with open(path, "rb") as f:
+                items = ijson.items(f, f"{section.path}.item", use_float=True)
+                doc[section.path] = list(itertools.islice(items, SAMPLE_RECORDS))
+        except (OSError, ijson.JSONError):
+            doc[section.path] = []
+    return doc
 
 
 # --- persisting ----------------------------------------------------------------------------------------

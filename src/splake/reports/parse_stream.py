@@ -1,12 +1,13 @@
 """Streaming parsers for XML and large JSON report documents (memory flat in the document size).
 
-- XML (``iterparse`` with element clearing): every ``spec.xml_row`` element becomes a row. Leaves are
-  named by their path: ``FulfillmentData/Address/City``; an attribute is ``path@name``; a repeated
-  price component ``<Component><Type>Tax</Type><Amount currency="USD">1.2</Amount></Component>`` is
-  named by its type (``ItemPrice/Tax/Amount``, ``ItemPrice/Tax/Amount@currency``). Scalar fields of the
-  ``spec.xml_context`` element (e.g. ``Order`` around its ``OrderItem`` rows) are repeated on each row; row
-  paths are then relative to the context (``OrderItem/SKU``), else relative to the row. A leaf that
-  repeats (``childNodes/id``) becomes a JSON array text.
+- XML (``iterparse`` with element clearing; a DTD is refused up front): every ``spec.xml_row``
+  element becomes a row. Leaves are named by their path: ``FulfillmentData/Address/City``; an
+  attribute is ``path@name``; a repeated price component
+  ``<Component><Type>Tax</Type><Amount currency="USD">1.2</Amount></Component>`` is named by its
+  type (``ItemPrice/Tax/Amount``, ``ItemPrice/Tax/Amount@currency``). Scalar fields of the
+  ``spec.xml_context`` element (e.g. ``Order`` around its ``OrderItem`` rows) are repeated on each
+  row; row paths are then relative to the context (``OrderItem/SKU``), else relative to the row. A
+  leaf that repeats (``childNodes/id``) becomes a JSON array text.
 - JSON: each declared section (top-level array) is streamed with ijson, records flattened like the
   in-memory parser; documents under :data:`SMALL_JSON` bytes are loaded whole (faster, same result).
 """
@@ -14,17 +15,15 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import ijson
 import pyarrow as pa
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
-from defusedxml.ElementTree import iterparse as defused_iterparse
 
 from splake.errors import BadDataError, ReportFailedError
 from splake.reports.casting import cast_strings
@@ -37,8 +36,35 @@ ROWS_PER_CHUNK = 20_000
 SMALL_JSON = 8 << 20
 
 
+PROLOG_LIMIT = 1 << 20
+_PROLOG_SKIP = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+
+
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    return tag if tag[:1] != "{" else tag.rsplit("}", 1)[-1]
+
+
+def _refuse_dtd(f: BinaryIO, spec: ReportTypeSpec, path: Path) -> None:
+    """Refuse a document type declaration (the only place entities can be declared: XML bombs and external
+    entities need one). Amazon's reports have none. Rewinds ``f``."""
+    head = f.read(PROLOG_LIMIT)
+    f.seek(0)
+    pos = 0
+    while m := _PROLOG_SKIP.match(head, pos):
+        if m.end() == pos:
+            break
+        pos = m.end()
+    rest = head[pos : pos + 9]
+    if rest[:2] == b"<!":
+        raise BadDataError(
+            "XML report declares a DTD; refused (entity expansion and external entities are never needed)",
+            where=f"{spec.name} ({path.name})",
+            hint="the raw document is kept in the raw zone; report it if Amazon really sent this",
+        )
+    if pos >= len(head) == PROLOG_LIMIT:
+        raise BadDataError(
+            "XML report has no root element in its first MB", where=f"{spec.name} ({path.name})"
+        )
 
 
 def _flatten_xml(elem: ET.Element, prefix: str, out: dict[str, list[str]]) -> None:
@@ -106,30 +132,28 @@ def iter_xml(
     row_tag, ctx_tag = spec.xml_row, spec.xml_context
     rows: list[dict[str, str | None]] = []
     line = 1
-    depth = 0
+    depth = 0  # of the element an event is about (root = 1), counted on start events
+    ctx_depth = -1  # depth of the open context element, -1 when none is open
     root: ET.Element | None = None
-    stack: list[str] = []
     context: dict[str, list[str]] = {}
-    in_context = False
     try:
         with open(path, "rb") as f:
-            # the decoded file is UTF-8 whatever it declares; DTDs/entities are refused (XML bombs)
-            parser = DefusedXMLParser(encoding="utf-8", forbid_dtd=True)
-            for event, elem in defused_iterparse(f, events=("start", "end"), parser=parser):
-                tag = _local(elem.tag)
+            _refuse_dtd(f, spec, path)
+            # the decoded file is UTF-8 whatever it declares; with no DTD there are no entities to expand
+            # (XML bombs, external entities), so the C parser is safe here (and 5x faster than defusedxml's)
+            parser = ET.XMLParser(encoding="utf-8")  # noqa: S314 - DTD refused above
+            for event, elem in ET.iterparse(f, events=("start", "end"), parser=parser):  # noqa: S314
                 if event == "start":
+                    depth += 1
                     if root is None:
                         root = elem
-                    stack.append(tag)
-                    depth += 1
-                    if ctx_tag and tag == ctx_tag:
-                        in_context, context = True, {}
+                    elif ctx_tag and ctx_depth < 0 and _local(elem.tag) == ctx_tag:
+                        ctx_depth, context = depth, {}
                     continue
-                stack.pop()
-                depth -= 1
+                tag = _local(elem.tag)
                 if tag == row_tag:
                     values: dict[str, list[str]] = {}
-                    if ctx_tag and in_context:
+                    if ctx_depth >= 0:
                         values.update({k: list(v) for k, v in context.items()})
                         _flatten_xml(elem, row_tag, values)
                     else:
@@ -140,15 +164,17 @@ def iter_xml(
                         yield _chunk(spec, rows, line, opts)
                         line += len(rows)
                         rows = []
-                elif ctx_tag and in_context and stack and stack[-1] == ctx_tag and row_tag not in _tags(elem):
-                    _flatten_xml(elem, tag, context)  # a scalar field (or group) of the context
+                elif ctx_depth >= 0 and depth == ctx_depth + 1:
+                    if elem.find(f".//{row_tag}") is None:  # a field (or group) of the context, not rows
+                        _flatten_xml(elem, tag, context)
                     elem.clear()
-                elif ctx_tag and tag == ctx_tag:
-                    in_context, context = False, {}
+                elif depth == ctx_depth:
+                    ctx_depth, context = -1, {}
                     elem.clear()
+                depth -= 1
                 if depth == 1 and root is not None:
                     root.clear()  # finished a child of the root: drop it (memory stays flat)
-    except (ET.ParseError, DefusedXmlException) as exc:
+    except ET.ParseError as exc:
         raise BadDataError(
             f"XML report is not well-formed: {exc}",
             where=f"{spec.name} ({path.name})",
@@ -158,18 +184,16 @@ def iter_xml(
         yield _chunk(spec, rows, line, opts)
 
 
-def _tags(elem: ET.Element) -> set[str]:
-    return {_local(e.tag) for e in elem.iter()}
-
-
 # --- JSON -------------------------------------------------------------------------------------------
 
 
 def _flatten_json(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    if not prefix and not any(type(v) is dict for v in record.values()):
+        return dict(record)  # already flat (most Brand Analytics records): no path building
     out: dict[str, Any] = {}
     for k, v in record.items():
         p = f"{prefix}.{k}" if prefix else str(k)
-        if isinstance(v, Mapping):
+        if type(v) is dict:  # ijson and json build plain dicts
             out.update(_flatten_json(v, p))
         else:
             out[p] = v
@@ -177,11 +201,14 @@ def _flatten_json(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]
 
 
 def _text(v: Any) -> str | None:
+    t = type(v)
+    if t is str:
+        return v  # type: ignore[no-any-return]
     if v is None:
         return None
-    if isinstance(v, bool):
+    if t is bool:
         return "true" if v else "false"
-    if isinstance(v, list | dict):
+    if t is list or t is dict:
         return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
     return str(v)
 
@@ -195,7 +222,7 @@ def _json_chunk(
     opts: dict[str, Any],
     head: Mapping[str, Any] | None = None,
 ) -> ParsedChunk:
-    flat = [_flatten_json(r) if isinstance(r, Mapping) else {"value": r} for r in records]
+    flat = [_flatten_json(r) if type(r) is dict else {"value": r} for r in records]
     by_source = {c.source: c.column for c in spec.columns}
     keys: dict[str, str] = {}
     for row in flat:
