@@ -243,7 +243,7 @@ def child_floor(fmt: str, src: Path, work: Path) -> dict[str, Any]:
             import xml.etree.ElementTree as ET
 
             root = None
-            for event, elem in ET.iterparse(f, events=("start", "end")):  # noqa: S314 - our own file
+            for event, elem in ET.iterparse(f, events=("start", "end")):
                 if root is None:
                     root = elem
                 if event == "end" and elem.tag == "OrderItem":
