@@ -100,7 +100,7 @@ def compare_json(spec: ReportTypeSpec, doc: Mapping[str, Any]) -> Observation:
             continue
         paths: set[str] = set()
         for rec in records:
-            paths.update(_paths(rec))
+            paths.update(spec.dealias(dict.fromkeys(_paths(rec))))
         for path in paths:
             seen.setdefault(by_source.get(path) or snake_case(path), path)
     declared = {c.column for c in spec.columns}

@@ -379,7 +379,7 @@ def iter_json(
             raise BadDataError(f"section {section.path!r} is not an array", where=spec.name)
         if not records:
             continue
-        flat = [_flatten(r) if isinstance(r, Mapping) else {"value": r} for r in records]
+        flat = [spec.dealias(_flatten(r)) if isinstance(r, Mapping) else {"value": r} for r in records]
         keys: dict[str, str] = {}
         for row in flat:
             for k in row:

@@ -222,7 +222,11 @@ def _json_chunk(
     opts: dict[str, Any],
     head: Mapping[str, Any] | None = None,
 ) -> ParsedChunk:
-    flat = [_flatten_json(r) if type(r) is dict else {"value": r} for r in records]
+    aliased = bool(spec.aliases)
+    flat = [
+        (spec.dealias(_flatten_json(r)) if aliased else _flatten_json(r)) if type(r) is dict else {"value": r}
+        for r in records
+    ]
     by_source = {c.source: c.column for c in spec.columns}
     keys: dict[str, str] = {}
     for row in flat:

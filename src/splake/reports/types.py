@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from splake.errors import ConfigError
 
@@ -159,6 +159,19 @@ class ReportTypeSpec:
             aliases[h.strip()] if h.strip() in aliases and aliases[h.strip()] not in present else h
             for h in header
         ]
+
+    @property
+    def aliases(self) -> tuple[tuple[str, str], ...]:
+        """(alias, declared source) pairs."""
+        return tuple((a, c.source) for c in self.columns for a in c.aliases)
+
+    def dealias(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A flattened JSON record with declared aliases renamed to their column's source (when the record
+        lacks the source itself): e.g. Amazon's own typo ``trafficByDate.browerPageViews``."""
+        for alias, source in self.aliases:
+            if alias in record and source not in record:
+                record[source] = record.pop(alias)
+        return record
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:
@@ -485,9 +498,10 @@ _ST_SALES = (
     *cols("int", "salesByDate.unitsShipped", "salesByDate.ordersShipped"),
 )
 _ST_TRAFFIC = (
+    # one record of Amazon's own example document spells it "browerPageViews"
+    ColumnSpec("trafficByDate.browserPageViews", "int", aliases=("trafficByDate.browerPageViews",)),
     *cols(
         "int",
-        "trafficByDate.browserPageViews",
         "trafficByDate.browserPageViewsB2B",
         "trafficByDate.mobileAppPageViews",
         "trafficByDate.mobileAppPageViewsB2B",
