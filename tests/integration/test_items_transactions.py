@@ -43,7 +43,9 @@ async def test_transactions_cursor_restart_and_no_duplicates(sandbox_factory, tm
         acct = env.settings.accounts[0]
         now = datetime.now(UTC).replace(microsecond=0)
         res = await sync_transactions(env, acct, now=now, slice_days=2)  # > 100 per slice: 2+ pages
-        assert res.restarts == 1 and res.slices == 2
+        # The first token used had expired (a busy machine may see a real expiry too: more restarts, the
+        # same rows).
+        assert res.restarts >= 1 and res.slices == 2
         assert res.after == now - timedelta(days=4) and res.before == now - timedelta(minutes=2)
         truth = _shipped(sb, res.after, res.before)
         assert len(truth) > 200  # several pages of 100
