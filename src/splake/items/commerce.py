@@ -188,6 +188,7 @@ class OrdersResult:
     before: datetime | None = None
     raw_key: str | None = None
     api_version: str | None = None  # "2026-01-01", or "v0" where the new API is unavailable
+    raw_2026: list[dict[str, Any]] | None = None  # searchOrders' orders as returned, less PII
 
 
 async def sync_orders(
@@ -232,8 +233,9 @@ async def fetch_orders_any(
     """Orders 2026-01-01 ``searchOrders`` (items inline); Orders v0 ``getOrders`` + ``getOrderItems`` only
     where the new API is unavailable to the application (403/404). Both give v0-shaped (order, items)."""
     try:
-        fetched = await fetch_orders_2026(ctx.client, account, after, before, pii=account.pii)
+        fetched, raw = await fetch_orders_2026(ctx.client, account, after, before, pii=account.pii)
         result.api_version = "2026-01-01"
+        result.raw_2026 = raw
         return fetched
     except ApiError as exc:
         if exc.status not in (403, 404):
@@ -261,15 +263,20 @@ def _land_orders(
 ) -> None:
     source_id = f"orders-{after.strftime('%Y%m%dT%H%M%SZ')}-{before.strftime('%Y%m%dT%H%M%SZ')}"
     # PII never goes to the raw zone: the raw record holds the order and items as getOrders returns them.
+    # The raw zone keeps what the API returned (less PII): searchOrders' orders, or v0 orders + items.
+    records: Any = (
+        ({"order": o} for o in result.raw_2026)
+        if result.raw_2026 is not None
+        else ({"order": split_pii(o)[0], "items": items} for o, items in fetched)
+    )
     ref = ctx.raw.put_records(
         account.id,
         "api",
         source_id,
-        ({"order": split_pii(o)[0], "items": items} for o, items in fetched),
+        records,
         {
-            "type": "ordersV0",  # the records hold v0-shaped orders whichever version fetched them
-            "api_version": result.api_version,
-            "operation": "searchOrders" if result.api_version == "2026-01-01" else "getOrders+getOrderItems",
+            "type": "orders_2026-01-01" if result.raw_2026 is not None else "ordersV0",
+            "operation": "searchOrders" if result.raw_2026 is not None else "getOrders+getOrderItems",
             "marketplaces": list(account.marketplaces),
             "last_updated_after": after.isoformat(),
             "last_updated_before": before.isoformat(),

@@ -145,10 +145,22 @@ def to_v0(order: dict[str, Any], *, pii: bool) -> tuple[dict[str, Any], list[dic
     return {k: v for k, v in out.items() if v is not None}, items
 
 
+def without_pii(order: dict[str, Any]) -> dict[str, Any]:
+    """The order as searchOrders returned it, less buyer data and the personal address fields (what the
+    raw zone keeps: it never holds PII)."""
+    clean = {k: v for k, v in order.items() if k != "buyer"}
+    recipient = order.get("recipient")
+    if isinstance(recipient, dict) and isinstance(recipient.get("deliveryAddress"), dict):
+        address = {k: v for k, v in recipient["deliveryAddress"].items() if k in NON_PII_ADDRESS}
+        clean["recipient"] = {**recipient, "deliveryAddress": address}
+    return clean
+
+
 async def fetch_orders_2026(
     api: SpApi, account: AccountSettings, after: datetime, before: datetime, *, pii: bool = False
-) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """searchOrders pages (lastUpdated window), mapped to the v0 shape: [(order, items)]."""
+) -> tuple[list[tuple[dict[str, Any], list[dict[str, Any]]]], list[dict[str, Any]]]:
+    """searchOrders pages (lastUpdated window): ([(order, items)] in the v0 shape, the orders as returned
+    less PII)."""
     params: dict[str, Any] = {
         "marketplaceIds": csv_param(account.marketplaces),
         "lastUpdatedAfter": after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -157,11 +169,14 @@ async def fetch_orders_2026(
         "includedData": csv_param([*BASE_DATASETS, *(PII_DATASETS if pii else ())]),
     }
     out: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    raw: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
         body = body_of(await api.call(account, "searchOrders", params=params))
-        out.extend(to_v0(o, pii=pii) for o in body.get("orders") or [])
+        for o in body.get("orders") or []:
+            out.append(to_v0(o, pii=pii))
+            raw.append(without_pii(o))
         token = (body.get("pagination") or {}).get("nextToken")
         if not token:
             break
         params = {**params, "paginationToken": token}
-    return out
+    return out, raw
