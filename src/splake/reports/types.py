@@ -727,6 +727,7 @@ _SPECS = (
         requestable=False,
         windowed=False,
         lookback=timedelta(days=21),
+        roles=("Finance and Accounting",),
         description="Settlements, older flat-file layout (discovered with getReports, never requested).",
     ),
     ReportTypeSpec(
