@@ -17,6 +17,7 @@ import importlib.util
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -98,8 +99,12 @@ def served() -> Iterator[Served]:
                 dict(accounts),
             )
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: the server stops and removes its document files
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
 
 
 def check_exchanges(exchanges: list[Exchange]) -> set[str]:
