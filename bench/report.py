@@ -91,6 +91,26 @@ def _ingest(d: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _documents(d: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    names = {"json": "Brand Analytics JSON", "xml": "XML orders"}
+    for key, r in sorted((d.get("runs") or {}).items(), key=lambda kv: (kv[0][:4], kv[1]["uncompressed_mb"])):
+        fmt = key.split("_", 1)[0]
+        s, fl = r["splake"], r["floor"]
+        naive = r.get("json.load")
+        rows.append(
+            (
+                f"(c) {names.get(fmt, fmt)}, {r['uncompressed_mb']} MB → Iceberg (streamed)",
+                f"splake **{s['mb_per_s']} MB/s**, peak RSS **{s['peak_rss_mb']} MB**, "
+                f"rows equal: {r['rows_ok']}",
+                f"streaming parse alone {fl['mb_per_s']} MB/s (ratio {r['ratio_splake_vs_floor']})"
+                + (f"; json.load peak RSS {naive['peak_rss_mb']} MB" if naive else ""),
+                "`python -m bench documents`",
+            )
+        )
+    return rows
+
+
 def _multiaccount(d: dict[str, Any]) -> list[Row]:
     return [
         (
@@ -119,6 +139,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], list[Row]]], ...] = (
     ("ratelimit", "(a) rate-limit utilisation", _ratelimit),
     ("peer", "(b) python-amazon-sp-api side by side", _peer),
     ("ingest", "(c) report ingest vs pyarrow / pandas", _ingest),
+    ("documents", "(c) large JSON / XML reports", _documents),
     ("multiaccount", "(d) multi-account sync", _multiaccount),
     ("items", "items sync", _items),
 )
