@@ -220,6 +220,8 @@ class LambdaHandlers:
         self.durations: list[tuple[str, float]] = []  # (function name, seconds)
         # the usage plan the handlers' shared rate limiter starts from (None: Amazon's, from the models)
         self.rate_plan: Any = None
+        # told the function name when an invocation starts, and None when it ends (request attribution)
+        self.on_invoke: Any = None
         self._lock = threading.Lock()
 
     def invoke(self, backend: Any, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
@@ -233,6 +235,8 @@ class LambdaHandlers:
         module_name, func_name = handler_path.rsplit(".", 1)
         module = importlib.import_module(module_name)
         started = time.monotonic()
+        if self.on_invoke is not None:
+            self.on_invoke(name)
         try:
             if module_name == "splake.runners.aws.handlers" and func_name in module.ALL_STEPS:
                 result = module.run_step(func_name, event, env, rate_plan=self.rate_plan)
@@ -246,6 +250,9 @@ class LambdaHandlers:
                 self.errors.append(f"{name}: {type(exc).__name__}: {str(exc)[:500]}")
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)[:2000]}).encode()
+        finally:
+            if self.on_invoke is not None:
+                self.on_invoke(None)
         with self._lock:
             self.invocations.append((name, "ok"))
             self.durations.append((name, time.monotonic() - started))
@@ -488,7 +495,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def deploy_on_moto(
-    moto: MotoServer, settings: Any, sb: Any, *, notify_timeout_seconds: int = 2, queue_url: str | None = None
+    moto: MotoServer,
+    settings: Any,
+    sb: Any,
+    *,
+    notify_timeout_seconds: int = 2,
+    queue_url: str | None = None,
+    machine_name: str | None = None,
+    timing: Any = None,
 ) -> tuple[Any, str, dict[str, str]]:
     """What `cdk deploy` + `splake deploy config|secrets` set up, on moto: resources, settings, secrets,
     functions (dispatched by ``lambda_handlers``) and the sync state machine."""
@@ -526,12 +540,12 @@ def deploy_on_moto(
     definition = for_moto(
         sync_definition(
             functions,
-            Timing(max_concurrency=8, retry_interval_seconds=1, throttle_interval_seconds=1),
+            timing or Timing(max_concurrency=8, retry_interval_seconds=1, throttle_interval_seconds=1),
             results_bucket=bucket,
         )
     )
     sm = moto.client("stepfunctions").create_state_machine(
-        name=unique("splake-sync"),
+        name=machine_name or unique("splake-sync"),
         definition=json.dumps(definition),
         roleArn="arn:aws:iam::123456789012:role/splake-sfn",
     )

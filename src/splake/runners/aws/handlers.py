@@ -330,6 +330,8 @@ STEPS: dict[str, Step] = {
     "items_plan": step_items_plan,
     "items_refresh": step_items_refresh,
 }
+# Steps whose function role has no lake (Glue/S3 warehouse) access: their context never opens the catalog.
+NO_LAKE_STEPS = frozenset({"plan", "check", "items_plan"})
 # … and bookkeeping steps that need only the state table (no settings, client or catalog to open).
 LIGHT_STEPS: dict[str, Callable[[dict[str, Any], Runtime], dict[str, Any]]] = {
     "await_report": step_await_report,
@@ -357,7 +359,7 @@ def run_step(
         step = STEPS[name]
 
         async def go() -> dict[str, Any]:
-            ctx = open_context(runtime)
+            ctx = open_context(runtime, lake_for=name if name in NO_LAKE_STEPS else None)
             try:
                 return await step(ctx, event, runtime)
             finally:

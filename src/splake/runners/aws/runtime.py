@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from pyiceberg.catalog import Catalog
 
 from splake.config import Settings
-from splake.errors import ConfigError
+from splake.errors import ConfigError, FatalError
 from splake.lake.catalog import open_glue_catalog
 from splake.lake.iceberg import CuratedLake
 from splake.lake.raw import RawZone
@@ -197,15 +197,42 @@ class AwsContext(Context):
         return super().lock(name)
 
 
-def open_context(runtime: Runtime, settings: Settings | None = None) -> AwsContext:
+class NoLakeCatalog:
+    """The catalog of a step whose role has no lake access (plan, check, items_plan): opening the lake is a
+    no-op (the stack creates the Glue database), anything else is a bug that fails loudly, instead of an
+    AccessDenied from Glue."""
+
+    def __init__(self, step: str) -> None:
+        self._step = step
+
+    def create_namespace_if_not_exists(self, namespace: Any, properties: Any = None) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        raise FatalError(
+            f"the {self._step} step has no access to the lake (catalog.{name})",
+            where="splake.runners.aws.runtime",
+            hint="a bug: this step's function role (infra/functions.py STEP_ACCESS) does not include 'lake'",
+        )
+
+
+def open_context(
+    runtime: Runtime, settings: Settings | None = None, *, lake_for: str | None = None
+) -> AwsContext:
     """A pipeline context on AWS: DynamoDB state, S3 raw zone, Glue/S3 Iceberg lake, SP-API client with
-    the shared DynamoDB rate limiter and LWA secrets from Secrets Manager."""
+    the shared DynamoDB rate limiter and LWA secrets from Secrets Manager. ``lake_for``: the step, when
+    its role has no lake access (its context's lake refuses to be used)."""
     from splake.spapi.client import SpApiClient
 
     s = settings or runtime.settings()
     secrets = runtime.secrets()
     objects = runtime.objects()
-    lake = CuratedLake(runtime.cache.catalog(runtime.catalog_properties()), s.lake.namespace)
+    catalog = (
+        cast(Catalog, NoLakeCatalog(lake_for))
+        if lake_for is not None
+        else runtime.cache.catalog(runtime.catalog_properties())
+    )
+    lake = CuratedLake(catalog, s.lake.namespace)
     limiter = DynamoRateLimiter(
         runtime.table, client=runtime.client("dynamodb"), plan=runtime.rate_plan or default_plan
     )
