@@ -44,6 +44,8 @@ def test_listing_status_change_arrives_through_eventbridge(
         sb,
         tmp_path / "lake",
         ("seller-na",),
+        # moto's Glue catalog is shared by the session: a namespace of this test's own
+        lake={"path": str(tmp_path / "lake"), "namespace": f"spapi_{uuid.uuid4().hex[:10]}"},
         notifications={
             "enabled": True,
             "queue_url": q.url,

@@ -57,6 +57,8 @@ def test_every_request_is_allowed_by_the_synthesized_policies(
         sb,
         tmp_path / "lake",
         ("seller-na",),
+        # moto's Glue catalog is shared by the session: a namespace of this test's own
+        lake={"path": str(tmp_path / "lake"), "namespace": f"spapi_{uuid.uuid4().hex[:10]}"},
         sync={"report_types": [LISTINGS, ORDERS], "lookback_days": 1, "poll_initial_seconds": 1},
     )
     stack_id = f"splakeiam{uuid.uuid4().hex[:8]}"
