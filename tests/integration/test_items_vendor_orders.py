@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from splake.items.vendor_orders import sync_vendor_orders
 from splake.lake.query import QueryEngine
 from splake.sandbox.apis.vendor_orders import purchase_orders
@@ -79,5 +81,62 @@ async def test_vendor_purchase_orders_and_status(sandbox, tmp_path: Path) -> Non
             {"updatedAfter": after.strftime("%Y-%m-%dT%H:%M:%SZ"), "limit": 5},
         )
         validate_response(MODEL, "getPurchaseOrdersStatus", 200, st.json())
+    finally:
+        await env.client.aclose()
+
+
+@pytest.mark.parametrize("pii", [False, True])
+async def test_vendor_direct_fulfillment_orders(sandbox, tmp_path: Path, pii: bool) -> None:
+    import gzip
+
+    from splake.items.vendor_df_orders import sync_vendor_df_orders
+    from splake.sandbox.apis.vendor_df_orders import df_orders
+
+    env = local_env(sandbox, tmp_path, ("vendor-na",), sync={"lookback_days": 3})
+    if pii:
+        acct = env.settings.accounts[0].model_copy(update={"pii": True})
+        env.settings = env.settings.model_copy(update={"accounts": (acct,)})
+    try:
+        acct = env.settings.accounts[0]
+        now = datetime.now(UTC).replace(microsecond=0)
+        res = await sync_vendor_df_orders(env, acct, now=now)
+        va = sandbox.world.account("vendor-na")
+        truth = {
+            o.number: o
+            for o in df_orders(
+                sandbox.world.seed, va, "ATVPDKIKX0DER", (now - timedelta(days=3)).date(), now.date()
+            )
+            if now - timedelta(days=3) <= o.created <= now
+        }
+        assert len(truth) >= 9 and res.orders == len(truth)
+        q = QueryEngine(env.lake.catalog, env.settings.lake.namespace)
+        got = q.sql(
+            "select purchase_order_number as n, order_status as st, ship_to.city as city, "
+            "pii_ship_to.name as name, item_count from vendor_df_orders"
+        ).to_pylist()
+        assert {r["n"] for r in got} == set(truth)
+        for r in got:
+            o = truth[r["n"]]
+            assert r["st"] == o.status_at(now) and r["city"] == o.city and r["item_count"] == len(o.items)
+            assert r["name"] == (o.name if pii else None)
+        assert q.sql("select count(*) as n from vendor_df_order_items").to_pylist()[0]["n"] == res.items
+        # The raw zone never holds the customer's name or street.
+        keys = [
+            i.key
+            for i in env.raw.store.list("")
+            if "vendor-df-orders" in i.key and i.key.endswith(".ndjson.gz")
+        ]
+        assert len(keys) == 1
+        raw = gzip.decompress(env.raw.store.get_bytes(keys[0])).decode()
+        assert "Customer " not in raw and "Pine St" not in raw and '"city"' in raw
+        sp = SpCaller(sandbox, "vendor-na")
+        r = sp.get(
+            "/vendor/directFulfillment/orders/2021-12-28/purchaseOrders",
+            {
+                "createdAfter": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "createdBefore": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        )
+        validate_response("vendorDirectFulfillmentOrders_2021-12-28.json", "getOrders", 200, r.json())
     finally:
         await env.client.aclose()

@@ -98,7 +98,8 @@ def sync(
     ),
     inventory: bool = typer.Option(False, help="also FBA getInventorySummaries"),
     vendor_orders: bool = typer.Option(
-        False, help="also Vendor Orders: purchase orders and their status (vendor accounts)"
+        False,
+        help="also vendor purchase orders + status, and Direct Fulfillment orders where authorized",
     ),
     data_kiosk: bool = typer.Option(
         False, help="also Data Kiosk: declared sales & traffic / economics and [data_kiosk].queries"

@@ -221,6 +221,21 @@ async def sync_orders(
     return result
 
 
+async def _df_orders(ctx: ItemsContext, account: AccountSettings, when: datetime) -> dict[str, Any]:
+    """Direct Fulfillment orders where the vendor has them: a 403 (no Direct Fulfillment role) is noted,
+    not a failure."""
+    from splake.items.vendor_df_orders import sync_vendor_df_orders
+
+    try:
+        df = await sync_vendor_df_orders(ctx, account, now=when)
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+        log_event(log, "vendor_df_orders_not_authorized", account_id=account.id)
+        return {"skipped": "no Direct Fulfillment access (403)"}
+    return {"orders": df.orders, "items": df.items}
+
+
 async def fetch_orders_any(
     ctx: ItemsContext,
     account: AccountSettings,
@@ -556,9 +571,11 @@ async def sync_commerce(
                 from splake.items.vendor_orders import sync_vendor_orders
 
                 v = await sync_vendor_orders(ctx, account, now=when)
-                out[account.id] = {
+                vres: dict[str, Any] = {
                     "vendor_orders": {"purchase_orders": v.purchase_orders, "status_lines": v.status_lines}
                 }
+                vres["vendor_df_orders"] = await _df_orders(ctx, account, when)
+                out[account.id] = vres
             continue
         res: dict[str, Any] = {}
         if "orders" in kinds:

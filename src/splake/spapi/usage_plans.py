@@ -29,6 +29,7 @@ MODEL_FILES = (
     "finances_2024-06-19.json",
     "dataKiosk_2023-11-15.json",
     "vendorOrders.json",
+    "vendorDirectFulfillmentOrders_2021-12-28.json",
 )
 
 _PLAN_RE = re.compile(
@@ -79,7 +80,9 @@ def parse_usage_plan(description: str) -> tuple[float, int] | None:
 def operations() -> dict[str, Operation]:
     """All operations of the vendored models that have a usage plan, keyed by operationId.
 
-    operationIds that repeat across models (``getOrder`` in two Orders versions) keep the first model's.
+    An operationId that repeats across models (``getOrder`` in two Orders versions, ``getOrders`` in
+    Orders v0 and Vendor Direct Fulfillment) keeps the first model's operation under the bare name; the
+    later ones are keyed ``<model file stem>.<operationId>`` (``orders_2026-01-01.getOrder``).
     """
     ops: dict[str, Operation] = {}
     for file_name in MODEL_FILES:
@@ -94,6 +97,8 @@ def operations() -> dict[str, Operation]:
                     continue
                 op_id = spec["operationId"]
                 grantless = "grantless" in desc.lower()
+                if op_id in ops and ops[op_id].model_file != file_name:
+                    op_id = f"{file_name.removesuffix('.json')}.{op_id}"
                 ops.setdefault(
                     op_id,
                     Operation(op_id, method.upper(), path, plan[0], plan[1], grantless, file_name),

@@ -22,6 +22,7 @@ from splake.sandbox.apis import (
     orders_v0,
     report_schedules,
     unserved,
+    vendor_df_orders,
     vendor_orders,
 )
 from splake.sandbox.apis.common import PagingTokens
@@ -46,6 +47,7 @@ def routes(state: SandboxState) -> list[Route]:
         *report_schedules.routes(state),
         *data_kiosk.routes(state),
         *vendor_orders.routes(state),
+        *vendor_df_orders.routes(state),
     ]
 
 

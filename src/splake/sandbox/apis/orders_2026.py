@@ -249,5 +249,5 @@ def routes(state: SandboxState, book: OrderBook) -> list[Route]:
 
     return [
         sp_route(state, "GET", BASE, "searchOrders", search_orders),
-        sp_route(state, "GET", f"{BASE}/{{orderId}}", "getOrder", get_order),
+        sp_route(state, "GET", f"{BASE}/{{orderId}}", "orders_2026-01-01.getOrder", get_order),
     ]
