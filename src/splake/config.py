@@ -318,6 +318,9 @@ report_types = [
 start_date = "2026-10-01"      # backfill from this date on the first run
 lookback_days = 3              # re-pull this many days every run to catch late data
 fatal_cooldown_minutes = 30    # don't re-request a report type for this long after FATAL/CANCELLED
+# `splake reports list` shows every type with its reportOptions (* = required) and the roles it needs.
+# [sync.report_options.GET_BRAND_ANALYTICS_SEARCH_QUERY_PERFORMANCE_REPORT]
+# asin = "B0EXAMPLE1 B0EXAMPLE2"
 
 [notifications]
 enabled = false

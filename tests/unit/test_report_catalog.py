@@ -94,3 +94,28 @@ def test_vendor_options_reach_only_the_types_that_declare_them() -> None:
     # a type that declares no options keeps the old behaviour: every vendor option is sent
     sales = effective_options(REPORT_TYPES["GET_VENDOR_SALES_REPORT"], {}, vendor)
     assert sales == vendor
+
+
+def test_reports_list_cli_prints_every_type() -> None:
+    from typer.testing import CliRunner
+
+    from splake.cli import app
+
+    out = CliRunner().invoke(app, ["reports", "list", "--format", "tsv"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.strip().splitlines()
+    assert lines[0].split("\t") == [
+        "type",
+        "table",
+        "accounts",
+        "format",
+        "window",
+        "options",
+        "roles",
+        "latency",
+    ]
+    assert {ln.split("\t")[0] for ln in lines[1:]} == set(REPORT_TYPES)
+    sqp = next(ln.split("\t") for ln in lines[1:] if ln.startswith(SQP + "\t"))
+    assert sqp[1] == "ba_search_query_performance" and "asin*" in sqp[5] and sqp[6] == "Brand Analytics"
+    vendor = CliRunner().invoke(app, ["reports", "list", "--kind", "vendor", "--format", "tsv"])
+    assert all("\tvendor\t" in ln for ln in vendor.output.strip().splitlines()[1:])
