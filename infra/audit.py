@@ -15,7 +15,7 @@ from infra.props import SplakeProps
 from infra.storage import Storage
 
 # The functions that create and commit Iceberg tables (their roles get the Lake Formation grants).
-LAKE_WRITERS = ("request", "ingest", "notifications", "items_refresh")
+LAKE_WRITERS = ("request", "ingest", "notifications", "items_refresh", "maintain")
 
 
 def add_lake_trail(stack: cdk.Stack, s: Storage) -> cloudtrail.Trail:

@@ -53,6 +53,7 @@ STEP_ACCESS: dict[str, frozenset[str]] = {
     "notifications": frozenset({"ssm", "state_rw", "secrets", "lake", "task_response"}),
     "items_plan": frozenset({"ssm", "state_read", "plan_write", "runs"}),
     "items_refresh": frozenset({"ssm", "state_rw", "secrets", "lake"}),
+    "maintain": frozenset({"ssm", "state_rw", "lake"}),  # compaction + snapshot expiry (daily)
 }
 
 

@@ -124,6 +124,20 @@ def add_sync_machine(
     return machine
 
 
+def add_maintenance_schedule(stack: cdk.Stack, p: SplakeProps, fn: lambda_.Function) -> events.Rule:
+    """Daily lake maintenance: compaction and snapshot expiry (splake.runners.aws.handlers.maintain)."""
+    return events.Rule(
+        stack,
+        "MaintenanceSchedule",
+        schedule=events.Schedule.rate(cdk.Duration.hours(p.maintenance_hours)),
+        targets=[
+            targets.LambdaFunction(
+                fn, event=events.RuleTargetInput.from_object({"expire_days": p.expire_snapshots_days})
+            )
+        ],
+    )
+
+
 def add_items_machine(
     stack: cdk.Stack, p: SplakeProps, name: str, functions: dict[str, lambda_.Function], s: Storage
 ) -> sfn.StateMachine:

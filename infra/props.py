@@ -30,3 +30,5 @@ class SplakeProps:
     spapi_event_source: str | None = None
     cloudtrail: bool = False  # a CloudTrail trail of the lake bucket's data events (own log bucket)
     lake_formation: bool = False  # register the lake with Lake Formation and grant the writing roles
+    maintenance_hours: int = 24  # compaction + snapshot expiry schedule
+    expire_snapshots_days: int = 7  # snapshots older than this are expired (time travel window)

@@ -29,7 +29,7 @@ from constructs import Construct
 from infra.alarms import add_alarms
 from infra.audit import LAKE_WRITERS, add_lake_formation, add_lake_trail
 from infra.functions import ASSET_EXCLUDES, REPO_ROOT, STEP_ACCESS, add_function
-from infra.machines import add_items_machine, add_sync_machine, sub
+from infra.machines import add_items_machine, add_maintenance_schedule, add_sync_machine, sub
 from infra.notify import add_alarm_topic, add_partner_rule
 from infra.props import SPAPI_NOTIFICATIONS_PRINCIPAL, SplakeProps
 from infra.storage import add_storage
@@ -98,6 +98,7 @@ class SplakeStack(Stack):
             )
         )
         self.sync_machine = add_sync_machine(self, p, self.sync_machine_name, self.functions, st)
+        self.maintenance = add_maintenance_schedule(self, p, self.functions["maintain"])
         self.items_machine = add_items_machine(self, p, self.items_machine_name, self.functions, st)
         self.alarms = add_alarms(self, self.sync_machine, self.items_machine, self.dlq, self.functions)
         self.alarm_topic = add_alarm_topic(self, p, st)

@@ -72,6 +72,8 @@ def add_storage(stack: cdk.Stack, construct_id: str, p: SplakeProps) -> Storage:
         partition_key=ddb.Attribute(name="pk", type=ddb.AttributeType.STRING),
         sort_key=ddb.Attribute(name="sk", type=ddb.AttributeType.STRING),
         billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
+        # finished ledger entries and stale locks expire (splake.runners.aws.dynamo_state.ttl_of)
+        time_to_live_attribute="ttl",
         encryption=ddb.TableEncryption.CUSTOMER_MANAGED,
         encryption_key=key,
         point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(

@@ -217,7 +217,9 @@ def test_state_machines_are_the_shared_definitions(template: dict[str, Any]) -> 
     schedules = sorted(
         r["Properties"]["ScheduleExpression"] for r in resources(template, "AWS::Events::Rule").values()
     )
-    assert schedules == ["rate(1 day)", "rate(1 hour)"]
+    assert schedules == ["rate(1 day)", "rate(1 day)", "rate(1 hour)"]  # items, maintenance, sync
+    (table,) = resources(template, "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
 
 
 def test_alarms_cover_failures_throttling_and_the_dlq(template: dict[str, Any]) -> None:
@@ -321,7 +323,7 @@ def test_optional_governance_parts(template_all: dict[str, Any]) -> None:
     assert "AWS::S3::Object" in selectors
     assert resources(template_all, "AWS::LakeFormation::Resource")
     grants = resources(template_all, "AWS::LakeFormation::PrincipalPermissions")
-    assert len(grants) == 3 * 4  # database, tables, data location x the four lake-writing roles
+    assert len(grants) == 3 * 5  # database, tables, data location x the five lake-writing roles
     functions = resources(template_all, "AWS::Lambda::Function")
     assert {f["Properties"]["Architectures"][0] for f in functions.values()} == {"arm64"}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,6 +21,22 @@ from splake.runners.aws.clients import AwsEndpoint, error_code
 log = get_logger(__name__)
 
 _RESERVED = ("_version", "_pk", "_sk")
+TTL_ATTRIBUTE = "ttl"  # the table's DynamoDB TTL attribute (epoch seconds; infra/storage.py)
+# Ledger entries of finished reports are pruned this long after they finished: far beyond any lookback or
+# discovery window, so no finished report is ever requested or landed twice because its entry was gone.
+LEDGER_RETENTION_DAYS = 400
+_FINISHED = frozenset({"INGESTED", "CANCELLED"})
+
+
+def ttl_of(namespace: str, item: Mapping[str, Any]) -> int | None:
+    """The epoch second DynamoDB may delete an item at (pure): finished ledger entries only."""
+    if namespace != "ledger" or item.get("status") not in _FINISHED or not item.get("completed_at"):
+        return None
+    try:
+        done = datetime.fromisoformat(str(item["completed_at"]).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int(done.timestamp()) + LEDGER_RETENTION_DAYS * 86400
 
 
 def _partition(namespace: str, pk: str) -> str:
@@ -72,14 +89,22 @@ class DynamoStateStore:
     ) -> Item:
         key = {"pk": {"S": _partition(namespace, pk)}, "sk": {"S": sk}}
         doc = _body(item, f"state {namespace}/{pk}/{sk}")
+        ttl = ttl_of(namespace, item)
         try:
             if expect_version is None:
+                values: dict[str, Any] = {":d": {"S": doc}, ":zero": {"N": "0"}, ":one": {"N": "1"}}
+                expr = "SET doc = :d, #v = if_not_exists(#v, :zero) + :one"
+                if ttl is not None:
+                    expr += ", #ttl = :ttl"
+                    values[":ttl"] = {"N": str(ttl)}
+                else:
+                    expr += " REMOVE #ttl"
                 resp = self._ddb.update_item(
                     TableName=self.table,
                     Key=key,
-                    UpdateExpression="SET doc = :d, #v = if_not_exists(#v, :zero) + :one",
-                    ExpressionAttributeNames={"#v": "_version"},
-                    ExpressionAttributeValues={":d": {"S": doc}, ":zero": {"N": "0"}, ":one": {"N": "1"}},
+                    UpdateExpression=expr,
+                    ExpressionAttributeNames={"#v": "_version", "#ttl": TTL_ATTRIBUTE},
+                    ExpressionAttributeValues=values,
                     ReturnValues="UPDATED_NEW",
                 )
                 version = int(resp["Attributes"]["_version"]["N"])
@@ -94,9 +119,10 @@ class DynamoStateStore:
                         "ExpressionAttributeValues": {":expected": {"N": str(expect_version)}},
                     }
                 )
+                extra = {TTL_ATTRIBUTE: {"N": str(ttl)}} if ttl is not None else {}
                 self._ddb.put_item(
                     TableName=self.table,
-                    Item={**key, "doc": {"S": doc}, "_version": {"N": str(version)}},
+                    Item={**key, "doc": {"S": doc}, "_version": {"N": str(version)}, **extra},
                     **cond,
                 )
         except ClientError as exc:

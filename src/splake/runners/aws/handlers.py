@@ -13,7 +13,7 @@ import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from splake.config import Settings
@@ -321,6 +321,25 @@ async def step_items_refresh(ctx: Context, event: dict[str, Any], runtime: Runti
     return {"unit": unit, "status": "REFRESHED", "rows": rows, "fatal_new": False, **summary.as_dict()}
 
 
+async def step_maintain(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """The lake's maintenance (a daily schedule): compact each curated table's small files (under the
+    table's commit lease), then expire snapshots older than ``expire_days`` (default 7) and delete the
+    files only they referenced."""
+    now = ctx.clock()
+    days = int(event.get("expire_days", 7))
+    compacted: dict[str, int] = {}
+    for name in await asyncio.to_thread(ctx.lake.table_names):
+        async with ctx.lock(f"table:{name}"):
+            compacted[name] = await asyncio.to_thread(ctx.lake.compact, name)
+    deleted = await asyncio.to_thread(ctx.lake.expire_snapshots, now - timedelta(days=days))
+    log_event(log, "aws_lake_maintained", tables=len(compacted), files_compacted=sum(compacted.values()))
+    return {
+        "tables": len(compacted),
+        "files_compacted": sum(compacted.values()),
+        "files_deleted": sum(deleted.values()),
+    }
+
+
 # Steps that run the pipeline (a full context: SP-API client, lake, state) …
 STEPS: dict[str, Step] = {
     "plan": step_plan,
@@ -329,6 +348,7 @@ STEPS: dict[str, Step] = {
     "ingest": step_ingest,
     "items_plan": step_items_plan,
     "items_refresh": step_items_refresh,
+    "maintain": step_maintain,
 }
 # Steps whose function role has no lake (Glue/S3 warehouse) access: their context never opens the catalog.
 NO_LAKE_STEPS = frozenset({"plan", "check", "items_plan"})
@@ -388,6 +408,7 @@ ingest = _entry("ingest")
 summarize = _entry("summarize")
 items_plan = _entry("items_plan")
 items_refresh = _entry("items_refresh")
+maintain = _entry("maintain")
 
 
 def utcnow() -> datetime:

@@ -2,12 +2,19 @@
 
 Used for the curated-table commits: concurrent Iceberg commits to one table are detected by the catalog
 (Glue ``VersionId``) and retried by pyiceberg, but serialising the writers of a table avoids retry storms
-when many Lambdas land the same report type at once. A crashed holder's lease expires after ``lease_seconds``.
+when many Lambdas land the same report type at once.
+
+The lease is short (``lease_seconds``, default 60 s) and renewed by a heartbeat every ``lease_seconds / 3``
+while the holder works, so a killed Lambda blocks the table for at most one lease, not for the function's
+whole timeout. A holder whose heartbeat finds the lease taken over (it stalled for longer than a lease)
+logs it; its commit is still safe, because the catalog's optimistic concurrency rejects a stale commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
 import time
 import uuid
@@ -17,7 +24,10 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from splake.errors import RetryableError
+from splake.logs import get_logger, log_event
 from splake.runners.aws.clients import error_code
+
+log = get_logger(__name__)
 
 
 class DynamoLock(asyncio.Lock):
@@ -30,8 +40,9 @@ class DynamoLock(asyncio.Lock):
         table: str,
         name: str,
         *,
-        lease_seconds: float = 900.0,
+        lease_seconds: float = 60.0,
         timeout_seconds: float = 600.0,
+        heartbeat_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
@@ -40,9 +51,13 @@ class DynamoLock(asyncio.Lock):
         self._name = name
         self._lease = lease_seconds
         self._timeout = timeout_seconds
+        self._heartbeat = heartbeat_seconds if heartbeat_seconds is not None else lease_seconds / 3
         self._clock = clock
         self._owner = uuid.uuid4().hex
         self._held = False
+        self._beat: asyncio.Task[None] | None = None
+        self.renewals = 0
+        self.lost = False  # the lease expired and another holder took it while we held it
 
     def _key(self) -> dict[str, Any]:
         return {"pk": {"S": f"_lock#{self._name}"}, "sk": {"S": "-"}}
@@ -56,6 +71,8 @@ class DynamoLock(asyncio.Lock):
                     **self._key(),
                     "owner": {"S": self._owner},
                     "expires_at": {"N": repr(now + self._lease)},
+                    # DynamoDB TTL (epoch seconds) cleans up locks nobody released
+                    "ttl": {"N": str(int(now + self._lease + 3600))},
                 },
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                 ExpressionAttributeValues={":now": {"N": repr(now)}},
@@ -65,6 +82,43 @@ class DynamoLock(asyncio.Lock):
                 return False
             raise
         return True
+
+    def _renew(self) -> bool:
+        now = self._clock()
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=self._key(),
+                UpdateExpression="SET expires_at = :until",
+                ConditionExpression="#o = :me",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={
+                    ":until": {"N": repr(now + self._lease)},
+                    ":me": {"S": self._owner},
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    async def _heartbeat_loop(self) -> None:
+        while self._held:
+            await asyncio.sleep(self._heartbeat)
+            if not self._held:
+                return
+            try:
+                renewed = await asyncio.to_thread(self._renew)
+            except ClientError as exc:  # a transient error: the next beat tries again within the lease
+                log_event(log, "lock_renew_failed", logging.WARNING, lock=self._name, error=error_code(exc))
+                continue
+            if renewed:
+                self.renewals += 1
+            else:
+                self.lost = True
+                log_event(log, "lock_lost", logging.WARNING, lock=self._name)
+                return
 
     async def acquire(self) -> Literal[True]:
         deadline = time.monotonic() + self._timeout
@@ -79,23 +133,28 @@ class DynamoLock(asyncio.Lock):
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 1.5, 1.0)
         self._held = True
+        self._beat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
         return True
 
     def release(self) -> None:
         if not self._held:
             raise RuntimeError("release of an unheld DynamoLock")
         self._held = False
-        try:
-            self._ddb.delete_item(
-                TableName=self._table,
-                Key=self._key(),
-                ConditionExpression="#o = :me",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":me": {"S": self._owner}},
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":  # lease expired and taken over
-                raise
+        if self._beat is not None:
+            self._beat.cancel()
+            self._beat = None
+        with contextlib.suppress(ClientError):
+            try:
+                self._ddb.delete_item(
+                    TableName=self._table,
+                    Key=self._key(),
+                    ConditionExpression="#o = :me",
+                    ExpressionAttributeNames={"#o": "owner"},
+                    ExpressionAttributeValues={":me": {"S": self._owner}},
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":  # lease expired and taken over
+                    raise
 
     def locked(self) -> bool:
         return self._held
