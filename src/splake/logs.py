@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import sys
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -221,5 +222,10 @@ def configure_cli_logging(
         root.addHandler(file_handler)
     # the logger passes what any handler wants: the counter needs the (WARNING) transient events
     root.setLevel(min(wanted, logging.WARNING))
+    # pyiceberg warns when a replace finds nothing to delete (a first landing): expected, not news. (Its
+    # own catch_warnings() is not thread-safe, so concurrent landings leak it to the console.)
+    warnings.filterwarnings(
+        "ignore", message="Delete operation did not match any records", category=UserWarning
+    )
     root.propagate = False
     return counter

@@ -99,9 +99,10 @@ def test_single_429_backs_off_once_without_cutting_the_rate_repeated_429s_cut_it
     b = AdaptiveBucket(5.0, 10, now=0.0)
     e0 = b.epoch
     b.throttled(1.0)
-    # a suspicion only: the next request waits one refill interval (1 / 4.75 s < the 1 s backoff) ...
+    # a suspicion only: the probe waits half a refill interval (0.5 / 4.75 s < the 1 s backoff): an empty
+    # server bucket (one token per 0.2 s) throttles it too ...
     assert b.suspect and b.epoch == e0 + 1
-    assert b.reserve(1.0) == pytest.approx(1 / (5.0 * 0.95))
+    assert b.reserve(1.0) == pytest.approx(0.5 / (5.0 * 0.95))
     assert b.rate == 5.0
     b.throttled(1.2)  # ... and is throttled too (second 429 within the window of 1 s): cut the rate
     assert b.rate == pytest.approx(3.5)
@@ -127,6 +128,20 @@ def test_spurious_429_on_a_slow_operation_costs_one_backoff_not_the_burst() -> N
     assert b.tokens == pytest.approx(12.0 + 1.3 * 0.95 / 60)
     assert all(b.reserve(1.3) == 0.0 for _ in range(12))
     assert b.rate == pytest.approx(1 / 60) and b.decreases == 0
+
+
+def test_a_429_soon_after_a_forgiven_one_drains_and_counts_both() -> None:
+    """The probe of a genuine 429 can get lucky (the server refilled meanwhile): the 429 is forgiven. Another
+    429 within the window shows our count is off: drain at once (no second probe), and cut the rate."""
+    b = AdaptiveBucket(2.0, 15, now=0.0)
+    b.observe(0.0, 2.0)
+    b.throttled(1.0, ticket=0)
+    b.reserve(1.3)
+    b.observe(1.35, 2.0, b.mark_sent())  # forgiven: tokens restored
+    assert not b.suspect and b.tokens > 10
+    b.throttled(2.0, ticket=b.mark_sent())
+    assert not b.suspect and b.tokens == 0.0
+    assert b.decreases == 1 and b.rate == pytest.approx(1.4)
 
 
 def test_429_for_a_request_sent_before_the_first_429_changes_nothing() -> None:
@@ -327,8 +342,8 @@ async def test_local_limiter_waiters_re_reserve_after_429() -> None:
     assert sum(ft.sleeps[before:]) == pytest.approx(1 / 0.95)
     lim.throttled("S", "op")
     before = len(ft.sleeps)
-    await lim.acquire("S", "op")  # backs off once: the 1 s backoff (shorter than the refill interval)
-    assert sum(ft.sleeps[before:]) == pytest.approx(1.0)
+    await lim.acquire("S", "op")  # backs off once: half a refill interval (shorter than the 1 s backoff)
+    assert sum(ft.sleeps[before:]) == pytest.approx(0.5 / 0.95)
     lim.throttled("S", "op")  # the request sent after the backoff is throttled too: drained, rate cut
     before = len(ft.sleeps)
     await lim.acquire("S", "op")

@@ -66,6 +66,7 @@ log = get_logger(__name__)
 LISTING_PAGES = 10
 INGEST_RETRIES = 3
 RELEASE_EVERY = 1  # parsed blocks between arrow memory-pool trims
+LAND_PARALLELISM = 2  # documents landed (decode, parse, stage, commit) at once: CPU-bound
 
 
 # --- plan ---------------------------------------------------------------------------------------------
@@ -645,7 +646,8 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
             ctx.raw.put_document, current.account_id, "reports", current.report_id or "", dest, meta
         )
         now = ctx.clock()
-        async with ctx.lock(f"table:{spec.table}"):
+        # one writer per table; at most LAND_PARALLELISM documents decoded/parsed/written at once (CPU)
+        async with ctx.lock(f"table:{spec.table}"), ctx.slots("land", LAND_PARALLELISM):
             try:
                 rows, quarantined = await asyncio.to_thread(
                     land_document, ctx, current, dest, info, compression, ref.key, now

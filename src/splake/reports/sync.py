@@ -27,7 +27,9 @@ from splake.runners.context import Context
 
 log = get_logger(__name__)
 
-INGEST_PARALLELISM = 2
+# documents fetched (getReportDocument + download + raw zone) at once, across accounts: downloads overlap
+# other accounts' requests and the CPU-bound landing (bounded separately: pipeline.LAND_PARALLELISM)
+DOCUMENTS_IN_FLIGHT = 16
 LAND_ATTEMPTS = 5  # a corrupt or truncated download is fetched again (fresh pre-signed URL) this often
 
 
@@ -125,7 +127,7 @@ class _Run:
         self.summary = summary
         self.observer = observer
         self.deadline = deadline
-        self.ingest_slots = asyncio.Semaphore(INGEST_PARALLELISM)
+        self.ingest_slots = asyncio.Semaphore(DOCUMENTS_IN_FLIGHT)
         self.started = as_utc(summary.started_at)
 
     def done(self, unit: WorkUnit, outcome: str) -> None:

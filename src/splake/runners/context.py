@@ -58,6 +58,7 @@ class Context:
     # per-run caches / coordination (not configuration)
     report_listings: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
     def lock(self, name: str) -> asyncio.Lock:
@@ -65,6 +66,13 @@ class Context:
         if lk is None:
             lk = self._locks[name] = asyncio.Lock()
         return lk
+
+    def slots(self, name: str, size: int) -> asyncio.Semaphore:
+        """A named semaphore of this run (the first caller sets its size), e.g. CPU-bound ingest slots."""
+        sem = self._slots.get(name)
+        if sem is None:
+            sem = self._slots[name] = asyncio.Semaphore(size)
+        return sem
 
     def account(self, account_id: str) -> AccountSettings:
         return self.settings.account(account_id)

@@ -7,12 +7,14 @@ SP-API usage plans are token buckets per application + selling partner + operati
   2xx/400/404, never on 429) → adopt it as the ceiling, and scale the burst by the same ratio when the
   live rate is lower than the modelled one (the burst is never advertised);
 - ``throttled()``: a 429 (never carries the rate header, so it may be spurious: Amazon throttles under the
-  limit now and then) → *suspect*: back off once (``throttle_backoff_seconds``, at most one refill interval)
-  and send one request. If a request sent after the 429 succeeds, the 429 was spurious: the tokens we had
-  are restored (queued waiters re-reserve at once), so one spurious 429 costs about one backoff, not the
-  burst. If it is throttled too, the server's bucket really is empty: drain ours (the next slot is one
-  refill interval away). Repeated 429s within a short window cut the rate multiplicatively; once 429s
-  stop, the rate grows back slowly (additive increase per second, AIMD).
+  limit now and then) → *suspect*: back off once (``throttle_backoff_seconds``, at most half a refill
+  interval, so an empty server bucket answers the probe with another 429) and send one request. If a
+  request sent after the 429 succeeds, the 429 was spurious: the tokens we had are restored (queued
+  waiters re-reserve at once), so one spurious 429 costs about one backoff, not the burst. If it is
+  throttled too (or another 429 follows a forgiven one within the window), the server's bucket really is
+  empty: drain ours (the next slot is one refill interval away). Repeated 429s within a short window cut
+  the rate multiplicatively; once 429s stop, the rate grows back slowly (additive increase per second,
+  AIMD).
 - a small safety factor keeps us just under the limit so clock skew and float rounding do not cost 429s;
 - the first request of a bucket is a probe: the others wait (briefly) until its response told us the
   live limit, so a lowered limit does not cost a whole burst of 429s.
@@ -72,8 +74,10 @@ class AdaptiveTuning:
     # starts full and arrival jitter is negligible against the refill time, while a token held back
     # would cost the whole run a minute. Until the header confirms it, the headroom stays.
     headroom_max_seconds: float = 2.0
-    # after a 429 without confirmation, the next request waits this long (capped at one refill interval)
+    # after a 429 without confirmation, the next request (the probe) waits this long, capped at this
+    # fraction of a refill interval
     throttle_backoff_seconds: float = 1.0
+    probe_interval_fraction: float = 0.5
 
 
 def parse_rate_header(value: str | None) -> float | None:
@@ -117,6 +121,7 @@ class AdaptiveBucket:
     suspect_tokens: float = field(init=False, default=0.0)
     suspect_at: float = field(init=False, default=0.0)
     suspect_sent: int = field(init=False, default=0)
+    forgiven_at: float = field(init=False, default=-math.inf)  # when a 429 was last judged spurious
 
     def __post_init__(self) -> None:
         self.rate = self.ceiling = float(self.modelled_rate)
@@ -213,6 +218,7 @@ class AdaptiveBucket:
         not empty). Go back to the tokens we had (refilled since), minus the requests sent since the 429;
         queued waiters re-reserve (epoch) against the restored count."""
         self.suspect = False
+        self.forgiven_at = now
         self._recent = [x for x in self._recent if x != self.suspect_at]
         restored = min(self.capacity, self.suspect_tokens + (now - self.suspect_at) * self.pace)
         restored -= self.sent - self.suspect_sent
@@ -229,13 +235,22 @@ class AdaptiveBucket:
         self.total_throttles += 1
         self._last_throttle = now
         # waiters queued on the old schedule re-reserve when they wake (epoch): re-spaced at the new level
-        if not self.suspect:
+        if not self.suspect and now - self.forgiven_at <= self.window:
+            # another 429 soon after one was forgiven: our count is off (the probe only got lucky), the
+            # server's bucket is empty, and the forgiven 429 counts again toward a rate cut
+            self.tokens = 0.0
+            self.epoch += 1
+            self._recent.append(self.suspect_at)
+            self.forgiven_at = -math.inf
+        elif not self.suspect:
             # the throttled request did not use a server token: it is ours again (if we had it)
             self.suspect = True
             self.suspect_tokens = min(self.capacity, max(0.0, self.tokens) + 1.0)
             self.suspect_at = now
             self.suspect_sent = self.sent
-            backoff = min(t.throttle_backoff_seconds, 1.0 / self.pace)
+            # shorter than the server's refill interval: if its bucket really is empty the probe is throttled
+            # too (confirmed); waiting a whole interval would let the probe succeed either way
+            backoff = min(t.throttle_backoff_seconds, t.probe_interval_fraction / self.pace)
             # the next reservation waits ``backoff``: tokens after it = -backoff * pace
             self.tokens = 1.0 - backoff * self.pace
             self.epoch += 1
