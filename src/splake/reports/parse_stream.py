@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 import ijson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from splake.errors import BadDataError, ReportFailedError
 from splake.reports.casting import cast_strings
@@ -233,13 +234,32 @@ def _json_chunk(
         for k in row:
             if k not in keys:
                 keys[k] = by_source.get(k) or snake_case(k)
-    data: dict[str, list[str | None]] = {"section": [section.name] * len(flat)}
+    data: dict[str, pa.Array] = {"section": pa.array([section.name] * len(flat), pa.string())}
     for k, name in keys.items():
-        data.setdefault(name, [_text(row.get(k)) for row in flat])
+        if name not in data:
+            data[name] = _string_column([row.get(k) for row in flat])
     for column, source in section.fill:  # e.g. the period a by-ASIN section aggregates
-        data[column] = fill_column(data.get(column), source, flat, {"reportSpecification": head or {}})
-    strings = pa.table({k: pa.array(v, pa.string()) for k, v in data.items()})
-    return type_strings(spec, strings, first_line, fill=fill, **opts)
+        current = data[column].to_pylist() if column in data else None
+        values = fill_column(current, source, flat, {"reportSpecification": head or {}})
+        data[column] = pa.array(values, pa.string())
+    return type_strings(spec, pa.table(data), first_line, fill=fill, **opts)
+
+
+def _string_column(values: list[Any]) -> pa.Array:
+    """A column of JSON scalars as text, converted by Arrow (no per-value Python) when the values share a
+    scalar type; mixed or nested values go through :func:`_text` one by one."""
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([_text(v) for v in values], pa.string())
+    t = arr.type
+    if pa.types.is_string(t):
+        return arr
+    if pa.types.is_null(t):
+        return pa.nulls(len(values), pa.string())
+    if pa.types.is_integer(t) or pa.types.is_boolean(t) or pa.types.is_floating(t):
+        return pc.cast(arr, pa.string())
+    return pa.array([_text(v) for v in values], pa.string())
 
 
 def _window_fill(spec: ReportTypeSpec, start_text: Any) -> dict[str, Any]:
