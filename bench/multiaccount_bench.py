@@ -15,7 +15,7 @@ with ``reports`` = the reports the account needs and ``rate`` the sandbox's enfo
 ratio, throttles, reports landed.
 Merged into bench/results.json under "multiaccount".
 
-    .venv/bin/python -m bench multiaccount                       # 20 accounts, real-time sandbox
+    .venv/bin/python -m bench multiaccount                       # 20 accounts, real-time sandbox, 2 runs
     .venv/bin/python bench/multiaccount_bench.py --accounts 5    # quicker
 """
 
@@ -158,9 +158,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--accounts", type=int, default=20)
     ap.add_argument("--time-scale", type=float, default=1.0)
+    ap.add_argument("--runs", type=int, default=2, help="consecutive runs (each on a fresh sandbox and lake)")
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
     counter = configure_cli_logging("WARNING")  # retries/429s counted, not printed line by line
-    res = asyncio.run(run(args.accounts, args.time_scale))
+    runs = []
+    for i in range(args.runs):
+        one = asyncio.run(run(args.accounts, args.time_scale))
+        runs.append(one)
+        print(
+            f"multiaccount run {i + 1}/{args.runs}: {one['wall_seconds']} s → ratio "
+            f"{one['ratio_wall_to_floor']}; 429s={one['http_429']} failures={one['failures']}",
+            flush=True,
+        )
+    # the worst run is the headline; every run is kept
+    res = dict(max(runs, key=lambda r: r["ratio_wall_to_floor"] or 0.0))
+    res["runs"] = [
+        {k: r[k] for k in ("wall_seconds", "ratio_wall_to_floor", "http_429", "failures", "measured_at")}
+        for r in runs
+    ]
+    res["failures_all_runs"] = sum(r["failures"] for r in runs)
     print(
         f"multiaccount: {res['accounts']} accounts, {res['streams']} streams, "
         f"{res['reports_landed']} reports in {res['wall_seconds']} s; "

@@ -112,14 +112,32 @@ def _documents(d: dict[str, Any]) -> list[Row]:
 
 
 def _multiaccount(d: dict[str, Any]) -> list[Row]:
+    runs = d.get("runs") or []
+    each = ", ".join(f"{r['ratio_wall_to_floor']}x" for r in runs)
     return [
         (
             f"(d) multi-account sync: {d['accounts']} accounts x {d['marketplaces_per_account']} "
             f"marketplaces x {d['report_types']} report types (sandbox time_scale {d['time_scale']})",
             f"**{d['ratio_wall_to_floor']}x** the rate-limit critical path ({d['wall_seconds']} s, "
-            f"{d['reports_landed']} reports, {d['http_429']} x 429)",
+            f"{d['reports_landed']} reports, {d['http_429']} x 429"
+            + (f"; worst of {len(runs)} consecutive runs: {each}" if len(runs) > 1 else "")
+            + f"; failures {d.get('failures_all_runs', d['failures'])})",
             f"critical path {d['floor_seconds']} s ({_get(d, 'bottleneck', 'operation')})",
             "`python -m bench multiaccount`",
+        )
+    ]
+
+
+def _spurious429(d: dict[str, Any]) -> list[Row]:
+    b, f = d["baseline"], d["with_spurious_429"]
+    return [
+        (
+            f"one spurious 429 (no rate header) on {' / '.join(d['faulted_operations'])}: sync of "
+            f"{d['reports']} reports",
+            f"**{d['ratio_vs_baseline']}x** the same sync without it ({f['wall_seconds']} s, "
+            f"{f['failures']} failures)",
+            f"{b['wall_seconds']} s without the 429 (same run)",
+            "`python -m bench spurious429`",
         )
     ]
 
@@ -141,6 +159,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], list[Row]]], ...] = (
     ("ingest", "(c) report ingest vs pyarrow / pandas", _ingest),
     ("documents", "(c) large JSON / XML reports", _documents),
     ("multiaccount", "(d) multi-account sync", _multiaccount),
+    ("spurious429", "one spurious 429", _spurious429),
     ("items", "items sync", _items),
 )
 
