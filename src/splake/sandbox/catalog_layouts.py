@@ -317,6 +317,7 @@ original-reimbursement-type|empty""",
         """request-date|ts
 order-id|id
 order-type|enum:Return,Disposal
+service-speed|enum:Standard,Expedited
 order-status|enum:Pending,Completed,Cancelled
 last-updated-date|ts
 sku|sku
@@ -334,15 +335,16 @@ currency|cur""",
         fba_only=True,
     ),
     "GET_FBA_FULFILLMENT_REMOVAL_SHIPMENT_DETAIL_DATA": layout(
-        """removal-date|ts
+        """request-date|ts
 order-id|id
 shipment-date|ts
 sku|sku
 fnsku|fnsku
 disposition|enum:Sellable,Unsellable
-quantity shipped|int1
+shipped-quantity|int1
 carrier|enum:UPS,USPS,FEDEX
-tracking-number|id""",
+tracking-number|id
+removal-order-type|enum:Return,Disposal""",
         "days",
         per=2,
         fba_only=True,
@@ -369,7 +371,7 @@ fulfillment-center-id|fc
 original-fulfillment-center-id|fc
 quantity|int1
 replacement-reason-code|enum:2,4,5
-replacement-customer-order-id|oid
+replacement-amazon-order-id|oid
 original-amazon-order-id|oid""",
         "days",
         per=1,

@@ -79,10 +79,12 @@ original-reimbursement-id
 original-reimbursement-type
 """)
 
+# Amazon's FBA Removals reports attributes (developer docs)
 REMOVAL_ORDERS = columns("""
 request-date|timestamp
 order-id
 order-type
+service-speed
 order-status
 last-updated-date|timestamp
 sku
@@ -98,15 +100,16 @@ currency
 """)
 
 REMOVAL_SHIPMENTS = columns("""
-removal-date|timestamp
+request-date|timestamp
 order-id
 shipment-date|timestamp
 sku
 fnsku
 disposition
-quantity shipped|int
+shipped-quantity|int
 carrier
 tracking-number
+removal-order-type
 """)
 
 SHIPMENT_PROMOTIONS = columns("""
@@ -129,7 +132,7 @@ fulfillment-center-id
 original-fulfillment-center-id
 quantity|int
 replacement-reason-code
-replacement-customer-order-id
+replacement-amazon-order-id
 original-amazon-order-id
 """)
 
@@ -498,7 +501,7 @@ SPECS = (
         "GET_FBA_FULFILLMENT_CUSTOMER_SHIPMENT_REPLACEMENT_DATA",
         "fba_shipment_replacements",
         SHIPMENT_REPLACEMENTS,
-        ("replacement_customer_order_id", "sku"),
+        ("replacement_amazon_order_id", "sku"),
         "shipment_date",
         "Free replacement shipments.",
         max_window=timedelta(days=30),
