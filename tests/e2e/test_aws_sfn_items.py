@@ -70,10 +70,24 @@ def test_items_refresh_state_machine(
         ),
         roleArn="arn:aws:iam::123456789012:role/splake-sfn",
     )
-    desc = run_execution(moto_server, sm["stateMachineArn"], timeout=90)
+    # chunks of 3 identifiers: US has 8 SKUs (3 chunks), CA 4 ASINs in one catalog batch (1 chunk)
+    desc = run_execution(moto_server, sm["stateMachineArn"], timeout=90, input={"chunk_size": 3})
     assert desc["status"] == "SUCCEEDED", (desc.get("error"), lambda_handlers.errors[:3])
     out = json.loads(desc["output"])
-    assert out["units"] == 2 and out["failed"] == 0  # (seller-na, US) and (seller-na, CA)
+    assert out["units"] == 4 and out["failed"] == 0
+    refreshes = [n for n, kind in lambda_handlers.invocations if "items_refresh" in n and kind == "ok"]
+    assert len(refreshes) == 4
+    # each chunk's cursor names this run: a retried refresh of a landed chunk does not fetch it again
+    from splake.runners.aws.handlers import ITEMS_CURSORS
+
+    cursors = list(runtime.state().scan(ITEMS_CURSORS))
+    assert len(cursors) == 4 and len({c["run"] for c in cursors}) == 1
+    from splake.runners.aws.handlers import run_step as run
+
+    account_id, mp = cursors[0]["_pk"].split("|")
+    unit = {"account_id": account_id, "marketplace_id": mp, "chunk": int(cursors[0]["_sk"]), "chunk_size": 3}
+    again = run("items_refresh", {"unit": unit, "options": {"started_at": cursors[0]["run"]}}, runtime.env())
+    assert again["resumed"] is True and again["rows"] == cursors[0]["rows"]
 
     lake = CuratedLake(open_glue_catalog(runtime.catalog_properties()), settings.lake.namespace)
     catalog = (

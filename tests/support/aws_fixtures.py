@@ -555,9 +555,11 @@ def deploy_on_moto(
     return runtime, str(sm["stateMachineArn"]), functions
 
 
-def run_execution(moto: MotoServer, arn: str, timeout: float = 90.0) -> dict[str, Any]:
+def run_execution(
+    moto: MotoServer, arn: str, timeout: float = 90.0, input: dict[str, Any] | None = None
+) -> dict[str, Any]:
     sfn = moto.client("stepfunctions")
-    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(input or {}))["executionArn"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         desc = sfn.describe_execution(executionArn=execution)

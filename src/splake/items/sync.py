@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from splake.config import AccountSettings
 from splake.errors import SplakeError
 from splake.items.catalog import search_batch
+from splake.items.chunks import chunk_of
 from splake.items.context import ItemsContext
 from splake.items.land import FetchedListing, land_catalog, land_listings
 from splake.items.listings import get_listing, search_listings, sku_batches
@@ -177,15 +178,19 @@ async def sync_items(
     marketplace_ids: Iterable[str] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     concurrency: int | None = None,
+    chunk: tuple[int, int] | None = None,
 ) -> ItemsSyncSummary:
     """Fetch and land catalog + listings data for every tracked item of the given (default: all) accounts
     and marketplaces. Calls that still fail after the client's retries are listed in ``failures``; the
-    rest is landed."""
+    rest is landed. ``chunk=(index, size)``: only that chunk of each (account, marketplace)
+    (:mod:`splake.items.chunks`)."""
     settings = ctx.settings
     wanted = set(account_ids) if account_ids is not None else None
     accounts = [a for a in settings.accounts if wanted is None or a.id in wanted]
     registry = Registry(ctx.state)
     work = await asyncio.to_thread(plan_work, registry, accounts, marketplace_ids)
+    if chunk is not None:
+        work = [chunk_of(w, *chunk) for w in work]
     limit = concurrency or settings.spapi.concurrency
     summary = ItemsSyncSummary()
     summary.catalog_calls = sum(len(w.catalog) for w in work)

@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 WAITING = frozenset({"NEW", "IN_QUEUE", "IN_PROGRESS"})
+ITEMS_CURSORS = "items_chunks"  # StateStore namespace: (account|marketplace, chunk) -> last landed run
 
 Step = Callable[[Context, dict[str, Any], Runtime], Awaitable[dict[str, Any]]]
 
@@ -289,7 +290,9 @@ def step_summarize(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
 
 
 async def step_items_plan(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """One unit per (account, marketplace) with tracked items (catalog/listings refresh)."""
+    """One unit per chunk of each (account, marketplace) with tracked items (catalog/listings refresh):
+    a big catalog lands piece by piece, each chunk well within one invocation."""
+    from splake.items.chunks import DEFAULT_CHUNK, chunk_count
     from splake.items.registry import Registry
     from splake.items.sync import plan_work
 
@@ -299,17 +302,31 @@ async def step_items_plan(ctx: Context, event: dict[str, Any], runtime: Runtime)
     wanted = set(_input(event).get("accounts") or ())
     accounts = [a for a in ctx.settings.accounts if not wanted or a.id in wanted]
     work = await asyncio.to_thread(plan_work, Registry(ctx.state), accounts)
-    units = [{"account_id": w.account.id, "marketplace_id": w.marketplace_id} for w in work]
+    size = int(_input(event).get("chunk_size") or DEFAULT_CHUNK)
+    units = [
+        {"account_id": w.account.id, "marketplace_id": w.marketplace_id, "chunk": k, "chunk_size": size}
+        for w in work
+        for k in range(chunk_count(w, size))
+    ]
     return _planned(ctx, runtime, event, "items", units)
 
 
 async def step_items_refresh(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Fetch and land catalog + listings for one (account, marketplace)."""
+    """Fetch and land catalog + listings for one chunk of one (account, marketplace). A chunk already
+    landed by this execution (its cursor names this run: Step Functions retried after the landing) is not
+    fetched again."""
     from splake.items.sync import sync_items
 
     unit = event["unit"]
+    run = str((event.get("options") or {}).get("started_at") or "")
+    chunk = (int(unit.get("chunk", 0)), int(unit.get("chunk_size") or 10**9))
+    cursor_pk, cursor_sk = f"{unit['account_id']}|{unit['marketplace_id']}", f"{chunk[0]:06d}"
+    done = ctx.state.get(ITEMS_CURSORS, cursor_pk, cursor_sk)
+    if run and done is not None and done.get("run") == run:
+        rows = int(done.get("rows") or 0)
+        return {"unit": unit, "status": "REFRESHED", "rows": rows, "fatal_new": False, "resumed": True}
     summary = await sync_items(
-        ctx, account_ids=[unit["account_id"]], marketplace_ids=[unit["marketplace_id"]]
+        ctx, account_ids=[unit["account_id"]], marketplace_ids=[unit["marketplace_id"]], chunk=chunk
     )
     if summary.failures and not (summary.catalog_items or summary.listings_found):
         raise RetryableError(
@@ -318,6 +335,17 @@ async def step_items_refresh(ctx: Context, event: dict[str, Any], runtime: Runti
             hint=summary.failures[0],
         )
     rows = summary.catalog_items + summary.listings_found
+    ctx.state.put(
+        ITEMS_CURSORS,
+        cursor_pk,
+        cursor_sk,
+        {
+            "run": run,
+            "rows": rows,
+            "refreshed_at": ctx.clock().isoformat(),
+            "failures": len(summary.failures),
+        },
+    )
     return {"unit": unit, "status": "REFRESHED", "rows": rows, "fatal_new": False, **summary.as_dict()}
 
 
