@@ -28,7 +28,8 @@ DOC = """<?xml version="1.0" encoding="ISO-8859-1"?>
 <OrderItem><AmazonOrderItemCode>A2</AmazonOrderItemCode><SKU>S2</SKU><Quantity>1</Quantity></OrderItem>
 </Order></Message>
 <Message><MessageID>2</MessageID><Order><AmazonOrderID>111-2</AmazonOrderID>
-<OrderItem><AmazonOrderItemCode>B1</AmazonOrderItemCode><SKU>S3</SKU></OrderItem></Order></Message>
+<OrderItem><AmazonOrderItemCode>B1</AmazonOrderItemCode><SKU>S3</SKU></OrderItem>
+<OrderStatus>Shipped</OrderStatus></Order></Message>
 </AmazonEnvelope>
 """
 
@@ -55,6 +56,8 @@ def test_xml_rows_carry_their_order_fields_and_typed_components(tmp_path: Path) 
     assert str(first["item_price"]) == "10.500000" and first["currency"] == "EUR"
     assert str(first["item_tax"]) == "2.000000" and first["quantity"] == 2
     assert rows[2]["ship_city"] is None and rows[2]["purchase_date"] is None
+    assert rows[2]["order_status"] == "Shipped"  # an order field after its items still reaches them
+    assert rows[0]["order_status"] is None
 
 
 def test_a_dtd_is_refused(tmp_path: Path) -> None:

@@ -137,6 +137,7 @@ def iter_xml(
     ctx_depth = -1  # depth of the open context element, -1 when none is open
     root: ET.Element | None = None
     context: dict[str, list[str]] = {}
+    pending: list[dict[str, list[str]]] = []  # rows of the open context element
     try:
         with open(path, "rb") as f:
             _refuse_dtd(f, spec, path)
@@ -154,24 +155,26 @@ def iter_xml(
                 tag = _local(elem.tag)
                 if tag == row_tag:
                     values: dict[str, list[str]] = {}
-                    if ctx_depth >= 0:
-                        values.update({k: list(v) for k, v in context.items()})
+                    if ctx_depth >= 0:  # held until the context ends: its fields may follow its rows
                         _flatten_xml(elem, row_tag, values)
+                        pending.append(values)
                     else:
                         _flatten_xml(elem, "", values)
-                    rows.append(_collapse(values))
+                        rows.append(_collapse(values))
                     elem.clear()
-                    if len(rows) >= rows_per_chunk:
-                        yield _chunk(spec, rows, line, opts)
-                        line += len(rows)
-                        rows = []
                 elif ctx_depth >= 0 and depth == ctx_depth + 1:
                     if elem.find(f".//{row_tag}") is None:  # a field (or group) of the context, not rows
                         _flatten_xml(elem, tag, context)
                     elem.clear()
                 elif depth == ctx_depth:
-                    ctx_depth, context = -1, {}
+                    for values in pending:
+                        rows.append(_collapse({**context, **values}))
+                    ctx_depth, context, pending = -1, {}, []
                     elem.clear()
+                if len(rows) >= rows_per_chunk:
+                    yield _chunk(spec, rows, line, opts)
+                    line += len(rows)
+                    rows = []
                 depth -= 1
                 if depth == 1 and root is not None:
                     root.clear()  # finished a child of the root: drop it (memory stays flat)
