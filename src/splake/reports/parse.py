@@ -112,6 +112,27 @@ def _has_data_lines(path: Path) -> bool:
         return bool(f.read(1))
 
 
+def foreign_header(spec: ReportTypeSpec, names: Sequence[str]) -> str:
+    """Pure: why a flat file's header (snake_case ``names``) is not one of ``spec``'s documents, or "".
+
+    A document whose header names none of the declared key columns (none of the declared columns when
+    the type has no key) is an error page, another report or an unknown layout: landing it would empty
+    a snapshot or write rows without keys."""
+    if not spec.columns:
+        return ""
+    present = set(names)
+    wanted = [k for k in spec.key_columns if k != "section"] or [c.column for c in spec.columns]
+    if any(k in present for k in wanted):
+        return ""
+    if not names or names == [""]:
+        return f"the document is empty (no header line): not a {spec.name} document"
+    return (
+        f"the header names none of the columns {', '.join(wanted[:5])} that a {spec.name} document has "
+        f"(it starts {', '.join(repr(n) for n in names[:3])}): an error page, another report or an "
+        "undeclared layout"
+    )
+
+
 def _reason(spec: ReportTypeSpec, col: str, value: Any) -> str:
     t = spec.column(col).type
     if t in ("timestamp", "date") and isinstance(value, str):
@@ -228,14 +249,22 @@ def iter_tsv(
 ) -> Iterator[ParsedChunk]:
     """Stream a UTF-8 tab-separated flat file in blocks."""
     raw_header = _read_header(path)
-    if not raw_header or not _has_data_lines(path):
-        return
+    if not raw_header and spec.replace != "snapshot":
+        return  # an empty document adds nothing to a windowed or keyed table
     english = spec.english_header(raw_header)
     names = header_names(english)
     # a declared column with its own curated name (not the header's snake_case) takes that name
     renamed = {c.source: c.column for c in spec.columns if c.name}
     if renamed:
         names = [renamed.get(h.strip(), n) for h, n in zip(english, names, strict=True)]
+    foreign = foreign_header(spec, names)
+    if foreign:  # not this report: quarantine the header line so the document is held, never landed
+        empty = pa.table({n: pa.array([], pa.string()) for n in names})
+        raw = "\t".join(raw_header)
+        yield ParsedChunk(type_strings(spec, empty, 2).table, [BadRow(1, raw[:2000], foreign)])
+        return
+    if not _has_data_lines(path):
+        return  # the declared header and no rows: an empty report (a snapshot of nothing)
     ragged: list[BadRow] = []
 
     def on_invalid(row: Any) -> str:

@@ -1,0 +1,65 @@
+"""Red-team: documents that are not what they claim to be never replace good data (issue 10 point 3).
+
+A pre-signed URL can answer with an HTML or S3 XML error page, a proxy can hand back an empty body, a
+report can arrive in a layout whose header names none of the declared columns (an unknown localized
+header, another report's file). Each of these used to land as a valid snapshot: the listings table of
+the account/marketplace was emptied or replaced by null rows, ledger INGESTED, sync exit 0.
+Through the real ingest path (tests/support/conformance.py), against the real DE listings file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.conformance import REAL, ConformanceLab, read_flat
+
+DE = "A1PA6795UKMFR9"
+LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
+
+NOT_A_LISTINGS_DOCUMENT = {
+    "html error page": b"<html><body><h1>503 Service Unavailable</h1></body></html>\n",
+    "S3 XML error": b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+    "foreign header only": b"foo\tbar\tbaz\n",
+    "foreign header with rows": b"foo\tbar\tbaz\n1\t2\t3\n4\t5\t6\n",
+    "empty body": b"",
+}
+
+
+def _skus(lab: ConformanceLab) -> list[tuple[str, str]]:
+    rows = lab.sql(f"select seller_sku, report_id from merchant_listings where marketplace_id = '{DE}'")
+    return sorted((r["seller_sku"], r["report_id"]) for r in rows)
+
+
+def test_a_document_that_is_not_a_listings_report_never_replaces_the_snapshot(tmp_path: Path) -> None:
+    de = REAL["GET_MERCHANT_LISTINGS_ALL_DATA/saleweaver-de.txt"]
+    ff = read_flat(de.path)
+    with ConformanceLab(tmp_path) as lab:
+        good = lab.land(de)
+        assert good.status == "INGESTED"
+        before = _skus(lab)
+        sku = ff.header.index("seller-sku")
+        assert before == sorted((f[sku], good.report_id) for _, f in ff.rows)  # 40 rows, read independently
+        for what, body in NOT_A_LISTINGS_DOCUMENT.items():
+            out = lab.land_bytes(body, report_type=LISTINGS, marketplaces=("DE",), content_type="text/plain")
+            assert out.status == "HELD", (what, out.status, out.entry.reason)
+            assert _skus(lab) == before, what  # the snapshot is untouched
+            assert "header" in (out.entry.reason or ""), (what, out.entry.reason)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_a_header_only_listings_document_is_an_empty_snapshot(tmp_path: Path, ending: str) -> None:
+    """What Amazon sends for a seller without listings: the declared header and no rows. That is a
+    valid snapshot (the seller has no listings now), distinguishable from the broken documents above
+    by its header, so it does replace the previous rows."""
+    de = REAL["GET_MERCHANT_LISTINGS_ALL_DATA/saleweaver-de.txt"]
+    header = de.path.read_bytes().split(b"\n", 1)[0]
+    with ConformanceLab(tmp_path) as lab:
+        assert lab.land(de).status == "INGESTED"
+        out = lab.land_bytes(
+            header + ending.encode(), report_type=LISTINGS, marketplaces=("DE",), content_type="text/plain"
+        )
+        assert out.status == "INGESTED" and out.entry.rows == 0
+        assert _skus(lab) == []
