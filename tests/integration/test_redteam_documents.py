@@ -9,6 +9,8 @@ Through the real ingest path (tests/support/conformance.py), against the real DE
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,40 @@ def test_a_header_only_listings_document_is_an_empty_snapshot(tmp_path: Path, en
         )
         assert out.status == "INGESTED" and out.entry.rows == 0
         assert _skus(lab) == []
+
+
+def test_a_json_document_without_any_declared_section_never_replaces_the_window(tmp_path: Path) -> None:
+    """Sales & Traffic replaces its window: a JSON object with none of the report's sections (an API
+    gateway's `{}`, a bare specification) used to delete the window's rows and land one of nulls."""
+    st = REAL["GET_SALES_AND_TRAFFIC_REPORT/amzn-models-example.json"]
+    doc = json.loads(st.path.read_text(encoding="utf-8"))
+    spec = doc["reportSpecification"]
+    start = datetime.fromisoformat(spec["dataStartTime"]).replace(tzinfo=UTC)
+    window = (start, datetime.fromisoformat(spec["dataEndTime"]).replace(tzinfo=UTC) + timedelta(days=1))
+    n_records = len(doc["salesAndTrafficByDate"]) + len(doc["salesAndTrafficByAsin"])
+    with ConformanceLab(tmp_path) as lab:
+        first = lab.land(st, window=window)
+        assert first.status == "INGESTED"
+        before = sorted(r["row_key"] for r in lab.rows("sales_and_traffic"))
+        assert len(before) == n_records
+        for body in ({}, {"reportSpecification": spec}):
+            out = lab.land_bytes(
+                json.dumps(body).encode(),
+                report_type=st.report_type,
+                marketplaces=("US",),
+                content_type="application/json",
+                window=window,
+            )
+            assert out.status == "HELD", (body, out.status, out.entry.reason)
+            assert sorted(r["row_key"] for r in lab.rows("sales_and_traffic")) == before
+        # a document with the sections present but empty is a real answer (nothing in the window)
+        empty = {"reportSpecification": spec, "salesAndTrafficByDate": [], "salesAndTrafficByAsin": []}
+        out = lab.land_bytes(
+            json.dumps(empty).encode(),
+            report_type=st.report_type,
+            marketplaces=("US",),
+            content_type="application/json",
+            window=window,
+        )
+        assert out.status == "INGESTED"
+        assert lab.rows("sales_and_traffic") == []

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from splake.errors import BadDataError, ReportFailedError
+from splake.lake.tables import BadRow
 from splake.reports.casting import cast_strings
 from splake.reports.locales import DEFAULT_LOCALE, CastLocale
 from splake.reports.parse import ParsedChunk, fill_column, type_strings
@@ -315,6 +316,15 @@ def iter_json_stream(
             raise _error_document(spec, doc["errorDetails"])
         head = doc.get("reportSpecification") or {}
         sections: dict[str, Any] = {s.path: doc.get(s.path) for s in spec.json_sections}
+        if spec.json_sections and not any(s.path in doc for s in spec.json_sections):
+            # none of the report's sections, not even empty: not this report (a gateway's `{}`, an error
+            # object); a bad row of its own makes the document held, so it never replaces good rows
+            why = (
+                f"the document has none of the sections {', '.join(s.path for s in spec.json_sections)} "
+                f"of a {spec.name} document (its keys: {', '.join(sorted(doc)[:5]) or 'none'})"
+            )
+            yield ParsedChunk(type_strings(spec, pa.table({}), 1).table, [BadRow(-1, "", why)])
+            return
     else:
         head, sections = _stream_head(path, spec), {}
     start_text = (head.get("dataStartTime") if isinstance(head, dict) else None) or (
