@@ -25,6 +25,7 @@ from aws_cdk import assertions
 from infra.props import SplakeProps
 from infra.stack import SplakeStack
 
+from splake.runners.aws.handlers import run_step
 from splake.runners.aws.statemachine import Timing
 from tests.integration.items_helpers import sandbox_settings
 from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto
@@ -124,9 +125,15 @@ def test_every_request_is_allowed_by_the_synthesized_policies(
     while (desc := harness.describe_execution(executionArn=execution))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "execution still running"
         time.sleep(0.3)
-    recorder.recording = False
     assert desc["status"] == "SUCCEEDED", (desc.get("error"), lambda_handlers.errors[:3])
     assert json.loads(desc["output"])["rows"] > 0
+    # the daily maintenance function: compaction, then snapshot expiry deletes unreferenced files
+    # (s3:DeleteObject, which the lake roles once lacked)
+    recorder.current = "maintain"
+    maintained = run_step("maintain", {"expire_days": 0, "retain_last": 1}, runtime.env())
+    recorder.current = None
+    recorder.recording = False
+    assert maintained["files_deleted"] > 0, maintained
 
     denied: list[str] = []
     seen: Counter[tuple[str, str]] = Counter()
@@ -151,5 +158,7 @@ def test_every_request_is_allowed_by_the_synthesized_policies(
         ("ingest", "s3:PutObject"),
         ("ingest", "glue:UpdateTable"),
         ("summarize", "s3:GetObject"),
+        ("maintain", "s3:DeleteObject"),
+        ("maintain", "glue:UpdateTable"),
     ]:
         assert seen[expected] > 0, expected

@@ -10,6 +10,7 @@ steps is a plain dict: ``{"unit", "account_id", "key", "report_id", "status", "n
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 from collections.abc import Awaitable, Callable, Mapping
@@ -351,15 +352,18 @@ async def step_items_refresh(ctx: Context, event: dict[str, Any], runtime: Runti
 
 async def step_maintain(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     """The lake's maintenance (a daily schedule): compact each curated table's small files (under the
-    table's commit lease), then expire snapshots older than ``expire_days`` (default 7) and delete the
-    files only they referenced."""
+    table's commit lease), then expire snapshots older than ``expire_days`` (default 7; the last
+    ``retain_last``, default 5, are kept) and delete the files only they referenced."""
     now = ctx.clock()
     days = int(event.get("expire_days", 7))
+    retain = int(event.get("retain_last", 5))
     compacted: dict[str, int] = {}
     for name in await asyncio.to_thread(ctx.lake.table_names):
         async with ctx.lock(f"table:{name}"):
             compacted[name] = await asyncio.to_thread(ctx.lake.compact, name)
-    deleted = await asyncio.to_thread(ctx.lake.expire_snapshots, now - timedelta(days=days))
+    deleted = await asyncio.to_thread(
+        functools.partial(ctx.lake.expire_snapshots, now - timedelta(days=days), retain_last=retain)
+    )
     log_event(log, "aws_lake_maintained", tables=len(compacted), files_compacted=sum(compacted.values()))
     return {
         "tables": len(compacted),
