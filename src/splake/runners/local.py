@@ -6,8 +6,10 @@ Layout of ``[lake].path``::
     raw/              raw zone (LocalObjectStore)
     catalog.db        Iceberg SqlCatalog
     warehouse/        Iceberg data and metadata
-    .secrets/         local secret store (as `splake secrets`; SPLAKE_SECRETS_DIR overrides)
-    tmp/              downloads in progress
+    .secrets/         local secret store, encrypted (as `splake secrets`; SPLAKE_SECRETS_DIR overrides);
+                      its key lives outside the lake (user config dir; SPLAKE_KEY_DIR overrides)
+    splake-lake.json  the roots this lake has lived at (a copied/moved lake maps old paths into itself)
+    tmp/              downloads in progress (leftovers of a killed run are removed at the next sync)
 """
 
 from __future__ import annotations
