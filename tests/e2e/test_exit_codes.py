@@ -42,6 +42,7 @@ def test_pending_work_exits_3_then_0(tmp_path: Path) -> None:
         assert r.exit_code == 3, r.output
         r = runner.invoke(app, ["sync", "-c", str(cfg), "--quiet", "--max-wait", "60"])
         assert r.exit_code == 0, r.output
+        assert not list((tmp_path / "lake" / "tmp").glob("*.running"))  # a clean end leaves no run marker
     bad = tmp_path / "bad.toml"
     bad.write_text("[lake\n")
     assert runner.invoke(app, ["sync", "-c", str(bad)]).exit_code == 2

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,10 +58,40 @@ def test_leftovers_removed_and_nothing_else(tmp_path: Path) -> None:
         p.write_bytes(b"x")
     (root / "tmp" / "notes.txt").write_text("mine")
     other = _age(root / "tmp" / "notes.txt", 7200)  # not a splake leftover pattern
-    out = sweep(root, open_local_catalog(root), "spapi", time.time() - 600)
+    cutoff = time.time() - 600
+    # another run still working in this lake: none of its (or anyone's) files are touched
+    live = root / "tmp" / f"run-{os.getpid()}-live.running"
+    live.write_text(str(os.getpid()))
+    assert sweep(root, open_local_catalog(root), "spapi", cutoff).total == 0
+    assert all(p.exists() for p in old)
+    live.unlink()
+    # a killed run's marker (its process is gone) is the evidence that sends the sweep into the tables
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    killed = root / "tmp" / "run-dead.running"
+    killed.write_text(dead.stdout.strip())
+    _age(killed, 7200)
+    out = sweep(root, open_local_catalog(root), "spapi", cutoff)
+    assert not killed.exists()
     assert sorted(out.tmp + out.raw + out.orphans) == sorted(str(p) for p in old)
     assert all(not p.exists() for p in old)
     assert all(p.exists() for p in fresh) and other.exists()
     assert all(p.exists() for p in before)
     with QueryEngine(open_local_catalog(root), "spapi") as q:
         assert sorted(q.sql("select k from t").column(0).to_pylist()) == ["k0", "k1", "k2", "same"]
+
+
+def test_without_evidence_of_a_killed_run_the_tables_are_not_scanned(tmp_path: Path) -> None:
+    """The table scan reads every manifest: a clean history (no stale run marker, no leftovers) skips it."""
+    root = tmp_path / "lake"
+    lake = CuratedLake(open_local_catalog(root), "spapi")
+    prov = Provenance("a", "r0", "raw/x", datetime(2026, 1, 1, tzinfo=UTC), marketplace_id="M")
+    lake.write(SPEC, pa.table({"k": ["x"]}), prov)
+    tdir = next(p for p in (root / "warehouse").rglob("t") if p.is_dir())
+    orphan = _age(Path(shutil.copy(next(tdir.rglob("*.parquet")), tdir / "data" / "orphan.parquet")), 7200)
+    assert sweep(root, open_local_catalog(root), "spapi", time.time() - 600).total == 0
+    assert orphan.exists()
+    assert sweep(root, open_local_catalog(root), "spapi", time.time() - 600, warehouse=True).orphans == [
+        str(orphan)
+    ]

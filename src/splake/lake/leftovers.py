@@ -8,13 +8,18 @@
 Only files last modified before ``cutoff`` are touched (the caller passes its own start time minus a
 grace period), so the files of a process running at the same time are never removed. A table whose
 metadata cannot be read is skipped: its files are evidence for `splake lake check` / `rebuild`.
+
+The warehouse scan reads every manifest a table keeps, so it runs only when a run was killed: each run
+holds a marker ``tmp/run-*.running`` (:func:`run_marker`) that a clean end removes; a marker older than
+the cutoff (or a tmp download left behind) is that evidence.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from splake.logs import get_logger, log_event
 
 log = get_logger(__name__)
 
+RUN_SUFFIX = ".running"
 GRACE_SECONDS = 600.0  # files this much older than our start belong to no process still running
 TMP_PATTERNS = ("*.download", "splake-doc-*.txt", "splake-reland-*", "splake-rebuild-*", "splake-raw-*")
 
@@ -73,15 +79,65 @@ def referenced_files(tbl: Any) -> set[str]:
     return out
 
 
-def sweep(root: Path, catalog: Any, namespace: str, cutoff: float) -> Swept:
-    """Remove the crash leftovers of the local lake at ``root`` older than ``cutoff`` (epoch seconds)."""
+def _alive(marker: Path) -> bool:
+    """Is the process that wrote ``marker`` still running (on this machine)?"""
+    try:
+        pid = int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def run_marker(root: Path) -> Iterator[Path]:
+    """``tmp/run-<pid>-<id>.running`` while a run is alive; left behind only by a killed run."""
+    tmp = root / "tmp"
+    tmp.mkdir(exist_ok=True)
+    marker = tmp / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}{RUN_SUFFIX}"
+    marker.write_text(str(os.getpid()))
+    try:
+        yield marker
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def sweep(root: Path, catalog: Any, namespace: str, cutoff: float, *, warehouse: bool | None = None) -> Swept:
+    """Remove the crash leftovers of the local lake at ``root`` older than ``cutoff`` (epoch seconds).
+    ``warehouse``: scan tables for orphan files (default: only when a killed run left evidence)."""
     out = Swept()
     tmp = root / "tmp"
+    killed: list[Path] = []
     if tmp.is_dir():
+        markers = list(tmp.glob("*" + RUN_SUFFIX))
+        if any(_alive(p) for p in markers):  # another run is working here: touch none of its files
+            log_event(log, "leftovers_sweep_skipped", reason="another splake run is active")
+            return out
+        killed = [p for p in markers if _old(p, cutoff)]
         _remove((p for pat in TMP_PATTERNS for p in tmp.glob(pat) if _old(p, cutoff)), out.tmp)
     raw = root / "raw"
     if raw.is_dir():
         _remove((p for p in raw.rglob(".tmp-*") if _old(p, cutoff)), out.raw)
+    if warehouse is None:
+        warehouse = bool(killed or out.tmp or out.raw)
+    if warehouse:
+        _sweep_warehouse(catalog, namespace, cutoff, out)
+    _remove(killed, [])  # the evidence has been acted on
+    if out.total:
+        log_event(
+            log, "crash_leftovers_removed", tmp=len(out.tmp), raw=len(out.raw), orphans=len(out.orphans)
+        )
+    return out
+
+
+def _sweep_warehouse(catalog: Any, namespace: str, cutoff: float, out: Swept) -> None:
     try:
         names = sorted(ident[-1] for ident in catalog.list_tables(namespace))
     except Exception:
@@ -105,8 +161,3 @@ def sweep(root: Path, catalog: Any, namespace: str, cutoff: float) -> Swept:
             if _old(p, cutoff) and os.path.normpath(p) not in keep
         ]
         _remove(candidates, out.orphans)
-    if out.total:
-        log_event(
-            log, "crash_leftovers_removed", tmp=len(out.tmp), raw=len(out.raw), orphans=len(out.orphans)
-        )
-    return out

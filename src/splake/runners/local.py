@@ -27,7 +27,7 @@ from splake.errors import ConflictError
 from splake.lake.catalog import open_catalog
 from splake.lake.damage import damaged_tables, repair_hint
 from splake.lake.iceberg import CuratedLake
-from splake.lake.leftovers import GRACE_SECONDS, sweep
+from splake.lake.leftovers import GRACE_SECONDS, run_marker, sweep
 from splake.lake.objectstore import LocalObjectStore
 from splake.lake.query import QueryEngine
 from splake.lake.raw import RawZone
@@ -201,6 +201,8 @@ async def sync_main(
     selected = runnable_report_types(settings, report_types, damaged)
     for w in exposed_paths(LocalSecretStore(default_secrets_dir(settings))):
         console.print(f"[yellow]warning[/] secret {w}")
+    alive = run_marker(lake_root(settings))
+    alive.__enter__()
     try:
         with contextlib.nullcontext() if quiet else RichObserver(counter=counter) as obs:
             summary = None
@@ -215,6 +217,7 @@ async def sync_main(
                 )
     finally:
         await ctx.aclose()
+        alive.__exit__(None, None, None)  # a clean end (a kill leaves the marker as evidence)
     if summary is not None:
         console.print(summary_table(summary))
         if counter.summary():
