@@ -154,3 +154,22 @@ def test_corrupt_catalog_is_rebuilt_from_the_raw_zone(pristine, tmp_path: Path) 
     assert list(root.glob("catalog.db.damaged-*"))  # the unreadable file is kept for inspection
     r = runner.invoke(app, ["lake", "check", "--config", str(cfg)])
     assert r.exit_code == 0, r.output
+
+
+def test_rebuild_refuses_when_raw_documents_are_missing(pristine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    s0, keys = pristine
+    root = tmp_path / "lake"
+    shutil.copytree(Path(s0.lake.path), root, symlinks=True)
+    s: Settings = s0.model_copy(update={"lake": LakeSettings(path=str(root))})
+    cfg = tmp_path / "splake.toml"
+    cfg.write_text(dump_config(s))
+    sidecar = next((root / "raw").rglob("*GET_SALES_AND_TRAFFIC_REPORT*/**/*.meta.json"))
+    sidecar.unlink()
+    before = sorted(str(p.relative_to(root)) for p in (root / "warehouse").rglob("*"))
+    runner = CliRunner()
+    r = runner.invoke(app, ["lake", "check", "--config", str(cfg)])
+    assert r.exit_code == 1 and "raw document(s) missing" in r.output and "restore the raw zone" in r.output
+    r = runner.invoke(app, ["lake", "rebuild", "--config", str(cfg), "--table", DAMAGED])
+    assert r.exit_code == 2 and "missing" in r.output and "nothing was changed" in r.output, r.output
+    assert sorted(str(p.relative_to(root)) for p in (root / "warehouse").rglob("*")) == before
+    assert _keys(root)[DAMAGED] == keys[DAMAGED]

@@ -129,6 +129,7 @@ def interrupted_rebuilds(state: StateStore) -> set[str]:
 def check_lake(root: Path, namespace: str, catalog_factory: Any, state: StateStore | None) -> LakeCheck:
     """Check the local lake at ``root``. ``catalog_factory()`` opens its catalog (may raise)."""
     from splake.lake.objectstore import LocalObjectStore
+    from splake.lake.raw import META_SUFFIX
     from splake.reports import ledger
 
     catalog_error = state_error = None
@@ -162,7 +163,12 @@ def check_lake(root: Path, namespace: str, catalog_factory: Any, state: StateSto
     for table, entries in landed.items():
         tc = tables.setdefault(table, TableCheck(table, in_catalog=False))
         tc.ingested_reports = len(entries)
-        tc.raw_missing = sorted(e.raw_key for e in entries if not objects.exists(e.raw_key))
+        tc.raw_missing = sorted(
+            key
+            for e in entries
+            for key in (e.raw_key, e.raw_key + META_SUFFIX)  # the document and its sidecar
+            if not objects.exists(key)
+        )
     for table in rebuilding:
         tables.setdefault(table, TableCheck(table, in_catalog=False)).rebuild_interrupted = True
     return LakeCheck(str(root), catalog_error, state_error, sorted(tables.values(), key=lambda t: t.table))

@@ -29,6 +29,7 @@ from splake.config import Settings
 from splake.errors import BadDataError, FatalError
 from splake.lake.check import QUARANTINE_SUFFIX, REBUILD_NAMESPACE, landed_by_table
 from splake.lake.location import OLD_ROOTS_PROP, file_path, map_path
+from splake.lake.raw import META_SUFFIX
 from splake.logs import get_logger, log_event
 
 log = get_logger(__name__)
@@ -104,7 +105,13 @@ def rebuild(settings: Settings, tables: list[str] | None = None) -> list[Rebuild
                 hint="rebuild works for report tables; tables with landed reports: "
                 + (", ".join(sorted(landed)) or "none"),
             )
-        missing = [e.raw_key for t in wanted for e in landed[t] if not ctx.objects.exists(e.raw_key)]
+        missing = [
+            key
+            for t in wanted
+            for e in landed[t]
+            for key in (e.raw_key, e.raw_key + META_SUFFIX)  # the document and its sidecar
+            if not ctx.objects.exists(key)
+        ]
         if missing:
             raise FatalError(
                 f"{len(missing)} raw document(s) needed for the rebuild are missing, e.g. {missing[0]}",
