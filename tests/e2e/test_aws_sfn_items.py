@@ -89,6 +89,29 @@ def test_items_refresh_state_machine(
     again = run("items_refresh", {"unit": unit, "options": {"started_at": cursors[0]["run"]}}, runtime.env())
     assert again["resumed"] is True and again["rows"] == cursors[0]["rows"]
 
+    # One child execution as AWS's ItemBatcher delivers it (moto has no ItemBatcher, so the run above had
+    # batches of one unit): the generated child workflow, run alone on a batch of two chunks.
+    child = items_definition(
+        functions,
+        Timing(retry_interval_seconds=1, max_concurrency=1, unit_concurrency=1),
+        results_bucket=runtime.bucket,
+    )["States"]["FanOut"]["ItemProcessor"]
+    csm = moto_server.client("stepfunctions").create_state_machine(
+        name=unique("splake-items-child"),
+        definition=json.dumps({"StartAt": child["StartAt"], "States": child["States"]}),
+        roleArn="arn:aws:iam::123456789012:role/splake-sfn",
+    )
+    batch = [{"account_id": "seller-na", "marketplace_id": US, "chunk": k, "chunk_size": 3} for k in (0, 1)]
+    desc = run_execution(
+        moto_server,
+        csm["stateMachineArn"],
+        timeout=60,
+        input={"Items": batch, "BatchInput": {"options": {"started_at": "batched-run"}}},
+    )
+    assert desc["status"] == "SUCCEEDED", (desc.get("error"), lambda_handlers.errors[:3])
+    records = json.loads(desc["output"])
+    assert [(r["outcome"], r["unit"]) for r in records] == [("done", u) for u in batch]
+
     lake = CuratedLake(open_glue_catalog(runtime.catalog_properties()), settings.lake.namespace)
     catalog = (
         lake.table("catalog_items").scan(selected_fields=("asin", "marketplace_id")).to_arrow().to_pylist()
