@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from splake.items.commerce import sync_finances, sync_inventory, sync_orders
 from splake.items.context import open_local_env
+from splake.items.fba_inventory import sync_inventory
+from splake.items.finances import sync_finances
+from splake.items.orders import sync_orders
 from splake.lake.query import QueryEngine
 from splake.sandbox.catalog import products_for
 from splake.sandbox.orders import iter_orders

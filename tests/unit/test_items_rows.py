@@ -88,7 +88,7 @@ def test_time_slices_cover_the_range_exactly() -> None:
 
 
 def test_split_pii_keeps_pii_out_of_the_raw_record() -> None:
-    from splake.items.commerce import order_row, split_pii
+    from splake.items.orders import order_row, split_pii
 
     order = {
         "AmazonOrderId": "111-1",
@@ -117,7 +117,7 @@ def test_split_pii_keeps_pii_out_of_the_raw_record() -> None:
 
 
 def test_shipment_event_row_sums_principal_and_fees() -> None:
-    from splake.items.commerce import shipment_event_row
+    from splake.items.finances import shipment_event_row
 
     event = {
         "AmazonOrderId": "111-2",
@@ -160,7 +160,7 @@ def test_shipment_event_row_sums_principal_and_fees() -> None:
 
 def test_token_expiry_is_recognised_only_for_expired_tokens() -> None:
     from splake.errors import ApiError
-    from splake.items.commerce import is_token_expired
+    from splake.items.next_token import is_token_expired
 
     expired = ApiError(
         "SP-API listFinancialEvents failed: InvalidInput: The NextToken has expired.",
