@@ -27,6 +27,7 @@ from typing import Any
 
 from splake.config import Settings
 from splake.errors import BadDataError, FatalError
+from splake.lake import lakelock
 from splake.lake.check import QUARANTINE_SUFFIX, REBUILD_NAMESPACE, landed_by_table
 from splake.lake.location import OLD_ROOTS_PROP, file_path, map_path
 from splake.lake.raw import META_SUFFIX
@@ -87,11 +88,22 @@ def _set_aside_catalog(root: Path) -> Path | None:
 
 def rebuild(settings: Settings, tables: list[str] | None = None) -> list[RebuildResult]:
     """Rebuild ``tables`` (default: every report table the ledger has landed reports for)."""
-    from splake.runners.local import LocalContext, lake_root
+    from splake.lake.root import prepare_root
 
-    root = lake_root(settings)
+    root = prepare_root(settings.lake.path)
+    # alone on the lake: a report another process landed during the rebuild would be lost
+    held = lakelock.acquire(root, exclusive=True)
+    try:
+        return _rebuild(settings, root, tables)
+    finally:
+        held.release()
+
+
+def _rebuild(settings: Settings, root: Path, tables: list[str] | None) -> list[RebuildResult]:
+    from splake.runners.local import LocalContext
+
     set_aside = _set_aside_catalog(root)
-    ctx = LocalContext.open(settings)
+    ctx = LocalContext.open(settings, lock=False)
     try:
         from splake.reports import ledger
 

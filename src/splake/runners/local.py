@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from splake.auth.secrets import LocalSecretStore, default_secret_dir, exposed_paths
 from splake.config import Settings
 from splake.errors import ConflictError
+from splake.lake import lakelock
 from splake.lake.catalog import open_catalog
 from splake.lake.damage import damaged_tables, repair_hint
 from splake.lake.iceberg import CuratedLake
@@ -55,6 +56,8 @@ def default_secrets_dir(settings: Settings) -> Path:
 class LocalContext(Context):
     """A :class:`~splake.runners.context.Context` with local backends."""
 
+    lake_lock: lakelock.LakeLock | None = None  # the writer lock this context holds (see open)
+
     @classmethod
     def open(
         cls,
@@ -62,7 +65,10 @@ class LocalContext(Context):
         *,
         secrets: SecretStore | None = None,
         client: ReportsClient | None = None,
+        lock: bool = True,
     ) -> LocalContext:
+        """``lock``: hold the lake's writer lock (shared) until :meth:`aclose` — refused while `splake
+        lake rebuild` runs (see :mod:`splake.lake.lakelock`); the rebuild itself passes False."""
         root = prepare_root(settings.lake.path)
         work = root / "tmp"
         work.mkdir(exist_ok=True, mode=0o700)
@@ -71,6 +77,7 @@ class LocalContext(Context):
             objects = LocalObjectStore(root)
             catalog = open_catalog(settings)
             lake = CuratedLake(catalog, settings.lake.namespace)
+            held = lakelock.acquire(root, exclusive=False) if lock else None  # before any write
         except BaseException:
             state.close()  # e.g. an unreadable catalog.db: leave no open handle behind
             raise
@@ -86,6 +93,9 @@ class LocalContext(Context):
             work_dir=work,
         )
         ctx.closers.append(state.close)
+        if held is not None:
+            ctx.lake_lock = held
+            ctx.closers.append(held.release)
         return ctx
 
     def query_engine(self) -> QueryEngine:
@@ -195,8 +205,15 @@ async def sync_main(
     console = wide_console()
     started = time.time()
     ctx = LocalContext.open(settings)
-    # what a killed run left behind (older than this run, with a grace period for a concurrent one)
-    sweep(lake_root(settings), ctx.lake.catalog, settings.lake.namespace, started - GRACE_SECONDS)
+    # what a killed run left behind: only while no other process writes the lake (a writer's staged files
+    # look exactly like a killed one's until it commits, however long that takes), older than this run
+    held = ctx.lake_lock
+    if held is None or held.try_exclusive():
+        try:
+            sweep(lake_root(settings), ctx.lake.catalog, settings.lake.namespace, started - GRACE_SECONDS)
+        finally:
+            if held is not None:
+                held.share()
     damaged = damaged_tables(ctx.lake.catalog, settings.lake.namespace)
     selected = runnable_report_types(settings, report_types, damaged)
     for w in exposed_paths(LocalSecretStore(default_secrets_dir(settings))):
