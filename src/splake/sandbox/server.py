@@ -20,7 +20,16 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from splake.errors import FatalError
-from splake.sandbox import apis, lwa, oauth, reports_api, routes_control, routes_sellers, routes_tokens
+from splake.sandbox import (
+    apis,
+    lwa,
+    oauth,
+    reports_api,
+    reports_lifecycle,
+    routes_control,
+    routes_sellers,
+    routes_tokens,
+)
 from splake.sandbox.config import SandboxConfig
 from splake.sandbox.state import SandboxState
 from splake.sandbox.stats import SandboxStats
@@ -45,7 +54,7 @@ def _providers() -> list[RouteProvider]:
 
 
 def _tickers() -> list[Ticker]:
-    return [reports_api.tick, apis.report_schedules.tick, apis.data_kiosk.tick]
+    return [reports_lifecycle.tick, apis.report_schedules.tick, apis.data_kiosk.tick]
 
 
 def build_app(state: SandboxState) -> Starlette:

@@ -49,7 +49,7 @@ class SandboxState:
         self._rng_lock = threading.Lock()
         self.monotonic: Callable[[], float] = time.monotonic
         self.signing_key = hashlib.sha256(f"sandbox-signing-{config.seed}".encode()).digest()
-        # Reports API state (owned by splake.sandbox.reports_api): reportId -> record, documentId -> record.
+        # Reports API state (owned by splake.sandbox.reports_*): reportId -> record, documentId -> record.
         self.reports: dict[str, ReportRecord] = {}
         self.documents: dict[str, DocumentRecord] = {}
         # Notifications API state (routes in sandbox/apis/notifications.py): id -> object.

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from splake.sandbox import reports_api
+from splake.sandbox import reports_create
 from splake.sandbox.apis.common import csv_param
 from splake.sandbox.reports_state import iso_z, parse_time
 from splake.sandbox.responses import bad_request, not_found, sp_json
@@ -80,7 +80,7 @@ def validate_schedule(body: Any, marketplaces: tuple[str, ...], now: datetime) -
     if period not in PERIODS:
         return f"period must be one of {', '.join(PERIODS)}."
     base = {k: body[k] for k in ("reportType", "marketplaceIds", "reportOptions") if k in body}
-    spec = reports_api.validate_create(base, marketplaces, now)
+    spec = reports_create.validate_create(base, marketplaces, now)
     if isinstance(spec, str):
         return spec
     first = now + PERIODS[period]
@@ -114,7 +114,7 @@ def tick(state: SandboxState) -> None:
             "end": now,
             "options": dict(s.options),
         }
-        rec = reports_api.create_record(state, s.caller, spec)
+        rec = reports_create.create_record(state, s.caller, spec)
         rec.extra["reportScheduleId"] = s.schedule_id
         with state.lock:
             s.next_wall = now + period
