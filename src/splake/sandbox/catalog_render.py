@@ -13,15 +13,9 @@ from splake.sandbox.catalog import Product, language_of, products_for
 from splake.sandbox.catalog_layouts import FLAT_LAYOUTS, FlatLayout
 from splake.sandbox.names import CITIES
 from splake.sandbox.orders import FULFILLMENT_CENTERS
-from splake.sandbox.render_flat import (
-    ReportRequest,
-    country_of,
-    daterange,
-    iso,
-    money,
-    orders_report_rows,
-    sales_channel,
-)
+from splake.sandbox.render_orders import orders_report_rows
+from splake.sandbox.report_request import ReportRequest
+from splake.sandbox.report_text import country_of, daterange, iso, money, sales_channel
 from splake.spapi.marketplaces import marketplace
 
 Json = dict[str, Any]

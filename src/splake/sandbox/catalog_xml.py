@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from splake.sandbox.render_flat import ReportRequest, country_of, orders_report_rows
+from splake.sandbox.render_orders import orders_report_rows
+from splake.sandbox.report_request import ReportRequest
+from splake.sandbox.report_text import country_of
 from splake.spapi.marketplaces import marketplace
 
 ORDER_TYPES = {

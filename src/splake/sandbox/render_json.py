@@ -11,7 +11,8 @@ from typing import Any
 
 from splake.sandbox.catalog import products_for
 from splake.sandbox.orders import iter_orders
-from splake.sandbox.render_flat import ReportRequest, daterange
+from splake.sandbox.report_request import ReportRequest
+from splake.sandbox.report_text import daterange
 from splake.spapi.marketplaces import marketplace
 
 Json = dict[str, Any]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from splake.sandbox.render_flat import ReportRequest
+from splake.sandbox.report_request import ReportRequest
 
 Status = Literal["IN_QUEUE", "IN_PROGRESS", "DONE", "FATAL", "CANCELLED"]
 

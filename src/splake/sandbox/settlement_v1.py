@@ -10,16 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from splake.sandbox.render_flat import (
-    ReportRequest,
-    SettlementPeriod,
-    iso,
-    item_code,
-    money,
-    sales_channel,
-    settlement_lines,
-    shipment_id,
-)
+from splake.sandbox.render_settlements import SettlementPeriod, item_code, settlement_lines, shipment_id
+from splake.sandbox.report_request import ReportRequest
+from splake.sandbox.report_text import iso, money, sales_channel
 from splake.sandbox.report_types import SETTLEMENT_V1_COLUMNS
 from splake.spapi.marketplaces import marketplace
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from splake.sandbox import reports_render
 from splake.sandbox.accounts import SandboxAccount, make_accounts, make_app
-from splake.sandbox.render_flat import ReportRequest, SettlementPeriod, settlement_periods
+from splake.sandbox.render_settlements import SettlementPeriod, settlement_periods
+from splake.sandbox.report_request import ReportRequest
 from splake.sandbox.reports_render import RenderedReport, RenderInfo
 
 

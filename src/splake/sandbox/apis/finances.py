@@ -18,7 +18,7 @@ from starlette.routing import Route
 from splake.sandbox.apis.common import PagingTokens, b64, parse_dt, seller_account, ts, unb64
 from splake.sandbox.apis.orders_v0 import OrderBook, order_item_id
 from splake.sandbox.orders import VAT, Order
-from splake.sandbox.render_flat import SETTLEMENT_PERIOD, SettlementPeriod, settlement_periods
+from splake.sandbox.render_settlements import SETTLEMENT_PERIOD, SettlementPeriod, settlement_periods
 from splake.sandbox.responses import bad_request, sp_error, sp_json
 from splake.sandbox.routing import Caller, sp_route
 from splake.sandbox.state import SandboxState

@@ -22,7 +22,7 @@ from splake.sandbox.apis.common import PagingTokens, b64, digest, parse_dt, sell
 from splake.sandbox.apis.finances import FINANCES_TOKEN_TTL
 from splake.sandbox.apis.orders_v0 import OrderBook, order_item_id
 from splake.sandbox.orders import VAT, Order
-from splake.sandbox.render_flat import SETTLEMENT_EPOCH, SETTLEMENT_PERIOD
+from splake.sandbox.render_settlements import SETTLEMENT_EPOCH, SETTLEMENT_PERIOD
 from splake.sandbox.responses import bad_request, sp_error, sp_json
 from splake.sandbox.routing import Caller, sp_route
 from splake.sandbox.state import SandboxState
