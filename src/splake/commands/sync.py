@@ -105,6 +105,7 @@ def status_command(
     """Show the report ledger: what was requested, landed, is in flight or failed (and why)."""
 
     from splake.config import load_config
+    from splake.lake.check import interrupted_rebuilds
     from splake.reports import ledger
     from splake.reports.drift import drift_report
     from splake.reports.progress import status_table, wide_console
@@ -123,9 +124,12 @@ def status_command(
     try:
         entries = ledger.entries(store, account)
         drifted = drift_report(store)
+        rebuilding = interrupted_rebuilds(store)
     finally:
         store.close()
     damaged = _damaged_tables(settings)
+    for table in rebuilding:
+        damaged.setdefault(table, "a `splake lake rebuild` of it was interrupted")
     if as_json:
         for e in entries:
             typer.echo(json.dumps(e.to_item(), ensure_ascii=False))

@@ -26,6 +26,7 @@ from splake.config import Settings
 from splake.errors import ConflictError
 from splake.lake import lakelock
 from splake.lake.catalog import open_catalog
+from splake.lake.check import interrupted_rebuilds
 from splake.lake.damage import damaged_tables, repair_hint
 from splake.lake.iceberg import CuratedLake
 from splake.lake.leftovers import GRACE_SECONDS, run_marker, sweep
@@ -215,6 +216,8 @@ async def sync_main(
             if held is not None:
                 held.share()
     damaged = damaged_tables(ctx.lake.catalog, settings.lake.namespace)
+    for table in interrupted_rebuilds(ctx.state):  # killed mid-rebuild: the table holds part of its reports
+        damaged.setdefault(table, "a `splake lake rebuild` of it was interrupted")
     selected = runnable_report_types(settings, report_types, damaged)
     for w in exposed_paths(LocalSecretStore(default_secrets_dir(settings))):
         console.print(f"[yellow]warning[/] secret {w}")
