@@ -16,7 +16,7 @@ from splake.reports.catalog import catalog_specs
 from splake.reports.formats import iter_document
 from splake.reports.parse_stream import iter_json_stream
 from splake.reports.types import REPORT_TYPES, ReportTypeSpec
-from splake.sandbox.render_json import ReportFatal
+from splake.sandbox.report_request import ReportFatal
 from splake.sandbox.world import World
 
 US = "ATVPDKIKX0DER"

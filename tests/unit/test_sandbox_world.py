@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from splake.sandbox import World
-from splake.sandbox.render_json import ReportFatal
+from splake.sandbox.report_request import ReportFatal
 from splake.sandbox.report_types import REPORT_TYPES
 from tests.support.contract import validate_report_document
 

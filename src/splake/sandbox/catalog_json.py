@@ -10,9 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from splake.sandbox.catalog import Product, products_for
-from splake.sandbox.render_json import ReportFatal, amount
-from splake.sandbox.report_request import ReportRequest
-from splake.sandbox.report_text import daterange, iso
+from splake.sandbox.report_request import ReportFatal, ReportRequest
+from splake.sandbox.report_text import amount, daterange, iso
 from splake.spapi.marketplaces import marketplace
 
 Json = dict[str, Any]

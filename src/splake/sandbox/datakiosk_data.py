@@ -18,7 +18,8 @@ from typing import Any
 
 from splake.sandbox.graphql_lite import Field
 from splake.sandbox.orders import iter_orders
-from splake.sandbox.render_json import expand_period, sales_and_traffic
+from splake.sandbox.render_sales_traffic import sales_and_traffic
+from splake.sandbox.report_periods import expand_period
 from splake.sandbox.world import World
 from splake.spapi.marketplaces import marketplace
 

@@ -1,4 +1,5 @@
-"""What a sandbox report document is rendered from: the report request, fixed when the report is created."""
+"""What a sandbox report document is rendered from (the report request, fixed when the report is created),
+and how rendering refuses one (``ReportFatal``)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,11 @@ class ReportRequest:
 
     def option(self, name: str, default: str = "") -> str:
         return dict(self.options).get(name, default)
+
+
+class ReportFatal(Exception):
+    """The report ends FATAL; ``details`` goes into the error document (``{"errorDetails": ...}``)."""
+
+    def __init__(self, details: str) -> None:
+        super().__init__(details)
+        self.details = details

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from splake.spapi.marketplaces import marketplace
 
@@ -52,3 +53,7 @@ def daterange(start: date, end: date) -> Iterator[date]:
     while d <= end:
         yield d
         d += timedelta(days=1)
+
+
+def amount(value: float, currency: str) -> dict[str, Any]:
+    return {"amount": round(value, 2), "currencyCode": currency}

@@ -10,8 +10,7 @@ from typing import Any
 
 from splake.logs import get_logger, log_event
 from splake.sandbox.notify import iso_now
-from splake.sandbox.render_json import ReportFatal
-from splake.sandbox.report_request import ReportRequest
+from splake.sandbox.report_request import ReportFatal, ReportRequest
 from splake.sandbox.report_types import REPORT_TYPES
 from splake.sandbox.reports_render import render_gzip_to
 from splake.sandbox.reports_state import DocumentRecord, ReportRecord, document_id_for

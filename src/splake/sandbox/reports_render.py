@@ -18,11 +18,12 @@ from splake.sandbox.catalog_render import flat_rows
 from splake.sandbox.catalog_xml import xml_lines, xml_rows
 from splake.sandbox.layouts import variant
 from splake.sandbox.render_inventory import afn_inventory_rows, listings_rows, myi_rows
-from splake.sandbox.render_json import ReportFatal, sales_and_traffic, vendor_report
 from splake.sandbox.render_orders import orders_report_rows
 from splake.sandbox.render_returns import returns_rows
+from splake.sandbox.render_sales_traffic import sales_and_traffic
 from splake.sandbox.render_settlements import settlement_periods, settlement_rows
-from splake.sandbox.report_request import ReportRequest
+from splake.sandbox.render_vendor import vendor_report
+from splake.sandbox.report_request import ReportFatal, ReportRequest
 from splake.sandbox.report_text import country_of
 from splake.sandbox.report_types import (
     REPORT_TYPES,

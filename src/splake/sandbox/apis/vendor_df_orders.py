@@ -18,7 +18,7 @@ from starlette.routing import Route
 from splake.sandbox.accounts import SandboxAccount
 from splake.sandbox.apis.common import b64, digest, parse_dt, ts, unb64
 from splake.sandbox.catalog import language_of, products_for
-from splake.sandbox.render_json import VENDOR_ASINS
+from splake.sandbox.render_vendor import VENDOR_ASINS
 from splake.sandbox.responses import bad_request, sp_json
 from splake.sandbox.routing import Caller, sp_route
 from splake.sandbox.state import SandboxState
