@@ -77,14 +77,14 @@ def _ingest(d: dict[str, Any]) -> list[Row]:
     for size, r in sorted(
         (d.get("sizes") or {}).items(), key=lambda kv: float(kv[1].get("uncompressed_mb", 0))
     ):
-        s, pa_, pd_ = r["splake"], r["pyarrow"], r["pandas"]
+        s, pa_, pd_ = r["splake"], r["pyarrow"], r.get("pandas")  # pandas: only when installed
+        pandas = f"; pandas {pd_['mb_per_s']} MB/s / {pd_['peak_rss_mb']} MB" if pd_ else ""
         rows.append(
             (
                 f"(c) report ingest, {r.get('uncompressed_mb', size)} MB flat file → Iceberg",
                 f"splake **{s['mb_per_s']} MB/s**, peak RSS {s['peak_rss_mb']} MB",
                 f"pyarrow→Parquet {pa_['mb_per_s']} MB/s / {pa_['peak_rss_mb']} MB (ratio "
-                f"{r.get('ratio_splake_vs_pyarrow')}); pandas {pd_['mb_per_s']} MB/s / "
-                f"{pd_['peak_rss_mb']} MB",
+                f"{r.get('ratio_splake_vs_pyarrow')}){pandas}",
                 "`python -m bench ingest`",
             )
         )
