@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,34 @@ def test_rebuild_and_the_leftover_sweep_never_act_under_a_running_writer(tmp_pat
                 LocalContext.open(s)
         finally:
             maint.stop()
+
+
+def test_a_truncated_data_file_is_damage_that_lake_check_names(tmp_path: Path) -> None:
+    """A data file cut short (a partial restore, a disk error) used to pass `lake check` ("all tables ok")
+    while every query of its table failed; the size the manifest recorded tells it apart."""
+    from typer.testing import CliRunner
+
+    from splake.cli import app
+
+    with ConformanceLab(tmp_path) as lab:
+        cfg = _lab_lake(lab, tmp_path)
+        st = REAL["GET_SALES_AND_TRAFFIC_REPORT/amzn-models-example.json"]
+        window = (datetime(2021, 6, 11, tzinfo=UTC), datetime(2021, 6, 15, tzinfo=UTC))  # the file's days
+        assert lab.land(st, window=window).status == "INGESTED"  # another table, left intact
+        other = sorted(r["row_key"] for r in lab.rows("sales_and_traffic"))
+        assert other
+        assert lab.ctx is not None
+        lab.run(lab.ctx.aclose())
+        lab.ctx = None
+        s = lab.settings
+        before = _keys(s, "merchant_listings")
+        data = next(Path(s.lake.path).rglob("merchant_listings/data/**/*.parquet"))
+        data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+
+        res = CliRunner().invoke(app, ["lake", "check", "-c", str(cfg)])
+        assert res.exit_code == 1, res.output
+        assert "DAMAGED  merchant_listings" in res.output and "truncated" in res.output, res.output
+        assert _keys(s, "sales_and_traffic") == other  # the other table still answers
+        res = CliRunner().invoke(app, ["lake", "rebuild", "-c", str(cfg), "--table", "merchant_listings"])
+        assert res.exit_code == 0, res.output
+        assert _keys(s, "merchant_listings") == before

@@ -8,6 +8,7 @@ damaged table must fail only itself: the query engine, the dashboard and `splake
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
@@ -77,13 +78,30 @@ def missing_local_files(io: Any, locations: Iterable[str]) -> list[str]:
     return out
 
 
+def resized_local_files(io: Any, sizes: Iterable[tuple[str, int]]) -> list[str]:
+    """Local data files whose size differs from the one their manifest recorded (cut short by a partial
+    copy or restore, or overwritten): every query of them would fail. Missing files are not listed."""
+    out = []
+    for loc, size in sizes:
+        path = local_file(io, loc)
+        if path is None:
+            continue
+        with contextlib.suppress(OSError):
+            actual = os.stat(path).st_size
+            if actual != size:
+                out.append(f"{path} ({actual} bytes, written as {size})")
+    return out
+
+
 def load_checked(catalog: Catalog, namespace: str, name: str) -> tuple[Table, list[str]]:
     """Load a table and list its current data files, raising :class:`TableDamagedError` when the
-    metadata, a manifest or a data file of the current snapshot is unreadable or missing."""
+    metadata, a manifest or a data file of the current snapshot is unreadable, missing or truncated."""
     try:
         tbl = catalog.load_table((namespace, name))
-        files = [task.file.file_path for task in tbl.scan().plan_files()]
+        tasks = list(tbl.scan().plan_files())
+        files = [task.file.file_path for task in tasks]
         missing = missing_local_files(tbl.io, files)
+        resized = resized_local_files(tbl.io, ((t.file.file_path, t.file.file_size_in_bytes) for t in tasks))
     except TableDamagedError:
         raise
     except Exception as exc:
@@ -97,6 +115,11 @@ def load_checked(catalog: Catalog, namespace: str, name: str) -> tuple[Table, li
             os.path.relpath(missing[0], root) if root and missing[0].startswith(root + "/") else missing[0]
         )
         raise TableDamagedError(name, f"data file missing: {shown}{more}")
+    if resized:
+        more = f" (and {len(resized) - 1} more)" if len(resized) > 1 else ""
+        root = getattr(tbl.io, "root", None)
+        shown = resized[0].removeprefix(root + "/") if root else resized[0]
+        raise TableDamagedError(name, f"data file truncated or changed: {shown}{more}")
     return tbl, files
 
 
