@@ -19,12 +19,17 @@ kernel drops them when the process dies (kill -9 included): nothing stale is eve
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from splake.errors import RetryableError
+from splake.logs import get_logger, log_event
+
+log = get_logger(__name__)
 
 LOCK_FILE = "lake.lock"
 
@@ -40,10 +45,13 @@ class LakeLock:
     path: Path
     fd: int
     exclusive: bool
+    supported: bool = True  # False on a file system without POSIX locks: nothing is coordinated
     _closed: bool = field(default=False)
 
     def try_exclusive(self) -> bool:
         """Take the lock exclusive if no other process holds it (non-blocking); True when taken."""
+        if not self.supported:
+            return False  # cannot know whether another process writes: act as if one did
         try:
             fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -53,6 +61,8 @@ class LakeLock:
 
     def share(self) -> None:
         """Back to shared (other writers may join)."""
+        if not self.supported:
+            return
         fcntl.lockf(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         self.exclusive = False
 
@@ -69,7 +79,10 @@ def acquire(root: Path, *, exclusive: bool) -> LakeLock:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.lockf(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-    except OSError:
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):  # e.g. ENOLCK: a file system without locks
+            log_event(log, "lake_lock_unsupported", logging.WARNING, path=str(path), error=exc.strerror)
+            return LakeLock(path, fd, exclusive, supported=False)
         os.close(fd)
         if exclusive:
             raise LakeBusyError(
