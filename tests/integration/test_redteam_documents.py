@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from tests.support.conformance import REAL, ConformanceLab, read_flat
@@ -101,3 +102,44 @@ def test_a_json_document_without_any_declared_section_never_replaces_the_window(
         )
         assert out.status == "INGESTED"
         assert lab.rows("sales_and_traffic") == []
+
+
+def test_a_trailing_tab_on_the_header_or_on_the_rows_alone_lands_every_row(tmp_path: Path) -> None:
+    """A trailing tab on the header line but not on the data lines (or the other way round) used to make
+    every row 'ragged': the whole document held, every refresh."""
+    de = REAL["GET_MERCHANT_LISTINGS_ALL_DATA/saleweaver-de.txt"]
+    ff = read_flat(de.path)
+    sku, price = ff.header.index("seller-sku"), ff.header.index("price")
+    want = {f[sku]: Decimal(f[price]) for _, f in ff.rows}
+    lines = de.path.read_bytes().decode("utf-8").split("\n")
+    data = [ln for ln in lines[1:] if "\t" in ln]  # the 40 rows (the 0x10 garbage line left out)
+
+    def doc(header_tab: bool, rows_tab: bool, extra: str = "") -> bytes:
+        rows = [ln + ("\t" if rows_tab else "") for ln in data]
+        if extra:
+            rows.append(rows[0].replace(data[0].split("\t")[sku], "EXTRA-SKU") + extra)
+        return "\n".join([lines[0] + ("\t" if header_tab else ""), *rows, ""]).encode("utf-8")
+
+    with ConformanceLab(tmp_path) as lab:
+        for header_tab, rows_tab in ((True, False), (False, True), (True, True)):
+            out = lab.land_bytes(
+                doc(header_tab, rows_tab),
+                report_type=LISTINGS,
+                marketplaces=("DE",),
+                content_type="text/plain",
+            )
+            assert out.status == "INGESTED" and out.entry.quarantined == 0, (header_tab, rows_tab, out.entry)
+            got = {r["seller_sku"]: r["price"] for r in lab.rows("merchant_listings", out.report_id)}
+            assert got == want, (header_tab, rows_tab)
+        # a value where only the empty trailing field may be: that row is quarantined, not cut
+        out = lab.land_bytes(
+            doc(False, True, extra="surprise"),
+            report_type=LISTINGS,
+            marketplaces=("DE",),
+            content_type="text/plain",
+        )
+        assert out.status == "INGESTED" and out.entry.rows == 40 and out.entry.quarantined == 1
+        q = lab.quarantine("merchant_listings", out.report_id)
+        assert len(q) == 1 and "EXTRA-SKU" in q[0]["raw_line"] and "surprise" in q[0]["raw_line"]
+        assert "merchant_listings" in lab.tables()
+        assert "__trailing_field__" not in lab.sql("select * from merchant_listings limit 1")[0]

@@ -133,6 +133,49 @@ def foreign_header(spec: ReportTypeSpec, names: Sequence[str]) -> str:
     )
 
 
+TRAILING = "__trailing_field__"
+
+
+def _first_data_fields(path: Path) -> int | None:
+    """How many tab-separated fields the first non-blank data line has (None: no data line)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        f.readline()
+        for line in f:
+            text = line.rstrip("\r\n")
+            if text.strip():
+                return len(text.split("\t"))
+    return None
+
+
+def _trailing_layout(header: list[str], first: int | None) -> tuple[list[str], bool]:
+    """Pure: a trailing tab on the header line or on the data lines but not both (seen in flat files):
+    (the header without its empty last name, whether the rows carry one more — empty — last field)."""
+    if header and len(header) > 1 and not header[-1].strip():
+        return header[:-1], first == len(header)  # rows with the same trailing tab, or without it
+    if header and first == len(header) + 1:
+        return header, True
+    return header, False
+
+
+def _drop_trailing(strings: pa.Table, first_line: int, bad: list[BadRow]) -> pa.Table:
+    """Drop the empty trailing field; a row with a value there is quarantined (nothing is thrown away)."""
+    col = strings.column(TRAILING)
+    filled = pc.fill_null(pc.not_equal(col, ""), False)
+    if pc.any(filled).as_py():
+        rows = strings.filter(filled).to_pylist()
+        idx = pc.indices_nonzero(filled).to_pylist()
+        for i, row in zip(idx, rows, strict=True):
+            bad.append(
+                BadRow(
+                    first_line + int(i),
+                    "\t".join(str(v) for v in row.values()),
+                    "a value after the last column of the header",
+                )
+            )
+        strings = strings.filter(pc.invert(filled))
+    return strings.drop_columns([TRAILING])
+
+
 def _reason(spec: ReportTypeSpec, col: str, value: Any) -> str:
     t = spec.column(col).type
     if t in ("timestamp", "date") and isinstance(value, str):
@@ -248,7 +291,7 @@ def iter_tsv(
     check_text: bool = False,
 ) -> Iterator[ParsedChunk]:
     """Stream a UTF-8 tab-separated flat file in blocks."""
-    raw_header = _read_header(path)
+    raw_header, trailing = _trailing_layout(_read_header(path), _first_data_fields(path))
     if not raw_header and spec.replace != "snapshot":
         return  # an empty document adds nothing to a windowed or keyed table
     english = spec.english_header(raw_header)
@@ -265,6 +308,8 @@ def iter_tsv(
         return
     if not _has_data_lines(path):
         return  # the declared header and no rows: an empty report (a snapshot of nothing)
+    if trailing:
+        names = [*names, TRAILING]
     ragged: list[BadRow] = []
 
     def on_invalid(row: Any) -> str:
@@ -298,9 +343,12 @@ def iter_tsv(
             ),
         )
         for batch in reader:
+            strings = pa.Table.from_batches([batch])
+            if trailing:
+                strings = _drop_trailing(strings, line, ragged)
             chunk = type_strings(
                 spec,
-                pa.Table.from_batches([batch]),
+                strings,
                 line,
                 locale=locale,
                 header=raw_header,
