@@ -91,7 +91,7 @@ def test_pending_intent_reconciles_with_a_fresh_listing(tmp_path: Path) -> None:
     while this run's getReports listing is cached from before: request() lists afresh and adopts it."""
     from datetime import UTC, datetime
 
-    from splake.reports import ledger, pipeline
+    from splake.reports import ledger, pipeline, requesting
 
     with SandboxServer(SandboxConfig(seed=SEED, time_scale=0)) as sb:
         s = _settings(sb.url, tmp_path / "lake", sb.world)
@@ -105,7 +105,7 @@ def test_pending_intent_reconciles_with_a_fresh_listing(tmp_path: Path) -> None:
                     u for u in pipeline.plan(ctx, now) if u.report_type == "GET_SALES_AND_TRAFFIC_REPORT"
                 )
                 await pipeline.list_reports(  # this run's cached listing: taken before the call
-                    ctx, unit.account_id, unit.report_type, pipeline._listing_since(ctx, now)
+                    ctx, unit.account_id, unit.report_type, requesting._listing_since(ctx, now)
                 )
                 ledger.save(ctx.state, ledger.on_create_intent(ledger.new_entry(unit), now))
                 start, end = ledger.request_window(unit, True)

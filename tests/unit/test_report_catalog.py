@@ -13,7 +13,7 @@ from splake.errors import ConfigError
 from splake.reports.catalog.listing import BEGIN, END, readme_table, render_into, rows
 from splake.reports.catalog.options import effective_options, option_errors
 from splake.reports.planner import report_types_for
-from splake.reports.types import REPORT_TYPES, default_report_types
+from splake.reports.types import CORE_REPORT_TYPES, REPORT_TYPES, default_report_types
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SQP = "GET_BRAND_ANALYTICS_SEARCH_QUERY_PERFORMANCE_REPORT"
@@ -77,10 +77,16 @@ def test_a_listed_type_missing_a_required_option_is_a_config_error() -> None:
     assert report_types_for(s, s.accounts[0]) == (SQP,)
 
 
-def test_default_types_leave_out_types_whose_required_options_have_no_default() -> None:
-    defaults = default_report_types("seller")
-    assert SQP not in defaults
-    assert "GET_BRAND_ANALYTICS_SEARCH_TERMS_REPORT" in defaults
+def test_default_types_are_the_core_types_of_the_account_kind() -> None:
+    seller = default_report_types("seller")
+    vendor = default_report_types("vendor")
+    # catalog types (roles most apps lack, createReport quota) are opt-in, required options or not
+    assert SQP not in seller and "GET_BRAND_ANALYTICS_SEARCH_TERMS_REPORT" not in seller
+    assert "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL" in seller
+    assert "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE" in seller
+    assert "GET_VENDOR_SALES_REPORT" in vendor and "GET_VENDOR_SALES_REPORT" not in seller
+    assert set(seller) | set(vendor) <= set(CORE_REPORT_TYPES)
+    assert len(REPORT_TYPES) > 50 > len(CORE_REPORT_TYPES)
 
 
 def test_vendor_options_reach_only_the_types_that_declare_them() -> None:

@@ -28,7 +28,7 @@ from splake.runners.context import Context
 log = get_logger(__name__)
 
 # documents fetched (getReportDocument + download + raw zone) at once, across accounts: downloads overlap
-# other accounts' requests and the CPU-bound landing (bounded separately: pipeline.LAND_PARALLELISM)
+# other accounts' requests and the CPU-bound landing (bounded separately: ingest.LAND_PARALLELISM)
 DOCUMENTS_IN_FLIGHT = 16
 LAND_ATTEMPTS = 5  # a corrupt or truncated download is fetched again (fresh pre-signed URL) this often
 

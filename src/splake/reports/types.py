@@ -803,6 +803,11 @@ _SPECS = (
 
 
 REPORT_TYPES: dict[str, ReportTypeSpec] = {s.name: s for s in _SPECS}
+# What a sync requests when the config lists no types: the core types declared above (orders, listings,
+# inventory, returns, settlements, Sales & Traffic, vendor sales/inventory). The catalog's types are
+# opt-in: many need roles most apps lack (Brand Analytics, Insights), and each requested type costs
+# createReport quota (one a minute per seller) on every run.
+CORE_REPORT_TYPES: tuple[str, ...] = tuple(s.name for s in _SPECS)
 # The catalog (splake/reports/catalog/, loaded with the splake.reports package) adds its types here.
 
 
@@ -817,13 +822,14 @@ def report_type(name: str) -> ReportTypeSpec:
 
 
 def default_report_types(kind: AccountKind) -> tuple[str, ...]:
-    """Every supported type for an account kind (used when the config lists none), except types with a
-    required reportOption that has no default (e.g. the ASINs of Search Query Performance): list those
-    in the config with their options."""
+    """The core types for an account kind (used when the config lists none; see ``CORE_REPORT_TYPES``),
+    except types with a required reportOption that has no default. Catalog types are listed in the config
+    (`splake reports list` shows them with their options and roles)."""
     return tuple(
         name
-        for name, spec in REPORT_TYPES.items()
-        if kind in spec.account_kinds and not missing_required_options(spec, dict(spec.default_options))
+        for name in CORE_REPORT_TYPES
+        if kind in (spec := REPORT_TYPES[name]).account_kinds
+        and not missing_required_options(spec, dict(spec.default_options))
     )
 
 
