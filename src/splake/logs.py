@@ -8,13 +8,14 @@ field they appear in.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,32 @@ def configure_cli_logging(
     )
     root.propagate = False
     return counter
+
+
+@contextlib.contextmanager
+def cli_logging(
+    level: str | int = "INFO",
+    log_file: str | Path | None = None,
+    *,
+    quiet: bool = False,
+    stream: Any = None,
+) -> Iterator[EventCounter]:
+    """:func:`configure_cli_logging` for the duration of one command. Afterwards the command's handlers
+    are closed (its log file flushed and closed) and the 'splake' logger's previous handlers, level and
+    propagation are back: a process that runs commands in-process (a notebook, a scheduler, the tests)
+    is not left at the command's log level, writing to its log file or to a console stream that is gone
+    (whose every later warning would end in a '--- Logging error ---' traceback)."""
+    root = logging.getLogger("splake")
+    saved_handlers, saved_level, saved_propagate = list(root.handlers), root.level, root.propagate
+    for h in saved_handlers:
+        root.removeHandler(h)  # detached, not closed: they come back afterwards
+    try:
+        yield configure_cli_logging(level, log_file, quiet=quiet, stream=stream)
+    finally:
+        for h in list(root.handlers):
+            root.removeHandler(h)
+            h.close()
+        for h in saved_handlers:
+            root.addHandler(h)
+        root.setLevel(saved_level)
+        root.propagate = saved_propagate

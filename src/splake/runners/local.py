@@ -40,6 +40,7 @@ from splake.spapi.client import SpApiClient
 from splake.state.sqlite import SqliteStateStore
 
 if TYPE_CHECKING:
+    from splake.logs import EventCounter
     from splake.reports.sync import SyncSummary
 
 SECRETS_DIR_ENV = "SPLAKE_SECRETS_DIR"
@@ -196,13 +197,36 @@ async def sync_main(
     """`splake sync` on the embedded runner: progress, the run, a summary table; returns the exit code.
 
     The console stays quiet (warnings and errors only; retries and 429s are counted on the progress
-    display); ``log_file`` gets every event at the configured ``log_level``."""
+    display); ``log_file`` gets every event at the configured ``log_level``. The logging set up for the
+    run is undone when it returns (see :func:`splake.logs.cli_logging`)."""
+    from splake.logs import cli_logging
+
+    with cli_logging(settings.log_level, log_file, quiet=quiet) as counter:
+        return await _sync_main(
+            settings,
+            counter,
+            accounts=accounts,
+            report_types=report_types,
+            max_wait=max_wait,
+            quiet=quiet,
+            log_file=log_file,
+        )
+
+
+async def _sync_main(
+    settings: Settings,
+    counter: EventCounter,
+    *,
+    accounts: Sequence[str],
+    report_types: Sequence[str],
+    max_wait: float | None,
+    quiet: bool,
+    log_file: Path | None,
+) -> int:
     import contextlib
 
-    from splake.logs import configure_cli_logging
     from splake.reports.progress import RichObserver, summary_table, warnings_of, wide_console
 
-    counter = configure_cli_logging(settings.log_level, log_file, quiet=quiet)
     console = wide_console()
     started = time.time()
     ctx = LocalContext.open(settings)
