@@ -101,9 +101,22 @@ def test_occurrence_counter_matches_a_reference_count() -> None:
     values = [rng.getrandbits(64) for _ in range(20_000)]
     values += rng.choices(values, k=20_000)  # plenty of repeats
     rng.shuffle(values)
-    counter = OccurrenceCounter(capacity=8)  # forces many table growths
+    counter = OccurrenceCounter()
     ref: collections.Counter[int] = collections.Counter()
-    for v in values:
+    # batches of every size from one value to thousands (each seen_many merges a level), then a tail
+    # value by value; each row's count equals the reference's count of its earlier occurrences
+    i = 0
+    while i < len(values):
+        batch = values[i : i + rng.choice((1, 2, 7, 100, 1_000, 4_000))]
+        i += len(batch)
+        expected = []
+        for v in batch:
+            expected.append(ref[v])
+            ref[v] += 1
+        assert counter.seen_many(batch) == expected
+        if i > len(values) - 300:
+            break
+    for v in values[i:]:
         assert counter.seen(v) == ref[v]
         ref[v] += 1
     assert len(counter) == len(ref)
