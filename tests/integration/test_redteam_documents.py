@@ -143,3 +143,29 @@ def test_a_trailing_tab_on_the_header_or_on_the_rows_alone_lands_every_row(tmp_p
         assert len(q) == 1 and "EXTRA-SKU" in q[0]["raw_line"] and "surprise" in q[0]["raw_line"]
         assert "merchant_listings" in lab.tables()
         assert "__trailing_field__" not in lab.sql("select * from merchant_listings limit 1")[0]
+
+
+def test_an_empty_body_never_replaces_a_window_of_orders(tmp_path: Path) -> None:
+    """The order report replaces its window: a 0-byte document (no header: not a report Amazon wrote; a
+    window without orders still has the header, and no data at all is CANCELLED) deleted the window's
+    orders, ledger INGESTED."""
+    orders = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL"
+    header = (
+        "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tsku\tquantity"
+    )
+    rows = [
+        f"111-000000{i}-0000000\t\t2026-11-0{i}T10:00:00+00:00\t2026-11-0{i}T10:00:00+00:00\tShipped\tS{i}\t1"
+        for i in range(1, 6)
+    ]
+    window = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC))
+    kw = {"report_type": orders, "marketplaces": ("US",), "content_type": "text/plain", "window": window}
+    with ConformanceLab(tmp_path) as lab:
+        assert lab.land_bytes(("\n".join([header, *rows]) + "\n").encode(), **kw).status == "INGESTED"
+        ids = sorted(r["amazon_order_id"] for r in lab.rows("orders_by_order_date"))
+        assert ids == sorted(r.split("\t")[0] for r in rows)
+        out = lab.land_bytes(b"", **kw)
+        assert out.status == "HELD" and "empty" in (out.entry.reason or "")
+        assert sorted(r["amazon_order_id"] for r in lab.rows("orders_by_order_date")) == ids
+        # the header alone is a real answer: no orders in the window
+        assert lab.land_bytes((header + "\n").encode(), **kw).status == "INGESTED"
+        assert lab.rows("orders_by_order_date") == []

@@ -74,6 +74,15 @@ def check_document(rows: int, bad: Sequence[BadRow], max_share: float, where: st
         )
 
 
+def _share(share: float, limit: float) -> str:
+    """A share as a percentage precise enough to show it exceeds ``limit`` (5.3 %, not "5% > 5%")."""
+    for digits in (0, 1, 2):
+        text = f"{share:.{digits}%}"
+        if float(text.rstrip("%")) / 100 > limit:
+            return text
+    return f"{share:.3%}"
+
+
 class DocumentHeldError(BadDataError):
     """Too many rows of a document were quarantined: nothing of it was written to the curated table."""
 
@@ -87,7 +96,7 @@ class DocumentHeldError(BadDataError):
         self.reasons = reasons
         total = rows + quarantined
         super().__init__(
-            f"{quarantined} of {total} rows could not be read ({quarantined / total:.0%} > "
+            f"{quarantined} of {total} rows could not be read ({_share(quarantined / total, max_share)} > "
             f"{max_share:.0%}): the document is held, the table keeps its previous rows; top reasons: "
             + " | ".join(reasons),
             where=where,

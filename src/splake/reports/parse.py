@@ -292,8 +292,8 @@ def iter_tsv(
 ) -> Iterator[ParsedChunk]:
     """Stream a UTF-8 tab-separated flat file in blocks."""
     raw_header, trailing = _trailing_layout(_read_header(path), _first_data_fields(path))
-    if not raw_header and spec.replace != "snapshot":
-        return  # an empty document adds nothing to a windowed or keyed table
+    if not raw_header and spec.replace == "key":
+        return  # an empty document adds nothing to a keyed table (it replaces nothing either)
     english = spec.english_header(raw_header)
     names = header_names(english)
     # a declared column with its own curated name (not the header's snake_case) takes that name
