@@ -169,3 +169,36 @@ def test_an_empty_body_never_replaces_a_window_of_orders(tmp_path: Path) -> None
         # the header alone is a real answer: no orders in the window
         assert lab.land_bytes((header + "\n").encode(), **kw).status == "INGESTED"
         assert lab.rows("orders_by_order_date") == []
+
+
+XML_ORDER = """<?xml version="1.0" encoding="UTF-8"?>
+<AmazonEnvelope><Header><DocumentVersion>1.01</DocumentVersion></Header>{orders}</AmazonEnvelope>"""
+ONE_ORDER = (
+    "<Message><Order><AmazonOrderID>{id}</AmazonOrderID><PurchaseDate>2026-11-02T10:00:00+00:00</PurchaseDate>"
+    "<OrderStatus>Shipped</OrderStatus><OrderItem><AmazonOrderItemCode>{id}1</AmazonOrderItemCode>"
+    "<SKU>S</SKU><Quantity>1</Quantity></OrderItem></Order></Message>"
+)
+
+
+def test_an_xml_error_document_never_replaces_a_window_of_xml_orders(tmp_path: Path) -> None:
+    """An S3 <Error> document (well-formed XML, no order in it) used to delete the window's orders."""
+    kw = {
+        "report_type": "GET_XML_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
+        "marketplaces": ("US",),
+        "content_type": "text/xml",
+        "window": (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC)),
+    }
+    ids = ["111-0000001-0000001", "111-0000002-0000002"]
+    body = XML_ORDER.format(orders="".join(ONE_ORDER.format(id=i) for i in ids)).encode()
+    with ConformanceLab(tmp_path) as lab:
+        assert lab.land_bytes(body, **kw).status == "INGESTED"
+        table = "orders_xml_by_order_date"
+        assert sorted(r["amazon_order_id"] for r in lab.rows(table)) == ids
+        s3 = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        s3 += b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+        out = lab.land_bytes(s3, **kw)
+        assert out.status == "HELD" and "<Error>" in (out.entry.reason or ""), out.entry.reason
+        assert sorted(r["amazon_order_id"] for r in lab.rows(table)) == ids
+        # an envelope without orders is a real answer: none in the window
+        assert lab.land_bytes(XML_ORDER.format(orders="").encode(), **kw).status == "INGESTED"
+        assert lab.rows(table) == []

@@ -119,6 +119,9 @@ def _chunk(
     return type_strings(spec, strings, first_line, **opts)
 
 
+XML_ROOTS = ("AmazonEnvelope", "Result")  # the root elements of Amazon's XML reports (orders, browse tree)
+
+
 def iter_xml(
     path: Path,
     spec: ReportTypeSpec,
@@ -187,6 +190,13 @@ def iter_xml(
         ) from None
     if rows:
         yield _chunk(spec, rows, line, opts)
+    elif line == 1 and root is not None and _local(root.tag) not in XML_ROOTS:
+        # no row and not an Amazon report (an S3 <Error>, an XHTML page): held, never an empty replacement
+        why = (
+            f"the document's root element is <{_local(root.tag)}>, not one of {', '.join(XML_ROOTS)}, "
+            f"and it has no <{row_tag}>: not a {spec.name} document"
+        )
+        yield ParsedChunk(type_strings(spec, pa.table({}), 1).table, [BadRow(-1, "", why)])
 
 
 # --- JSON -------------------------------------------------------------------------------------------
