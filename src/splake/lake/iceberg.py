@@ -23,8 +23,8 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any, TypeAlias
+from datetime import datetime
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -45,30 +45,20 @@ from pyiceberg.expressions import (
     EqualTo,
     GreaterThanOrEqual,
     In,
-    LessThan,
     LessThanOrEqual,
-    Or,
 )
 from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
-from pyiceberg.partitioning import PartitionField, PartitionSpec
-from pyiceberg.schema import Schema, assign_fresh_schema_ids
+from pyiceberg.schema import assign_fresh_schema_ids
 from pyiceberg.table import Table, Transaction
-from pyiceberg.transforms import (
-    DayTransform,
-    HourTransform,
-    IdentityTransform,
-    MonthTransform,
-    Transform,
-    YearTransform,
-)
-from pyiceberg.types import DateType, TimestampType
 
 from splake.errors import BadDataError, ConflictError
+from splake.lake import maintenance
 from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
-from splake.lake.staging import OverlappedWriter
+from splake.lake.filters import delete_filter, literal
+from splake.lake.iceberg_schema import grows, merge_schema, partition_spec, snapshot_props
+from splake.lake.maintenance import TableInfo
 from splake.lake.tables import (
-    PROVENANCE_COLUMNS,
     QUARANTINE_SCHEMA,
     QUARANTINE_SUFFIX,
     BadRow,
@@ -83,7 +73,6 @@ from splake.lake.tables import (
     prepare_batch,
     quarantine_batch,
     stored_schema,
-    window_bounds_for,
 )
 from splake.logs import get_logger, log_event
 
@@ -102,14 +91,6 @@ TABLE_PROPERTIES = {
 CHUNK_ROWS = 50000  # rows buffered before a Parquet write
 CHUNK_BYTES = 96 << 20
 
-_TRANSFORMS: dict[str, Callable[[], Transform[Any, Any]]] = {
-    "identity": IdentityTransform,
-    "year": YearTransform,
-    "month": MonthTransform,
-    "day": DayTransform,
-    "hour": HourTransform,
-}
-
 
 def _batches(rows: Rows) -> Iterator[pa.RecordBatch]:
     if isinstance(rows, pa.Table):
@@ -122,105 +103,6 @@ def _batches(rows: Rows) -> Iterator[pa.RecordBatch]:
                 yield from b.to_batches(max_chunksize=CHUNK_ROWS)
             else:
                 yield b
-
-
-def _grows(incoming: pa.Schema, target: pa.Schema) -> bool:
-    """Does ``incoming`` carry a column or nested field ``target`` would drop?"""
-    for f in incoming:
-        if f.name in PROVENANCE_COLUMNS:
-            continue
-        if f.name not in target.names:
-            return True
-        if adds_fields(normalize_type(f.type), target.field(f.name).type):
-            return True
-    return False
-
-
-def _merge(target: pa.Schema, incoming: pa.Schema) -> pa.Schema:
-    """``incoming``'s business columns first (their types win where they grew), then ``target``'s others."""
-    fields = [f for f in incoming if f.name not in PROVENANCE_COLUMNS]
-    names = {f.name for f in fields}
-    fields += [f for f in target if f.name not in names and f.name not in PROVENANCE_COLUMNS]
-    return pa.schema(fields)
-
-
-def _snapshot_props(prov: Provenance) -> dict[str, str]:
-    """Provenance recorded in every snapshot summary a write commits."""
-    return {
-        "splake.report-id": prov.report_id,
-        "splake.account-id": prov.account_id,
-        "splake.source-key": prov.source_key,
-    }
-
-
-def _partition_spec(schema: Schema, parts: tuple[tuple[str, str], ...]) -> PartitionSpec:
-    fields = []
-    for i, (col, transform) in enumerate(parts):
-        source = schema.find_field(col)
-        name = col if transform == "identity" else f"{col}_{transform}"
-        fields.append(
-            PartitionField(
-                source_id=source.field_id, field_id=1000 + i, transform=_TRANSFORMS[transform](), name=name
-            )
-        )
-    return PartitionSpec(*fields)
-
-
-def _literal(iceberg_type: Any, value: datetime | date) -> str:
-    if isinstance(iceberg_type, DateType):
-        return value.isoformat() if not isinstance(value, datetime) else value.date().isoformat()
-    if isinstance(iceberg_type, TimestampType) and isinstance(value, datetime):
-        return value.replace(tzinfo=None).isoformat()
-    return value.isoformat()
-
-
-def _in_chunks(column: str, values: list[str], size: int = 50_000) -> BooleanExpression:
-    exprs: list[BooleanExpression] = [
-        In(term=column, literals=values[i : i + size]) for i in range(0, len(values), size)
-    ]
-    out = exprs[0]
-    for e in exprs[1:]:
-        out = Or(out, e)
-    return out
-
-
-def delete_filter(plan: DeletePlan, schema: Schema) -> BooleanExpression:
-    """The Iceberg predicate of the scope a write replaces (``AlwaysFalse`` = nothing): account +
-    marketplaces (+ window). Live rows elsewhere that carry a new row key are removed by
-    :meth:`CuratedLake._rewrite_without` (an exact file rewrite, not a predicate)."""
-    base: BooleanExpression = EqualTo(term="account_id", value=plan.account_id)
-    main: BooleanExpression = AlwaysFalse()
-    if plan.mode in ("snapshot", "window") and plan.marketplace_ids:
-        scoped = And(base, In(term="marketplace_id", literals=list(plan.marketplace_ids)))
-        if plan.mode == "snapshot":
-            main = scoped
-        elif plan.start is not None and plan.end is not None and plan.window_column:
-            field = schema.find_field(plan.window_column)
-            arrow_type = (
-                pa.date32() if isinstance(field.field_type, DateType) else pa.timestamp("us", tz="UTC")
-            )
-            lo, hi = window_bounds_for(arrow_type, plan.start, plan.end)
-            if lo < hi:
-                main = And(
-                    scoped,
-                    And(
-                        GreaterThanOrEqual(term=plan.window_column, value=_literal(field.field_type, lo)),
-                        LessThan(term=plan.window_column, value=_literal(field.field_type, hi)),
-                    ),
-                )
-    return main
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    name: str
-    rows: int
-    data_files: int
-    snapshots: int
-    last_commit: datetime | None
-    last_report_id: str | None
-    last_account_id: str | None
-    columns: tuple[str, ...]
 
 
 @dataclass
@@ -279,7 +161,7 @@ class CuratedLake:
             tbl = self.catalog.create_table(
                 ident,
                 schema=schema,
-                partition_spec=_partition_spec(schema, parts),
+                partition_spec=partition_spec(schema, parts),
                 properties=TABLE_PROPERTIES,
             )
             log_event(log, "lake_table_created", table=f"{self.namespace}.{name}", partition=list(parts))
@@ -366,7 +248,7 @@ class CuratedLake:
         added = tuple(dict.fromkeys([*added, *staged.columns_added]))
         if not plan.marketplace_ids and staged.marketplaces:
             plan = dataclasses.replace(plan, marketplace_ids=tuple(sorted(staged.marketplaces)))
-        props = _snapshot_props(prov)
+        props = snapshot_props(prov)
         try:
             snapshot_id, deleted, attempts, committed = self._commit(spec.name, plan, staged.files, props)
         except BaseException:
@@ -411,15 +293,9 @@ class CuratedLake:
         buf: list[pa.RecordBatch] = []
         buf_rows = 0
         buf_bytes = 0
-        # Parquet writes run in the background (one in flight) while the next chunk is parsed and keyed
-        writer: OverlappedWriter[DataFile] = OverlappedWriter()
-
-        def write(metadata: Any, io: Any, chunk: pa.Table) -> list[DataFile]:
-            return list(
-                _dataframe_to_data_files(
-                    table_metadata=metadata, df=chunk, io=io, write_uuid=write_uuid, counter=file_counter
-                )
-            )
+        # Parquet writes run inline, one chunk at a time: a background writer (one write in flight) was
+        # tried and made peak memory grow with the document size (freed chunks stayed with the writer
+        # thread's allocator), for no measurable speed on 2 cores.
 
         def flush() -> None:
             nonlocal buf, buf_rows, buf_bytes
@@ -427,17 +303,20 @@ class CuratedLake:
                 return
             chunk = pa.Table.from_batches(buf, schema=target)
             buf, buf_rows, buf_bytes = [], 0, 0
-            writer.submit(write, tbl.metadata, tbl.io, chunk)
+            for data_file in _dataframe_to_data_files(
+                table_metadata=tbl.metadata, df=chunk, io=tbl.io, write_uuid=write_uuid, counter=file_counter
+            ):
+                staged.files.append(data_file)
 
         try:
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
-                if _grows(batch.schema, target):
+                if grows(batch.schema, target):
                     # a column (or nested field) first appears mid-document: write what we have with the
                     # current schema, evolve the table (additive, so staged files stay valid), go on
                     flush()
-                    wanted = stored_schema(spec, _merge(target, batch.schema))
+                    wanted = stored_schema(spec, merge_schema(target, batch.schema))
                     tbl, target, more = self._evolve(spec.name, wanted)
                     staged.columns_added += [c for c in more if c not in staged.columns_added]
                 stored = prepare_batch(spec, batch, target, prov, counter)
@@ -449,12 +328,10 @@ class CuratedLake:
                 if buf_rows >= CHUNK_ROWS or buf_bytes >= CHUNK_BYTES:
                     flush()
             flush()
-            staged.files.extend(writer.results())
         except BaseException:
-            self._drop_files(tbl, writer.written())
+            self._drop_files(tbl, staged.files)
             raise
         finally:
-            writer.close()
             counter.close()
         return staged
 
@@ -530,10 +407,10 @@ class CuratedLake:
             row_filter = And(
                 row_filter,
                 And(
-                    GreaterThanOrEqual(term=plan.window_column, value=_literal(ftype, matches.window_min)),
+                    GreaterThanOrEqual(term=plan.window_column, value=literal(ftype, matches.window_min)),
                     LessThanOrEqual(
                         term=plan.window_column,
-                        value=_literal(ftype, matches.window_max or matches.window_min),
+                        value=literal(ftype, matches.window_max or matches.window_min),
                     ),
                 ),
             )
@@ -637,7 +514,7 @@ class CuratedLake:
             EqualTo(term="account_id", value=prov.account_id),
             EqualTo(term="source_key", value=prov.source_key),
         )
-        props = _snapshot_props(prov)
+        props = snapshot_props(prov)
         for attempt in range(self.max_attempts):
             tbl = self.catalog.load_table(self.ident(name))
             try:
@@ -660,128 +537,20 @@ class CuratedLake:
             hint="retry the sync",
         )
 
+    # --- inspection and maintenance (splake.lake.maintenance) -----------------------------------
+
     def table_info(self) -> list[TableInfo]:
         """Per table: live rows, data files, snapshots kept, and the last commit (time, report, account)."""
-        out: list[TableInfo] = []
-        for name in self.table_names():
-            tbl = self.catalog.load_table(self.ident(name))
-            snap = tbl.metadata.current_snapshot()
-            summary = snap.summary if snap is not None and snap.summary is not None else None
-            out.append(
-                TableInfo(
-                    name=name,
-                    rows=int((summary.get("total-records") if summary else None) or 0),
-                    data_files=int((summary.get("total-data-files") if summary else None) or 0),
-                    snapshots=len(tbl.metadata.snapshots),
-                    last_commit=datetime.fromtimestamp(snap.timestamp_ms / 1000, UTC) if snap else None,
-                    last_report_id=(summary.get("splake.report-id") if summary else None),
-                    last_account_id=(summary.get("splake.account-id") if summary else None),
-                    columns=tuple(f.name for f in tbl.schema().fields),
-                )
-            )
-        return out
+        return maintenance.table_info(self)
 
     def table_stats(self) -> dict[str, int]:
         """Live row count of every table in the namespace (from the current snapshot's summary)."""
-        stats: dict[str, int] = {}
-        for name in self.table_names():
-            snap = self.catalog.load_table(self.ident(name)).metadata.current_snapshot()
-            total = (
-                snap.summary.get("total-records") if snap is not None and snap.summary is not None else None
-            )
-            stats[name] = int(total or 0)
-        return stats
-
-    # --- maintenance ----------------------------------------------------------------------------
+        return maintenance.table_stats(self)
 
     def compact(self, table_name: str, *, min_files: int = 8) -> int:
-        """Merge the data files of every partition holding at least ``min_files`` of them (daily syncs
-        add a file per partition per run). Rows are unchanged; one commit; concurrent writers make it
-        retry. Returns how many files were replaced."""
-        for attempt in range(self.max_attempts):
-            tbl = self.catalog.load_table(self.ident(table_name))
-            groups: dict[tuple[int, str], list[Any]] = {}
-            for task in tbl.scan().plan_files():
-                groups.setdefault((task.file.spec_id, str(task.file.partition)), []).append(task)
-            todo = [tasks for tasks in groups.values() if len(tasks) >= min_files]
-            if not todo:
-                return 0
-            schema = tbl.schema()
-            written: list[DataFile] = []
-            try:
-                txn = tbl.transaction()
-                with txn.update_snapshot(
-                    snapshot_properties={"splake.operation": "compact"}
-                ).overwrite() as ow:
-                    for tasks in todo:
-                        data = ArrowScan(
-                            table_metadata=tbl.metadata,
-                            io=tbl.io,
-                            projected_schema=schema,
-                            row_filter=AlwaysTrue(),
-                        ).to_table(tasks=tasks)
-                        for task in tasks:
-                            ow.delete_data_file(task.file)
-                        for new_file in _dataframe_to_data_files(
-                            table_metadata=tbl.metadata, df=data, io=tbl.io, write_uuid=uuid.uuid4()
-                        ):
-                            written.append(new_file)
-                            ow.append_data_file(new_file)
-                txn.commit_transaction()
-            except (CommitFailedException, ValidationException):
-                self._drop_files(tbl, written)
-                self._backoff(attempt)
-                continue
-            replaced = sum(len(tasks) for tasks in todo)
-            log_event(log, "lake_compacted", table=table_name, replaced=replaced, written=len(written))
-            return replaced
-        raise ConflictError(
-            f"could not compact {self.namespace}.{table_name} after {self.max_attempts} attempts",
-            where="CuratedLake.compact",
-            hint="writers kept committing; run it again when syncs are idle",
-        )
+        """Merge small data files per partition (see :func:`splake.lake.maintenance.compact`)."""
+        return maintenance.compact(self, table_name, min_files=min_files)
 
     def expire_snapshots(self, older_than: datetime, *, retain_last: int = 5) -> dict[str, int]:
-        """Forget snapshots older than ``older_than`` (always keeping the current one and the last
-        ``retain_last``), then delete the files only those snapshots referenced: replaced data files,
-        their manifests and manifest lists. Files of in-flight writes are never referenced by any
-        snapshot, so concurrent writers are safe. Returns {table: files deleted}."""
-        cutoff_ms = int(older_than.timestamp() * 1000)
-        deleted: dict[str, int] = {}
-        for name in self.table_names():
-            for attempt in range(self.max_attempts):
-                tbl = self.catalog.load_table(self.ident(name))
-                snaps = sorted(tbl.metadata.snapshots, key=lambda s: s.timestamp_ms)
-                keep = {s.snapshot_id for s in snaps[-retain_last:]} if retain_last > 0 else set()
-                if tbl.metadata.current_snapshot_id is not None:
-                    keep.add(tbl.metadata.current_snapshot_id)
-                expire = [s for s in snaps if s.timestamp_ms < cutoff_ms and s.snapshot_id not in keep]
-                if not expire:
-                    deleted[name] = 0
-                    break
-                retained = [s for s in snaps if s not in expire]
-                doomed = self._referenced(tbl, expire) - self._referenced(tbl, retained)
-                try:
-                    tbl.maintenance.expire_snapshots().by_ids([s.snapshot_id for s in expire]).commit()
-                except (CommitFailedException, ValidationException):
-                    self._backoff(attempt)
-                    continue
-                for path in sorted(doomed):
-                    with contextlib.suppress(FileNotFoundError, OSError):
-                        tbl.io.delete(path)
-                deleted[name] = len(doomed)
-                log_event(log, "lake_snapshots_expired", table=name, snapshots=len(expire), files=len(doomed))
-                break
-        return deleted
-
-    @staticmethod
-    def _referenced(tbl: Table, snapshots: list[Any]) -> set[str]:
-        """Manifest lists, manifests and live data files of ``snapshots``."""
-        paths: set[str] = set()
-        for snap in snapshots:
-            paths.add(snap.manifest_list)
-            for manifest in snap.manifests(tbl.io):
-                paths.add(manifest.manifest_path)
-                for entry in manifest.fetch_manifest_entry(tbl.io, discard_deleted=True):
-                    paths.add(entry.data_file.file_path)
-        return paths
+        """Forget old snapshots and delete files only they referenced (:mod:`splake.lake.maintenance`)."""
+        return maintenance.expire_snapshots(self, older_than, retain_last=retain_last)
