@@ -211,7 +211,7 @@ async def test_untrusted_certificate_is_rejected(tmp_path: Path, untrusted_tls_s
 def test_plain_http_aws_endpoint_is_refused(url: str) -> None:
     """Found by this suite: an AWS endpoint override (SQS, S3, Secrets Manager, DynamoDB clients) accepted
     plain http to any host, so secrets and lake data could travel in cleartext."""
-    from splake.runners.aws.clients import AwsEndpoint
+    from splake.aws.clients import AwsEndpoint
 
     with pytest.raises(ConfigError):
         AwsEndpoint(region="us-east-1", endpoint_url=url)

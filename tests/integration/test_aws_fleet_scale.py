@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 
 from splake.auth.secrets import LocalSecretStore
+from splake.aws.clients import AwsEndpoint
 from splake.config import parse_config
 from splake.reports.ledger import new_entry
 from splake.reports.planner import WorkUnit
 from splake.reports.types import REPORT_TYPES
 from splake.runners.aws import history
-from splake.runners.aws.clients import AwsEndpoint
 from splake.runners.aws.errors import as_step_error
 from splake.runners.aws.handlers import step_plan, step_summarize, unit_state
 from splake.runners.aws.runtime import Runtime

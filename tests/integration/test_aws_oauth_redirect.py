@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from splake.runners.aws.clients import ENV_ENDPOINT
+from splake.aws.clients import ENV_ENDPOINT
 from splake.runners.aws.oauth_redirect import ENV_REDIRECT_URI, handler
 from splake.runners.aws.runtime import Runtime
 from splake.runners.aws.ssm_config import SsmSettingsStore

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from splake.runners.aws.clients import ENV_ENDPOINT, AwsEndpoint
+from splake.aws.clients import ENV_ENDPOINT, AwsEndpoint
 
 REGION = "us-east-1"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}

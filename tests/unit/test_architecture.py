@@ -84,3 +84,20 @@ def test_the_checker_finds_a_cycle() -> None:
 def test_no_import_cycles_in_splake() -> None:
     found = cycles(import_graph())
     assert found == [], f"import cycles (break them by moving the shared piece to its own module): {found}"
+
+
+RUNNER_PACKAGES = ("splake.runners", "splake.commands", "splake.cli")
+
+
+def test_domain_packages_do_not_import_the_aws_runner() -> None:
+    """AWS adapters shared with the domain live in ``splake.aws``; ``splake.runners.aws`` builds on the
+    domain, never the other way round."""
+    graph = import_graph()
+    offenders = sorted(
+        (module, target)
+        for module, targets in graph.items()
+        if not module.startswith(RUNNER_PACKAGES)
+        for target in targets
+        if target.startswith("splake.runners.aws")
+    )
+    assert offenders == [], f"domain modules importing the AWS runner: {offenders}"

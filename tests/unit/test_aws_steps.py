@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from splake.aws.clients import AwsEndpoint
 from splake.config import parse_config
 from splake.errors import (
     AuthError,
@@ -20,7 +21,6 @@ from splake.ports import QueueMessage
 from splake.reports.ledger import new_entry
 from splake.reports.planner import Window, WorkUnit
 from splake.runners.aws import errors
-from splake.runners.aws.clients import AwsEndpoint
 from splake.runners.aws.handlers import EventBatchQueue, notifies, wait_seconds
 from splake.runners.aws.runtime import Runtime
 from splake.runners.aws.statemachine import SYNC_STEPS, Timing, sync_definition

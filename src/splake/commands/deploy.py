@@ -27,7 +27,7 @@ KMS_KEY = typer.Option(None, "--kms-key", help="KMS key for new secrets (stack o
 
 
 def _endpoint(region: str | None, endpoint_url: str | None) -> object:
-    from splake.runners.aws.clients import AwsEndpoint
+    from splake.aws.clients import AwsEndpoint
 
     base = AwsEndpoint.from_env()
     return AwsEndpoint(region=region or base.region, endpoint_url=endpoint_url or base.endpoint_url)

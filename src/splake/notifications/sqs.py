@@ -49,7 +49,7 @@ def ensure_queue(
     name: str, *, region: str, endpoint_url: str | None = None, max_receive_count: int = 5
 ) -> QueueInfo:
     """Create (or reuse) ``name`` and ``name-dlq`` with redrive and the SP-API send policy."""
-    from splake.runners.aws.clients import AwsEndpoint
+    from splake.aws.clients import AwsEndpoint
 
     sqs = AwsEndpoint(region=region, endpoint_url=endpoint_url).client("sqs")
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"})[
@@ -87,8 +87,8 @@ def open_queue(settings: Settings, url: str | None = None) -> Queue:
         path, _, name = target.removeprefix("sqlite:").partition("#")
         return SqliteQueue(Path(path), name or "notifications", max_receive_count=5)
     if target.startswith(("https://", "http://")):
-        from splake.runners.aws.clients import AwsEndpoint
-        from splake.runners.aws.sqs_queue import SqsQueue
+        from splake.aws.clients import AwsEndpoint
+        from splake.aws.sqs_queue import SqsQueue
 
         endpoint = AwsEndpoint(
             region=settings.notifications.aws_region, endpoint_url=settings.notifications.aws_endpoint_url

@@ -13,11 +13,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from splake.aws.sqs_queue import message_from_sqs
 from splake.errors import FatalError
 from splake.logs import configure_logging, get_logger, log_event
 from splake.ports import Queue, QueueMessage, StateStore
 from splake.runners.aws.runtime import Runtime, open_context
-from splake.runners.aws.sqs_queue import message_from_sqs
 
 log = get_logger(__name__)
 

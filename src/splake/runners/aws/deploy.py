@@ -9,10 +9,10 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from splake.aws.clients import AwsEndpoint
 from splake.config import Settings
 from splake.errors import ConfigError, FatalError, SecretNotFoundError
 from splake.ports import SecretStore
-from splake.runners.aws.clients import AwsEndpoint
 from splake.runners.aws.secrets_manager import SecretsManagerSecretStore
 from splake.runners.aws.ssm_config import SsmSettingsStore
 

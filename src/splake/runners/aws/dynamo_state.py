@@ -13,10 +13,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from splake.aws.clients import AwsEndpoint, error_code
 from splake.errors import ConflictError, FatalError
 from splake.logs import get_logger
 from splake.ports import Item
-from splake.runners.aws.clients import AwsEndpoint, error_code
 
 log = get_logger(__name__)
 

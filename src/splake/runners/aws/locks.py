@@ -23,9 +23,9 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from splake.aws.clients import error_code
 from splake.errors import RetryableError
 from splake.logs import get_logger, log_event
-from splake.runners.aws.clients import error_code
 
 log = get_logger(__name__)
 

@@ -23,8 +23,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from splake.aws.clients import AwsEndpoint, error_code
 from splake.logs import get_logger, log_event
-from splake.runners.aws.clients import AwsEndpoint, error_code
 from splake.spapi.ratelimit import AdaptiveBucket, AdaptiveTuning, default_plan, parse_rate_header
 
 log = get_logger(__name__)

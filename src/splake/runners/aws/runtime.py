@@ -16,12 +16,12 @@ from typing import Any, cast
 import boto3
 from pyiceberg.catalog import Catalog
 
+from splake.aws.clients import ENV_ENDPOINT, AwsEndpoint
 from splake.config import Settings
 from splake.errors import ConfigError, FatalError
 from splake.lake.catalog import open_glue_catalog
 from splake.lake.iceberg import CuratedLake
 from splake.lake.raw import RawZone
-from splake.runners.aws.clients import ENV_ENDPOINT, AwsEndpoint
 from splake.runners.aws.dynamo_state import DynamoStateStore
 from splake.runners.aws.locks import DynamoLock
 from splake.runners.aws.ratelimit import DynamoRateLimiter

@@ -9,10 +9,10 @@ from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import ClientError
 
+from splake.aws.clients import AwsEndpoint, error_code
 from splake.errors import FatalError, ObjectNotFoundError
 from splake.logs import get_logger, log_event
 from splake.ports import ObjectInfo
-from splake.runners.aws.clients import AwsEndpoint, error_code
 
 log = get_logger(__name__)
 

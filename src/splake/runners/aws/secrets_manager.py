@@ -11,9 +11,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from splake.aws.clients import AwsEndpoint, error_code
 from splake.errors import SecretNotFoundError
 from splake.ports import SecretInfo
-from splake.runners.aws.clients import AwsEndpoint, error_code
 
 _MISSING = {"ResourceNotFoundException"}
 # Secrets Manager dates have one-second resolution on some endpoints; splake keeps exact times in tags.

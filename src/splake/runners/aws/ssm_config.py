@@ -27,9 +27,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from splake.aws.clients import AwsEndpoint, error_code
 from splake.config import Settings, parse_config
 from splake.errors import ConfigError
-from splake.runners.aws.clients import AwsEndpoint, error_code
 
 POINTER_FORMAT = "splake-settings-pointer/1"
 OBJECT_PREFIX = "config/settings"

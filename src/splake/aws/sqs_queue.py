@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from splake.aws.clients import AwsEndpoint, error_code
 from splake.ports import QueueMessage
-from splake.runners.aws.clients import AwsEndpoint, error_code
 
 _GONE = {"ReceiptHandleIsInvalid", "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight"}
 
