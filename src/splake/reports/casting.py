@@ -1,8 +1,10 @@
 """Vectorised string → declared-type casts (pyarrow compute), reporting which values were invalid.
 
 Flat files are read with every column as a string; :func:`cast_strings` turns one column into its
-declared type. Empty strings are nulls; a non-empty value that does not parse is *invalid* (its row goes
-to quarantine with the reason). Accepted forms:
+declared type. Empty strings are nulls, and so is a cell that is exactly one of Amazon's "no value"
+placeholders (:data:`splake.reports.locales.NO_VALUE_TOKENS`, e.g. ``--``) after trimming — in typed
+columns only (string columns keep the text as written); a non-empty value that does not parse is
+*invalid* (its row goes to quarantine with the reason). Accepted forms:
 
 - int: ``12``, ``-3``, ``+4``, ``1,234`` (thousands separators; ``1.234`` where the marketplace writes
   decimal commas)
@@ -30,7 +32,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from splake.reports.locales import DEFAULT_LOCALE, ZONE_OFFSETS, CastLocale
+from splake.reports.locales import DEFAULT_LOCALE, NO_VALUE_TOKENS, ZONE_OFFSETS, CastLocale
 from splake.reports.money import DECIMAL, cast_decimals
 from splake.reports.types import ColumnType
 
@@ -49,9 +51,13 @@ def arrow_type(t: ColumnType) -> pa.DataType:
     return ARROW_TYPES[t]
 
 
+_NO_VALUE = pa.array(sorted({"", *NO_VALUE_TOKENS}), pa.string())
+
+
 def _blank_to_null(arr: pa.Array) -> pa.Array:
+    """Trimmed text; null where the cell is blank or exactly a declared "no value" placeholder."""
     trimmed = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return pc.if_else(pc.is_in(trimmed, value_set=_NO_VALUE), pa.scalar(None, pa.string()), trimmed)
 
 
 def _only(arr: pa.Array, valid: pa.Array) -> pa.Array:

@@ -7,6 +7,10 @@
   everywhere but North America) and whether ``1,234`` is a decimal (1.234) or a thousands group (1234).
   Unambiguous forms (``1.234,56``, ``12,5``, ``yyyy/mm/dd``, ISO 8601, ``dd.mm.yyyy``) are read the same in
   every marketplace.
+- :data:`NO_VALUE_TOKENS`: what Amazon writes in a typed (number/date/money/bool) cell for "no value", e.g.
+  ``--`` in the FBA Fee Preview report's fee columns. Such a cell lands as null instead of quarantining its
+  row; only a whole cell equal to a token (after trimming) counts, and string columns keep the text as
+  written.
 """
 
 from __future__ import annotations
@@ -62,6 +66,14 @@ ZONE_OFFSETS: dict[str, int] = {
     "ACDT": 630,
     "AWST": 480,
 }
+
+
+# Whole-cell "no value" placeholders in typed columns (each with the evidence it really occurs):
+# - "--": the FBA Fee Preview report (GET_FBA_ESTIMATED_FBA_FEES_TXT_DATA) writes it in fee columns that do
+#   not apply, e.g. the EFN fee towards the listing's own marketplace (caponica/AmazonMwsComplete,
+#   ReportFbaPaymentsFeePreviewRecord: ``VALUE_NA = '--'``, used to tell the home marketplace of a row).
+# Not declared without such evidence (a guess would turn real bad data into silent nulls): N/A, NA, null.
+NO_VALUE_TOKENS: frozenset[str] = frozenset({"--"})
 
 
 @dataclass(frozen=True)
