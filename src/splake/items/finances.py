@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from splake.config import AccountSettings
@@ -24,6 +24,7 @@ from splake.items.plan import clamp_before, time_slices
 from splake.items.schemas import FINANCIAL_SHIPMENT_EVENTS
 from splake.items.snake import shape_row, snake_keys
 from splake.items.tables import FINANCIAL_SHIPMENT_EVENTS_TABLE
+from splake.items.values import api_time
 from splake.lake.tables import Provenance, ReplaceScope
 from splake.logs import get_logger, log_event
 from splake.spapi.marketplaces import MARKETPLACES
@@ -41,8 +42,8 @@ async def fetch_financial_slice(
 ) -> list[dict[str, Any]]:
     """All ShipmentEvents posted in [start, end); restarts the slice when the NextToken expires."""
     first = {
-        "PostedAfter": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "PostedBefore": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "PostedAfter": api_time(start),
+        "PostedBefore": api_time(end),
         "MaxResultsPerPage": page_size,
     }
     for _attempt in range(MAX_RESTARTS + 1):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from splake.config import AccountSettings
@@ -28,6 +28,7 @@ from splake.items.plan import clamp_before
 from splake.items.schemas import ORDER_ITEMS_API, ORDERS_API
 from splake.items.snake import shape_row, snake_keys
 from splake.items.tables import ORDER_ITEMS_API_TABLE, ORDERS_API_TABLE
+from splake.items.values import api_time
 from splake.lake.tables import Provenance
 from splake.logs import get_logger, log_event
 
@@ -45,8 +46,8 @@ async def fetch_orders(
     """getOrders pages; with ``pii`` through an RDT covering buyer info and the full shipping address."""
     params: dict[str, Any] = {
         "MarketplaceIds": csv_param(account.marketplaces),
-        "LastUpdatedAfter": after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "LastUpdatedBefore": before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "LastUpdatedAfter": api_time(after),
+        "LastUpdatedBefore": api_time(before),
         "MaxResultsPerPage": 100,
     }
     orders: list[dict[str, Any]] = []

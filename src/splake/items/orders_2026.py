@@ -17,11 +17,12 @@ QuantityShipped.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from splake.config import AccountSettings
 from splake.items.api import SpApi, body_of, csv_param
+from splake.items.values import api_time
 
 MAX_PAGES = 10_000
 STATUS_V0 = {
@@ -163,8 +164,8 @@ async def fetch_orders_2026(
     less PII)."""
     params: dict[str, Any] = {
         "marketplaceIds": csv_param(account.marketplaces),
-        "lastUpdatedAfter": after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "lastUpdatedBefore": before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "lastUpdatedAfter": api_time(after),
+        "lastUpdatedBefore": api_time(before),
         "maxResultsPerPage": 100,
         "includedData": csv_param([*BASE_DATASETS, *(PII_DATASETS if pii else ())]),
     }

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from splake.config import AccountSettings
@@ -28,6 +28,7 @@ from splake.items.convert import parse_time, to_arrow_value, to_table
 from splake.items.plan import clamp_before, time_slices
 from splake.items.schemas import FINANCIAL_EVENT_GROUPS, FINANCIAL_TRANSACTIONS
 from splake.items.tables import FINANCIAL_EVENT_GROUPS_TABLE, FINANCIAL_TRANSACTIONS_TABLE
+from splake.items.values import api_time
 from splake.lake.tables import Provenance
 from splake.logs import get_logger, log_event
 
@@ -49,10 +50,6 @@ def _token_expired(exc: BaseException) -> bool:
     return isinstance(exc, ApiError) and exc.status == 400 and "expired" in text and "token" in text
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 async def fetch_transactions(
     api: SpApi,
     account: AccountSettings,
@@ -61,7 +58,7 @@ async def fetch_transactions(
     on_restart: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Every transaction posted in [start, end); restarts the window when the nextToken expires."""
-    first = {"postedAfter": _iso(start), "postedBefore": _iso(end)}
+    first = {"postedAfter": api_time(start), "postedBefore": api_time(end)}
     for _attempt in range(MAX_RESTARTS + 1):
         out: list[dict[str, Any]] = []
         params: dict[str, Any] = first
@@ -255,8 +252,8 @@ async def fetch_event_groups(
     api: SpApi, account: AccountSettings, started_after: datetime, now: datetime
 ) -> list[dict[str, Any]]:
     params: dict[str, Any] = {
-        "FinancialEventGroupStartedAfter": _iso(started_after),
-        "FinancialEventGroupStartedBefore": _iso(clamp_before(now, now)),
+        "FinancialEventGroupStartedAfter": api_time(started_after),
+        "FinancialEventGroupStartedBefore": api_time(clamp_before(now, now)),
         "MaxResultsPerPage": 100,
     }
     out: list[dict[str, Any]] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -24,6 +24,7 @@ from splake.items.api import body_of
 from splake.items.context import ItemsContext
 from splake.items.convert import parse_time, to_table
 from splake.items.schemas import TS, S, _struct
+from splake.items.values import amount, api_time
 from splake.lake.tables import Provenance, TableSpec
 from splake.logs import get_logger, log_event
 
@@ -89,17 +90,6 @@ DF_ITEMS_TABLE = TableSpec(
 )
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _num(m: Any) -> float | None:
-    try:
-        return float(m["amount"]) if isinstance(m, dict) and m.get("amount") is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 def without_pii(order: dict[str, Any]) -> dict[str, Any]:
     """The order as returned, less the customer's name, street and phone (what the raw zone keeps)."""
     details = order.get("orderDetails")
@@ -161,8 +151,8 @@ def rows(
             "title": i.get("title"),
             "ordered_quantity": (i.get("orderedQuantity") or {}).get("amount"),
             "currency": (i.get("netPrice") or {}).get("currencyCode"),
-            "net_price": _num(i.get("netPrice")),
-            "total_price": _num(i.get("totalPrice")),
+            "net_price": amount(i.get("netPrice")),
+            "total_price": amount(i.get("totalPrice")),
             "fetched_at": fetched_at,
         }
         for i in items
@@ -187,8 +177,8 @@ async def sync_vendor_df_orders(
     after = min(stored, lookback) if stored else lookback
     result = DfOrdersResult(after=after, before=now)
     params: dict[str, Any] = {
-        "createdAfter": _iso(after),
-        "createdBefore": _iso(now),
+        "createdAfter": api_time(after),
+        "createdBefore": api_time(now),
         "includeDetails": "true",
         "limit": 100,
         "sortOrder": "ASC",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -21,6 +21,7 @@ from splake.items.api import SpApi, body_of
 from splake.items.context import ItemsContext
 from splake.items.convert import parse_time, to_table
 from splake.items.schemas import TS, S, _struct
+from splake.items.values import amount, api_time
 from splake.lake.tables import Provenance, TableSpec
 from splake.logs import get_logger, log_event
 
@@ -114,17 +115,6 @@ VENDOR_PO_STATUS_TABLE = TableSpec(
 )
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _num(m: Any) -> float | None:
-    try:
-        return float(m["amount"]) if isinstance(m, dict) and m.get("amount") is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _qty(q: Any) -> dict[str, Any] | None:
     if not isinstance(q, dict):
         return None
@@ -167,8 +157,8 @@ def po_rows(po: dict[str, Any], mp: str, fetched_at: datetime) -> tuple[dict[str
             "ordered_quantity": _qty(i.get("orderedQuantity")),
             "is_back_order_allowed": i.get("isBackOrderAllowed"),
             "currency": (i.get("netCost") or i.get("listPrice") or {}).get("currencyCode"),
-            "net_cost": _num(i.get("netCost")),
-            "list_price": _num(i.get("listPrice")),
+            "net_cost": amount(i.get("netCost")),
+            "list_price": amount(i.get("listPrice")),
             "fetched_at": fetched_at,
         }
         for i in items
@@ -257,7 +247,13 @@ async def sync_vendor_orders(
         cursor = await asyncio.to_thread(ctx.state.get, CURSORS, account.id, sk)
         after = parse_time((cursor or {}).get("before")) or default_after
         result.after = after
-        params = {after_name: _iso(after), before_name: _iso(now), "limit": 100, "sortOrder": "ASC", **extra}
+        params = {
+            after_name: api_time(after),
+            before_name: api_time(now),
+            "limit": 100,
+            "sortOrder": "ASC",
+            **extra,
+        }
         found = await _pages(ctx.client, account, op, params, key)
         await asyncio.to_thread(_land, ctx, account, mp, op, found, after, now, result)
         await asyncio.to_thread(
