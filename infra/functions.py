@@ -40,6 +40,9 @@ ASSET_EXCLUDES = [
     ".ci",
 ]
 
+# The task-token callbacks: actions without resource-level permissions (their Resource must be "*").
+TASK_RESPONSE_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat")
+
 # What each step's function may do (beyond writing its own logs).
 # plan_write: write the Distributed Map's plan file; runs: list the machine's running executions (the
 # overlapping-run guard); results_read: read the Distributed Map's result files.
@@ -249,10 +252,9 @@ def add_function(
         machine = items_machine_arn if step.startswith("items") else sync_machine_arn
         role.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions"], resources=[machine]))
     if "task_response" in access:
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-                resources=[sync_machine_arn],
-            )
-        )
+        # AWS's Service Authorization Reference lists no resource type (and no condition key) for
+        # SendTaskSuccess/Failure/Heartbeat: a statement naming the state machine never matches them and
+        # the call is denied in real AWS. "*" is the only grant that works; the task token (unguessable,
+        # issued to this stack's machine) is what scopes the call.
+        role.add_to_policy(iam.PolicyStatement(actions=list(TASK_RESPONSE_ACTIONS), resources=["*"]))
     return fn

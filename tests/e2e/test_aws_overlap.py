@@ -9,13 +9,13 @@ from typing import Any
 
 from splake.runners.aws.handlers import run_step
 from tests.integration.items_helpers import sandbox_settings
-from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, unique
+from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, own_lake, unique
 
 
 def test_a_second_run_skips_while_the_first_is_running(
     moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox: Any, tmp_path: Path
 ) -> None:
-    settings = sandbox_settings(sandbox, tmp_path / "lake", ("seller-na",))
+    settings = sandbox_settings(sandbox, tmp_path / "lake", ("seller-na",), lake=own_lake(tmp_path / "lake"))
     runtime, _, _ = deploy_on_moto(moto_server, settings, sandbox)
     sfn = moto_server.client("stepfunctions")
     # a machine whose executions stay RUNNING for a while (the sync's own would finish too soon)

@@ -12,7 +12,7 @@ from typing import Any
 from splake.sandbox.ratelimit import header_rate
 from splake.spapi.usage_plans import operations
 from tests.integration.items_helpers import sandbox_settings
-from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, run_execution
+from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, own_lake, run_execution
 from tests.support.sandbox_fixtures import FAST
 
 LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
@@ -24,6 +24,7 @@ def _settings(sb: Any, tmp_path: Path, max_retries: int) -> Any:
         sb,
         tmp_path / "lake",
         ("seller-na",),
+        lake=own_lake(tmp_path / "lake"),
         spapi={"endpoint_override": sb.url, "max_retries": max_retries},
         sync={
             "report_types": [LISTINGS, ORDERS],

@@ -17,7 +17,7 @@ from splake.notifications.sqs import ensure_queue
 from splake.reports import ledger
 from splake.runners.local import LocalContext
 from tests.integration.items_helpers import sandbox_settings, seed_secrets
-from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, run_execution
+from tests.support.aws_fixtures import LambdaHandlers, MotoServer, deploy_on_moto, own_lake, run_execution
 
 SELLER_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 VENDOR_TYPE = "GET_VENDOR_SALES_REPORT"
@@ -81,6 +81,7 @@ def test_seller_by_notification_vendor_by_polling(
         sb,
         tmp_path / "lake",
         ("seller-na", "vendor-na"),
+        lake=own_lake(tmp_path / "lake"),
         sync={
             "report_types": [SELLER_TYPE, VENDOR_TYPE],
             "poll_initial_seconds": 1,

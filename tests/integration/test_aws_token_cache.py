@@ -11,7 +11,7 @@ from typing import Any
 from splake.runners.aws.runtime import open_context
 from splake.runners.aws.token_cache import SharedTokenCache, cache_name
 from tests.integration.items_helpers import sandbox_settings
-from tests.support.aws_fixtures import MotoServer, deploy_on_moto
+from tests.support.aws_fixtures import MotoServer, deploy_on_moto, own_lake
 
 
 def _call(runtime: Any, settings: Any) -> tuple[int, int]:
@@ -31,7 +31,7 @@ def _call(runtime: Any, settings: Any) -> tuple[int, int]:
 def test_second_lambda_reuses_the_token_until_it_expires(
     moto_server: MotoServer, sandbox: Any, tmp_path: Path
 ) -> None:
-    settings = sandbox_settings(sandbox, tmp_path / "lake", ("seller-na",))
+    settings = sandbox_settings(sandbox, tmp_path / "lake", ("seller-na",), lake=own_lake(tmp_path / "lake"))
     runtime, _, _ = deploy_on_moto(moto_server, settings, sandbox)
     grants = sandbox.stats.token_grants
 

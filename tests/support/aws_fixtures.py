@@ -138,6 +138,13 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def own_lake(lake_dir: Any) -> dict[str, str]:
+    """The ``[lake]`` section of a test deploying on moto: its own Glue namespace (database). moto's Glue
+    catalog lives as long as the session's server, so a shared ``spapi`` would mix the tables of tests
+    run in parallel or one after the other (each deployment also gets its own bucket and state table)."""
+    return {"path": str(lake_dir), "namespace": f"spapi_{uuid.uuid4().hex[:10]}"}
+
+
 def create_state_table(moto: MotoServer, name: str) -> str:
     """A table shaped like the stack's state table (string pk/sk, on-demand)."""
     moto.client("dynamodb").create_table(
@@ -506,10 +513,16 @@ def deploy_on_moto(
 ) -> tuple[Any, str, dict[str, str]]:
     """What `cdk deploy` + `splake deploy config|secrets` set up, on moto: resources, settings, secrets,
     functions (dispatched by ``lambda_handlers``) and the sync state machine."""
+    from splake.config import LakeSettings
     from splake.runners.aws.backends import SsmSettingsStore
     from splake.runners.aws.runtime import Runtime
     from splake.runners.aws.statemachine import SYNC_STEPS, Timing, sync_definition
 
+    if settings.lake.namespace == LakeSettings().namespace:
+        raise AssertionError(
+            "a deployment on moto needs a Glue namespace of its own (moto's catalog is shared by the "
+            "session): build the settings with lake=own_lake(tmp_path / 'lake')"
+        )
     kms = moto.client("kms").create_key(Description="splake")["KeyMetadata"]["Arn"]
     bucket = unique("splake-lake")
     moto.client("s3").create_bucket(Bucket=bucket)

@@ -146,8 +146,6 @@ def _json_actions(service: str, op: str, body: dict[str, Any]) -> list[tuple[str
         return [(act, r) for r in _glue(body["DatabaseName"], table)]
     if service == "states":
         arn = body.get("stateMachineArn") or body.get("executionArn") or ""
-        if op.startswith("SendTask"):
-            return [(act, "task-token")]  # authorized on the state machine that issued it (checked apart)
         return [(act, arn)]
     if service == "sqs":
         url = body.get("QueueUrl", "")
@@ -155,8 +153,30 @@ def _json_actions(service: str, op: str, body: dict[str, Any]) -> list[tuple[str
     return [(act, "*")]
 
 
+# Actions the Service Authorization Reference lists without a resource type: IAM authorizes them against
+# "*" only, so only a statement whose Resource is "*" grants them ("Actions, resources, and condition keys
+# for AWS Step Functions": SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat have an empty "Resource types"
+# column; the same for X-Ray's PutTraceSegments/PutTelemetryRecords/GetSamplingRules/GetSamplingTargets).
+NO_RESOURCE_LEVEL = frozenset(
+    {
+        "states:SendTaskSuccess",
+        "states:SendTaskFailure",
+        "states:SendTaskHeartbeat",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+    }
+)
+
+
 def iam_actions(r: Request) -> list[tuple[str, str]]:
-    """The (action, resource ARN) pairs AWS would authorize for one request."""
+    """The (action, resource ARN) pairs AWS would authorize for one request ("*" for the actions without
+    resource-level permissions)."""
+    return [(a, "*" if a in NO_RESOURCE_LEVEL else res) for a, res in _iam_actions(r)]
+
+
+def _iam_actions(r: Request) -> list[tuple[str, str]]:
     if r.target:
         prefix, _, op = r.target.partition(".")
         service = _TARGETS.get(prefix)
@@ -234,6 +254,11 @@ class TemplatePolicies:
                 yield from self.resolve(res["Properties"]["PolicyDocument"]["Statement"])
 
     def allows(self, role_id: str, action: str, resource: str) -> bool:
+        """Whether an Allow statement of the role matches. For an action without resource-level
+        permissions (:data:`NO_RESOURCE_LEVEL`) only a statement with ``Resource: "*"`` matches, as in IAM:
+        a statement scoped to an ARN silently grants nothing for it."""
+        if action in NO_RESOURCE_LEVEL:
+            resource = "*"
         for st in self.statements(role_id):
             actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
             resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from splake.runners.aws import fanout, history
-from splake.runners.aws.errors import MAX_MESSAGE_CHARS, as_step_error
+from splake.runners.aws.errors import MAX_MESSAGE_CHARS, THROTTLED, as_step_error
 from splake.runners.aws.statemachine import (
     ITEMS_STEPS,
     SYNC_STEPS,
     Timing,
     items_definition,
+    retry_policy,
     sync_definition,
     sync_unit_states,
 )
@@ -42,9 +43,45 @@ def test_fan_out_reads_the_plan_from_s3_batches_and_writes_results() -> None:
     assert items["States"]["AnyFailed"]["Choices"][0]["Next"] == "Failed"  # a failed refresh fails it
 
 
-def test_retries_are_jittered_and_capped() -> None:
-    for r in sync_unit_states(FNS, Timing(max_delay_seconds=120))["Check"]["Retry"]:
-        assert r["JitterStrategy"] == "FULL" and r["MaxDelaySeconds"] == 120
+def _tasks(states: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every Task state of a definition, Map bodies included."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name, st in states.items():
+        if st["Type"] == "Task":
+            out.append((name, st))
+        if st["Type"] == "Map":
+            out.extend(_tasks(st["ItemProcessor"]["States"]))
+    return out
+
+
+def test_every_retry_is_jittered_and_capped() -> None:
+    t = Timing(max_delay_seconds=120)
+    for d in (
+        sync_definition(FNS, t, results_bucket="lake"),
+        items_definition(FNS, t, results_bucket="lake"),
+    ):
+        tasks = _tasks(d["States"])
+        assert len(tasks) >= 3
+        for name, task in tasks:
+            assert task["Retry"], name
+            for r in task["Retry"]:
+                assert r["JitterStrategy"] == "FULL" and r["MaxDelaySeconds"] == 120, (name, r)
+    # AWS's limits for the fields (States Language: MaxDelaySeconds 0 < x < 31,622,401)
+    assert 0 < Timing().max_delay_seconds < 31_622_401
+
+
+def test_worst_case_retry_wait_is_bounded_by_the_cap() -> None:
+    # Throttled used to back off 15 s x 2^n over 8 attempts (~64 min); with MaxDelaySeconds each wait is
+    # capped (FULL jitter waits a random share of it, so this is the upper bound)
+    t = Timing()
+    throttled = next(r for r in retry_policy(t) if THROTTLED in r["ErrorEquals"])
+    waits = [
+        min(throttled["IntervalSeconds"] * throttled["BackoffRate"] ** i, throttled["MaxDelaySeconds"])
+        for i in range(throttled["MaxAttempts"])
+    ]
+    uncapped = sum(throttled["IntervalSeconds"] * throttled["BackoffRate"] ** i for i in range(8))
+    assert uncapped > 60 * 60  # what the issue measured
+    assert sum(waits) == 15 + 30 + 60 + 120 + 240 + 300 + 300 + 300  # 22.75 min at most
 
 
 def _hand_count_unit(t: Timing) -> int:

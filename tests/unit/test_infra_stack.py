@@ -20,7 +20,7 @@ import aws_cdk as cdk
 from aws_cdk import assertions
 from infra.stack import STEP_ACCESS, SplakeStack, _sub
 
-from splake.runners.aws.statemachine import ITEMS_STEPS, SYNC_STEPS, Timing, sync_definition
+from splake.runners.aws.statemachine import ITEMS_STEPS, SYNC_STEPS, Timing, items_definition, sync_definition
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,10 @@ def test_no_wildcard_actions(template: dict[str, Any]) -> None:
 # Actions that have no resource-level permissions (AWS requires "*"): X-Ray tracing and the CloudWatch Logs
 # log delivery of the state machines (added by CDK for tracing_enabled / logs).
 UNSCOPED_ONLY = {
+    # the task-token callbacks (the Service Authorization Reference lists no resource type for them)
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
+    "states:SendTaskHeartbeat",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "xray:GetSamplingRules",
@@ -160,6 +164,41 @@ def test_each_function_has_its_own_minimal_role(template: dict[str, Any]) -> Non
     }
 
 
+def test_task_token_callbacks_are_granted_the_way_iam_evaluates_them(template: dict[str, Any]) -> None:
+    """SendTaskSuccess/Failure/Heartbeat have no resource-level permissions (Service Authorization
+    Reference, AWS Step Functions: empty "Resource types" column): IAM authorizes them against "*", so a
+    statement scoped to the state machine grants nothing in real AWS (moto enforces no IAM). Evaluated
+    with the same policy evaluator as the least-privilege e2e (tests/support/iam_check.py)."""
+    from tests.support.iam_check import NO_RESOURCE_LEVEL, TemplatePolicies, role_of
+
+    policies = TemplatePolicies(template, {})
+    fns = {
+        fn["Properties"]["Description"].split(": ")[1]: lid
+        for lid, fn in resources(template, "AWS::Lambda::Function").items()
+    }
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:splake-sync"
+    for step, lid in fns.items():
+        role = role_of(template, lid)
+        for action in ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"):
+            assert action in NO_RESOURCE_LEVEL
+            expected = step in ("await_report", "notifications")
+            assert policies.allows(role, action, machine) is expected, (step, action)
+    # the rule itself: the old statement (scoped to the machine) is denied, a "*" statement allowed
+    scoped = {"Effect": "Allow", "Action": ["states:SendTaskSuccess"], "Resource": machine}
+    star = {**scoped, "Resource": "*"}
+    for statement, allowed in ((scoped, False), (star, True)):
+        doc = {
+            "Resources": {
+                "P": {
+                    "Type": "AWS::IAM::Policy",
+                    "Properties": {"Roles": [{"Ref": "R"}], "PolicyDocument": {"Statement": [statement]}},
+                }
+            }
+        }
+        assert TemplatePolicies(doc, {}).allows("R", "states:SendTaskSuccess", machine) is allowed
+        assert TemplatePolicies(doc, {}).allows("R", "states:StartExecution", machine) is False
+
+
 def test_secret_writes_are_limited_to_the_token_cache(template: dict[str, Any]) -> None:
     writes = 0
     for name, st in statements(template):
@@ -214,6 +253,12 @@ def test_state_machines_are_the_shared_definitions(template: dict[str, Any]) -> 
     assert waits["AwaitNotification"]["Resource"].endswith("waitForTaskToken")
     items = machines["splake-items"]["Properties"]
     assert len(items["DefinitionSubstitutions"]) == len(ITEMS_STEPS) + 1
+    assert json.loads(items["DefinitionString"]) == items_definition(
+        {s: "${" + _sub(s) + "}" for s in ITEMS_STEPS}, Timing(), results_bucket="${LakeBucket}"
+    )
+    # what is deployed carries the jittered, capped retries (tests/unit/test_aws_fanout.py checks them all)
+    for d in (definition, json.loads(items["DefinitionString"])):
+        assert '"JitterStrategy": "FULL"' in json.dumps(d) and '"MaxDelaySeconds": 300' in json.dumps(d)
     schedules = sorted(
         r["Properties"]["ScheduleExpression"] for r in resources(template, "AWS::Events::Rule").values()
     )
