@@ -5,6 +5,7 @@ splake deploy config -c splake.toml  # publish the config to SSM Parameter Store
 splake deploy secrets -c splake.toml # copy LWA client secret + refresh tokens to Secrets Manager (KMS)
 splake deploy secret NAME            # store one secret (stdin or hidden prompt)
 splake deploy run --state-machine ARN
+splake deploy reland REPORT_ID --bucket B --table T   # re-land a HELD report from the raw zone in S3
 """
 
 from __future__ import annotations
@@ -138,6 +139,45 @@ def run_cmd(
     from splake.runners.aws.deploy import start_sync
 
     typer.echo(start_sync(_endpoint(region, endpoint_url), state_machine, account or []))  # type: ignore[arg-type]
+
+
+@deploy_app.command("reland")
+def reland_cmd(
+    report_id: str = typer.Argument(..., help="the report id (the execution's Summarize output lists it)"),
+    bucket: str = typer.Option(..., "--bucket", help="Stack output LakeBucket."),
+    table: str = typer.Option(..., "--table", help="Stack output StateTable."),
+    kms_key: str | None = KMS_KEY,
+    account: str | None = typer.Option(None, "--account", "-a", help="the account, when ids repeat"),
+    force: bool = typer.Option(
+        False, "--force", help="land the readable rows even when more than the hold share is quarantined"
+    ),
+    ssm_prefix: str = SSM_PREFIX,
+    secret_prefix: str = SECRET_PREFIX,
+    region: str | None = REGION,
+    endpoint_url: str | None = ENDPOINT,
+) -> None:
+    """Re-land a report of the deployment (e.g. a HELD one, after fixing the config or upgrading) from the
+    document kept in the bucket's raw zone: no SP-API call. Exit code 1 when it is still held."""
+    from splake.runners.aws.deploy import reland_report
+    from splake.runners.aws.runtime import Runtime
+
+    runtime = Runtime(
+        table=table,
+        bucket=bucket,
+        endpoint=_endpoint(region, endpoint_url),  # type: ignore[arg-type]
+        kms_key_id=kms_key,
+        ssm_prefix=ssm_prefix,
+        secret_prefix=secret_prefix,
+    )
+    try:
+        res = reland_report(runtime, report_id, account_id=account, force=force)
+    except SplakeError as exc:
+        typer.echo(f"error: {exc.render()}", err=True)
+        raise typer.Exit(code=2) from None
+    if res.entry.status == "HELD":
+        typer.echo(f"report {report_id} is still HELD: {res.reason}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"report {report_id} landed: {res.rows} rows, {res.quarantined} quarantined")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,6 @@
 """What `splake deploy` does, as functions: publish settings to SSM, put secrets in Secrets Manager, run
-the CDK app, start a sync execution. The command module only parses arguments and prints."""
+the CDK app, start a sync execution, re-land a report from the raw zone in S3. The command module only
+parses arguments and prints."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from splake.aws.clients import AwsEndpoint
 from splake.config import Settings
@@ -15,6 +17,10 @@ from splake.errors import ConfigError, FatalError, SecretNotFoundError
 from splake.ports import SecretStore
 from splake.runners.aws.secrets_manager import SecretsManagerSecretStore
 from splake.runners.aws.ssm_config import SsmSettingsStore
+
+if TYPE_CHECKING:
+    from splake.reports.pipeline import IngestResult
+    from splake.runners.aws.runtime import Runtime
 
 
 def secret_names(settings: Settings) -> list[str]:
@@ -89,3 +95,23 @@ def start_sync(endpoint: AwsEndpoint, state_machine_arn: str, accounts: Sequence
     payload = {"accounts": list(accounts)} if accounts else {}
     resp = sfn.start_execution(stateMachineArn=state_machine_arn, input=json.dumps(payload))
     return str(resp["executionArn"])
+
+
+def reland_report(
+    runtime: Runtime, report_id: str, *, account_id: str | None = None, force: bool = False
+) -> IngestResult:
+    """`splake reports reland` for a deployment: the same core function
+    (:func:`splake.reports.reland.reland`) with the AWS context of ``runtime`` -- the ledger in the
+    state table, the raw document in the bucket, the Glue catalog, and the DynamoDB lease for any table
+    lock the core takes (shared with the Lambdas). No SP-API call. Runs with the caller's AWS
+    credentials; the settings are the published ones (SSM pointer -> S3 object)."""
+    import asyncio
+
+    from splake.reports.reland import reland
+    from splake.runners.aws.runtime import open_context
+
+    ctx = open_context(runtime)
+    try:
+        return reland(ctx, report_id, account_id=account_id, force=force)
+    finally:
+        asyncio.run(ctx.aclose())
