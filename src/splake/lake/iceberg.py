@@ -1,13 +1,15 @@
 """The curated zone: Iceberg tables written through pyiceberg (thin I/O over :mod:`splake.lake.tables`).
 
-A write is two phases:
+A write is two phases, callable separately (``stage`` → :class:`~splake.lake.staged.StagedWrite` →
+``commit_staged``, possibly in another process) or together (``write``):
 
-1. **stream** — each incoming record batch is shaped (:func:`~splake.lake.tables.prepare_batch`) and
-   written to Parquet data files chunk by chunk; only file metadata stays in memory.
-2. **commit** — ONE Iceberg transaction deletes what the write replaces (the scope, plus live rows
-   elsewhere that carry one of the new row keys: :mod:`splake.lake.dedup`) and adds all new files. On a
-   concurrent commit (``CommitFailedException``) the table is reloaded and the transaction rebuilt from
-   the same files, so the replace is re-planned against what the other writer committed.
+1. **stage** (:mod:`splake.lake.staging`) — the table's schema evolves as needed, each incoming record
+   batch is shaped (:func:`~splake.lake.tables.prepare_batch`) and written to Parquet data files chunk by
+   chunk; only file metadata stays in memory. Nothing is committed.
+2. **commit** (:mod:`splake.lake.commit`) — ONE Iceberg transaction deletes what the documents replace
+   (their scopes, plus live rows elsewhere that carry one of their row keys: :mod:`splake.lake.dedup`) and
+   adds their files, with the result of committing them one by one in order. On a concurrent commit the
+   table is reloaded and the transaction re-planned from the same staged files.
 
 Readers therefore see either none or all of a document's rows, and a row key is never stored twice.
 """
@@ -20,15 +22,10 @@ import itertools
 import random
 import time
 import uuid
-import warnings
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TypeAlias
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import (
     CommitFailedException,
@@ -37,48 +34,37 @@ from pyiceberg.exceptions import (
     TableAlreadyExistsError,
     ValidationException,
 )
-from pyiceberg.expressions import (
-    AlwaysFalse,
-    AlwaysTrue,
-    And,
-    BooleanExpression,
-    EqualTo,
-    GreaterThanOrEqual,
-    In,
-    LessThanOrEqual,
-)
-from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
+from pyiceberg.expressions import And, EqualTo
+from pyiceberg.io import FileIO
+from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.schema import assign_fresh_schema_ids
-from pyiceberg.table import Table, Transaction
+from pyiceberg.table import Table
 
 from splake.errors import BadDataError, ConflictError
 from splake.lake import maintenance
-from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
-from splake.lake.filters import delete_filter, literal
-from splake.lake.iceberg_schema import grows, merge_schema, partition_spec, snapshot_props
+from splake.lake.commit import commit_group, committed_ids, scope_matches
+from splake.lake.iceberg_schema import partition_spec, snapshot_props
 from splake.lake.maintenance import TableInfo
+from splake.lake.staged import StagedWrite, data_file_to_json, new_staged_id
+from splake.lake.staging import Rows, batches_of, drop_files, write_files
 from splake.lake.tables import (
     QUARANTINE_SCHEMA,
     QUARANTINE_SUFFIX,
     BadRow,
     DeletePlan,
-    OccurrenceCounter,
     Provenance,
     ReplaceScope,
     TableSpec,
     WriteResult,
     adds_fields,
     normalize_type,
-    prepare_batch,
     quarantine_batch,
     stored_schema,
 )
 from splake.logs import get_logger, log_event
 
 log = get_logger(__name__)
-
-Rows: TypeAlias = pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]
 
 # We retry commits ourselves (re-planning the delete), so pyiceberg's own retry is switched off.
 TABLE_PROPERTIES = {
@@ -88,29 +74,6 @@ TABLE_PROPERTIES = {
     "write.metadata.delete-after-commit.enabled": "true",
     "write.metadata.previous-versions-max": "50",
 }
-CHUNK_ROWS = 50000  # rows buffered before a Parquet write
-CHUNK_BYTES = 96 << 20
-
-
-def _batches(rows: Rows) -> Iterator[pa.RecordBatch]:
-    if isinstance(rows, pa.Table):
-        yield from rows.to_batches(max_chunksize=CHUNK_ROWS)
-    elif isinstance(rows, pa.RecordBatchReader):
-        yield from rows
-    else:
-        for b in rows:
-            if isinstance(b, pa.Table):
-                yield from b.to_batches(max_chunksize=CHUNK_ROWS)
-            else:
-                yield b
-
-
-@dataclass
-class _Staged:
-    files: list[DataFile]
-    rows: int
-    marketplaces: set[str]
-    columns_added: list[str]
 
 
 class CuratedLake:
@@ -123,11 +86,13 @@ class CuratedLake:
         *,
         max_attempts: int = 8,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.catalog = catalog
         self.namespace = namespace
         self.max_attempts = max_attempts
         self._sleep = sleep
+        self._clock = clock
         with contextlib.suppress(NamespaceAlreadyExistsError):  # a concurrent creator won
             catalog.create_namespace_if_not_exists(namespace)
 
@@ -220,7 +185,23 @@ class CuratedLake:
     def write(
         self, spec: TableSpec, rows: Rows, prov: Provenance, scope: ReplaceScope | None = None
     ) -> WriteResult:
-        """Replace-and-add the rows of one document atomically (see the module docstring)."""
+        """Replace-and-add the rows of one document atomically: :meth:`stage` + :meth:`commit_staged`."""
+        staged = self.stage(spec, rows, prov, scope)
+        try:
+            [result] = self.commit_staged(spec.name, [staged])
+        except BaseException:
+            drop_files(self._io(spec.name), staged.files)
+            raise
+        if result.data_files == 0:  # nothing of it was added: its files are nobody's
+            drop_files(self._io(spec.name), staged.files)
+        return result
+
+    def stage(
+        self, spec: TableSpec, rows: Rows, prov: Provenance, scope: ReplaceScope | None = None
+    ) -> StagedWrite:
+        """Phase 1: evolve the table's schema as needed and write the document's Parquet files, committing
+        nothing. Commit with :meth:`commit_staged` (any process), or drop with :meth:`discard`."""
+        staged_at = self._clock()
         scope = scope or ReplaceScope()
         resolved = scope.resolve(prov)
         if spec.replace == "window" and (resolved.start is None or resolved.end is None):
@@ -229,7 +210,7 @@ class CuratedLake:
                 where=f"report {prov.report_id}",
                 hint="set Provenance.data_start/data_end or ReplaceScope(start, end)",
             )
-        it = _batches(rows)
+        it = batches_of(rows)
         first = next(it, None)
         incoming = first.schema if first is not None else spec.schema
         target = stored_schema(spec, incoming)
@@ -244,234 +225,64 @@ class CuratedLake:
             end=resolved.end,
         )
         batches = itertools.chain([first], it) if first is not None else iter(())
-        staged = self._stage(spec, tbl, target, batches, prov)
-        added = tuple(dict.fromkeys([*added, *staged.columns_added]))
-        if not plan.marketplace_ids and staged.marketplaces:
-            plan = dataclasses.replace(plan, marketplace_ids=tuple(sorted(staged.marketplaces)))
-        props = snapshot_props(prov)
+        files = write_files(self, spec, tbl, target, batches, prov)
         try:
-            snapshot_id, deleted, attempts, committed = self._commit(spec.name, plan, staged.files, props)
+            if not plan.marketplace_ids and files.marketplaces:
+                plan = dataclasses.replace(plan, marketplace_ids=tuple(sorted(files.marketplaces)))
+            return StagedWrite(
+                id=new_staged_id(),
+                table=spec.name,
+                files=tuple(f.file_path for f in files.files),
+                plan=plan,
+                props=snapshot_props(prov),
+                rows=files.rows,
+                columns_added=tuple(dict.fromkeys([*added, *files.columns_added])),
+                report_id=prov.report_id,
+                account_id=prov.account_id,
+                staged_at=staged_at,
+                data_files=tuple(data_file_to_json(f) for f in files.files),
+            )
         except BaseException:
-            self._drop_files(tbl, staged.files)
+            drop_files(tbl.io, [f.file_path for f in files.files])
             raise
-        written = sum(f.record_count for f in committed)
-        result = WriteResult(
-            table=spec.name,
-            rows_written=written,
-            rows_deleted=deleted,
-            snapshot_id=snapshot_id,
-            data_files=len(committed),
-            columns_added=added,
-            attempts=attempts,
-            rows_superseded=staged.rows - written,
-        )
-        log_event(
-            log,
-            "lake_write",
-            table=f"{self.namespace}.{spec.name}",
-            report_id=prov.report_id,
-            account_id=prov.account_id,
-            rows=written,
-            deleted=deleted,
-            files=len(committed),
-            attempts=attempts,
-        )
-        return result
 
-    def _stage(
-        self,
-        spec: TableSpec,
-        tbl: Table,
-        target: pa.Schema,
-        batches: Iterable[pa.RecordBatch],
-        prov: Provenance,
-    ) -> _Staged:
-        counter = OccurrenceCounter()
-        write_uuid = uuid.uuid4()
-        file_counter = itertools.count(0)
-        staged = _Staged(files=[], rows=0, marketplaces=set(), columns_added=[])
-        buf: list[pa.RecordBatch] = []
-        buf_rows = 0
-        buf_bytes = 0
-        # Parquet writes run inline, one chunk at a time: a background writer (one write in flight) was
-        # tried and made peak memory grow with the document size (freed chunks stayed with the writer
-        # thread's allocator), for no measurable speed on 2 cores.
+    def commit_staged(self, table: str, staged: Sequence[StagedWrite]) -> list[WriteResult]:
+        """Phase 2: commit staged writes of ``table`` with exactly the lake result of committing them one
+        by one in list order; idempotent (writes a snapshot already records come back
+        ``already_committed``). See :mod:`splake.lake.commit`."""
+        results = commit_group(self, table, staged)
+        for s, r in zip(staged, results, strict=True):
+            log_event(
+                log,
+                "lake_write",
+                table=f"{self.namespace}.{table}",
+                report_id=s.report_id,
+                account_id=s.account_id,
+                rows=r.rows_written,
+                deleted=r.rows_deleted,
+                files=r.data_files,
+                attempts=r.attempts,
+                already_committed=r.already_committed,
+            )
+        return results
 
-        def flush() -> None:
-            nonlocal buf, buf_rows, buf_bytes
-            if not buf:
+    def discard(self, staged: StagedWrite) -> None:
+        """Delete a staged write's files (best effort) unless a snapshot records it as committed (then its
+        files are the table's). When the table cannot be read, the files stay (orphans are harmless)."""
+        try:
+            tbl = self.catalog.load_table(self.ident(staged.table))
+            if staged.id in committed_ids(tbl, staged.staged_at):
                 return
-            chunk = pa.Table.from_batches(buf, schema=target)
-            buf, buf_rows, buf_bytes = [], 0, 0
-            for data_file in _dataframe_to_data_files(
-                table_metadata=tbl.metadata, df=chunk, io=tbl.io, write_uuid=write_uuid, counter=file_counter
-            ):
-                staged.files.append(data_file)
+        except Exception as exc:
+            log_event(log, "lake_discard_skipped", table=staged.table, error=str(exc)[:200])
+            return
+        drop_files(tbl.io, staged.files)
 
-        try:
-            for batch in batches:
-                if batch.num_rows == 0:
-                    continue
-                if grows(batch.schema, target):
-                    # a column (or nested field) first appears mid-document: write what we have with the
-                    # current schema, evolve the table (additive, so staged files stay valid), go on
-                    flush()
-                    wanted = stored_schema(spec, merge_schema(target, batch.schema))
-                    tbl, target, more = self._evolve(spec.name, wanted)
-                    staged.columns_added += [c for c in more if c not in staged.columns_added]
-                stored = prepare_batch(spec, batch, target, prov, counter)
-                staged.rows += stored.num_rows
-                staged.marketplaces.update(pc.unique(stored.column("marketplace_id")).to_pylist())
-                buf.append(stored)
-                buf_rows += stored.num_rows
-                buf_bytes += stored.nbytes
-                if buf_rows >= CHUNK_ROWS or buf_bytes >= CHUNK_BYTES:
-                    flush()
-            flush()
-        except BaseException:
-            self._drop_files(tbl, staged.files)
-            raise
-        finally:
-            counter.close()
-        return staged
+    def _io(self, name: str) -> FileIO:
+        return self.catalog.load_table(self.ident(name)).io
 
     def _drop_files(self, tbl: Table, files: list[DataFile]) -> None:
-        for f in files:
-            try:
-                tbl.io.delete(f.file_path)
-            except Exception:  # best effort: an orphan file is harmless (no snapshot references it)
-                log_event(log, "lake_orphan_file", path=f.file_path)
-
-    def _commit(
-        self,
-        name: str,
-        plan: DeletePlan,
-        files: list[DataFile],
-        props: dict[str, str],
-    ) -> tuple[int | None, int, int, list[DataFile]]:
-        """Delete the replaced scope and add ``files`` in one transaction, retrying on conflicts.
-        Returns (snapshot id, rows deleted, attempts, the files finally committed)."""
-        last: Exception | None = None
-        for attempt in range(self.max_attempts):
-            tbl = self.catalog.load_table(self.ident(name))
-            start = tbl.metadata.current_snapshot_id
-            matches = (
-                find_key_matches(tbl, [f.file_path for f in files], plan) if start is not None else NO_MATCHES
-            )
-            if len(matches.stale):
-                files = self._drop_rows(tbl, files, matches.stale)
-                log_event(log, "lake_stale_rows_skipped", table=name, rows=len(matches.stale))
-            expr = delete_filter(plan, tbl.schema())
-            if isinstance(expr, AlwaysFalse) and not files and not matches:
-                return start, 0, attempt + 1, files
-            try:
-                txn = tbl.transaction()
-                if matches:
-                    self._rewrite_without(txn, tbl, plan, matches, props)
-                if not isinstance(expr, AlwaysFalse) and start is not None:
-                    with warnings.catch_warnings():  # "did not match any records" is expected
-                        warnings.simplefilter("ignore", UserWarning)
-                        txn.delete(expr, snapshot_properties=props)
-                if files:
-                    with txn.update_snapshot(snapshot_properties=props).fast_append() as app:
-                        for f in files:
-                            app.append_data_file(f)
-                new = txn.commit_transaction()
-            except (CommitFailedException, ValidationException) as exc:
-                last = exc
-                log_event(log, "lake_commit_retry", table=name, attempt=attempt + 1, error=str(exc)[:200])
-                self._backoff(attempt)
-                continue
-            before = self._total(new, start)
-            after = self._total(new, new.metadata.current_snapshot_id)
-            added = sum(f.record_count for f in files)
-            return new.metadata.current_snapshot_id, before + added - after, attempt + 1, files
-        raise ConflictError(
-            f"could not commit to {self.namespace}.{name} after {self.max_attempts} attempts: {last}",
-            where="CuratedLake.write",
-            hint="too many concurrent writers on one table; retry the sync (nothing was committed)",
-        )
-
-    def _rewrite_without(
-        self, txn: Transaction, tbl: Table, plan: DeletePlan, matches: KeyMatches, props: dict[str, str]
-    ) -> None:
-        """Stage an overwrite that removes the live rows whose key is in ``matches.keys`` (exact: only
-        the files that hold them are rewritten; candidates are pruned by marketplace and window range)."""
-        schema = tbl.schema()
-        row_filter: BooleanExpression = And(
-            EqualTo(term="account_id", value=plan.account_id),
-            In(term="marketplace_id", literals=list(matches.marketplaces)),
-        )
-        if plan.window_column and not matches.any_null_window and matches.window_min is not None:
-            ftype = schema.find_field(plan.window_column).field_type
-            row_filter = And(
-                row_filter,
-                And(
-                    GreaterThanOrEqual(term=plan.window_column, value=literal(ftype, matches.window_min)),
-                    LessThanOrEqual(
-                        term=plan.window_column,
-                        value=literal(ftype, matches.window_max or matches.window_min),
-                    ),
-                ),
-            )
-        drop = matches.keys
-        hits = []
-        for task in tbl.scan(row_filter=row_filter).plan_files():
-            if matches.files is not None:
-                if task.file.file_path in matches.files:
-                    hits.append(task)
-                continue
-            with tbl.io.new_input(task.file.file_path).open() as fh:
-                keys = pq.read_table(fh, columns=["row_key"]).column(0)
-            if pc.any(pc.is_in(keys, value_set=drop)).as_py():
-                hits.append(task)
-        if not hits:
-            return
-        write_uuid = uuid.uuid4()
-        counter = itertools.count(0)
-        with txn.update_snapshot(snapshot_properties=props).overwrite() as overwrite:
-            for task in hits:
-                data = ArrowScan(
-                    table_metadata=tbl.metadata, io=tbl.io, projected_schema=schema, row_filter=AlwaysTrue()
-                ).to_table(tasks=[task])
-                kept = data.filter(pc.invert(pc.is_in(data.column("row_key"), value_set=drop)))
-                overwrite.delete_data_file(task.file)
-                if kept.num_rows:
-                    for new_file in _dataframe_to_data_files(
-                        table_metadata=tbl.metadata,
-                        df=kept,
-                        io=tbl.io,
-                        write_uuid=write_uuid,
-                        counter=counter,
-                    ):
-                        overwrite.append_data_file(new_file)
-
-    def _drop_rows(self, tbl: Table, files: list[DataFile], drop: pa.Array) -> list[DataFile]:
-        """Rewrite staged (uncommitted) files without the rows whose key is in ``drop``."""
-        out: list[DataFile] = []
-        for f in files:
-            with tbl.io.new_input(f.file_path).open() as fh:
-                data = pq.read_table(fh)
-            mask = pc.is_in(data.column("row_key"), value_set=drop)
-            if not pc.any(mask).as_py():
-                out.append(f)
-                continue
-            kept = data.filter(pc.invert(mask))
-            if kept.num_rows:
-                out.extend(
-                    _dataframe_to_data_files(
-                        table_metadata=tbl.metadata, df=kept, io=tbl.io, write_uuid=uuid.uuid4()
-                    )
-                )
-            tbl.io.delete(f.file_path)
-        return out
-
-    @staticmethod
-    def _total(tbl: Table, snapshot_id: int | None) -> int:
-        snap = tbl.metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
-        if snap is None or snap.summary is None:
-            return 0
-        return int(snap.summary.get("total-records") or 0)
+        drop_files(tbl.io, [f.file_path for f in files])
 
     # --- quarantine and status ------------------------------------------------------------------
 
@@ -490,16 +301,8 @@ class CuratedLake:
             if bad_rows
             else []
         )
-        plan = DeletePlan(
-            mode="key",
-            account_id=prov.account_id,
-            marketplace_ids=(),
-            window_column=None,
-            start=None,
-            end=None,
-        )
         try:
-            self._commit_quarantine(name, plan, prov, files)
+            self._commit_quarantine(name, prov, files)
         except BaseException:
             self._drop_files(tbl, files)
             raise
@@ -507,9 +310,7 @@ class CuratedLake:
             log_event(log, "lake_quarantined", table=name, report_id=prov.report_id, rows=len(bad_rows))
         return len(bad_rows)
 
-    def _commit_quarantine(
-        self, name: str, plan: DeletePlan, prov: Provenance, files: list[DataFile]
-    ) -> None:
+    def _commit_quarantine(self, name: str, prov: Provenance, files: list[DataFile]) -> None:
         expr = And(
             EqualTo(term="account_id", value=prov.account_id),
             EqualTo(term="source_key", value=prov.source_key),
@@ -519,10 +320,8 @@ class CuratedLake:
             tbl = self.catalog.load_table(self.ident(name))
             try:
                 txn = tbl.transaction()
-                if tbl.metadata.current_snapshot_id is not None:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", UserWarning)
-                        txn.delete(expr, snapshot_properties=props)
+                if scope_matches(tbl, expr):
+                    txn.delete(expr, snapshot_properties=props)
                 if files:
                     with txn.update_snapshot(snapshot_properties=props).fast_append() as app:
                         for f in files:

@@ -204,6 +204,8 @@ class WriteResult:
     attempts: int = 1
     # new rows not stored because a live row with the same key has a later window value
     rows_superseded: int = 0
+    # commit_staged: a snapshot already records this staged write (an earlier run committed it)
+    already_committed: bool = False
 
 
 @dataclass(frozen=True)

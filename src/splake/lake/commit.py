@@ -1,0 +1,273 @@
+"""Phase 2 of a lake write: commit staged documents of one table (:class:`~splake.lake.staged.StagedWrite`).
+
+Each commit deletes what a document replaces (its scope, plus live rows elsewhere that carry one of its row
+keys: :mod:`splake.lake.dedup`) and adds its files, in one Iceberg transaction. On a concurrent commit
+(``CommitFailedException``/``ValidationException``) the table is reloaded and the transaction re-planned
+from the same staged files. Staged files are never modified: rows a commit must not add are written to new
+files, and the originals are deleted only after the commit succeeded (a crashed committer leaves them for
+the re-run). The ids of committed staged writes go into the snapshot summary, so a re-run skips them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyiceberg.exceptions import CommitFailedException, ValidationException
+from pyiceberg.expressions import (
+    AlwaysFalse,
+    AlwaysTrue,
+    And,
+    BooleanExpression,
+    EqualTo,
+    GreaterThanOrEqual,
+    In,
+    LessThanOrEqual,
+)
+from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
+from pyiceberg.manifest import DataFile
+from pyiceberg.table import Table, Transaction
+from pyiceberg.table.snapshots import ancestors_of
+
+from splake.errors import ConflictError
+from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
+from splake.lake.filters import delete_filter, literal
+from splake.lake.staged import STAGED_IDS_PROPERTY, StagedWrite, staged_ids_of
+from splake.lake.staging import drop_files
+from splake.lake.tables import WriteResult
+from splake.logs import get_logger, log_event
+
+if TYPE_CHECKING:
+    from splake.lake.iceberg import CuratedLake
+
+log = get_logger(__name__)
+
+# the history walk of the idempotency check starts this long before the oldest staging (clock skew
+# between the staging and the committing machine)
+CLOCK_SKEW_S = 900.0
+
+
+def committed_ids(tbl: Table, since: float) -> set[str]:
+    """Staged ids recorded by the snapshots of the current lineage committed at or after ``since``
+    (epoch seconds, minus the clock-skew margin)."""
+    floor_ms = (since - CLOCK_SKEW_S) * 1000
+    found: set[str] = set()
+    for snap in ancestors_of(tbl.current_snapshot(), tbl.metadata):
+        if snap.timestamp_ms < floor_ms:
+            break
+        found |= staged_ids_of(snap.summary.additional_properties if snap.summary else None)
+    return found
+
+
+def scope_matches(tbl: Table, expr: BooleanExpression) -> bool:
+    """Does any live data file possibly hold rows of ``expr``? (A delete that matches nothing makes
+    pyiceberg warn; asking first keeps the warning away without a process-global, thread-unsafe
+    ``warnings.catch_warnings``.)"""
+    if isinstance(expr, AlwaysFalse) or tbl.metadata.current_snapshot_id is None:
+        return False
+    return any(True for _ in tbl.scan(row_filter=expr).plan_files())
+
+
+def already_committed(staged: StagedWrite) -> WriteResult:
+    return WriteResult(
+        table=staged.table,
+        rows_written=0,
+        rows_deleted=0,
+        snapshot_id=None,
+        data_files=0,
+        columns_added=staged.columns_added,
+        attempts=0,
+        already_committed=True,
+    )
+
+
+def commit_group(lake: CuratedLake, name: str, staged: Sequence[StagedWrite]) -> list[WriteResult]:
+    """Commit ``staged`` (documents of table ``name``) with the result of committing them one by one in
+    order; writes whose id a recent snapshot already records are skipped (``already_committed``)."""
+    if not staged:
+        return []
+    for s in staged:
+        if s.table != name:
+            raise ValueError(f"staged write {s.id} is for table {s.table}, not {name}")
+    since = min(s.staged_at for s in staged)
+    results: list[WriteResult] = []
+    for s in staged:
+        tbl = lake.catalog.load_table(lake.ident(name))
+        if s.id in committed_ids(tbl, since):
+            results.append(already_committed(s))
+            continue
+        results.append(commit_one(lake, name, s))
+    return results
+
+
+def commit_one(lake: CuratedLake, name: str, staged: StagedWrite) -> WriteResult:
+    """One document, one transaction (replace its scope and the live rows sharing its keys, add its rows)."""
+    plan = staged.plan
+    originals = staged.to_data_files()
+    props = {**staged.props, STAGED_IDS_PROPERTY: staged.id}
+    last: Exception | None = None
+    for attempt in range(lake.max_attempts):
+        tbl = lake.catalog.load_table(lake.ident(name))
+        if staged.id in committed_ids(tbl, staged.staged_at):  # a concurrent re-run landed it
+            return already_committed(staged)
+        start = tbl.metadata.current_snapshot_id
+        matches = (
+            find_key_matches(tbl, [f.file_path for f in originals], plan) if start is not None else NO_MATCHES
+        )
+        files: list[DataFile] = originals
+        written: list[DataFile] = []
+        if len(matches.stale):
+            files, written = without_keys(tbl, originals, matches.stale)
+            log_event(log, "lake_stale_rows_skipped", table=name, rows=len(matches.stale))
+        expr = delete_filter(plan, tbl.schema())
+        deleting = scope_matches(tbl, expr)
+        if not deleting and not files and not matches:
+            # nothing to commit, so no snapshot records the id: the staged files stay (a re-run must find
+            # them); the caller that owns the staged write drops them (CuratedLake.write does)
+            return WriteResult(
+                table=name,
+                rows_written=0,
+                rows_deleted=0,
+                snapshot_id=start,
+                data_files=0,
+                columns_added=staged.columns_added,
+                attempts=attempt + 1,
+                rows_superseded=staged.rows,
+            )
+        try:
+            txn = tbl.transaction()
+            if matches:
+                rewrite_without(txn, tbl, [plan.account_id], plan.window_column, matches, props)
+            if deleting:
+                txn.delete(expr, snapshot_properties=props)
+            if files:
+                with txn.update_snapshot(snapshot_properties=props).fast_append() as app:
+                    for f in files:
+                        app.append_data_file(f)
+            new = txn.commit_transaction()
+        except (CommitFailedException, ValidationException) as exc:
+            drop_files(tbl.io, [f.file_path for f in written])
+            last = exc
+            log_event(log, "lake_commit_retry", table=name, attempt=attempt + 1, error=str(exc)[:200])
+            lake._backoff(attempt)
+            continue
+        kept = {f.file_path for f in files}
+        drop_files(tbl.io, [f.file_path for f in originals if f.file_path not in kept])
+        before = total_records(new, start)
+        after = total_records(new, new.metadata.current_snapshot_id)
+        added = sum(f.record_count for f in files)
+        return WriteResult(
+            table=name,
+            rows_written=added,
+            rows_deleted=before + added - after,
+            snapshot_id=new.metadata.current_snapshot_id,
+            data_files=len(files),
+            columns_added=staged.columns_added,
+            attempts=attempt + 1,
+            rows_superseded=staged.rows - added,
+        )
+    raise ConflictError(
+        f"could not commit to {lake.namespace}.{name} after {lake.max_attempts} attempts: {last}",
+        where="CuratedLake.commit_staged",
+        hint="too many concurrent writers on one table; retry the sync (nothing was committed)",
+    )
+
+
+def rewrite_without(
+    txn: Transaction,
+    tbl: Table,
+    accounts: Sequence[str],
+    window_column: str | None,
+    matches: KeyMatches,
+    props: dict[str, str],
+) -> list[DataFile]:
+    """Stage an overwrite that removes the live rows whose key is in ``matches.keys`` (exact: only the files
+    that hold them are rewritten; candidates are pruned by account, marketplace and window range).
+    Returns the files written."""
+    schema = tbl.schema()
+    row_filter: BooleanExpression = And(
+        In(term="account_id", literals=list(accounts))
+        if len(accounts) > 1
+        else EqualTo(term="account_id", value=accounts[0]),
+        In(term="marketplace_id", literals=list(matches.marketplaces)),
+    )
+    if window_column and not matches.any_null_window and matches.window_min is not None:
+        ftype = schema.find_field(window_column).field_type
+        row_filter = And(
+            row_filter,
+            And(
+                GreaterThanOrEqual(term=window_column, value=literal(ftype, matches.window_min)),
+                LessThanOrEqual(
+                    term=window_column,
+                    value=literal(ftype, matches.window_max or matches.window_min),
+                ),
+            ),
+        )
+    drop = matches.keys
+    hits = []
+    for task in tbl.scan(row_filter=row_filter).plan_files():
+        if matches.files is not None:
+            if task.file.file_path in matches.files:
+                hits.append(task)
+            continue
+        with tbl.io.new_input(task.file.file_path).open() as fh:
+            keys = pq.read_table(fh, columns=["row_key"]).column(0)
+        if pc.any(pc.is_in(keys, value_set=drop)).as_py():
+            hits.append(task)
+    written: list[DataFile] = []
+    if not hits:
+        return written
+    write_uuid = uuid.uuid4()
+    counter = itertools.count(0)
+    with txn.update_snapshot(snapshot_properties=props).overwrite() as overwrite:
+        for task in hits:
+            data = ArrowScan(
+                table_metadata=tbl.metadata, io=tbl.io, projected_schema=schema, row_filter=AlwaysTrue()
+            ).to_table(tasks=[task])
+            kept = data.filter(pc.invert(pc.is_in(data.column("row_key"), value_set=drop)))
+            overwrite.delete_data_file(task.file)
+            if kept.num_rows:
+                for new_file in _dataframe_to_data_files(
+                    table_metadata=tbl.metadata, df=kept, io=tbl.io, write_uuid=write_uuid, counter=counter
+                ):
+                    written.append(new_file)
+                    overwrite.append_data_file(new_file)
+    return written
+
+
+def without_keys(
+    tbl: Table, files: Sequence[DataFile], drop: pa.Array
+) -> tuple[list[DataFile], list[DataFile]]:
+    """Staged files without the rows whose key is in ``drop``: files holding such rows are replaced by new
+    files (the originals stay untouched until the commit succeeds). Returns (files to add, new files)."""
+    out: list[DataFile] = []
+    written: list[DataFile] = []
+    for f in files:
+        with tbl.io.new_input(f.file_path).open() as fh:
+            data = pq.read_table(fh)
+        mask = pc.is_in(data.column("row_key"), value_set=drop)
+        if not pc.any(mask).as_py():
+            out.append(f)
+            continue
+        kept = data.filter(pc.invert(mask))
+        if kept.num_rows:
+            new = list(
+                _dataframe_to_data_files(
+                    table_metadata=tbl.metadata, df=kept, io=tbl.io, write_uuid=uuid.uuid4()
+                )
+            )
+            out += new
+            written += new
+    return out, written
+
+
+def total_records(tbl: Table, snapshot_id: int | None) -> int:
+    snap = tbl.metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
+    if snap is None or snap.summary is None:
+        return 0
+    return int(snap.summary.get("total-records") or 0)
