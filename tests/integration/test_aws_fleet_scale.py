@@ -128,6 +128,22 @@ def test_fleet_of_500_accounts_stays_under_aws_limits(tmp_path: Path, backfill_d
     parent_input = {**plan_out, "results": {"MapRunArn": "arn:" + "x" * 200, "ResultWriterDetails": {}}}
     assert size(parent_input) < PAYLOAD_LIMIT
 
+    # The units in flight at the start (max_concurrency children x unit_concurrency units, in file order)
+    # belong to that many different sellers and several report types: no seller's SP-API bucket is asked
+    # for more than its burst while the others idle (the planner lists an account's units together)
+    in_flight = units[: t.max_concurrency * t.unit_concurrency]
+    assert len({u["account_id"] for u in in_flight}) == len(in_flight)
+    assert len({u["report_type"] for u in in_flight}) >= 5
+    # round-robin: no seller's n+1-th unit starts before every seller's n-th (or last) one
+    seen: dict[str, int] = {}
+    rounds = []
+    for u in units:
+        seen[u["account_id"]] = seen.get(u["account_id"], 0) + 1
+        rounds.append(seen[u["account_id"]])
+    drop = next((i for i in range(1, len(rounds)) if rounds[i] < rounds[i - 1]), None)
+    assert drop is None, (drop, rounds[drop - 3 : drop + 3] if drop else None, units[drop - 1 : drop + 1])
+    assert len(seen) == len({u["account_id"] for u in units})
+
     # ItemBatcher: at most MaxItemsPerBatch units and MaxInputBytesPerBatch bytes per child
     batches: list[list[dict[str, Any]]] = [[]]
     for u in units:

@@ -180,3 +180,26 @@ def test_unit_results_from_result_writer_files() -> None:
     assert [r["outcome"] for r in got] == ["done", "failed", "failed"]
     assert [r["unit"] for r in got[1:]] == [{"key": "u1"}, {"key": "u2"}]
     assert got[1]["error"]["Error"] == "States.Timeout"
+
+
+def test_plan_interleaves_accounts_and_keeps_every_unit() -> None:
+    # the planner's order: each account's units together (account-major)
+    units = [
+        {"account_id": f"a{a}", "report_type": f"T{t}", "n": n}
+        for a in range(5)
+        for t in range(3)
+        for n in range(2 if a % 2 else 1)
+    ]
+    out = fanout.interleave(units)
+    assert sorted(map(json.dumps, out)) == sorted(map(json.dumps, units))  # nothing lost or duplicated
+    # the first round has one unit of each account, and not all of the same report type
+    first = out[:5]
+    assert sorted(u["account_id"] for u in first) == [f"a{a}" for a in range(5)]
+    assert len({u["report_type"] for u in first}) == 3
+    # an account's units stay in its own (rotated) order
+    for a in range(5):
+        mine = [u for u in out if u["account_id"] == f"a{a}"]
+        lane = [u for u in units if u["account_id"] == f"a{a}"]
+        k = a % len(lane)
+        assert mine == lane[k:] + lane[:k]
+    assert fanout.interleave([]) == []

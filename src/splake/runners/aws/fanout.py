@@ -1,7 +1,8 @@
 """The Distributed Map's two ends, for the Plan and Summarize handlers.
 
 - Plan writes the work units to the lake bucket as one JSON array (``sfn/plans/<kind>/<execution>.json``,
-  what the Map's ``ItemReader`` reads) and returns only a pointer.
+  what the Map's ``ItemReader`` reads), interleaved across accounts (:func:`interleave`), and returns only
+  a pointer.
 - The Map's ``ResultWriter`` writes ``manifest.json`` plus ``SUCCEEDED_n.json`` / ``FAILED_n.json`` /
   ``PENDING_n.json`` files: JSON arrays of child-execution records whose ``Output`` (and ``Input``) are JSON
   strings. :func:`unit_results` turns them back into one record per unit; a failed child execution counts
@@ -30,12 +31,32 @@ def plan_key(kind: str, execution_id: str | None, now: datetime) -> str:
     return f"{PLANS_PREFIX}/{kind}/{_SAFE.sub('-', name)}.json"
 
 
+def interleave(units: list[Any]) -> list[Any]:
+    """The units in the order the Map should start them (pure): round-robin over the accounts, each
+    account's units rotated by the account's position. The planner lists an account's units together, so
+    in planning order the units in flight (``max_concurrency`` x ``unit_concurrency``, batched by
+    ``ItemBatcher`` in file order) would all belong to a handful of sellers and wait on those sellers'
+    SP-API buckets (``createReport``: burst 15, then one a minute, per seller and application), inside
+    Lambdas, while every other seller's bucket sat idle. Interleaved, the units in flight belong to as many
+    sellers as possible, and the rotation spreads them over report types (curated tables) too."""
+    lanes: dict[str, list[Any]] = {}
+    for u in units:
+        lanes.setdefault(str(u.get("account_id") if isinstance(u, Mapping) else ""), []).append(u)
+    rotated = []
+    for i, lane in enumerate(lanes.values()):
+        k = i % len(lane)
+        rotated.append(lane[k:] + lane[:k])
+    depth = max((len(lane) for lane in rotated), default=0)
+    return [lane[d] for d in range(depth) for lane in rotated if d < len(lane)]
+
+
 def write_plan(
     objects: ObjectStore, bucket: str, kind: str, execution_id: str | None, now: datetime, units: list[Any]
 ) -> dict[str, Any]:
-    """Store the units (the ItemReader's JSON array); the pointer goes in the state payload."""
+    """Store the units (the ItemReader's JSON array, :func:`interleave`d); the pointer goes in the state
+    payload."""
     key = plan_key(kind, execution_id, now)
-    body = json.dumps(units, separators=(",", ":"), sort_keys=True).encode()
+    body = json.dumps(interleave(units), separators=(",", ":"), sort_keys=True).encode()
     objects.put_bytes(key, body, content_type="application/json")
     return {"bucket": bucket, "key": key, "bytes": len(body)}
 
