@@ -159,8 +159,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--accounts", type=int, default=20)
     ap.add_argument("--time-scale", type=float, default=1.0)
     ap.add_argument("--runs", type=int, default=2, help="consecutive runs (each on a fresh sandbox and lake)")
+    ap.add_argument(
+        "--log-file",
+        help="JSON-lines log of every event (DEBUG: each SP-API request too) for a timeline: "
+        "python -m bench.timeline LOG",
+    )
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
-    counter = configure_cli_logging("WARNING")  # retries/429s counted, not printed line by line
+    # retries/429s counted, not printed line by line
+    counter = configure_cli_logging("DEBUG" if args.log_file else "WARNING", args.log_file)
     runs = []
     for i in range(args.runs):
         one = asyncio.run(run(args.accounts, args.time_scale))

@@ -299,3 +299,38 @@ def test_same_seed_same_served_documents(sandbox_factory) -> None:  # type: igno
     a, b, c = run(21), run(21), run(22)
     assert a == b  # ids and gzip bytes (snapshot reports only depend on the day)
     assert a[2] != c[2] and a[1] != c[1]
+
+
+def _wait_slowly(sp: SpCaller, rid: str) -> dict:  # type: ignore[type-arg]
+    """Poll at 2 r/s (getReport's rate at time_scale 1)."""
+    deadline = time.monotonic() + 20
+    while True:
+        report = sp.get(f"{BASE}/reports/{rid}").json()
+        if report["processingStatus"] in {"DONE", "FATAL", "CANCELLED"} or time.monotonic() > deadline:
+            return report  # type: ignore[no-any-return]
+        time.sleep(0.6)
+
+
+def test_document_rendered_while_in_progress_is_the_same_document(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    """A report with a long processing time is rendered ahead (worker process) and adopted at its due time:
+    the served rows are the world's ground truth, and a knob changed in between (schema drift) still
+    changes the document, as when it was rendered at the due time."""
+    sb: SandboxServer = sandbox_factory(time_scale=1.0, processing_seconds=2.4)
+    sp = SpCaller(sb, "seller-eu")
+    now = datetime.now(UTC)
+    rid = sp.create_report(ORDERS, dataStartTime=iso(now - timedelta(days=3)), dataEndTime=iso(now))
+    report = _wait_slowly(sp, rid)
+    assert report["processingStatus"] == "DONE"
+    _, dl = sp.download(report["reportDocumentId"])
+    header, *lines = gzip.decompress(dl.content).decode("cp1252").splitlines()
+    cols = header.split("\t")
+    got = [dict(zip(cols, line.split("\t"), strict=True)) for line in lines]
+    assert got == ground_truth(sb, sp, report) and len(got) > 10
+    assert sb.state.prerender.adopted == 1
+
+    listing = sp.create_report("GET_MERCHANT_LISTINGS_ALL_DATA")
+    sb.configure(schema_drift=True)  # after createReport, before the report is due
+    _, dl = sp.download(_wait_slowly(sp, listing)["reportDocumentId"])
+    header = gzip.decompress(dl.content).decode("cp1252").splitlines()[0].split("\t")
+    assert "Business Price" in header, "the B2B drift column is in the document"
+    assert sb.state.prerender.adopted == 1, "the pre-rendered document was for the request without drift"

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from splake.sandbox.documented_report_types import DOCUMENTED_REPORT_TYPES
+from splake.sandbox.prerender import MIN_PROCESSING_SECONDS
 from splake.sandbox.report_types import NOT_REQUESTABLE, REPORT_TYPES
 from splake.sandbox.reports_state import ReportRecord, parse_time
 from splake.sandbox.routing import Caller
@@ -99,6 +100,19 @@ def create_record(state: SandboxState, caller: Caller, spec: dict[str, Any]) -> 
         state.stats.count_fault("fba_cooldown")
     with state.lock:
         state.reports[report_id] = rec
+    processing = rec.queue_seconds + rec.work_seconds
+    if rt is not None and rec.forced is None and processing >= MIN_PROCESSING_SECONDS:
+        # rendered while the report is in progress, as Amazon does (the ticker adopts it at the due time)
+        req = state.world.report_request(
+            rec.report_type,
+            rec.selling_partner_id,
+            rec.marketplace_ids,
+            rec.data_start,
+            rec.data_end,
+            rec.options,
+            as_of=rec.created,
+        )
+        state.prerender.submit(report_id, req)
     return rec
 
 

@@ -59,7 +59,7 @@ def finalize(state: SandboxState, rec: ReportRecord) -> None:
         doc_id = document_id_for(state.config.seed, rec.report_id, state.world.account(rec.account_id).region)
         path = state.doc_dir / f"{doc_id}.gz"
         try:
-            info = render_gzip_to(path, req, cache=True)
+            info = state.prerender.take(rec.report_id, req, path) or render_gzip_to(path, req, cache=True)
         except ReportFatal as exc:
             _write_error_document(state, rec, exc.details)
             status = "FATAL"
@@ -91,6 +91,7 @@ def finalize(state: SandboxState, rec: ReportRecord) -> None:
         report_id=rec.report_id,
         report_type=rec.report_type,
         status=rec.status,
+        document_id=rec.document_id,
     )
     notify_finished(state, rec)
 

@@ -24,6 +24,7 @@ from splake.sandbox.notify import (
     notification_metadata,
 )
 from splake.sandbox.oauth_codes import OAuthRegistry
+from splake.sandbox.prerender import Prerenderer
 from splake.sandbox.ratelimit import RateLimiter
 from splake.sandbox.reports_state import DocumentRecord, ReportRecord
 from splake.sandbox.stats import SandboxStats
@@ -61,6 +62,8 @@ class SandboxState:
         self.data_kiosk_queries: dict[str, Any] = {}
         # Rendered report documents (gzip files) live here until the server stops.
         self.doc_dir = Path(tempfile.mkdtemp(prefix="splake-sandbox-docs-"))
+        # documents of long-processing reports are rendered while the report is in progress
+        self.prerender = Prerenderer(self.doc_dir)
         self._sqs: SqsSender | None = None
         self._counter = 0
         # Base of pre-signed document URLs; SandboxServer.start sets it (config.public_url or its own URL).
@@ -69,6 +72,7 @@ class SandboxState:
         self.spurious_once_done: set[tuple[str, str]] = set()
 
     def close(self) -> None:
+        self.prerender.close()
         shutil.rmtree(self.doc_dir, ignore_errors=True)
 
     # --- clock and randomness -------------------------------------------------------------------
