@@ -572,7 +572,10 @@ def run_execution(
     moto: MotoServer, arn: str, timeout: float = 90.0, input: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     sfn = moto.client("stepfunctions")
-    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(input or {}))["executionArn"]
+    # a name of its own: moto names an unnamed execution "None", so a machine's second run would clash
+    execution = sfn.start_execution(stateMachineArn=arn, name=unique("run"), input=json.dumps(input or {}))[
+        "executionArn"
+    ]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         desc = sfn.describe_execution(executionArn=execution)

@@ -267,6 +267,19 @@ def test_state_machines_are_the_shared_definitions(template: dict[str, Any]) -> 
     assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
 
 
+def test_state_machines_log_to_cloudwatch_and_trace_with_xray(template: dict[str, Any]) -> None:
+    machines = resources(template, "AWS::StepFunctions::StateMachine")
+    log_groups = set(resources(template, "AWS::Logs::LogGroup"))
+    assert len(machines) == 2
+    for name, m in machines.items():
+        props = m["Properties"]
+        assert props["TracingConfiguration"] == {"Enabled": True}, name
+        logging = props["LoggingConfiguration"]
+        assert logging["Level"] in ("ERROR", "ALL") and logging["IncludeExecutionData"] is False, name
+        (dest,) = logging["Destinations"]
+        assert refs(dest) <= log_groups and refs(dest), name
+
+
 def test_alarms_cover_failures_throttling_and_the_dlq(template: dict[str, Any]) -> None:
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
     metrics = {(a["Properties"].get("Namespace"), a["Properties"].get("MetricName")) for a in alarms}
