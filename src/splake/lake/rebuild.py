@@ -29,6 +29,7 @@ from splake.config import Settings
 from splake.errors import BadDataError, FatalError
 from splake.lake import lakelock
 from splake.lake.check import QUARANTINE_SUFFIX, REBUILD_NAMESPACE, landed_by_table
+from splake.lake.groupcommit import forget_table
 from splake.lake.location import OLD_ROOTS_PROP, file_path, map_path
 from splake.lake.raw import META_SUFFIX
 from splake.logs import get_logger, log_event
@@ -151,6 +152,7 @@ def _rebuild_table(ctx: Any, root: Path, table: str, entries: list[Any]) -> Rebu
     ctx.state.put(REBUILD_NAMESPACE, "rebuild", table, marker)
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     aside: list[Path] = []
+    forget_table(ctx.state, table)  # staged writes of killed landers: their files go with the table
     for name in (table, table + QUARANTINE_SUFFIX):
         tdir = _table_dir(root / "catalog.db", root, ns, name, io_roots)
         with contextlib.suppress(NoSuchTableError):

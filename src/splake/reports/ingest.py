@@ -1,5 +1,6 @@
-"""Reports pipeline, ingest side: download → raw zone → decode → parse → curated write (+ quarantine, hold
-rule) → mark ingested → advance the cursor (in that order, so a crash anywhere repeats harmlessly)."""
+"""Reports pipeline, ingest side: download → raw zone → decode → parse → stage the curated write (hold
+rule) → grouped commit (:mod:`splake.lake.groupcommit`) → quarantine → mark ingested → advance the cursor
+(in that order, so a crash anywhere repeats harmlessly). Only the commit holds the table lock."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from splake.errors import (
     ReportFailedError,
     RetryableError,
 )
+from splake.lake.staged import StagedWrite
 from splake.lake.tables import BadRow, Provenance, ReplaceScope
 from splake.logs import get_logger, log_event
 from splake.reports import cursors, drift, ledger
@@ -29,19 +31,20 @@ from splake.reports.formats import iter_document
 from splake.reports.hold import DocumentHeldError, check_document, on_held
 from splake.reports.ledger import LedgerEntry
 from splake.reports.locales import locale_for
+from splake.reports.migrate import MIGRATIONS
 from splake.reports.migrate import migrate as migrate_table
 from splake.reports.parse import BLOCK_SIZE, RowTooLongError, table_spec
 from splake.reports.planner import (
     iso,
 )
-from splake.reports.types import REPORT_TYPES, report_type
+from splake.reports.types import REPORT_TYPES, ReportTypeSpec, report_type
 from splake.runners.context import Context
 
 log = get_logger(__name__)
 
 INGEST_RETRIES = 3
 RELEASE_EVERY = 1  # parsed blocks between arrow memory-pool trims
-LAND_PARALLELISM = 2  # documents landed (decode, parse, stage, commit) at once: CPU-bound
+LAND_PARALLELISM = 2  # documents decoded, parsed and staged at once: CPU-bound
 
 
 # --- ingest ---------------------------------------------------------------------------------------------
@@ -75,7 +78,20 @@ def _discovered_tsv(entry: LedgerEntry) -> bool:
     return entry.unit.kind == "discover" and report_type(entry.unit.report_type).format == "tsv"
 
 
-def land_document(
+@dataclass(frozen=True)
+class StagedDocument:
+    """A document decoded, parsed and staged (its Parquet files written, nothing committed)."""
+
+    staged: StagedWrite
+    bad: list[BadRow]
+    prov: Provenance
+
+    @property
+    def table(self) -> str:
+        return self.staged.table
+
+
+def stage_document(
     ctx: Context,
     entry: LedgerEntry,
     path: Path,
@@ -85,13 +101,13 @@ def land_document(
     now: datetime,
     *,
     force: bool = False,
-) -> tuple[int, int]:
-    """Decode → parse → curated write (+ quarantine). Runs in a worker thread. Raises
+) -> StagedDocument:
+    """Decode → parse → stage the curated write (no commit, no table lock: commit the result with
+    ``ctx.committer().commit`` or ``ctx.lake.commit_staged``). Runs in a worker thread. Raises
     :class:`~splake.reports.hold.DocumentHeldError` (after recording the quarantined rows, with the table
-    unchanged) when too many rows were quarantined — unless ``force``."""
+    unchanged and nothing staged) when too many rows were quarantined — unless ``force``."""
     spec = report_type(entry.unit.report_type)
     tspec = table_spec(spec)
-    migrate_table(ctx.lake, spec)  # a declared key change rewrites the old rows first (under the table lock)
     prov = _provenance(entry, source_key, now)
     w = entry.unit.window
     scope = ReplaceScope(start=w.start, end=w.end) if w.start is not None else ReplaceScope()
@@ -131,7 +147,7 @@ def land_document(
                 yield from table.to_batches()
                 if i % RELEASE_EVERY == 0:
                     pool.release_unused()  # hand freed arrow buffers back to the OS: bounded RSS on GB files
-            if not force:  # raised before the lake commits: a bad document leaves the table as it was
+            if not force:  # raised before anything is staged for commit: a bad document changes nothing
                 check_document(good[0], bad, max_share, f"{spec.name} report {entry.report_id}")
 
         if spec.replace == "window" and w.start is None:
@@ -140,8 +156,8 @@ def land_document(
         while True:
             bad.clear()
             good[0] = 0
-            try:  # the write is all-or-nothing: a failed attempt leaves the table as it was
-                result = ctx.lake.write(tspec, batches(block), prov, scope)
+            try:  # staging deletes its files on any error: a failed attempt leaves nothing behind
+                staged = ctx.lake.stage(tspec, batches(block), prov, scope)
                 break
             except DocumentHeldError:
                 ctx.lake.quarantine(tspec.name, bad, prov)
@@ -153,18 +169,54 @@ def land_document(
         drift.observe_and_record(
             ctx.state, spec, doc.path, entry.unit.marketplace_ids[0], entry.report_id or "", now
         )
-    quarantined = ctx.lake.quarantine(tspec.name, bad, prov) if bad else 0
-    if bad:
-        log_event(
-            log,
-            "rows_quarantined",
-            logging.WARNING,
-            table=tspec.name,
-            report_id=entry.report_id,
-            count=len(bad),
-            first_reason=bad[0].reason,
-        )
-    return result.rows_written, quarantined
+    return StagedDocument(staged, bad, prov)
+
+
+def quarantine_rows(ctx: Context, doc: StagedDocument) -> int:
+    """Keep the document's unparseable rows in ``<table>__quarantine`` (after its rows committed)."""
+    if not doc.bad:
+        return 0
+    quarantined = ctx.lake.quarantine(doc.table, doc.bad, doc.prov)
+    log_event(
+        log,
+        "rows_quarantined",
+        logging.WARNING,
+        table=doc.table,
+        report_id=doc.prov.report_id,
+        count=len(doc.bad),
+        first_reason=doc.bad[0].reason,
+    )
+    return quarantined
+
+
+def land_document(
+    ctx: Context,
+    entry: LedgerEntry,
+    path: Path,
+    info: Any,
+    compression: str | None,
+    source_key: str,
+    now: datetime,
+    *,
+    force: bool = False,
+) -> tuple[int, int]:
+    """Decode → parse → stage → commit this one document directly (+ quarantine): for `reports reland` and
+    `lake rebuild`, which land one document at a time. Raises
+    :class:`~splake.reports.hold.DocumentHeldError` like :func:`stage_document`."""
+    migrate_table(ctx.lake, report_type(entry.unit.report_type))  # a declared key change first
+    doc = stage_document(ctx, entry, path, info, compression, source_key, now, force=force)
+    try:
+        [result] = ctx.lake.commit_staged(doc.table, [doc.staged])
+    except BaseException:
+        ctx.lake.discard(doc.staged)
+        raise
+    if result.data_files == 0 and not result.already_committed:
+        ctx.lake.discard(doc.staged)  # nothing of it was added: its files are nobody's
+    return result.rows_written, quarantine_rows(ctx, doc)
+
+
+def _needs_migration_check(spec: ReportTypeSpec) -> bool:
+    return any(m.report_type == spec.name for m in MIGRATIONS)
 
 
 async def ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
@@ -220,11 +272,14 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
             ctx.raw.put_document, current.account_id, "reports", current.report_id or "", dest, meta
         )
         now = ctx.clock()
-        # one writer per table; at most LAND_PARALLELISM documents decoded/parsed/written at once (CPU)
-        async with ctx.lock(f"table:{spec.table}"), ctx.slots("land", LAND_PARALLELISM):
+        if _needs_migration_check(spec):  # a declared key change rewrites the old rows first (rare)
+            async with ctx.lock(f"table:{spec.table}"):
+                await asyncio.to_thread(migrate_table, ctx.lake, spec)
+        # no table lock while decoding/parsing/staging; at most LAND_PARALLELISM documents at once (CPU)
+        async with ctx.slots("land", LAND_PARALLELISM):
             try:
-                rows, quarantined = await asyncio.to_thread(
-                    land_document, ctx, current, dest, info, compression, ref.key, now
+                staged = await asyncio.to_thread(
+                    stage_document, ctx, current, dest, info, compression, ref.key, now
                 )
             except DocumentHeldError as held_exc:
                 good, n_bad, why = held_exc.rows, held_exc.quarantined, held_exc.message
@@ -250,6 +305,14 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
                 raise ReportFailedError(exc.message, where=current.key, hint=exc.hint) from None
     finally:
         dest.unlink(missing_ok=True)
+    # the commit, grouped with the other documents of the table that are ready (splake.lake.groupcommit)
+    result = await ctx.committer().commit(staged.staged)
+    rows = result.rows_written
+    if staged.bad:
+        async with ctx.lock(f"table:{staged.table}__quarantine"):
+            quarantined = await asyncio.to_thread(quarantine_rows, ctx, staged)
+    else:
+        quarantined = 0
     done = ledger.update(
         ctx.state,
         current.account_id,

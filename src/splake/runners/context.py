@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from splake.config import AccountSettings, Settings
+from splake.lake.groupcommit import CommitLock, CommitTiming, GroupCommitter
 from splake.lake.iceberg import CuratedLake
 from splake.lake.raw import RawZone
 from splake.ports import ObjectStore, StateStore
@@ -60,6 +61,8 @@ class Context:
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    commit_timing: CommitTiming = field(default_factory=CommitTiming)
+    _committer: GroupCommitter | None = None
 
     def lock(self, name: str) -> asyncio.Lock:
         lk = self._locks.get(name)
@@ -73,6 +76,18 @@ class Context:
         if sem is None:
             sem = self._slots[name] = asyncio.Semaphore(size)
         return sem
+
+    def commit_lock(self, table: str) -> CommitLock:
+        """The lock a grouped commit of ``table`` holds while it commits (the table lock)."""
+        return self.lock(f"table:{table}")
+
+    def committer(self) -> GroupCommitter:
+        """This context's grouped-commit coordinator (:mod:`splake.lake.groupcommit`)."""
+        if self._committer is None:
+            self._committer = GroupCommitter(
+                self.state, self.lake, self.commit_lock, self.clock, self.commit_timing
+            )
+        return self._committer
 
     def account(self, account_id: str) -> AccountSettings:
         return self.settings.account(account_id)

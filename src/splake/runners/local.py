@@ -235,6 +235,9 @@ async def _sync_main(
     held = ctx.lake_lock
     if held is None or held.try_exclusive():
         try:
+            # grouped commits a killed run left half-way are finished first: their staged files are
+            # not leftovers
+            await ctx.committer().recover()
             sweep(lake_root(settings), ctx.lake.catalog, settings.lake.namespace, started - GRACE_SECONDS)
         finally:
             if held is not None:

@@ -120,10 +120,24 @@ class DynamoLock(asyncio.Lock):
                 log_event(log, "lock_lost", logging.WARNING, lock=self._name)
                 return
 
+    async def _attempt(self) -> bool:
+        """One conditional put, safe to cancel (``asyncio.wait_for``): a put still in flight when the
+        caller is cancelled is waited for, and a lease it took is given back."""
+        put = asyncio.ensure_future(asyncio.to_thread(self._try))
+        try:
+            return await asyncio.shield(put)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                if await put:
+                    await asyncio.to_thread(self._delete_mine)
+            raise
+
     async def acquire(self) -> Literal[True]:
+        """Take the lease; a ``timeout_seconds`` of 0 tries once. Raises :class:`RetryableError` when the
+        lease stays held past the timeout."""
         deadline = time.monotonic() + self._timeout
         delay = 0.05
-        while not await asyncio.to_thread(self._try):
+        while not await self._attempt():
             if time.monotonic() > deadline:
                 raise RetryableError(
                     f"lock {self._name!r} still held after {self._timeout:.0f}s",
@@ -143,6 +157,9 @@ class DynamoLock(asyncio.Lock):
         if self._beat is not None:
             self._beat.cancel()
             self._beat = None
+        self._delete_mine()
+
+    def _delete_mine(self) -> None:
         with contextlib.suppress(ClientError):
             try:
                 self._ddb.delete_item(

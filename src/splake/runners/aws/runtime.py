@@ -20,6 +20,7 @@ from splake.aws.clients import ENV_ENDPOINT, AwsEndpoint
 from splake.config import Settings
 from splake.errors import ConfigError, FatalError
 from splake.lake.catalog import open_glue_catalog
+from splake.lake.groupcommit import CommitLock
 from splake.lake.iceberg import CuratedLake
 from splake.lake.raw import RawZone
 from splake.runners.aws.dynamo_state import DynamoStateStore
@@ -40,6 +41,10 @@ ENV_SSM_PREFIX = "SPLAKE_SSM_PREFIX"
 ENV_SECRET_PREFIX = "SPLAKE_SECRET_PREFIX"  # noqa: S105 - a variable name, not a secret
 ENV_QUEUE_URL = "SPLAKE_QUEUE_URL"
 ENV_NOTIFY_TIMEOUT = "SPLAKE_NOTIFY_TIMEOUT_SECONDS"
+
+# A grouped commit's lease: it covers only the Iceberg commit (staging happens before, outside it), so a
+# killed committer blocks its table for at most this long; the next lander re-commits its claimed group.
+COMMIT_LEASE_SECONDS = 30.0
 
 
 @dataclass
@@ -195,6 +200,21 @@ class AwsContext(Context):
             rt = self.runtime
             return DynamoLock(rt.client("dynamodb"), rt.table, name)
         return super().lock(name)
+
+    def commit_lock(self, table: str) -> CommitLock:
+        """The lease a grouped commit takes (the same lock as ``lock("table:…")``, so maintenance excludes
+        commits): short (:data:`COMMIT_LEASE_SECONDS`, renewed by the heartbeat while the commit runs),
+        tried once per attempt — the waiting lander re-reads its record between attempts."""
+        if self.runtime is None:
+            return super().commit_lock(table)
+        rt = self.runtime
+        return DynamoLock(
+            rt.client("dynamodb"),
+            rt.table,
+            f"table:{table}",
+            lease_seconds=COMMIT_LEASE_SECONDS,
+            timeout_seconds=0,
+        )
 
 
 class NoLakeCatalog:

@@ -1,0 +1,444 @@
+"""Grouped commits: the documents of one table that are ready at the same time go into ONE Iceberg commit,
+whichever task, process or Lambda staged them.
+
+A lander stages its document first (Parquet written, nothing committed: :meth:`CuratedLake.stage`), outside
+any table lock, then calls :meth:`GroupCommitter.commit`:
+
+1. it writes a durable **pending** record (StateStore namespace ``"commits"``, pk = table, sk = time#id)
+   holding the staged write, its owner and an expiry;
+2. it waits to become the committer: it takes the table lock (a short lease), re-reads its record — if a
+   committer already committed it, it takes the result and goes; otherwise it **claims** (conditional
+   update) every live record of the table, oldest first (up to ``max_group``), calls
+   ``lake.commit_staged`` once for all of them, marks each record **committed** with its WriteResult and
+   releases the lock;
+3. the owner reads its result and deletes its record (then the caller marks its ledger entry).
+
+Crash safety (SIGKILL anywhere, then a rerun: same lake, no duplicate, nothing lost, no older data over
+newer):
+
+- every transition is a conditional put on the record's version, so a record is claimed by at most one
+  committer at a time or abandoned by its owner, never both;
+- a **pending** record has never been handed to ``commit_staged``; when it expires (its owner died, or
+  gave up waiting) it is discarded — its files are deleted — never committed;
+- a **claimed** record may already be in the table (the committer may have died after the Iceberg commit):
+  it is never discarded; the next holder of the table lock claims it again (a claim lives only as long as
+  its committer's lease) and re-commits it with the newer records after it, in record order.
+  ``commit_staged`` is idempotent by staged id, so a group that was committed already is a no-op;
+- an owner that waits longer than ``wait_seconds`` abandons its pending record (conditionally) and raises
+  :class:`RetryableError`; its step is retried and stages the document again.
+
+The decisions (:func:`plan_round`, :func:`owner_action`) are pure; :class:`GroupCommitter` does the I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from splake.errors import BadDataError, ConflictError, FatalError, RetryableError, SplakeError
+from splake.lake.staged import StagedWrite
+from splake.lake.tables import WriteResult
+from splake.logs import get_logger, log_event
+from splake.ports import Item, StateStore
+
+log = get_logger(__name__)
+
+NAMESPACE = "commits"
+
+PENDING = "pending"  # staged, waiting for a committer; never handed to commit_staged
+CLAIMED = "claimed"  # a committer took it into its group (it may be in the table already)
+COMMITTED = "committed"  # in the table; ``result`` holds its WriteResult
+FAILED = "failed"  # the commit refused it (bad data): ``error`` says why; nothing of it is in the table
+DISCARDED = "discarded"  # abandoned/expired before any claim: its files are (being) deleted
+
+State = Literal["pending", "claimed", "committed", "failed", "discarded"]
+
+
+@dataclass(frozen=True)
+class CommitTiming:
+    """How long landers wait and how large groups get (frozen config, passed down)."""
+
+    wait_seconds: float = 300.0  # an owner waits this long for its commit, then abandons its pending record
+    grace_seconds: float = 60.0  # a pending record expires this long after its owner gave up (clock skew)
+    poll_seconds: float = 1.0  # between attempts at the table lock (the record is re-read after each)
+    max_group: int = 100  # documents per commit
+    keep_seconds: float = 900.0  # a finished record its owner never collected (owner died) is then deleted
+
+    def expires_at(self, created: datetime) -> datetime:
+        return created + timedelta(seconds=self.wait_seconds + self.grace_seconds)
+
+
+class StagedCommits(Protocol):
+    """What the coordinator needs from :class:`splake.lake.iceberg.CuratedLake`."""
+
+    def commit_staged(self, table: str, staged: Sequence[StagedWrite]) -> list[WriteResult]: ...
+
+    def discard(self, staged: StagedWrite) -> None: ...
+
+
+class CommitLock(Protocol):
+    """An :class:`asyncio.Lock`-like lock (in-process lock locally, a DynamoDB lease on AWS)."""
+
+    async def acquire(self) -> Literal[True]: ...
+
+    def release(self) -> None: ...
+
+
+# --- pure decisions ---------------------------------------------------------------------------------
+
+
+def iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat()
+
+
+def parse_time(text: Any) -> datetime:
+    return datetime.fromisoformat(str(text))
+
+
+def record_sk(created: datetime, staged_id: str) -> str:
+    """Sort key: creation time (fixed width, UTC) then the staged id — records sort oldest first."""
+    return f"{created.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{staged_id}"
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one committer round does with the table's records."""
+
+    claim: tuple[Item, ...]  # commit these, in this order (oldest first)
+    discard: tuple[Item, ...]  # expired pending (or interrupted discards): delete their files, then them
+    forget: tuple[Item, ...]  # committed records nobody collected (their owner died): delete
+
+
+def plan_round(records: Sequence[Item], now: datetime, timing: CommitTiming) -> Round:
+    """Decide a round for the holder of the table lock (pure). Claims made by others are stale: their
+    committer no longer holds the lock, so it died or lost its lease; they are claimed again."""
+    claim: list[Item] = []
+    discard: list[Item] = []
+    forget: list[Item] = []
+    for rec in sorted(records, key=lambda r: str(r["_sk"])):
+        state = rec.get("state")
+        if state == PENDING:
+            if parse_time(rec["expires_at"]) <= now:
+                discard.append(rec)
+            elif len(claim) < timing.max_group:
+                claim.append(rec)
+        elif state == CLAIMED:
+            if len(claim) < timing.max_group:
+                claim.append(rec)
+        elif state == DISCARDED:
+            discard.append(rec)
+        elif state in (COMMITTED, FAILED):
+            done = parse_time(rec.get("finished_at") or rec["created_at"])
+            if done + timedelta(seconds=timing.keep_seconds) <= now:
+                # a refused write's files are deleted with it; a committed one's belong to the table
+                (discard if state == FAILED else forget).append(rec)
+    return Round(tuple(claim), tuple(discard), tuple(forget))
+
+
+OwnerAction = Literal["done", "failed", "lost", "abandon", "give_up", "wait"]
+
+
+def owner_action(record: Item | None, now: datetime, deadline: datetime, give_up_at: datetime) -> OwnerAction:
+    """What the owner of a record does next (pure).
+
+    ``lost``: the record is gone or discarded (it expired: the owner was too slow) — stage again.
+    ``abandon``: waited too long while still pending — discard it (conditionally) and retry later.
+    ``give_up``: a committer claimed it but did not finish by ``give_up_at`` — leave it (the next committer
+    commits it) and retry later."""
+    if record is None or record.get("state") == DISCARDED:
+        return "lost"
+    state = record.get("state")
+    if state == COMMITTED:
+        return "done"
+    if state == FAILED:
+        return "failed"
+    if now >= deadline and state == PENDING:
+        return "abandon"
+    if now >= give_up_at:
+        return "give_up"
+    return "wait"
+
+
+def result_to_json(result: WriteResult) -> dict[str, Any]:
+    out = dataclasses.asdict(result)
+    out["columns_added"] = list(result.columns_added)
+    return out
+
+
+def result_from_json(data: Mapping[str, Any]) -> WriteResult:
+    names = {f.name for f in dataclasses.fields(WriteResult)}
+    kwargs = {k: v for k, v in data.items() if k in names}
+    kwargs["columns_added"] = tuple(kwargs.get("columns_added") or ())
+    return WriteResult(**kwargs)
+
+
+def error_to_json(exc: BaseException) -> dict[str, str | None]:
+    kind = "bad_data" if isinstance(exc, BadDataError) else "fatal"
+    if isinstance(exc, SplakeError):
+        return {"kind": kind, "message": exc.message, "hint": exc.hint, "where": exc.where}
+    return {"kind": kind, "message": f"{type(exc).__name__}: {exc}", "hint": None, "where": None}
+
+
+def error_from_json(data: Mapping[str, Any]) -> SplakeError:
+    cls = BadDataError if data.get("kind") == "bad_data" else FatalError
+    return cls(str(data.get("message")), hint=data.get("hint"), where=data.get("where"))
+
+
+def _body(rec: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in rec.items() if not k.startswith("_")}
+
+
+# --- I/O --------------------------------------------------------------------------------------------
+
+
+async def try_acquire(lock: CommitLock, seconds: float) -> bool:
+    """Take ``lock`` within ``seconds``; False when it stayed held (a lease's own timeout counts too)."""
+    try:
+        await asyncio.wait_for(lock.acquire(), seconds)
+    except (TimeoutError, RetryableError):
+        return False
+    return True
+
+
+class GroupCommitter:
+    """Commits staged writes, grouped per table (see the module docstring). One per context; safe to share
+    between the tasks of a process. ``lock(table)`` gives the table's commit lock; ``clock`` the time that
+    record expiries are written and judged in (wall clock: records are shared between processes)."""
+
+    def __init__(
+        self,
+        state: StateStore,
+        lake: StagedCommits,
+        lock: Callable[[str], CommitLock],
+        clock: Callable[[], datetime],
+        timing: CommitTiming | None = None,
+    ) -> None:
+        self._state = state
+        self._lake = lake
+        self._lock = lock
+        self._clock = clock
+        self.timing = timing or CommitTiming()
+        self.me = uuid.uuid4().hex  # this committer's id (claims name it)
+
+    # --- the owner's side -----------------------------------------------------------------------
+
+    async def commit(self, staged: StagedWrite) -> WriteResult:
+        """Commit ``staged`` (grouped with whatever else of its table is ready) and return its result.
+        Raises :class:`RetryableError` when it could not be committed in time (its files are deleted
+        unless a committer took it, in which case that committer's successor commits it), or the
+        :class:`BadDataError`/:class:`FatalError` the lake refused it with (nothing of it landed)."""
+        table = staged.table
+        created = self._clock()
+        sk = record_sk(created, staged.id)
+        t = self.timing
+        self._state.put(
+            NAMESPACE,
+            table,
+            sk,
+            {
+                "state": PENDING,
+                "staged": staged.to_json(),
+                "owner": self.me,
+                "created_at": iso(created),
+                "expires_at": iso(t.expires_at(created)),
+            },
+            expect_version=0,
+        )
+        deadline = created + timedelta(seconds=t.wait_seconds)
+        give_up_at = deadline + timedelta(seconds=t.grace_seconds)
+        where = f"commit of {table} (report {staged.report_id})"
+        while True:
+            rec = self._state.get(NAMESPACE, table, sk)
+            action = owner_action(rec, self._clock(), deadline, give_up_at)
+            if action == "done":
+                assert rec is not None
+                result = result_from_json(rec["result"])
+                if result.data_files == 0 and not result.already_committed:
+                    # nothing of it was added (every row superseded, or an empty document that replaced
+                    # nothing): its files are nobody's
+                    await asyncio.to_thread(self._lake.discard, staged)
+                self._state.delete(NAMESPACE, table, sk)
+                return result
+            if action == "failed":
+                assert rec is not None
+                await asyncio.to_thread(self._lake.discard, staged)
+                self._state.delete(NAMESPACE, table, sk)
+                raise error_from_json(rec.get("error") or {})
+            if action == "lost":
+                raise RetryableError(
+                    f"the staged write of report {staged.report_id} expired before it was committed",
+                    where=where,
+                    hint="nothing of it landed; the step is retried (the document is staged again)",
+                )
+            if action == "abandon":
+                assert rec is not None
+                try:
+                    self._state.put(
+                        NAMESPACE,
+                        table,
+                        sk,
+                        {**_body(rec), "state": DISCARDED, "finished_at": iso(self._clock())},
+                        expect_version=int(rec["_version"]),
+                    )
+                except ConflictError:
+                    continue  # a committer claimed it meanwhile: wait for that commit
+                await asyncio.to_thread(self._lake.discard, staged)
+                self._state.delete(NAMESPACE, table, sk)
+                log_event(
+                    log, "group_commit_abandoned", logging.WARNING, table=table, report_id=staged.report_id
+                )
+                raise RetryableError(
+                    f"no commit of table {table} within {t.wait_seconds:.0f}s",
+                    where=where,
+                    hint="nothing of this document landed; the step is retried later",
+                )
+            if action == "give_up":
+                raise RetryableError(
+                    f"the commit of table {table} that took this document did not finish in time",
+                    where=where,
+                    hint="the next commit of the table completes it; the step is retried later",
+                )
+            lock = self._lock(table)
+            tried = time.monotonic()
+            if not await try_acquire(lock, t.poll_seconds):
+                left = t.poll_seconds - (time.monotonic() - tried)  # a lease tried once fails at once
+                if left > 0:
+                    await asyncio.sleep(left * (0.5 + random.random()))
+                continue
+            try:
+                rec = self._state.get(NAMESPACE, table, sk)
+                if rec is not None and rec.get("state") in (PENDING, CLAIMED):
+                    await asyncio.to_thread(self.commit_round, table)
+                retry = False
+            except RetryableError as exc:  # e.g. commit conflicts: the records stay claimed; try again
+                log_event(log, "group_commit_retry", logging.WARNING, table=table, error=exc.message[:200])
+                retry = True
+            finally:
+                lock.release()
+            if retry:
+                await asyncio.sleep(t.poll_seconds)
+
+    # --- the committer's side (holds the table lock) ----------------------------------------------
+
+    async def recover(self) -> int:
+        """Finish what killed processes left: one round per table that has records (claims of a dead
+        committer are committed again — a no-op where they landed —, expired pending records discarded,
+        live ones committed). The local runner calls it when it is the lake's only writer, before the
+        crash-leftover sweep (which would otherwise delete the staged files those records refer to)."""
+        tables = sorted({str(r["_pk"]) for r in self._state.scan(NAMESPACE)})
+        committed = 0
+        for table in tables:
+            lock = self._lock(table)
+            await lock.acquire()
+            try:
+                committed += await asyncio.to_thread(self.commit_round, table)
+            finally:
+                lock.release()
+        if tables:
+            log_event(log, "group_commit_recovered", tables=len(tables), documents=committed)
+        return committed
+
+    def commit_round(self, table: str) -> int:
+        """One round under the table lock: discard expired pending records, claim the live ones, commit
+        them in one transaction, record the results. Returns the documents committed."""
+        now = self._clock()
+        plan = plan_round(self._state.query(NAMESPACE, table), now, self.timing)
+        for rec in plan.discard:
+            self._discard(table, rec, now)
+        for rec in plan.forget:
+            self._state.delete(NAMESPACE, table, str(rec["_sk"]))
+        claimed: list[Item] = []
+        for rec in plan.claim:
+            body = {**_body(rec), "state": CLAIMED, "claimer": self.me, "claimed_at": iso(now)}
+            try:
+                claimed.append(
+                    self._state.put(
+                        NAMESPACE, table, str(rec["_sk"]), body, expect_version=int(rec["_version"])
+                    )
+                )
+            except ConflictError:
+                continue  # its owner abandoned it, or another process's committer took it first
+        if not claimed:
+            return 0
+        staged = [StagedWrite.from_json(r["staged"]) for r in claimed]
+        # A transient error (conflict, I/O) propagates: the records stay claimed and the next holder of
+        # the lock commits them. A refusal (bad data) is pinned on the document(s) that cause it.
+        try:
+            results: list[WriteResult | BaseException] = list(self._lake.commit_staged(table, staged))
+        except (BadDataError, FatalError) as exc:
+            results = [exc] if len(staged) == 1 else self._one_by_one(table, staged)
+        committed = 0
+        for rec, res in zip(claimed, results, strict=True):
+            self._finish(table, rec, res)
+            committed += not isinstance(res, BaseException)
+        log_event(
+            log,
+            "lake_group_commit",
+            table=table,
+            documents=len(claimed),
+            committed=committed,
+            rows=sum(r.rows_written for r in results if isinstance(r, WriteResult)),
+        )
+        return committed
+
+    def _one_by_one(self, table: str, staged: Sequence[StagedWrite]) -> list[WriteResult | BaseException]:
+        out: list[WriteResult | BaseException] = []
+        for s in staged:
+            try:
+                out.extend(self._lake.commit_staged(table, [s]))
+            except (BadDataError, FatalError) as exc:
+                out.append(exc)
+        return out
+
+    def _finish(self, table: str, rec: Item, res: WriteResult | BaseException) -> None:
+        now = iso(self._clock())
+        body = _body(rec)
+        if isinstance(res, BaseException):
+            body.update(state=FAILED, error=error_to_json(res), finished_at=now)
+        else:
+            body.update(state=COMMITTED, result=result_to_json(res), finished_at=now)
+        try:
+            self._state.put(NAMESPACE, table, str(rec["_sk"]), body, expect_version=int(rec["_version"]))
+        except ConflictError:
+            # another committer (this one had lost its lease) took the record over: it records the result
+            log_event(log, "group_commit_record_taken", logging.WARNING, table=table, sk=rec["_sk"])
+
+    def _discard(self, table: str, rec: Item, now: datetime) -> None:
+        sk = str(rec["_sk"])
+        if rec.get("state") == PENDING:
+            try:
+                self._state.put(
+                    NAMESPACE,
+                    table,
+                    sk,
+                    {**_body(rec), "state": DISCARDED, "finished_at": iso(now)},
+                    expect_version=int(rec["_version"]),
+                )
+            except ConflictError:
+                return  # claimed or abandoned meanwhile: not ours to discard
+        self._lake.discard(StagedWrite.from_json(rec["staged"]))
+        self._state.delete(NAMESPACE, table, sk)
+        log_event(
+            log,
+            "group_commit_discarded",
+            logging.WARNING,
+            table=table,
+            report_id=rec["staged"].get("report_id"),
+        )
+
+
+def forget_table(state: StateStore, table: str) -> int:
+    """Delete every record of ``table`` (``splake lake rebuild`` re-creates the table from the raw zone,
+    with the staged files of those records gone; only while no lander runs). Returns the records."""
+    recs = state.query(NAMESPACE, table)
+    for rec in recs:
+        state.delete(NAMESPACE, table, str(rec["_sk"]))
+    return len(recs)
