@@ -28,6 +28,7 @@ from pyiceberg.expressions import (
     GreaterThanOrEqual,
     In,
     LessThanOrEqual,
+    Or,
 )
 from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
@@ -37,9 +38,11 @@ from pyiceberg.table.snapshots import ancestors_of
 from splake.errors import ConflictError
 from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
 from splake.lake.filters import delete_filter, literal
-from splake.lake.staged import STAGED_IDS_PROPERTY, StagedWrite, staged_ids_of
+from splake.lake.grouping import KeyRow, replay, scope_of
+from splake.lake.groupmatch import group_key_pass, window_type_of
+from splake.lake.staged import STAGED_IDS_PROPERTY, StagedWrite, join_ids, staged_ids_of
 from splake.lake.staging import drop_files
-from splake.lake.tables import WriteResult
+from splake.lake.tables import DeletePlan, WriteResult
 from splake.logs import get_logger, log_event
 
 if TYPE_CHECKING:
@@ -89,20 +92,200 @@ def already_committed(staged: StagedWrite) -> WriteResult:
 def commit_group(lake: CuratedLake, name: str, staged: Sequence[StagedWrite]) -> list[WriteResult]:
     """Commit ``staged`` (documents of table ``name``) with the result of committing them one by one in
     order; writes whose id a recent snapshot already records are skipped (``already_committed``)."""
-    if not staged:
-        return []
     for s in staged:
         if s.table != name:
             raise ValueError(f"staged write {s.id} is for table {s.table}, not {name}")
-    since = min(s.staged_at for s in staged)
     results: list[WriteResult] = []
-    for s in staged:
-        tbl = lake.catalog.load_table(lake.ident(name))
-        if s.id in committed_ids(tbl, since):
-            results.append(already_committed(s))
-            continue
-        results.append(commit_one(lake, name, s))
+    run: list[StagedWrite] = []
+    for s in staged:  # one transaction per run of documents with the same window column (always one run
+        if run and s.plan.window_column != run[0].plan.window_column:  # unless the TableSpec changed)
+            results += _commit_run(lake, name, run)
+            run = []
+        run.append(s)
+    if run:
+        results += _commit_run(lake, name, run)
     return results
+
+
+def _commit_run(lake: CuratedLake, name: str, staged: Sequence[StagedWrite]) -> list[WriteResult]:
+    since = min(s.staged_at for s in staged)
+    done: dict[str, WriteResult] = {}
+    for _ in range(lake.max_attempts):
+        tbl = lake.catalog.load_table(lake.ident(name))
+        landed = committed_ids(tbl, since)
+        pending = [s for s in staged if s.id not in landed and s.id not in done]
+        if len(pending) == 1:
+            done[pending[0].id] = commit_one(lake, name, pending[0])
+        elif pending:
+            got = commit_many(lake, name, pending, since)
+            if got is None:  # a concurrent committer landed some of them: plan again without those
+                continue
+            done.update(zip((s.id for s in pending), got, strict=True))
+        return [done.get(s.id) or already_committed(s) for s in staged]
+    raise ConflictError(
+        f"could not commit to {lake.namespace}.{name}: other committers kept landing parts of this group",
+        where="CuratedLake.commit_staged",
+        hint="retry; every write that landed is recorded and will be skipped",
+    )
+
+
+def _merged_delete(plans: Sequence[DeletePlan], tbl: Table) -> BooleanExpression:
+    """One Iceberg predicate for the union of the plans' scopes (plans differing only in marketplaces
+    share one term)."""
+    merged: dict[tuple[object, ...], set[str]] = {}
+    for p in plans:
+        merged.setdefault((p.mode, p.account_id, p.window_column, p.start, p.end), set()).update(
+            p.marketplace_ids
+        )
+    schema = tbl.schema()
+    terms = [
+        delete_filter(DeletePlan(mode, account, tuple(sorted(markets)), wc, start, end), schema)  # type: ignore[arg-type]
+        for (mode, account, wc, start, end), markets in merged.items()
+    ]
+    terms = [t for t in terms if not isinstance(t, AlwaysFalse)]
+    if not terms:
+        return AlwaysFalse()
+    return terms[0] if len(terms) == 1 else Or(*terms)
+
+
+def commit_many(
+    lake: CuratedLake, name: str, writes: Sequence[StagedWrite], since: float
+) -> list[WriteResult] | None:
+    """Commit several documents in ONE transaction: one key pass over all their staged files
+    (:func:`splake.lake.groupmatch.group_key_pass`), repeated keys replayed in order
+    (:func:`splake.lake.grouping.replay`), one rewrite of live rows that lose their key, one delete of the
+    union of the scopes, one append. Results are what committing them one by one would report
+    (``rows_written``/``rows_deleted``/``rows_superseded`` per document; ``data_files`` = its files in the
+    group's snapshot). None when some of ``writes`` landed meanwhile (the caller re-plans)."""
+    ids = {w.id for w in writes}
+    originals = [w.to_data_files() for w in writes]
+    plans = [w.plan for w in writes]
+    window_column = plans[0].window_column
+    accounts = sorted({p.account_id for p in plans})
+    props = {**writes[-1].props, "splake.documents": str(len(writes))}
+    last: Exception | None = None
+    for attempt in range(lake.max_attempts):
+        tbl = lake.catalog.load_table(lake.ident(name))
+        if ids & committed_ids(tbl, since):
+            return None
+        start = tbl.metadata.current_snapshot_id
+        wtype = window_type_of(tbl, window_column)
+        scopes = [scope_of(i, p, wtype) for i, p in enumerate(plans)]
+        expr = _merged_delete(plans, tbl)
+        live_files: list[str] = []
+        touched: list[str] = []
+        if start is not None:
+            account_filter = In(term="account_id", literals=accounts)
+            live_files = [t.file.file_path for t in tbl.scan(row_filter=account_filter).plan_files()]
+            if not isinstance(expr, AlwaysFalse):
+                touched = [t.file.file_path for t in tbl.scan(row_filter=expr).plan_files()]
+        keys = group_key_pass(
+            tbl, [[f.file_path for f in o] for o in originals], scopes, window_column, live_files, touched
+        )
+        rep = replay(plans, scopes, keys.live, keys.staged)
+        deleted = [rep.deleted[i] + keys.scope_deletes.get(i, 0) for i in range(len(writes))]
+        for dropped in keys.scope_drops.values():
+            for by in dropped.values():
+                deleted[by] += 1
+        written: list[DataFile] = []
+        member_files: list[list[DataFile]] = []
+        for i, files in enumerate(originals):
+            drop = rep.staged_dropped.get(i, set()) | set(keys.scope_drops.get(i, {}))
+            if drop:
+                kept, new = without_keys(tbl, files, pa.array(sorted(drop), pa.string()))
+                written += new
+                member_files.append(kept)
+            else:
+                member_files.append(list(files))
+        final = [f for files in member_files for f in files]
+        lose_key = [
+            r
+            for r in rep.live_deleted
+            if not any(s is not None and s.covers(r.account, r.market, r.window) for s in scopes)
+        ]
+        last_op = "append" if final else "delete" if touched else "rewrite" if lose_key else None
+        if last_op is None:  # nothing to commit (no snapshot records the ids: the staged files stay)
+            drop_files(tbl.io, [f.file_path for f in written])
+            return [
+                _result(name, w, rep.stale.get(i, 0), deleted[i], 0, start, attempt + 1)
+                for i, w in enumerate(writes)
+            ]
+
+        with_ids = {**props, STAGED_IDS_PROPERTY: join_ids(writes)}
+        op_props = {op: with_ids if op == last_op else props for op in ("rewrite", "delete", "append")}
+        try:
+            txn = tbl.transaction()
+            if lose_key:
+                written += rewrite_without(
+                    txn,
+                    tbl,
+                    accounts,
+                    window_column,
+                    _key_matches(lose_key),
+                    op_props["rewrite"],
+                )
+            if touched:
+                txn.delete(expr, snapshot_properties=op_props["delete"])
+            if final:
+                with txn.update_snapshot(snapshot_properties=op_props["append"]).fast_append() as app:
+                    for f in final:
+                        app.append_data_file(f)
+            new_tbl = txn.commit_transaction()
+        except (CommitFailedException, ValidationException) as exc:
+            drop_files(tbl.io, [f.file_path for f in written])
+            last = exc
+            log_event(log, "lake_commit_retry", table=name, attempt=attempt + 1, error=str(exc)[:200])
+            lake._backoff(attempt)
+            continue
+        kept_paths = {f.file_path for f in final}
+        drop_files(tbl.io, [f.file_path for o in originals for f in o if f.file_path not in kept_paths])
+        snapshot_id = new_tbl.metadata.current_snapshot_id
+        log_event(
+            log,
+            "lake_group_commit",
+            table=name,
+            documents=len(writes),
+            files=len(final),
+            replayed_keys=len({r.row_key for r in keys.staged}),
+            attempts=attempt + 1,
+        )
+        return [
+            _result(name, w, rep.stale.get(i, 0), deleted[i], len(member_files[i]), snapshot_id, attempt + 1)
+            for i, w in enumerate(writes)
+        ]
+    raise ConflictError(
+        f"could not commit to {lake.namespace}.{name} after {lake.max_attempts} attempts: {last}",
+        where="CuratedLake.commit_staged",
+        hint="too many concurrent writers on one table; retry the sync (nothing was committed)",
+    )
+
+
+def _result(
+    name: str, w: StagedWrite, stale: int, deleted: int, files: int, snapshot_id: int | None, attempts: int
+) -> WriteResult:
+    return WriteResult(
+        table=name,
+        rows_written=w.rows - stale,
+        rows_deleted=deleted,
+        snapshot_id=snapshot_id,
+        data_files=files,
+        columns_added=w.columns_added,
+        attempts=attempts,
+        rows_superseded=stale,
+    )
+
+
+def _key_matches(rows: Sequence[KeyRow]) -> KeyMatches:
+    windows = [r.window for r in rows if r.window is not None]
+    return KeyMatches(
+        keys=pa.array(sorted({r.row_key for r in rows}), pa.string()),
+        marketplaces=tuple(sorted({r.market for r in rows})),
+        window_min=min(windows) if windows else None,
+        window_max=max(windows) if windows else None,
+        any_null_window=len(windows) < len(rows),
+        stale=pa.array([], pa.string()),
+        files=frozenset(str(r.data_file) for r in rows) if all(r.data_file for r in rows) else None,
+    )
 
 
 def commit_one(lake: CuratedLake, name: str, staged: StagedWrite) -> WriteResult:
