@@ -37,6 +37,14 @@ def test_a_unit_deferred_after_max_polls_is_resumed_by_the_next_run(
     timing = Timing(max_polls=1, retry_interval_seconds=1, throttle_interval_seconds=1)
     runtime, arn, _ = deploy_on_moto(moto_server, settings, sb, timing=timing)
     vendor = sb.world.account("vendor-na").selling_partner_id
+    # Parameter Store calls of the functions (the container's client, shared by the dispatched handlers)
+    parameter_reads: list[str] = []
+
+    def count(**kw: Any) -> None:
+        parameter_reads.append(kw["event_name"])
+
+    ssm = runtime.client("ssm")
+    ssm.meta.events.register("before-call.ssm.GetParameter", count)
 
     first = run_execution(moto_server, arn, timeout=60)
     assert first["status"] == "SUCCEEDED", (first.get("error"), lambda_handlers.errors[:3])
@@ -60,3 +68,8 @@ def test_a_unit_deferred_after_max_polls_is_resumed_by_the_next_run(
     done = {e.key: e for e in ledger.entries(runtime.state())}
     assert {k: e.report_id for k, e in done.items() if k in in_flight} == in_flight
     assert all(done[k].status == "INGESTED" for k in in_flight)
+    # only the two Plan invocations read the settings pointer; every unit step used the pinned version
+    ssm.meta.events.unregister("before-call.ssm.GetParameter", count)
+    steps = [n.split("-")[1] for n, kind in lambda_handlers.invocations if kind == "ok"]
+    assert steps.count("plan") == 2 and len(steps) > 6
+    assert len(parameter_reads) == 2, (len(parameter_reads), steps)

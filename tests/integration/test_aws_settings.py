@@ -3,6 +3,7 @@ object only when the version changed (one GetParameter per invocation otherwise)
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -94,6 +95,48 @@ def test_runtime_reads_settings_through_the_container_cache(moto_server: MotoSer
     runtime.settings_store().publish(fleet(3))
     assert runtime.settings() == fleet(3) and runtime.settings() == fleet(3)
     assert runtime.cache.settings.loads == 1
+
+
+def test_plan_pins_the_settings_version_for_its_units(moto_server: MotoServer) -> None:
+    """An execution's unit steps load the version its Plan read, from S3, with no Parameter Store call
+    (one GetParameter per invocation at fleet concurrency exceeds the account's default 40 TPS)."""
+    from splake.runners.aws.handlers import run_step
+    from splake.runners.aws.ssm_config import settings_json
+
+    bucket = unique("splake-lake")
+    moto_server.client("s3").create_bucket(Bucket=bucket)
+    runtime = Runtime(
+        table=create_state_table(moto_server, unique("splake-state")),
+        bucket=bucket,
+        endpoint=moto_server.endpoint,
+        ssm_prefix="/" + unique("splake"),
+    )
+    v1, v2 = fleet(3), fleet(3, lookback=5)
+    runtime.settings_store().publish(v1)
+    planned = run_step("plan", {"input": {}, "execution_id": None}, runtime.env())
+    pin = planned["options"]["settings"]
+    assert pin["version"] == hashlib.sha256(settings_json(v1)).hexdigest()
+    assert pin["bucket"] == bucket and pin["key"].endswith(pin["version"] + ".json")
+
+    runtime.settings_store().publish(v2)  # a new version while the execution runs
+    calls: list[str] = []
+
+    def count(**kw: Any) -> None:
+        calls.append(kw["event_name"])
+
+    ssm = runtime.client("ssm")  # the container's client, which run_step's runtime uses too
+    ssm.meta.events.register("before-call.ssm.GetParameter", count)
+    try:
+        assert runtime.settings(pin) == v1 and calls == []  # the pinned version, no GetParameter
+        fresh = Runtime(**{**runtime.__dict__, "cache": ContainerCache()})  # a cold container
+        assert fresh.settings(pin) == v1  # from the S3 object
+        assert runtime.settings() == v2 and len(calls) == 1  # outside an execution: the pointer
+    finally:
+        ssm.meta.events.unregister("before-call.ssm.GetParameter", count)
+    # the object must be the version it claims
+    moto_server.client("s3").put_object(Bucket=bucket, Key=pin["key"], Body=settings_json(v2))
+    with pytest.raises(ConfigError, match="does not match its version"):
+        Runtime(**{**runtime.__dict__, "cache": ContainerCache()}).settings(pin)
 
 
 def test_legacy_all_ssm_layout_still_loads_and_no_parameter_grows(moto_server: MotoServer) -> None:

@@ -118,7 +118,11 @@ def _planned(
     execution = event.get("execution_id")
     pointer = fanout.write_plan(ctx.objects, runtime.bucket, kind, execution, now, units)
     log_event(log, "aws_planned", kind=kind, units=len(units), bytes=pointer["bytes"])
-    return {"skip": False, "units": len(units), "plan": pointer, "options": {"started_at": now.isoformat()}}
+    options: dict[str, Any] = {"started_at": now.isoformat()}
+    pin = runtime.settings_store().pin()
+    if pin is not None:  # the units' steps load this settings version: no Parameter Store call per unit
+        options["settings"] = pin
+    return {"skip": False, "units": len(units), "plan": pointer, "options": options}
 
 
 def _overlap(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -410,8 +414,12 @@ def run_step(
             return LIGHT_STEPS[name](event, runtime)
         step = STEPS[name]
 
+        options = event.get("options")
+        pin = options.get("settings") if isinstance(options, Mapping) else None
+        settings = runtime.settings(pin) if isinstance(pin, Mapping) else None
+
         async def go() -> dict[str, Any]:
-            ctx = open_context(runtime, lake_for=name if name in NO_LAKE_STEPS else None)
+            ctx = open_context(runtime, settings, lake_for=name if name in NO_LAKE_STEPS else None)
             try:
                 return await step(ctx, event, runtime)
             finally:

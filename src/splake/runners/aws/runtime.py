@@ -174,8 +174,11 @@ class Runtime:
             cache=self.cache.settings,
         )
 
-    def settings(self) -> Settings:
-        return self.settings_store().load()
+    def settings(self, pin: Mapping[str, Any] | None = None) -> Settings:
+        """The published settings; with ``pin`` (what ``Plan`` carried in the units' ``options``), exactly
+        that version, without a Parameter Store call."""
+        store = self.settings_store()
+        return store.load_pinned(pin) if pin else store.load()
 
     def secrets(self) -> SecretsManagerSecretStore:
         return SecretsManagerSecretStore(

@@ -8,7 +8,10 @@ Layout (``prefix`` default ``/splake``, bucket = the stack's lake bucket):
   a new version is a new object, and the pointer switches to it in one PutParameter)
 
 Functions read the pointer on each invocation (one GetParameter) and the object only when the version
-changed (:class:`SettingsCache`, one per Lambda container). Without a bucket (``SsmSettingsStore`` built
+changed (:class:`SettingsCache`, one per Lambda container). Inside a state machine execution not even
+that: ``Plan`` pins the version it read (:meth:`SsmSettingsStore.pin`, carried in the units' ``options``)
+and the unit steps load exactly that object (:meth:`SsmSettingsStore.load_pinned`): no Parameter Store
+call per unit, and one settings version for the whole execution. Without a bucket (``SsmSettingsStore`` built
 with none, and no pointer to take it from) the store keeps the older all-SSM layout: ``<prefix>/settings``
 for the shared sections and ``<prefix>/accounts/<id>`` per account (each account carries its position, so
 no parameter grows with the fleet); ``load`` reads both layouts.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +45,7 @@ class SettingsCache:
     """Parsed settings by (prefix, version), shared by the invocations of one Lambda container."""
 
     _by_prefix: dict[str, tuple[str, Settings]] = field(default_factory=dict)
+    _pins: dict[str, dict[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     loads: int = 0  # settings objects fetched and parsed (for tests and metrics)
 
@@ -48,6 +53,17 @@ class SettingsCache:
         with self._lock:
             hit = self._by_prefix.get(prefix)
         return hit[1] if hit and hit[0] == version else None
+
+    def pin(self, prefix: str, pin: dict[str, str]) -> None:
+        with self._lock:
+            self._pins[prefix] = pin
+
+    def pinned(self, prefix: str) -> dict[str, str] | None:
+        """Where the settings last loaded under ``prefix`` came from (None: nothing, or all-SSM layout)."""
+        with self._lock:
+            pin = self._pins.get(prefix)
+            hit = self._by_prefix.get(prefix)
+        return dict(pin) if pin and hit and hit[0] == pin["version"] else None
 
     def put(self, prefix: str, version: str, settings: Settings) -> None:
         with self._lock:
@@ -174,20 +190,32 @@ class SsmSettingsStore:
                 hint="publish your config: `splake deploy config -c splake.toml --bucket <LakeBucket>`",
             )
         if doc.get("format") == POINTER_FORMAT:
-            version = str(doc["version"])
-            if self.cache is not None and (hit := self.cache.get(self.prefix, version)) is not None:
-                return hit
-            body = self._s3.get_object(Bucket=doc["bucket"], Key=doc["key"])["Body"].read()
-            if hashlib.sha256(body).hexdigest() != version:
-                raise ConfigError(
-                    f"settings object s3://{doc['bucket']}/{doc['key']} does not match its version",
-                    hint="publish the config again (`splake deploy config`)",
-                )
-            settings = parse_config(json.loads(body), f"s3://{doc['bucket']}/{doc['key']}")
-            if self.cache is not None:
-                self.cache.put(self.prefix, version, settings)
-            return settings
+            return self.load_pinned(doc)
         return self._load_parameters(doc)
+
+    def pin(self) -> dict[str, str] | None:
+        """What identifies the settings this container last loaded (``version``, ``bucket``, ``key``), for
+        :meth:`load_pinned`; None for the all-SSM layout or before any load."""
+        return self.cache.pinned(self.prefix) if self.cache is not None else None
+
+    def load_pinned(self, pin: Mapping[str, Any]) -> Settings:
+        """The settings object of one published version (no SSM call): from the container cache, else
+        from S3 (objects are immutable; the sha256 must match the version)."""
+        version, bucket, key = str(pin["version"]), str(pin["bucket"]), str(pin["key"])
+        if self.cache is not None and (hit := self.cache.get(self.prefix, version)) is not None:
+            self.cache.pin(self.prefix, {"version": version, "bucket": bucket, "key": key})
+            return hit
+        body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if hashlib.sha256(body).hexdigest() != version:
+            raise ConfigError(
+                f"settings object s3://{bucket}/{key} does not match its version",
+                hint="publish the config again (`splake deploy config`)",
+            )
+        settings = parse_config(json.loads(body), f"s3://{bucket}/{key}")
+        if self.cache is not None:
+            self.cache.put(self.prefix, version, settings)
+            self.cache.pin(self.prefix, {"version": version, "bucket": bucket, "key": key})
+        return settings
 
     def _load_parameters(self, data: dict[str, Any]) -> Settings:
         accounts: list[dict[str, Any]] = []
