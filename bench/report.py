@@ -153,6 +153,19 @@ def _items(d: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _groupcommit(d: dict[str, Any]) -> list[Row]:
+    return [
+        (
+            f"group commit: {d['documents']} orders documents x {d['rows_per_document']} rows, one Iceberg "
+            "transaction (local catalog)",
+            f"**{d['grouped_vs_one_by_one']}x** the time of one commit per document "
+            f"({d['grouped_commit_s']} s); tables equal: {d['tables_equal']}",
+            f"{d['one_by_one_commit_s']} s committing one by one (same run)",
+            "`python -m bench groupcommit`",
+        )
+    ]
+
+
 SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], list[Row]]], ...] = (
     ("ratelimit", "(a) rate-limit utilisation", _ratelimit),
     ("peer", "(b) python-amazon-sp-api side by side", _peer),
@@ -161,6 +174,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], list[Row]]], ...] = (
     ("multiaccount", "(d) multi-account sync", _multiaccount),
     ("spurious429", "one spurious 429", _spurious429),
     ("items", "items sync", _items),
+    ("groupcommit", "group commit", _groupcommit),
 )
 
 
