@@ -7,6 +7,7 @@ same documents landed one by one with ``CuratedLake.write``, in the same order."
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -356,6 +357,35 @@ def test_an_owner_that_waits_too_long_abandons_its_record_and_nothing_is_lost(
         assert files_exist(staged) == [False] * len(staged.files)
         # the step is retried: the document is staged again and lands
         await backend.committer(lake, impatient).commit(stage(lake, doc))
+
+    asyncio.run(scenario())
+    assert rows_of(lake) == landed_in_order(reference, [doc])
+
+
+def test_a_large_staged_write_is_stored_packed_and_commits(
+    backend: Backend,
+    lake: CuratedLake,
+    reference: CuratedLake,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from splake.lake import staging
+
+    monkeypatch.setattr(staging, "CHUNK_ROWS", 20)  # many small data files: a large StagedWrite JSON
+    doc = Doc("acct-1", 1, skus=2000)
+    staged = stage(lake, doc)
+    assert len(staged.files) >= 100
+    assert len(json.dumps(staged.to_json())) > 100_000
+
+    async def scenario() -> None:
+        lock = backend.lock(TABLE)
+        await lock.acquire()
+        owner = asyncio.create_task(backend.committer(lake).commit(staged))
+        await until(lambda: len(records(backend)) == 1)
+        [rec] = records(backend)
+        assert "staged_z" in rec and "staged" not in rec
+        assert len(json.dumps(rec)) < len(json.dumps(staged.to_json())) / 3
+        lock.release()
+        await owner
 
     asyncio.run(scenario())
     assert rows_of(lake) == landed_in_order(reference, [doc])

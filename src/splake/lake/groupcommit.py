@@ -33,11 +33,14 @@ The decisions (:func:`plan_round`, :func:`owner_action`) are pure; :class:`Group
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
+import json
 import logging
 import random
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -192,6 +195,25 @@ def error_from_json(data: Mapping[str, Any]) -> SplakeError:
     return cls(str(data.get("message")), hint=data.get("hint"), where=data.get("where"))
 
 
+INLINE_BYTES = 32 * 1024  # a staged write's JSON above this is stored compressed (DynamoDB items <= 400 KB)
+
+
+def pack_staged(staged: StagedWrite) -> dict[str, Any]:
+    """The record fields holding ``staged``: its JSON, or zlib+base64 of it when large (the per-file
+    statistics compress ~8x: a 20-file document is 134 KB as JSON, 17 KB packed)."""
+    data = staged.to_json()
+    text = json.dumps(data, separators=(",", ":"))
+    if len(text) <= INLINE_BYTES:
+        return {"staged": data}
+    return {"staged_z": base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")}
+
+
+def unpack_staged(rec: Mapping[str, Any]) -> StagedWrite:
+    if "staged_z" in rec:
+        return StagedWrite.from_json(json.loads(zlib.decompress(base64.b64decode(rec["staged_z"]))))
+    return StagedWrite.from_json(rec["staged"])
+
+
 def _body(rec: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rec.items() if not k.startswith("_")}
 
@@ -245,7 +267,8 @@ class GroupCommitter:
             sk,
             {
                 "state": PENDING,
-                "staged": staged.to_json(),
+                **pack_staged(staged),
+                "report_id": staged.report_id,
                 "owner": self.me,
                 "created_at": iso(created),
                 "expires_at": iso(t.expires_at(created)),
@@ -368,7 +391,7 @@ class GroupCommitter:
                 continue  # its owner abandoned it, or another process's committer took it first
         if not claimed:
             return 0
-        staged = [StagedWrite.from_json(r["staged"]) for r in claimed]
+        staged = [unpack_staged(r) for r in claimed]
         # A transient error (conflict, I/O) propagates: the records stay claimed and the next holder of
         # the lock commits them. A refusal (bad data) is pinned on the document(s) that cause it.
         try:
@@ -424,14 +447,14 @@ class GroupCommitter:
                 )
             except ConflictError:
                 return  # claimed or abandoned meanwhile: not ours to discard
-        self._lake.discard(StagedWrite.from_json(rec["staged"]))
+        self._lake.discard(unpack_staged(rec))
         self._state.delete(NAMESPACE, table, sk)
         log_event(
             log,
             "group_commit_discarded",
             logging.WARNING,
             table=table,
-            report_id=rec["staged"].get("report_id"),
+            report_id=rec.get("report_id"),
         )
 
 
