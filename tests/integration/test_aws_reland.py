@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gzip
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from splake.lake.iceberg import CuratedLake
 from splake.reports import ledger, pipeline
 from splake.reports.ledger import LedgerEntry
 from splake.reports.planner import Window, WorkUnit
+from splake.runners.aws.locks import DynamoLock
 from splake.runners.aws.runtime import Runtime, open_context
 from splake.sandbox.reports_state import DocumentRecord
 from splake.spapi.marketplaces import marketplace
@@ -112,7 +114,19 @@ def test_deploy_reland_lands_a_held_report_from_s3_without_spapi(
     ]
     res = CliRunner().invoke(app, base)
     assert res.exit_code == 1 and "still HELD" in res.output, res.output  # same rule, same outcome
-    res = CliRunner().invoke(app, [*base, "--force"])
+    # A Lambda is committing to the table (it holds the table's lease): the reland waits for it, since
+    # the core commits its document directly (no grouped commit)
+    held = DynamoLock(moto_server.client("dynamodb"), runtime.table, "table:merchant_listings")
+    asyncio.run(held.acquire())
+    done: list[Any] = []
+    worker = threading.Thread(target=lambda: done.append(CliRunner().invoke(app, [*base, "--force"])))
+    worker.start()
+    worker.join(timeout=5)
+    assert worker.is_alive() and not done
+    assert ledger.load(runtime.state(), ACCOUNT, bad.key).status == "HELD"  # type: ignore[union-attr]
+    held.release()
+    worker.join(timeout=120)
+    (res,) = done
     assert res.exit_code == 0, res.output
     assert "30 rows, 11 quarantined" in res.output
     assert _report_calls(sb) == calls  # no SP-API report call: the document came from S3

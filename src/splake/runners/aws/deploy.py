@@ -102,16 +102,28 @@ def reland_report(
 ) -> IngestResult:
     """`splake reports reland` for a deployment: the same core function
     (:func:`splake.reports.reland.reland`) with the AWS context of ``runtime`` -- the ledger in the
-    state table, the raw document in the bucket, the Glue catalog, and the DynamoDB lease for any table
-    lock the core takes (shared with the Lambdas). No SP-API call. Runs with the caller's AWS
-    credentials; the settings are the published ones (SSM pointer -> S3 object)."""
+    state table, the raw document in the bucket, the Glue catalog. The core commits its one document
+    directly (locally the lake lock keeps other writers out); here the Lambdas keep landing, so the
+    report's table and its quarantine table are held under the same DynamoDB leases the Lambdas' commits
+    take, for the whole reland. No SP-API call. Runs with the caller's AWS credentials; the settings are
+    the published ones (SSM pointer -> S3 object)."""
     import asyncio
 
+    from splake.reports.hold import find_for_reland
     from splake.reports.reland import reland
+    from splake.reports.types import report_type
     from splake.runners.aws.runtime import open_context
 
-    ctx = open_context(runtime)
-    try:
-        return reland(ctx, report_id, account_id=account_id, force=force)
-    finally:
-        asyncio.run(ctx.aclose())
+    async def go() -> IngestResult:
+        ctx = open_context(runtime)
+        try:
+            entry = find_for_reland(ctx.state, report_id, account_id)
+            table = report_type(entry.unit.report_type).table
+            async with ctx.lock(f"table:{table}"), ctx.lock(f"table:{table}__quarantine"):
+                return await asyncio.to_thread(
+                    reland, ctx, report_id, account_id=entry.account_id, force=force
+                )
+        finally:
+            await ctx.aclose()
+
+    return asyncio.run(go())
