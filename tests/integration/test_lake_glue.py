@@ -91,6 +91,18 @@ def test_window_replace_and_moved_keys_on_glue_and_s3(glue_catalog: Any) -> None
     assert engine.sql("select count(*) n from orders").to_pylist() == [{"n": 4}]
 
 
+@pytest.mark.parametrize("mode", ["window", pytest.param("key", marks=pytest.mark.slow)])
+def test_a_group_commit_equals_one_by_one_on_glue_and_s3(glue_catalog: Any, mode: str) -> None:
+    """The remote paths of a group commit: staged and live files read through Arrow datasets, no local
+    file names (rewrites find their files by scanning candidates)."""
+    from tests.integration.test_lake_group_commit import compare_group
+
+    stamp = datetime.now(UTC).strftime("%H%M%S%f")
+    one_by_one = CuratedLake(glue_catalog, f"seq_{mode}_{stamp}")
+    grouped = CuratedLake(glue_catalog, f"grp_{mode}_{stamp}")
+    compare_group(one_by_one, grouped, mode, seed=2, base=3, group=5)
+
+
 def test_raw_zone_on_the_s3_object_store(aws_object_store: Any, tmp_path: Path) -> None:
     zone = RawZone(aws_object_store)
     doc = tmp_path / "doc.gz"

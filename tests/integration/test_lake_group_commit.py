@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -127,18 +128,20 @@ def new_lake(path: Path) -> CuratedLake:
     return CuratedLake(open_local_catalog(path), "spapi")
 
 
-def run_case(tmp_path: Path, mode: str, seed: int, base: int, group: int) -> None:
+def compare_group(
+    one_by_one: CuratedLake, grouped: CuratedLake, mode: str, seed: int, base: int, group: int
+) -> None:
+    """Random documents: the first ``base`` written one by one into both lakes, the next ``group`` one by
+    one into ``one_by_one`` and as ONE group into ``grouped``; tables and per-document figures must match."""
     spec = SPECS[mode]
     rng = random.Random(seed)
     docs = [random_doc(spec, rng, f"d{i:02d}") for i in range(base + group)]
-    one_by_one = new_lake(tmp_path / f"seq-{mode}-{seed}")
-    grouped = new_lake(tmp_path / f"grp-{mode}-{seed}")
     singles = [one_by_one.write(spec, data, prov) for data, prov in docs]
     for data, prov in docs[:base]:
         grouped.write(spec, data, prov)
     staged = [grouped.stage(spec, data, prov) for data, prov in docs[base:]]
     snapshots = len(grouped.table(spec.name).metadata.snapshots)
-    results = grouped.commit_staged(spec.name, staged)
+    results = grouped.commit_staged(spec.name, [StagedWrite.from_json(s.to_json()) for s in staged])
     assert len(results) == group and not any(r.already_committed for r in results)
     expected, got = contents(one_by_one, spec.name), contents(grouped, spec.name)
     assert_unique_keys(expected)
@@ -150,15 +153,20 @@ def run_case(tmp_path: Path, mode: str, seed: int, base: int, group: int) -> Non
     assert len(grouped.table(spec.name).metadata.snapshots) - snapshots <= 4
 
 
+def run_case(tmp_path: Path, mode: str, seed: int, base: int, group: int) -> None:
+    one_by_one = new_lake(tmp_path / f"seq-{mode}-{seed}")
+    grouped = new_lake(tmp_path / f"grp-{mode}-{seed}")
+    compare_group(one_by_one, grouped, mode, seed, base, group)
+
+
 @pytest.mark.parametrize("mode", ["window", "snapshot", "key"])
-@pytest.mark.parametrize("seed", [1, 2])
-def test_a_group_commit_equals_committing_one_by_one(tmp_path: Path, mode: str, seed: int) -> None:
-    run_case(tmp_path, mode, seed, base=4, group=6)
+def test_a_group_commit_equals_committing_one_by_one(tmp_path: Path, mode: str) -> None:
+    run_case(tmp_path, mode, 2, base=4, group=6)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["window", "snapshot", "key"])
-@pytest.mark.parametrize("seed", range(3, 15))
+@pytest.mark.parametrize("seed", [1, *range(3, 15)])
 def test_a_group_commit_equals_committing_one_by_one_more_seeds(tmp_path: Path, mode: str, seed: int) -> None:
     run_case(tmp_path, mode, seed, base=seed % 5, group=4 + seed % 9)
 
@@ -298,3 +306,26 @@ def test_window_scope_still_required_at_stage(curated_lake: CuratedLake) -> None
 
     with pytest.raises(Exception, match="no window"):
         curated_lake.stage(WINDOW, data, replace(prov, data_start=None), ReplaceScope())
+
+
+def test_no_delete_did_not_match_warning_from_concurrent_first_landings(lake_dir: Path) -> None:
+    """pyiceberg warns when a delete matches nothing (every first landing of a scope). The lake used to
+    silence it with ``warnings.catch_warnings()``, which is process-global: with two landings in threads one
+    thread restored the filters while the other's delete ran, and the warning escaped. Now no such delete is
+    issued at all."""
+    lake = CuratedLake(open_local_catalog(lake_dir), "spapi")
+    lake.write(WINDOW, *_orders("v0", range(0, 2)))  # the table exists; every later scope is new
+
+    def land(account: str) -> None:
+        for i in range(4):
+            lake.write(WINDOW, *_orders(f"{account}{i}", range(10 * i, 10 * i + 3), account))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        threads = [threading.Thread(target=land, args=(a,)) for a in ("t1", "t2")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not [w for w in caught if "did not match any records" in str(w.message)]
+    assert len(contents(lake, WINDOW.name)) == 6 + 2 * 4 * 9

@@ -10,36 +10,27 @@ the re-run). The ids of committed staged writes go into the snapshot summary, so
 
 from __future__ import annotations
 
-import itertools
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException, ValidationException
 from pyiceberg.expressions import (
     AlwaysFalse,
-    AlwaysTrue,
-    And,
     BooleanExpression,
-    EqualTo,
-    GreaterThanOrEqual,
     In,
-    LessThanOrEqual,
     Or,
 )
-from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
-from pyiceberg.table import Table, Transaction
+from pyiceberg.table import Table
 from pyiceberg.table.snapshots import ancestors_of
 
 from splake.errors import ConflictError
 from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
-from splake.lake.filters import delete_filter, literal
+from splake.lake.filters import delete_filter
 from splake.lake.grouping import KeyRow, replay, scope_of
 from splake.lake.groupmatch import group_key_pass, window_type_of
+from splake.lake.rewrite import rewrite_without, without_keys
 from splake.lake.staged import STAGED_IDS_PROPERTY, StagedWrite, join_ids, staged_ids_of
 from splake.lake.staging import drop_files
 from splake.lake.tables import DeletePlan, WriteResult
@@ -359,94 +350,6 @@ def commit_one(lake: CuratedLake, name: str, staged: StagedWrite) -> WriteResult
         where="CuratedLake.commit_staged",
         hint="too many concurrent writers on one table; retry the sync (nothing was committed)",
     )
-
-
-def rewrite_without(
-    txn: Transaction,
-    tbl: Table,
-    accounts: Sequence[str],
-    window_column: str | None,
-    matches: KeyMatches,
-    props: dict[str, str],
-) -> list[DataFile]:
-    """Stage an overwrite that removes the live rows whose key is in ``matches.keys`` (exact: only the files
-    that hold them are rewritten; candidates are pruned by account, marketplace and window range).
-    Returns the files written."""
-    schema = tbl.schema()
-    row_filter: BooleanExpression = And(
-        In(term="account_id", literals=list(accounts))
-        if len(accounts) > 1
-        else EqualTo(term="account_id", value=accounts[0]),
-        In(term="marketplace_id", literals=list(matches.marketplaces)),
-    )
-    if window_column and not matches.any_null_window and matches.window_min is not None:
-        ftype = schema.find_field(window_column).field_type
-        row_filter = And(
-            row_filter,
-            And(
-                GreaterThanOrEqual(term=window_column, value=literal(ftype, matches.window_min)),
-                LessThanOrEqual(
-                    term=window_column,
-                    value=literal(ftype, matches.window_max or matches.window_min),
-                ),
-            ),
-        )
-    drop = matches.keys
-    hits = []
-    for task in tbl.scan(row_filter=row_filter).plan_files():
-        if matches.files is not None:
-            if task.file.file_path in matches.files:
-                hits.append(task)
-            continue
-        with tbl.io.new_input(task.file.file_path).open() as fh:
-            keys = pq.read_table(fh, columns=["row_key"]).column(0)
-        if pc.any(pc.is_in(keys, value_set=drop)).as_py():
-            hits.append(task)
-    written: list[DataFile] = []
-    if not hits:
-        return written
-    write_uuid = uuid.uuid4()
-    counter = itertools.count(0)
-    with txn.update_snapshot(snapshot_properties=props).overwrite() as overwrite:
-        for task in hits:
-            data = ArrowScan(
-                table_metadata=tbl.metadata, io=tbl.io, projected_schema=schema, row_filter=AlwaysTrue()
-            ).to_table(tasks=[task])
-            kept = data.filter(pc.invert(pc.is_in(data.column("row_key"), value_set=drop)))
-            overwrite.delete_data_file(task.file)
-            if kept.num_rows:
-                for new_file in _dataframe_to_data_files(
-                    table_metadata=tbl.metadata, df=kept, io=tbl.io, write_uuid=write_uuid, counter=counter
-                ):
-                    written.append(new_file)
-                    overwrite.append_data_file(new_file)
-    return written
-
-
-def without_keys(
-    tbl: Table, files: Sequence[DataFile], drop: pa.Array
-) -> tuple[list[DataFile], list[DataFile]]:
-    """Staged files without the rows whose key is in ``drop``: files holding such rows are replaced by new
-    files (the originals stay untouched until the commit succeeds). Returns (files to add, new files)."""
-    out: list[DataFile] = []
-    written: list[DataFile] = []
-    for f in files:
-        with tbl.io.new_input(f.file_path).open() as fh:
-            data = pq.read_table(fh)
-        mask = pc.is_in(data.column("row_key"), value_set=drop)
-        if not pc.any(mask).as_py():
-            out.append(f)
-            continue
-        kept = data.filter(pc.invert(mask))
-        if kept.num_rows:
-            new = list(
-                _dataframe_to_data_files(
-                    table_metadata=tbl.metadata, df=kept, io=tbl.io, write_uuid=uuid.uuid4()
-                )
-            )
-            out += new
-            written += new
-    return out, written
 
 
 def total_records(tbl: Table, snapshot_id: int | None) -> int:
