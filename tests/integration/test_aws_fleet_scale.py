@@ -119,6 +119,12 @@ def test_fleet_of_500_accounts_stays_under_aws_limits(tmp_path: Path, backfill_d
             await ctx.aclose()
 
     plan_out, units = asyncio.run(plan())
+    # what Plan adds on AWS, where the settings come from the published S3 object (this test plans from a
+    # local config): the pinned version, with the longest bucket name S3 allows (63)
+    assert "settings" not in plan_out["options"]
+    version = "f" * 64
+    pin = {"version": version, "bucket": "b" * 63, "key": f"config/settings/{version}.json"}
+    plan_out["options"]["settings"] = pin
     # The old inline Map carried ~280 B per unit: this fleet's plan is megabytes; Plan returns a pointer.
     plan_bytes = size(units)
     print(f"plan file: {plan_bytes / 1e6:.1f} MB; Plan response {size(plan_out)} B")
@@ -173,7 +179,7 @@ def test_fleet_of_500_accounts_stays_under_aws_limits(tmp_path: Path, backfill_d
         state.update(report_id="1" * 20, status="IN_PROGRESS", run_polls=t.max_polls, rows=10**9)
         state["notification_error"] = {"Error": "States.Timeout", "Cause": ""}
         state["error"] = long_error  # a Catch's ResultPath on top of everything else
-        await_payload = {"task_token": "t" * 1024, "unit": state}  # task tokens are up to 1024 chars
+        await_payload = {"task_token": "t" * 2048, "unit": state}  # SendTaskSuccess: taskToken <= 2048
         worst_state = max(worst_state, size(item), size(state), size(await_payload))
         records = [
             {"outcome": "done", "status": "INGESTED", "rows": 10**9, "fatal_new": True, "unit": u},

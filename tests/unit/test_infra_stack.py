@@ -317,6 +317,8 @@ def template_all(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         cloudtrail=True,
         lake_formation=True,
         architecture="arm64",
+        max_concurrency=37,
+        unit_concurrency=7,
     )
     stack = SplakeStack(app, "splake", props=props)
     return dict(assertions.Template.from_stack(stack).to_json())
@@ -373,6 +375,14 @@ def test_consumer_timeout_visibility_and_concurrency(template: dict[str, Any]) -
     (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
     assert mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"] >= 2
     assert {f["Properties"]["Architectures"][0] for f in functions.values()} == {"x86_64"}
+
+
+def test_fan_out_concurrency_is_a_setting(template: dict[str, Any], template_all: dict[str, Any]) -> None:
+    for t, children, units in ((template, 10, 10), (template_all, 37, 7)):
+        for m in resources(t, "AWS::StepFunctions::StateMachine").values():
+            fan = json.loads(m["Properties"]["DefinitionString"])["States"]["FanOut"]
+            assert fan["MaxConcurrency"] == children
+            assert fan["ItemProcessor"]["States"]["Units"]["MaxConcurrency"] == units
 
 
 def test_optional_governance_parts(template_all: dict[str, Any]) -> None:
