@@ -40,6 +40,7 @@ def complete(
     account_id: str | None = None,
     now: datetime | None = None,
     reason: str | None = None,
+    processed_at: datetime | None = None,
 ) -> LedgerEntry | None:
     """Record a report's processing result (from polling or REPORT_PROCESSING_FINISHED). Idempotent;
     returns the entry, or None when the report is not in the ledger (not ours, or not recorded yet)."""
@@ -53,7 +54,16 @@ def complete(
         ctx.state,
         entry.account_id,
         entry.key,
-        lambda e: ledger.on_status(e, report_id, status, document_id, when, cooldown=cooldown, reason=reason),
+        lambda e: ledger.on_status(
+            e,
+            report_id,
+            status,
+            document_id,
+            when,
+            cooldown=cooldown,
+            reason=reason,
+            processed_at=processed_at,
+        ),
     )
     if out is not None and out.status != entry.status:
         log_event(
@@ -122,6 +132,7 @@ async def check(ctx: Context, entry: LedgerEntry, now: datetime) -> LedgerEntry:
             body.get("reportDocumentId"),
             account_id=current.account_id,
             now=now,
+            processed_at=parse_iso(body.get("processingEndTime")),
         )
         if done is not None and done.in_flight:
             return (

@@ -43,7 +43,8 @@ class LedgerEntry:
     polls: int = 0
     requested_at: datetime | None = None
     created_time: datetime | None = None  # the report's createdTime at Amazon (its data "as of")
-    completed_at: datetime | None = None
+    completed_at: datetime | None = None  # when we learned the final status
+    processed_at: datetime | None = None  # Amazon's processingEndTime (when getReport shows it)
     ingested_at: datetime | None = None
     next_check_at: datetime | None = None
     cooldown_until: datetime | None = None
@@ -72,6 +73,7 @@ class LedgerEntry:
             "requested_at": _ts(self.requested_at),
             "created_time": _ts(self.created_time),
             "completed_at": _ts(self.completed_at),
+            "processed_at": _ts(self.processed_at),
             "ingested_at": _ts(self.ingested_at),
             "next_check_at": _ts(self.next_check_at),
             "cooldown_until": _ts(self.cooldown_until),
@@ -99,6 +101,7 @@ class LedgerEntry:
             requested_at=parse_iso(item.get("requested_at")),
             created_time=parse_iso(item.get("created_time")),
             completed_at=parse_iso(item.get("completed_at")),
+            processed_at=parse_iso(item.get("processed_at")),
             ingested_at=parse_iso(item.get("ingested_at")),
             next_check_at=parse_iso(item.get("next_check_at")),
             cooldown_until=parse_iso(item.get("cooldown_until")),
@@ -181,6 +184,7 @@ def on_report_obtained(
         requested_at=as_utc(now),
         created_time=created_time,
         completed_at=as_utc(now) if st in AMAZON_TERMINAL else None,
+        processed_at=None,
         ingested_at=None,
         next_check_at=as_utc(now),
         cooldown_until=None,
@@ -199,8 +203,10 @@ def on_status(
     *,
     cooldown: timedelta,
     reason: str | None = None,
+    processed_at: datetime | None = None,
 ) -> LedgerEntry:
-    """The shared completion transition (polling and REPORT_PROCESSING_FINISHED both land here).
+    """The shared completion transition (polling and REPORT_PROCESSING_FINISHED both land here;
+    ``processed_at``: Amazon's processingEndTime, when known).
 
     Idempotent: a repeated or stale notification (other reportId, or an entry already past this status)
     returns the entry unchanged.
@@ -219,6 +225,7 @@ def on_status(
             status="DONE",
             document_id=document_id,
             completed_at=as_utc(now),
+            processed_at=as_utc(processed_at) if processed_at is not None else None,
             history=_note(entry, now, "DONE"),
         )
     if status in FAILED:

@@ -211,7 +211,9 @@ async def _request(ctx: Context, unit: WorkUnit, now: datetime) -> RequestOutcom
             return RequestOutcome(current, "resumed")
         resp = await ctx.client.call(ctx.account(unit.account_id), "createReport", json=body)
         report_id = str((resp.body or {})["reportId"])
-        nxt = ledger.on_report_obtained(entry, report_id, "IN_QUEUE", now, reused=False)
+        # requested when Amazon accepted it (the call may have waited for createReport's quota): polling
+        # expects it done one processing time after this
+        nxt = ledger.on_report_obtained(entry, report_id, "IN_QUEUE", ctx.clock(), reused=False)
         action = "created"
     try:
         saved = ledger.save(ctx.state, nxt)

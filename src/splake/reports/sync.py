@@ -2,8 +2,9 @@
 
 Accounts run concurrently; within an account every stream (report type x marketplace) runs concurrently
 and lands its windows in order (so the cursor advances contiguously). Reports of a stream are all
-requested first, then polled with backoff and ingested one by one. Work left in flight by an earlier
-(killed) run is resumed from the ledger, never re-requested.
+requested first, then polled (when: :mod:`splake.reports.polling` — near the completion time learned from
+reports finished earlier, oldest first, within the seller's getReport budget) and ingested one by one. Work
+left in flight by an earlier (killed) run is resumed from the ledger, never re-requested.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from splake.logs import get_logger, log_event
 from splake.reports import cursors, pipeline
 from splake.reports.ledger import LedgerEntry
 from splake.reports.planner import Window, WorkUnit, as_utc
+from splake.reports.polling import PollParams, PollRoom, ProcessingTimes
 from splake.runners.context import Context
+from splake.spapi.usage_plans import operation
 
 log = get_logger(__name__)
 
@@ -31,6 +34,7 @@ log = get_logger(__name__)
 # other accounts' requests and the CPU-bound landing (bounded separately: ingest.LAND_PARALLELISM)
 DOCUMENTS_IN_FLIGHT = 16
 LAND_ATTEMPTS = 5  # a corrupt or truncated download is fetched again (fresh pre-signed URL) this often
+POLL_BUDGET_SHARE = 0.9  # of getReport's per-seller rate, for polls spread over the overdue reports
 
 
 @dataclass
@@ -129,6 +133,18 @@ class _Run:
         self.deadline = deadline
         self.ingest_slots = asyncio.Semaphore(DOCUMENTS_IN_FLIGHT)
         self.started = as_utc(summary.started_at)
+        # reports waiting for their next getReport, per account (polling.py decides when)
+        self.rooms: dict[str, PollRoom] = {}
+        self.processing_times = ProcessingTimes()
+        s = settings.sync
+        rate = operation("getReport").rate
+        self.poll_params = PollParams(s.poll_initial_seconds, s.poll_max_seconds, rate * POLL_BUDGET_SHARE)
+
+    def room(self, account_id: str) -> PollRoom:
+        r = self.rooms.get(account_id)
+        if r is None:
+            r = self.rooms[account_id] = PollRoom(self.processing_times, self.poll_params)
+        return r
 
     def done(self, unit: WorkUnit, outcome: str) -> None:
         self.observer.unit_done(unit.account_id, unit.report_type, outcome)
@@ -178,10 +194,12 @@ class _Run:
             )
             self.done(unit, "cooldown")
             return
+        room = self.room(unit.account_id)
+        room.join(entry, self.ctx.clock())
         try:
             while entry.in_flight:
                 now = self.ctx.clock()
-                wait = (entry.next_check_at - now).total_seconds() if entry.next_check_at else 0.0
+                wait = (room.poll_at(entry, now) - now).total_seconds()
                 if time.monotonic() + max(wait, 0.0) > self.deadline:
                     st.pending += 1
                     st.warnings.append(
@@ -191,8 +209,12 @@ class _Run:
                     self.done(unit, "pending")
                     return
                 if wait > 0:
-                    await asyncio.sleep(wait)
-                entry = await pipeline.check(self.ctx, entry, self.ctx.clock())
+                    await room.wait(wait)  # early when the room changed (a report left, a time was learned)
+                    continue
+                entry = await pipeline.check(self.ctx, entry, now)
+                if room.polled(entry, now):
+                    for r in self.rooms.values():  # a new expectation: every seller's reports recompute
+                        r.wake()
         except FatalError as exc:
             st.failures.append(f"{unit.window.label}: polling failed: {_error_text(exc)}")
             self.done(unit, "failed")
@@ -202,6 +224,8 @@ class _Run:
             st.warnings.append(f"{unit.window.label}: polling deferred: {_error_text(exc)}")
             self.done(unit, "pending")
             return
+        finally:
+            room.leave(entry.key)
         if entry.status == "FATAL":
             seen_now = entry.completed_at is not None and entry.completed_at >= self.started - timedelta(
                 seconds=1
