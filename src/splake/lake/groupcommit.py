@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import functools
 import json
 import logging
 import random
@@ -42,9 +43,10 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from splake.errors import BadDataError, ConflictError, FatalError, RetryableError, SplakeError
 from splake.lake.staged import StagedWrite
@@ -53,6 +55,7 @@ from splake.logs import get_logger, log_event
 from splake.ports import Item, StateStore
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 NAMESPACE = "commits"
 
@@ -214,6 +217,14 @@ def unpack_staged(rec: Mapping[str, Any]) -> StagedWrite:
     return StagedWrite.from_json(rec["staged"])
 
 
+def _in_parallel(calls: Sequence[Callable[[], T]], threads: int) -> list[T]:
+    """Run ``calls`` (state-store writes: network round trips on DynamoDB), results in call order."""
+    if len(calls) <= 1:
+        return [c() for c in calls]
+    with ThreadPoolExecutor(max_workers=min(threads, len(calls))) as pool:
+        return list(pool.map(lambda c: c(), calls))
+
+
 def _body(rec: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rec.items() if not k.startswith("_")}
 
@@ -249,6 +260,7 @@ class GroupCommitter:
         self._clock = clock
         self.timing = timing or CommitTiming()
         self.me = uuid.uuid4().hex  # this committer's id (claims name it)
+        self.state_threads = 16  # claims and results of a group are written this many at a time
 
     # --- the owner's side -----------------------------------------------------------------------
 
@@ -378,30 +390,30 @@ class GroupCommitter:
             self._discard(table, rec, now)
         for rec in plan.forget:
             self._state.delete(NAMESPACE, table, str(rec["_sk"]))
-        claimed: list[Item] = []
-        for rec in plan.claim:
-            body = {**_body(rec), "state": CLAIMED, "claimer": self.me, "claimed_at": iso(now)}
-            try:
-                claimed.append(
-                    self._state.put(
-                        NAMESPACE, table, str(rec["_sk"]), body, expect_version=int(rec["_version"])
-                    )
-                )
-            except ConflictError:
-                continue  # its owner abandoned it, or another process's committer took it first
+        started = time.monotonic()
+        claims = _in_parallel(
+            [functools.partial(self._claim, table, rec, now) for rec in plan.claim], self.state_threads
+        )
+        claimed = [c for c in claims if c is not None]
         if not claimed:
             return 0
         staged = [unpack_staged(r) for r in claimed]
+        claim_s = time.monotonic() - started
         # A transient error (conflict, I/O) propagates: the records stay claimed and the next holder of
         # the lock commits them. A refusal (bad data) is pinned on the document(s) that cause it.
         try:
             results: list[WriteResult | BaseException] = list(self._lake.commit_staged(table, staged))
         except (BadDataError, FatalError) as exc:
             results = [exc] if len(staged) == 1 else self._one_by_one(table, staged)
-        committed = 0
-        for rec, res in zip(claimed, results, strict=True):
-            self._finish(table, rec, res)
-            committed += not isinstance(res, BaseException)
+        commit_s = time.monotonic() - started - claim_s
+        _in_parallel(
+            [
+                functools.partial(self._finish, table, rec, res)
+                for rec, res in zip(claimed, results, strict=True)
+            ],
+            self.state_threads,
+        )
+        committed = sum(not isinstance(res, BaseException) for res in results)
         log_event(
             log,
             "lake_group_commit",
@@ -409,8 +421,20 @@ class GroupCommitter:
             documents=len(claimed),
             committed=committed,
             rows=sum(r.rows_written for r in results if isinstance(r, WriteResult)),
+            claim_seconds=round(claim_s, 3),
+            commit_seconds=round(commit_s, 3),
+            seconds=round(time.monotonic() - started, 3),
         )
         return committed
+
+    def _claim(self, table: str, rec: Item, now: datetime) -> Item | None:
+        body = {**_body(rec), "state": CLAIMED, "claimer": self.me, "claimed_at": iso(now)}
+        try:
+            return self._state.put(
+                NAMESPACE, table, str(rec["_sk"]), body, expect_version=int(rec["_version"])
+            )
+        except ConflictError:
+            return None  # its owner abandoned it, or another process's committer took it first
 
     def _one_by_one(self, table: str, staged: Sequence[StagedWrite]) -> list[WriteResult | BaseException]:
         out: list[WriteResult | BaseException] = []
@@ -424,9 +448,10 @@ class GroupCommitter:
     def _finish(self, table: str, rec: Item, res: WriteResult | BaseException) -> None:
         now = iso(self._clock())
         body = _body(rec)
-        if isinstance(res, BaseException):
+        if isinstance(res, BaseException):  # keeps the staged write: its files are deleted with it
             body.update(state=FAILED, error=error_to_json(res), finished_at=now)
-        else:
+        else:  # the files belong to the table now; the owner holds its staged write itself
+            body = {k: v for k, v in body.items() if k not in ("staged", "staged_z")}
             body.update(state=COMMITTED, result=result_to_json(res), finished_at=now)
         try:
             self._state.put(NAMESPACE, table, str(rec["_sk"]), body, expect_version=int(rec["_version"]))
