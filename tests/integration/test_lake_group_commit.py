@@ -254,6 +254,24 @@ def test_schema_evolution_between_stage_and_commit(curated_lake: CuratedLake) ->
     assert sorted((r["version"], r["is_business"]) for r in rows) == [("v1", None)] * 9 + [("v2", True)] * 6
 
 
+def test_a_group_mixing_files_from_before_and_after_a_schema_change(tmp_path: Path) -> None:
+    """The older document's staged file predates a new column; a later member of the group replaces part
+    of it (its staged file is rewritten under the evolved schema) and moves a key out of it."""
+    data, prov = _orders("v2", range(2, 4))
+    wider = data.append_column("is_business", pa.array([True] * data.num_rows))
+    docs = [_orders("v1", range(0, 4)), (wider, prov)]
+    one_by_one = new_lake(tmp_path / "seq")
+    for doc in docs:
+        one_by_one.write(WINDOW, *doc)
+    lake = new_lake(tmp_path / "grp")
+    old = lake.stage(WINDOW, *docs[0])
+    new = lake.stage(WINDOW, *docs[1])
+    results = lake.commit_staged(WINDOW.name, [old, new])
+    assert [(r.rows_written, r.rows_deleted) for r in results] == [(12, 0), (6, 6)]
+    assert contents(lake, WINDOW.name) == contents(one_by_one, WINDOW.name)
+    assert {r["is_business"] for r in contents(lake, WINDOW.name)} == {None, True}
+
+
 def test_two_threads_committing_groups_to_one_table(tmp_path: Path) -> None:
     base = _orders("v0", range(0, 20))
     docs_a = [_orders(f"a{i}", range(i * 4, i * 4 + 6)) for i in range(3)]
@@ -289,6 +307,37 @@ def test_two_threads_committing_groups_to_one_table(tmp_path: Path) -> None:
     assert rows in references
     again = lake.commit_staged(WINDOW.name, groups[0] + groups[1])
     assert all(r.already_committed for r in again)
+
+
+def test_two_committers_racing_on_the_same_group_land_it_once(tmp_path: Path) -> None:
+    """A coordinator whose lease expired and its successor may commit the same staged writes at once."""
+    docs = [_orders("v1", range(0, 6)), _orders("v2", range(3, 9)), _orders("v3", range(5, 7), "beta")]
+    reference = new_lake(tmp_path / "ref")
+    for doc in docs:
+        reference.write(WINDOW, *doc)
+    lake = new_lake(tmp_path / "lake")
+    staged = [lake.stage(WINDOW, *doc) for doc in docs]  # v2 replaces part of v1: v1's file is rewritten
+    barrier = threading.Barrier(2)
+    outcomes: list[list[bool]] = []
+    errors: list[BaseException] = []
+
+    def commit() -> None:
+        try:
+            other = CuratedLake(open_local_catalog(tmp_path / "lake"), "spapi")
+            group = [StagedWrite.from_json(s.to_json()) for s in staged]
+            barrier.wait()
+            outcomes.append([r.already_committed for r in other.commit_staged(WINDOW.name, group)])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=commit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(outcomes) == [[False, False, False], [True, True, True]]
+    assert contents(lake, WINDOW.name) == contents(reference, WINDOW.name)
 
 
 def test_discard_deletes_uncommitted_files(curated_lake: CuratedLake, lake_dir: Path) -> None:

@@ -170,24 +170,32 @@ def commit_many(
             live_files = [t.file.file_path for t in tbl.scan(row_filter=account_filter).plan_files()]
             if not isinstance(expr, AlwaysFalse):
                 touched = [t.file.file_path for t in tbl.scan(row_filter=expr).plan_files()]
-        keys = group_key_pass(
-            tbl, [[f.file_path for f in o] for o in originals], scopes, window_column, live_files, touched
-        )
-        rep = replay(plans, scopes, keys.live, keys.staged)
-        deleted = [rep.deleted[i] + keys.scope_deletes.get(i, 0) for i in range(len(writes))]
-        for dropped in keys.scope_drops.values():
-            for by in dropped.values():
-                deleted[by] += 1
         written: list[DataFile] = []
         member_files: list[list[DataFile]] = []
-        for i, files in enumerate(originals):
-            drop = rep.staged_dropped.get(i, set()) | set(keys.scope_drops.get(i, {}))
-            if drop:
-                kept, new = without_keys(tbl, files, pa.array(sorted(drop), pa.string()))
-                written += new
-                member_files.append(kept)
-            else:
-                member_files.append(list(files))
+        try:
+            keys = group_key_pass(
+                tbl, [[f.file_path for f in o] for o in originals], scopes, window_column, live_files, touched
+            )
+            rep = replay(plans, scopes, keys.live, keys.staged)
+            deleted = [rep.deleted[i] + keys.scope_deletes.get(i, 0) for i in range(len(writes))]
+            for dropped in keys.scope_drops.values():
+                for by in dropped.values():
+                    deleted[by] += 1
+            for i, files in enumerate(originals):
+                drop = rep.staged_dropped.get(i, set()) | set(keys.scope_drops.get(i, {}))
+                if drop:
+                    kept, new = without_keys(tbl, files, pa.array(sorted(drop), pa.string()))
+                    written += new
+                    member_files.append(kept)
+                else:
+                    member_files.append(list(files))
+        except Exception:
+            # a concurrent committer of the same writes may have landed them and deleted staged files
+            # this plan was reading: that is not an error
+            drop_files(tbl.io, [f.file_path for f in written])
+            if ids & committed_ids(lake.catalog.load_table(lake.ident(name)), since):
+                return None
+            raise
         final = [f for files in member_files for f in files]
         lose_key = [
             r
@@ -290,14 +298,18 @@ def commit_one(lake: CuratedLake, name: str, staged: StagedWrite) -> WriteResult
         if staged.id in committed_ids(tbl, staged.staged_at):  # a concurrent re-run landed it
             return already_committed(staged)
         start = tbl.metadata.current_snapshot_id
-        matches = (
-            find_key_matches(tbl, [f.file_path for f in originals], plan) if start is not None else NO_MATCHES
-        )
         files: list[DataFile] = originals
         written: list[DataFile] = []
-        if len(matches.stale):
-            files, written = without_keys(tbl, originals, matches.stale)
-            log_event(log, "lake_stale_rows_skipped", table=name, rows=len(matches.stale))
+        try:
+            paths = [f.file_path for f in originals]
+            matches = find_key_matches(tbl, paths, plan) if start is not None else NO_MATCHES
+            if len(matches.stale):
+                files, written = without_keys(tbl, originals, matches.stale)
+                log_event(log, "lake_stale_rows_skipped", table=name, rows=len(matches.stale))
+        except Exception:  # see commit_many: a concurrent committer of the same write may have landed it
+            if staged.id in committed_ids(lake.catalog.load_table(lake.ident(name)), staged.staged_at):
+                return already_committed(staged)
+            raise
         expr = delete_filter(plan, tbl.schema())
         deleting = scope_matches(tbl, expr)
         if not deleting and not files and not matches:
