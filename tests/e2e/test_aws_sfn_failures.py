@@ -78,3 +78,56 @@ def test_fatal_report_fails_its_unit_and_the_execution(
     assert summary["failed"] == len(sb.world.account("seller-na").marketplace_ids)  # one listings unit each
     assert {f["unit"]["report_type"] for f in summary["failures"]} == {LISTINGS}
     assert summary["by_status"].get("INGESTED", 0) >= 1  # the orders units still landed
+
+
+def test_a_failing_items_refresh_fails_the_items_execution(
+    moto_server: MotoServer, lambda_handlers: LambdaHandlers, sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """The items machine used to end in Summarize and never fail, so its alarm never fired: a refresh
+    that cannot run (the seller revoked the app: LWA answers invalid_grant) fails the execution."""
+    from datetime import UTC, datetime
+
+    from splake.items.registry import Registry, TrackedItem
+    from splake.runners.aws.statemachine import ITEMS_STEPS, Timing, items_definition
+    from splake.sandbox.catalog import products_for
+    from tests.support.aws_fixtures import create_function, for_moto, unique
+
+    sb = sandbox_factory(revoked_accounts=("seller-na",))
+    settings = sandbox_settings(sb, tmp_path / "lake", ("seller-na",), lake=own_lake(tmp_path / "lake"))
+    runtime, _, _ = deploy_on_moto(moto_server, settings, sb)
+    products = products_for(sb.world.seed, sb.world.account("seller-na"), sb.world.scale)[:2]
+    us = sb.world.account("seller-na").marketplace_ids[0]
+    Registry(runtime.state()).add(
+        [TrackedItem("seller-na", us, "sku", p.sku, None, ("user",)) for p in products], datetime.now(UTC)
+    )
+    suffix = unique("fn")
+    functions = {
+        step: create_function(
+            moto_server, f"splake-{step}-{suffix}", f"splake.runners.aws.handlers.{step}", runtime.env()
+        )
+        for step in ITEMS_STEPS
+    }
+    definition = items_definition(functions, Timing(retry_interval_seconds=1), results_bucket=runtime.bucket)
+    sm = moto_server.client("stepfunctions").create_state_machine(
+        name=unique("splake-items"),
+        definition=json.dumps(for_moto(definition)),
+        roleArn="arn:aws:iam::123456789012:role/splake-sfn",
+    )
+    desc = run_execution(moto_server, sm["stateMachineArn"], timeout=90)
+    assert desc["status"] == "FAILED" and desc.get("error") == "splake.UnitsFailed", desc.get("error")
+    history = moto_server.client("stepfunctions").get_execution_history(
+        executionArn=desc["executionArn"], maxResults=1000
+    )["events"]
+    summary = next(
+        json.loads(e["taskSucceededEventDetails"]["output"])["Payload"]
+        for e in history
+        if e["type"] == "TaskSucceeded" and '"by_status"' in e["taskSucceededEventDetails"]["output"]
+    )
+    assert summary["failed"] == summary["units"] == 1
+    assert summary["failures"][0]["error"] == "splake.Fatal", (
+        summary["failures"],
+        lambda_handlers.errors[:2],
+    )
+    assert any(
+        kind == "splake.Fatal" for name, kind in lambda_handlers.invocations if "items_refresh" in name
+    )

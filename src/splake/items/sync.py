@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from splake.config import AccountSettings
-from splake.errors import SplakeError
+from splake.errors import FatalError, SplakeError
 from splake.items.catalog import search_batch
 from splake.items.chunks import chunk_of
 from splake.items.context import ItemsContext
@@ -40,6 +40,7 @@ class ItemsSyncSummary:
     listings_missing: int = 0
     registry_updates: int = 0
     failures: list[str] = field(default_factory=list)  # calls that failed after the client's retries
+    fatal: list[str] = field(default_factory=list)  # those of them that cannot succeed on a retry (auth…)
     fetch_seconds: float = 0.0
     land_seconds: float = 0.0
     raw_keys: list[str] = field(default_factory=list)
@@ -90,10 +91,14 @@ def plan_work(
 
 
 async def _bounded(
-    limit: int, jobs: list[tuple[str, Callable[[], Awaitable[T]]]], failures: list[str]
+    limit: int,
+    jobs: list[tuple[str, Callable[[], Awaitable[T]]]],
+    failures: list[str],
+    fatal: list[str] | None = None,
 ) -> list[T]:
     """Run labelled jobs with bounded concurrency; a job that fails (after the client's own retries) is
-    recorded in ``failures`` and skipped, so one bad SKU never sinks the other 1,999."""
+    recorded in ``failures`` (and, a :class:`~splake.errors.FatalError`, in ``fatal``) and skipped, so one
+    bad SKU never sinks the other 1,999."""
     sem = asyncio.Semaphore(limit)
 
     async def run(label: str, job: Callable[[], Awaitable[T]]) -> T | None:
@@ -102,6 +107,8 @@ async def _bounded(
                 return await job()
             except SplakeError as exc:
                 failures.append(f"{label}: {exc.message}")
+                if fatal is not None and isinstance(exc, FatalError):
+                    fatal.append(failures[-1])
                 log_event(log, "items_fetch_failed", what=label, error=exc.message)
                 return None
 
@@ -110,7 +117,7 @@ async def _bounded(
 
 
 async def _fetch_catalog(
-    ctx: ItemsContext, work: list[_Work], concurrency: int, failures: list[str]
+    ctx: ItemsContext, work: list[_Work], concurrency: int, failures: list[str], fatal: list[str]
 ) -> dict[tuple[str, str], list[Any]]:
     jobs: list[tuple[str, Callable[[], Awaitable[tuple[str, str, list[dict[str, Any]]]]]]] = []
     for w in work:
@@ -122,7 +129,7 @@ async def _fetch_catalog(
             label = f"searchCatalogItems {w.account.id}/{w.marketplace_id} {batch.identifiers[0]}…"
             jobs.append((label, job))
     out: dict[tuple[str, str], list[Any]] = {}
-    for account_id, mp, items in await _bounded(concurrency, jobs, failures):
+    for account_id, mp, items in await _bounded(concurrency, jobs, failures, fatal):
         bucket = out.setdefault((account_id, mp), [])
         seen = {i["asin"] for i in bucket}
         bucket.extend(i for i in items if i["asin"] not in seen)
@@ -130,7 +137,7 @@ async def _fetch_catalog(
 
 
 async def _fetch_listings(
-    ctx: ItemsContext, work: list[_Work], concurrency: int, failures: list[str]
+    ctx: ItemsContext, work: list[_Work], concurrency: int, failures: list[str], fatal: list[str]
 ) -> dict[tuple[str, str], list[FetchedListing]]:
     Got = tuple[str, str, list[FetchedListing]]
     jobs: list[tuple[str, Callable[[], Awaitable[Got]]]] = []
@@ -153,7 +160,7 @@ async def _fetch_listings(
 
             jobs.append((f"getListingsItem {w.account.id}/{w.marketplace_id} {sku}", job))
     out: dict[tuple[str, str], list[FetchedListing]] = {}
-    for account_id, mp, fetched in await _bounded(concurrency, jobs, failures):
+    for account_id, mp, fetched in await _bounded(concurrency, jobs, failures, fatal):
         out.setdefault((account_id, mp), []).extend(fetched)
     return out
 
@@ -200,8 +207,8 @@ async def sync_items(
     started = time.monotonic()
     fetched_at = clock()
     catalog, listings = await asyncio.gather(
-        _fetch_catalog(ctx, work, limit, summary.failures),
-        _fetch_listings(ctx, work, max(limit, 16), summary.failures),
+        _fetch_catalog(ctx, work, limit, summary.failures, summary.fatal),
+        _fetch_listings(ctx, work, max(limit, 16), summary.failures, summary.fatal),
     )
     summary.fetch_seconds = time.monotonic() - started
     landed_at = time.monotonic()

@@ -334,7 +334,10 @@ async def step_items_refresh(ctx: Context, event: dict[str, Any], runtime: Runti
         ctx, account_ids=[unit["account_id"]], marketplace_ids=[unit["marketplace_id"]], chunk=chunk
     )
     if summary.failures and not (summary.catalog_items or summary.listings_found):
-        raise RetryableError(
+        # every call failed: not retried by the state machine when none of them can succeed on a retry
+        # (e.g. the seller revoked the app: LWA invalid_grant), retried otherwise
+        error = FatalError if len(summary.fatal) == len(summary.failures) else RetryableError
+        raise error(
             f"every catalog/listings call failed for {unit['account_id']}/{unit['marketplace_id']}",
             where="items_refresh",
             hint=summary.failures[0],
