@@ -66,7 +66,44 @@ KEY = TableSpec(
     window_column="day",
     partition_by=(("account_id", "identity"), ("day", "day")),
 )
-SPECS = {"window": WINDOW, "snapshot": SNAPSHOT, "key": KEY}
+WINDOW_DATE = TableSpec(
+    "traffic_d",
+    pa.schema(
+        [
+            ("asin", pa.string()),
+            ("marketplace_id", pa.string()),
+            ("version", pa.string()),
+            ("qty", pa.int64()),
+            ("day", pa.date32()),
+        ]
+    ),
+    key_columns=("asin", "day"),
+    replace="window",
+    window_column="day",
+    partition_by=(("account_id", "identity"), ("marketplace_id", "identity"), ("day", "day")),
+)
+WINDOW_NAIVE = TableSpec(
+    "orders_n",
+    pa.schema(
+        [
+            ("order_id", pa.string()),
+            ("marketplace_id", pa.string()),
+            ("version", pa.string()),
+            ("qty", pa.int64()),
+            ("last_updated", pa.timestamp("us")),
+        ]
+    ),
+    key_columns=("order_id",),
+    replace="window",
+    window_column="last_updated",
+)
+SPECS = {
+    "window": WINDOW,
+    "snapshot": SNAPSHOT,
+    "key": KEY,
+    "window_date": WINDOW_DATE,
+    "window_naive": WINDOW_NAIVE,
+}
 BASE = datetime(2026, 3, 1, tzinfo=UTC)
 
 
@@ -98,7 +135,9 @@ def random_doc(spec: TableSpec, rng: random.Random, name: str) -> Doc:
         }
         if spec is WINDOW:
             row["last_updated"] = when
-        elif spec is KEY:
+        elif spec is WINDOW_NAIVE:
+            row["last_updated"] = when.replace(tzinfo=None)
+        elif spec in (KEY, WINDOW_DATE):
             row["day"] = when.date()
         rows.append(row)
     prov = Provenance(
@@ -159,13 +198,13 @@ def run_case(tmp_path: Path, mode: str, seed: int, base: int, group: int) -> Non
     compare_group(one_by_one, grouped, mode, seed, base, group)
 
 
-@pytest.mark.parametrize("mode", ["window", "snapshot", "key"])
+@pytest.mark.parametrize("mode", ["window", "snapshot", "key", "window_date"])
 def test_a_group_commit_equals_committing_one_by_one(tmp_path: Path, mode: str) -> None:
     run_case(tmp_path, mode, 2, base=4, group=6)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["window", "snapshot", "key"])
+@pytest.mark.parametrize("mode", list(SPECS))
 @pytest.mark.parametrize("seed", [1, *range(3, 15)])
 def test_a_group_commit_equals_committing_one_by_one_more_seeds(tmp_path: Path, mode: str, seed: int) -> None:
     run_case(tmp_path, mode, seed, base=seed % 5, group=4 + seed % 9)
