@@ -119,6 +119,21 @@ def test_ragged_rows_and_embedded_tabs_and_newlines_are_quarantined(ctx: LocalCo
     assert {r["line_number"] for r in q} == {3, 5, 6, 7}
 
 
+def test_a_ragged_row_deep_in_a_large_document_keeps_its_line_number(
+    ctx: LocalContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Arrow's threaded reader (the fast path) cannot number a ragged row: the document is parsed again
+    by the serial reader, so the quarantine names the right line even several parse blocks in."""
+    good = [_row(f"S-{i:06d}", name="M" * 60) for i in range(100_000)]  # ~11 MB: several 2 MB parse blocks
+    lines = [HEADER, *good[:90_000], "short\trow", *good[90_000:]]
+    with caplog.at_level(logging.INFO, logger="splake"):
+        rows, quarantined = _ingest(ctx, _gz("\n".join(lines)))
+    assert (rows, quarantined) == (100_000, 1)
+    assert "parse_serial" in [r.getMessage() for r in caplog.records]
+    q = _quarantine(ctx)
+    assert [(r["line_number"], r["raw_line"]) for r in q] == [(90_002, "short\trow")]
+
+
 def test_unparseable_values_are_quarantined_with_the_column_named(ctx: LocalContext) -> None:
     text = "\n".join([HEADER, GOOD[0], _row("C-1", price="nine"), _row("C-2", qty="3 pcs")])
     rows, quarantined = _ingest(ctx, _gz(text))

@@ -368,9 +368,12 @@ def test_a_large_staged_write_is_stored_packed_and_commits(
     reference: CuratedLake,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from splake.lake import staging
+    from splake.lake import parquet_writer, staging
 
-    monkeypatch.setattr(staging, "CHUNK_ROWS", 20)  # many small data files: a large StagedWrite JSON
+    # many small data files (20-row batches, a file per row group): a large StagedWrite JSON
+    monkeypatch.setattr(staging, "CHUNK_ROWS", 20)
+    monkeypatch.setattr(parquet_writer, "ROW_GROUP_ROWS", 20)
+    monkeypatch.setattr(parquet_writer, "TARGET_FILE_BYTES", 1)
     doc = Doc("acct-1", 1, skus=2000)
     staged = stage(lake, doc)
     assert len(staged.files) >= 100

@@ -83,3 +83,27 @@ def test_unknown_zone_word_makes_the_row_invalid_naming_the_word() -> None:
     assert chunk.table.column("seller_sku").to_pylist() == ["A"]
     (bad,) = chunk.bad
     assert bad.line_number == 3 and "unknown time zone word 'QQT'" in bad.reason
+
+
+EDGE_MONEY = [
+    *["12.99", "-3", "+4", "0", "-0", "007.50", "12.", ".5", "-.5", "+.5", "1.000000", "1.0000000"],
+    *["1E3", "1.5E+2", "1e-5", "1e-6", "1e-7", "1.2345678", "99999999999999999999999999999999"],
+    *["100000000000000000000000000000000", "1e400", "1,5", "1.234,56", "1,234.56", "NaN", "inf"],
+    *["1_0", "0x1", "-", ".", "1..2", "--1", "1 2", "\u0661\u0662", "5e", "e5"],
+]
+
+
+@pytest.mark.parametrize("value", EDGE_MONEY)
+@pytest.mark.parametrize("market", ["US", "DE"])
+def test_a_money_column_cast_whole_reads_each_value_as_the_value_by_value_parser(
+    value: str, market: str
+) -> None:
+    """Arrow's decimal cast of a whole column (the fast path) must accept and read exactly what the
+    regex + per-value path does: a column of this one value (and a plain one) and the same column with
+    a text value (which sends it down the regex + per-value path) give the same values and validity."""
+    locale = locale_for(market)
+    whole, whole_bad = cast_strings(pa.array([value, "1.25"]), "decimal", locale)
+    mixed, mixed_bad = cast_strings(pa.array([value, "1.25", "not money"]), "decimal", locale)
+    assert whole[0].as_py() == mixed[0].as_py()
+    assert whole_bad[0].as_py() == mixed_bad[0].as_py()
+    assert whole[1].as_py() == mixed[1].as_py() and mixed_bad[2].as_py()

@@ -1,9 +1,10 @@
 """Phase 1 of a lake write: stream a document's record batches into Parquet data files (no commit).
 
-Each incoming batch is shaped (:func:`~splake.lake.tables.prepare_batch`) and buffered; every
-``CHUNK_ROWS`` rows / ``CHUNK_BYTES`` bytes the buffer is written as Parquet (split by partition), so only
-file metadata stays in memory. A column first seen mid-document evolves the table (additive) before the
-batch is written. On any error the files written so far are deleted.
+Each incoming batch is shaped (:func:`~splake.lake.tables.prepare_batch`) and handed to a
+:class:`~splake.lake.parquet_writer.DataFileWriter` (one open Parquet file per partition, row groups
+appended as they fill), so only a row group and file metadata stay in memory. A column first seen
+mid-document evolves the table (additive) before the batch is written. On any error the files written so
+far are deleted.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import TYPE_CHECKING, TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.io import FileIO
-from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from splake.lake.iceberg_schema import grows, merge_schema
+from splake.lake.parquet_writer import DataFileWriter
 from splake.lake.tables import OccurrenceCounter, Provenance, TableSpec, prepare_batch, stored_schema
 from splake.logs import get_logger, log_event
 
@@ -32,8 +33,7 @@ log = get_logger(__name__)
 
 Rows: TypeAlias = pa.Table | pa.RecordBatchReader | Iterable[pa.RecordBatch]
 
-CHUNK_ROWS = 50000  # rows buffered before a Parquet write
-CHUNK_BYTES = 96 << 20
+CHUNK_ROWS = 50000  # rows per batch when the rows come as a table
 
 
 def batches_of(rows: Rows) -> Iterator[pa.RecordBatch]:
@@ -70,45 +70,27 @@ def write_files(
     write_uuid = uuid.uuid4()
     file_counter = itertools.count(0)
     staged = StagedFiles()
-    buf: list[pa.RecordBatch] = []
-    buf_rows = 0
-    buf_bytes = 0
-    # Parquet writes run inline, one chunk at a time: a background writer (one write in flight) was
-    # tried and made peak memory grow with the document size (freed chunks stayed with the writer
-    # thread's allocator), for no measurable speed on 2 cores.
-
-    def flush() -> None:
-        nonlocal buf, buf_rows, buf_bytes
-        if not buf:
-            return
-        chunk = pa.Table.from_batches(buf, schema=target)
-        buf, buf_rows, buf_bytes = [], 0, 0
-        for data_file in _dataframe_to_data_files(
-            table_metadata=tbl.metadata, df=chunk, io=tbl.io, write_uuid=write_uuid, counter=file_counter
-        ):
-            staged.files.append(data_file)
-
+    # one file per partition, appended to in row groups (splake.lake.parquet_writer); encoded inline
+    writer = DataFileWriter(tbl, write_uuid=write_uuid, counter=file_counter)
     try:
         for batch in batches:
             if batch.num_rows == 0:
                 continue
             if grows(batch.schema, target):
-                # a column (or nested field) first appears mid-document: write what we have with the
+                # a column (or nested field) first appears mid-document: close the files written with the
                 # current schema, evolve the table (additive, so staged files stay valid), go on
-                flush()
+                staged.files += writer.close()
                 wanted = stored_schema(spec, merge_schema(target, batch.schema))
                 tbl, target, more = lake._evolve(spec.name, wanted)
                 staged.columns_added += [c for c in more if c not in staged.columns_added]
+                writer = DataFileWriter(tbl, write_uuid=write_uuid, counter=file_counter)
             stored = prepare_batch(spec, batch, target, prov, counter)
             staged.rows += stored.num_rows
             staged.marketplaces.update(pc.unique(stored.column("marketplace_id")).to_pylist())
-            buf.append(stored)
-            buf_rows += stored.num_rows
-            buf_bytes += stored.nbytes
-            if buf_rows >= CHUNK_ROWS or buf_bytes >= CHUNK_BYTES:
-                flush()
-        flush()
+            writer.write(stored)
+        staged.files += writer.close()
     except BaseException:
+        writer.abort()
         drop_files(tbl.io, [f.file_path for f in staged.files])
         raise
     finally:

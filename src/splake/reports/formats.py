@@ -20,10 +20,14 @@ def iter_document(
     block_size: int = BLOCK_SIZE,
     locale: CastLocale = DEFAULT_LOCALE,
     check_text: bool = False,
+    threads: bool = False,
 ) -> Iterator[ParsedChunk]:
-    """Parsed chunks of a decoded (UTF-8) document, streamed whatever its format and size."""
+    """Parsed chunks of a decoded (UTF-8) document, streamed whatever its format and size. ``threads``:
+    see :func:`~splake.reports.parse.iter_tsv` (flat files only)."""
     if spec.format == "tsv":
-        yield from iter_tsv(path, spec, block_size=block_size, locale=locale, check_text=check_text)
+        yield from iter_tsv(
+            path, spec, block_size=block_size, locale=locale, check_text=check_text, threads=threads
+        )
     elif spec.format == "json":
         yield from iter_json_stream(
             path, spec, window_start=window_start, locale=locale, check_text=check_text

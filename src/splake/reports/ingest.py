@@ -33,7 +33,7 @@ from splake.reports.ledger import LedgerEntry
 from splake.reports.locales import locale_for
 from splake.reports.migrate import MIGRATIONS
 from splake.reports.migrate import migrate as migrate_table
-from splake.reports.parse import BLOCK_SIZE, RowTooLongError, table_spec
+from splake.reports.parse import BLOCK_SIZE, RowTooLongError, SerialParseNeededError, table_spec
 from splake.reports.planner import (
     iso,
 )
@@ -131,7 +131,7 @@ def stage_document(
                     log, "document_marketplace", logging.WARNING, report_id=entry.report_id, note=named.note
                 )
 
-        def batches(block_size: int) -> Iterator[pa.RecordBatch]:
+        def batches(block_size: int, threads: bool) -> Iterator[pa.RecordBatch]:
             chunks = iter_document(
                 doc.path,
                 spec,
@@ -139,6 +139,7 @@ def stage_document(
                 block_size=block_size,
                 locale=locale_for(entry.unit.marketplace_ids[0]),
                 check_text=doc.suspect > 0,
+                threads=threads,
             )
             for i, chunk in enumerate(chunks):
                 bad.extend(chunk.bad)
@@ -152,12 +153,12 @@ def stage_document(
 
         if spec.replace == "window" and w.start is None:
             raise BadDataError(f"{spec.name} needs a window but the report has none", where=entry.key)
-        block = BLOCK_SIZE
+        block, threads = BLOCK_SIZE, True
         while True:
             bad.clear()
             good[0] = 0
             try:  # staging deletes its files on any error: a failed attempt leaves nothing behind
-                staged = ctx.lake.stage(tspec, batches(block), prov, scope)
+                staged = ctx.lake.stage(tspec, batches(block, threads), prov, scope)
                 break
             except DocumentHeldError:
                 ctx.lake.quarantine(tspec.name, bad, prov)
@@ -165,6 +166,9 @@ def stage_document(
             except RowTooLongError as exc:
                 log_event(log, "parse_block_enlarged", report_id=entry.report_id, block=exc.needed_block_size)
                 block = exc.needed_block_size
+            except SerialParseNeededError:  # a ragged row: numbered by the serial reader
+                log_event(log, "parse_serial", report_id=entry.report_id)
+                threads = False
         # layout drift (undeclared / declared-but-absent columns), for `splake reports drift`
         drift.observe_and_record(
             ctx.state, spec, doc.path, entry.unit.marketplace_ids[0], entry.report_id or "", now

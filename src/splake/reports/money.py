@@ -1,12 +1,13 @@
 """Money columns as exact decimals (``decimal128(38, 6)``), never binary floats.
 
-:func:`cast_decimals` takes a string array whose blanks are already null and returns (values, ok):
-plain ``12.99`` / ``-3`` / ``+4`` take a vectorised fast path; anything else (thousands separators
-``1,234.56`` / ``1.234,56``, a decimal comma ``12,5``, exponents from JSON numbers ``1e-05``) is parsed one
-value at a time with :mod:`decimal`. ``1,234`` alone reads as in :mod:`splake.reports.casting`: 1234, or
-1.234 where the marketplace writes decimal commas (:class:`~splake.reports.locales.CastLocale`). A value
-with more than :data:`SCALE` significant fraction digits, or too large for the type, is *not* rounded: it is
-invalid and its row goes to quarantine with the reason.
+:func:`cast_decimals` takes a string array whose blanks are already null and returns (values, ok). A
+column that Arrow's decimal cast reads whole (plain ``12.99`` / ``-3`` / ``+4``; it refuses what it would
+round) is cast at once. Otherwise plain values take a vectorised regex path and anything else (thousands
+separators ``1,234.56`` / ``1.234,56``, a decimal comma ``12,5``, exponents from JSON numbers ``1e-05``) is
+parsed one value at a time with :mod:`decimal`. ``1,234`` alone reads as in :mod:`splake.reports.casting`:
+1234, or 1.234 where the marketplace writes decimal commas (:class:`~splake.reports.locales.CastLocale`).
+A value with more than :data:`SCALE` significant fraction digits, or too large for the type, is *not*
+rounded: it is invalid and its row goes to quarantine with the reason.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ def _slow(s: pa.Array, locale: CastLocale) -> tuple[pa.Array, pa.Array]:
 
 def cast_decimals(s: pa.Array, locale: CastLocale = DEFAULT_LOCALE) -> tuple[pa.Array, pa.Array]:
     """(decimal values, ok) for a string array whose blanks are null (null → null, ok=False)."""
+    if s.null_count < len(s):
+        try:  # the usual column: every value is a plain number Arrow reads exactly (no regex, no copy)
+            return pc.cast(s, DECIMAL), pc.is_valid(s)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # some value is not (thousands, decimal comma, too many digits, text): value by value
     ok = pc.fill_null(pc.match_substring_regex(s, _FAST), False)
     fast = pc.cast(pc.if_else(ok, s, pa.scalar(None, pa.string())), DECIMAL)
     need = pc.and_(pc.is_valid(s), pc.invert(ok))

@@ -40,6 +40,13 @@ BLOCK_SIZE = 2 << 20
 MAX_BLOCK_SIZE = 1 << 30
 
 
+class SerialParseNeededError(BadDataError):
+    """The threaded reader met a row with the wrong number of fields: it cannot tell that row's line number,
+    so the document is parsed again by the serial reader (quarantined rows always name their line)."""
+
+    code = "serial_parse_needed"
+
+
 class RowTooLongError(BadDataError):
     """A line is longer than the parser's block size: parse the document again with ``needed_block_size``."""
 
@@ -289,8 +296,11 @@ def iter_tsv(
     block_size: int = BLOCK_SIZE,
     locale: CastLocale = DEFAULT_LOCALE,
     check_text: bool = False,
+    threads: bool = False,
 ) -> Iterator[ParsedChunk]:
-    """Stream a UTF-8 tab-separated flat file in blocks."""
+    """Stream a UTF-8 tab-separated flat file in blocks. ``threads``: Arrow's reader parses blocks ahead in
+    its threads (overlapping the casts and the lake write); it cannot number a ragged row, so meeting one
+    raises :class:`SerialParseNeededError` (the caller parses the document again without threads)."""
     raw_header, trailing = _trailing_layout(_read_header(path), _first_data_fields(path))
     if not raw_header and spec.replace == "key":
         return  # an empty document adds nothing to a keyed table (it replaces nothing either)
@@ -311,8 +321,12 @@ def iter_tsv(
     if trailing:
         names = [*names, TRAILING]
     ragged: list[BadRow] = []
+    unnumbered = [False]
 
     def on_invalid(row: Any) -> str:
+        if row.number is None and threads:
+            unnumbered[0] = True
+            return "error"
         ragged.append(
             BadRow(
                 line_number=int(row.number) if row.number and row.number > 0 else -1,
@@ -327,7 +341,7 @@ def iter_tsv(
         reader = pacsv.open_csv(
             str(path),
             read_options=pacsv.ReadOptions(
-                column_names=names, skip_rows=1, block_size=block_size, use_threads=False
+                column_names=names, skip_rows=1, block_size=block_size, use_threads=threads
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter="\t",
@@ -361,6 +375,10 @@ def iter_tsv(
                 ragged.clear()
             yield ParsedChunk(chunk.table, bad)
     except pa.ArrowInvalid as exc:
+        if unnumbered[0]:
+            raise SerialParseNeededError(
+                "a row with the wrong number of fields: parsed again serially to number it", where=path.name
+            ) from None
         if "straddl" in str(exc) or "larger than block size" in str(exc):
             needed = 1 << (longest_line(path) + 2).bit_length()
             if block_size < needed <= MAX_BLOCK_SIZE:
@@ -481,11 +499,14 @@ def iter_document(
     block_size: int = BLOCK_SIZE,
     locale: CastLocale = DEFAULT_LOCALE,
     check_text: bool = False,
+    threads: bool = False,
 ) -> Iterator[ParsedChunk]:
     """Parsed chunks of a decoded document. ``locale``: the marketplace's date/number conventions;
     ``check_text``: quarantine rows with garbled text (set when the decoder found mojibake)."""
     if spec.format == "tsv":
-        yield from iter_tsv(path, spec, block_size=block_size, locale=locale, check_text=check_text)
+        yield from iter_tsv(
+            path, spec, block_size=block_size, locale=locale, check_text=check_text, threads=threads
+        )
     elif spec.format == "json":
         yield from iter_json(path, spec, window_start=window_start, locale=locale, check_text=check_text)
     else:
