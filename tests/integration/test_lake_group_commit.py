@@ -259,11 +259,16 @@ def test_commit_is_idempotent_also_from_json_in_a_fresh_lake(lake_dir: Path) -> 
     assert [r.already_committed for r in again] == [True, True, True]
     assert contents(other, WINDOW.name) == before
     assert len(other.table(WINDOW.name).metadata.snapshots) == snapshots
+    # a write listed twice lands once
+    dup = lake.stage(WINDOW, *_orders("v4", range(20, 22)))
+    twice = lake.commit_staged(WINDOW.name, [dup, staged[0], dup])
+    assert [(r.already_committed, r.rows_written) for r in twice] == [(False, 6), (True, 0), (True, 0)]
+    before = contents(lake, WINDOW.name)
     # discarding a committed write deletes nothing
-    for s in staged:
+    for s in [*staged, dup]:
         other.discard(s)
     assert contents(other, WINDOW.name) == before
-    assert [r["version"] for r in before].count("v2") == 15 and len(before) == 15 + 9 + 6
+    assert [r["version"] for r in before].count("v2") == 15 and len(before) == 15 + 9 + 6 + 6
 
 
 def test_a_crash_between_stage_and_commit_leaves_an_invisible_orphan(lake_dir: Path) -> None:

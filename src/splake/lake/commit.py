@@ -104,7 +104,8 @@ def _commit_run(lake: CuratedLake, name: str, staged: Sequence[StagedWrite]) -> 
     for _ in range(lake.max_attempts):
         tbl = lake.catalog.load_table(lake.ident(name))
         landed = committed_ids(tbl, since)
-        pending = [s for s in staged if s.id not in landed and s.id not in done]
+        firsts = {s.id: s for s in reversed(staged)}  # a write listed twice is committed once
+        pending = [s for s in staged if firsts[s.id] is s and s.id not in landed and s.id not in done]
         if len(pending) == 1:
             done[pending[0].id] = commit_one(lake, name, pending[0])
         elif pending:
@@ -112,7 +113,10 @@ def _commit_run(lake: CuratedLake, name: str, staged: Sequence[StagedWrite]) -> 
             if got is None:  # a concurrent committer landed some of them: plan again without those
                 continue
             done.update(zip((s.id for s in pending), got, strict=True))
-        return [done.get(s.id) or already_committed(s) for s in staged]
+        results = []
+        for s in staged:
+            results.append(done.pop(s.id) if s.id in done else already_committed(s))
+        return results
     raise ConflictError(
         f"could not commit to {lake.namespace}.{name}: other committers kept landing parts of this group",
         where="CuratedLake.commit_staged",
