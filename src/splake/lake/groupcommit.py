@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import functools
 import json
@@ -42,7 +43,8 @@ import random
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,6 +60,7 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 NAMESPACE = "commits"
+LINGER_STEP_SECONDS = 0.05
 
 PENDING = "pending"  # staged, waiting for a committer; never handed to commit_staged
 CLAIMED = "claimed"  # a committer took it into its group (it may be in the table already)
@@ -77,6 +80,9 @@ class CommitTiming:
     poll_seconds: float = 1.0  # between attempts at the table lock (the record is re-read after each)
     max_group: int = 100  # documents per commit
     keep_seconds: float = 900.0  # a finished record its owner never collected (owner died) is then deleted
+    # the committer waits up to this long for documents of its table that this process is still landing
+    # (downloaded, waiting for a CPU slot or staging): fewer, larger commits where commits cost CPU
+    linger_seconds: float = 2.0
 
     def expires_at(self, created: datetime) -> datetime:
         return created + timedelta(seconds=self.wait_seconds + self.grace_seconds)
@@ -147,6 +153,12 @@ def plan_round(records: Sequence[Item], now: datetime, timing: CommitTiming) -> 
                 # a refused write's files are deleted with it; a committed one's belong to the table
                 (discard if state == FAILED else forget).append(rec)
     return Round(tuple(claim), tuple(discard), tuple(forget))
+
+
+def should_linger(landing: int, waited: float, timing: CommitTiming) -> bool:
+    """Does the committer wait for more documents before it claims (pure)? While this process still lands
+    documents of the table (``landing``), for at most ``linger_seconds``."""
+    return landing > 0 and waited < timing.linger_seconds
 
 
 OwnerAction = Literal["done", "failed", "lost", "abandon", "give_up", "wait"]
@@ -261,6 +273,17 @@ class GroupCommitter:
         self.timing = timing or CommitTiming()
         self.me = uuid.uuid4().hex  # this committer's id (claims name it)
         self.state_threads = 16  # claims and results of a group are written this many at a time
+        self._landing: Counter[str] = Counter()  # documents per table this process is landing
+
+    @contextlib.contextmanager
+    def landing(self, table: str) -> Iterator[None]:
+        """Around a document's download-to-staging in this process: a committer of ``table`` lingers for
+        it (see :attr:`CommitTiming.linger_seconds`)."""
+        self._landing[table] += 1
+        try:
+            yield
+        finally:
+            self._landing[table] -= 1
 
     # --- the owner's side -----------------------------------------------------------------------
 
@@ -351,6 +374,9 @@ class GroupCommitter:
             try:
                 rec = self._state.get(NAMESPACE, table, sk)
                 if rec is not None and rec.get("state") in (PENDING, CLAIMED):
+                    lingered = time.monotonic()
+                    while should_linger(self._landing[table], time.monotonic() - lingered, t):  # noqa: ASYNC110 - bounded poll of a counter
+                        await asyncio.sleep(LINGER_STEP_SECONDS)
                     await asyncio.to_thread(self.commit_round, table)
                 retry = False
             except RetryableError as exc:  # e.g. commit conflicts: the records stay claimed; try again

@@ -246,69 +246,71 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
     account = ctx.account(current.account_id)
     spec = report_type(current.unit.report_type)
     dest = ctx.work_dir / f"splake-{current.account_id}-{current.report_id}-{uuid.uuid4().hex[:8]}.download"
-    try:
-        for attempt in range(INGEST_RETRIES):
-            doc = await ctx.client.call(
-                account, "getReportDocument", path={"reportDocumentId": current.document_id}
+    # from download to staged, the document is "landing": a committer of the table lingers for it
+    with ctx.committer().landing(spec.table):
+        try:
+            for attempt in range(INGEST_RETRIES):
+                doc = await ctx.client.call(
+                    account, "getReportDocument", path={"reportDocumentId": current.document_id}
+                )
+                body = doc.body or {}
+                try:
+                    info = await ctx.client.download(str(body["url"]), dest)
+                    break
+                except RetryableError:
+                    if attempt == INGEST_RETRIES - 1:
+                        raise
+            compression = body.get("compressionAlgorithm")
+            meta = {
+                "report_id": current.report_id,
+                "document_id": current.document_id,
+                "report_type": current.unit.report_type,
+                "marketplace_ids": list(current.unit.marketplace_ids),
+                "data_start": iso(current.unit.window.start),
+                "data_end": iso(current.unit.window.end),
+                "content_type": info.content_type,
+                "charset": info.charset,
+                "content_encoding": info.content_encoding,
+                "compression_algorithm": compression,
+                "format": spec.format if spec.format != "tsv" else "txt",
+            }
+            ref = await asyncio.to_thread(
+                ctx.raw.put_document, current.account_id, "reports", current.report_id or "", dest, meta
             )
-            body = doc.body or {}
-            try:
-                info = await ctx.client.download(str(body["url"]), dest)
-                break
-            except RetryableError:
-                if attempt == INGEST_RETRIES - 1:
-                    raise
-        compression = body.get("compressionAlgorithm")
-        meta = {
-            "report_id": current.report_id,
-            "document_id": current.document_id,
-            "report_type": current.unit.report_type,
-            "marketplace_ids": list(current.unit.marketplace_ids),
-            "data_start": iso(current.unit.window.start),
-            "data_end": iso(current.unit.window.end),
-            "content_type": info.content_type,
-            "charset": info.charset,
-            "content_encoding": info.content_encoding,
-            "compression_algorithm": compression,
-            "format": spec.format if spec.format != "tsv" else "txt",
-        }
-        ref = await asyncio.to_thread(
-            ctx.raw.put_document, current.account_id, "reports", current.report_id or "", dest, meta
-        )
-        now = ctx.clock()
-        if _needs_migration_check(spec):  # a declared key change rewrites the old rows first (rare)
-            async with ctx.lock(f"table:{spec.table}"):
-                await asyncio.to_thread(migrate_table, ctx.lake, spec)
-        # no table lock while decoding/parsing/staging; at most LAND_PARALLELISM documents at once (CPU)
-        async with ctx.slots("land", LAND_PARALLELISM):
-            try:
-                staged = await asyncio.to_thread(
-                    stage_document, ctx, current, dest, info, compression, ref.key, now
-                )
-            except DocumentHeldError as held_exc:
-                good, n_bad, why = held_exc.rows, held_exc.quarantined, held_exc.message
-                held = ledger.update(
-                    ctx.state,
-                    current.account_id,
-                    current.key,
-                    lambda e: on_held(e, now, rows=good, quarantined=n_bad, raw_key=ref.key, reason=why),
-                )
-                log_event(log, "report_held", logging.ERROR, report_id=current.report_id, reason=why)
-                return IngestResult(held or current, 0, n_bad, ref.key, reason=why)
-            except ReportFailedError as exc:
-                cooldown = timedelta(minutes=ctx.settings.sync.fatal_cooldown_minutes)
-                why = exc.message
-                ledger.update(
-                    ctx.state,
-                    current.account_id,
-                    current.key,
-                    lambda e: dataclasses.replace(
-                        e, status="FATAL", reason=why, completed_at=now, cooldown_until=now + cooldown
-                    ),
-                )
-                raise ReportFailedError(exc.message, where=current.key, hint=exc.hint) from None
-    finally:
-        dest.unlink(missing_ok=True)
+            now = ctx.clock()
+            if _needs_migration_check(spec):  # a declared key change rewrites the old rows first (rare)
+                async with ctx.lock(f"table:{spec.table}"):
+                    await asyncio.to_thread(migrate_table, ctx.lake, spec)
+            # no table lock while decoding/parsing/staging; at most LAND_PARALLELISM documents at once (CPU)
+            async with ctx.slots("land", LAND_PARALLELISM):
+                try:
+                    staged = await asyncio.to_thread(
+                        stage_document, ctx, current, dest, info, compression, ref.key, now
+                    )
+                except DocumentHeldError as held_exc:
+                    good, n_bad, why = held_exc.rows, held_exc.quarantined, held_exc.message
+                    held = ledger.update(
+                        ctx.state,
+                        current.account_id,
+                        current.key,
+                        lambda e: on_held(e, now, rows=good, quarantined=n_bad, raw_key=ref.key, reason=why),
+                    )
+                    log_event(log, "report_held", logging.ERROR, report_id=current.report_id, reason=why)
+                    return IngestResult(held or current, 0, n_bad, ref.key, reason=why)
+                except ReportFailedError as exc:
+                    cooldown = timedelta(minutes=ctx.settings.sync.fatal_cooldown_minutes)
+                    why = exc.message
+                    ledger.update(
+                        ctx.state,
+                        current.account_id,
+                        current.key,
+                        lambda e: dataclasses.replace(
+                            e, status="FATAL", reason=why, completed_at=now, cooldown_until=now + cooldown
+                        ),
+                    )
+                    raise ReportFailedError(exc.message, where=current.key, hint=exc.hint) from None
+        finally:
+            dest.unlink(missing_ok=True)
     # the commit, grouped with the other documents of the table that are ready (splake.lake.groupcommit)
     result = await ctx.committer().commit(staged.staged)
     rows = result.rows_written
