@@ -7,6 +7,7 @@ same documents landed one by one with ``CuratedLake.write``, in the same order."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -392,3 +393,55 @@ def test_a_large_staged_write_is_stored_packed_and_commits(
 
     asyncio.run(scenario())
     assert rows_of(lake) == landed_in_order(reference, [doc])
+
+
+def test_recovery_finishes_a_dead_groups_commit_and_forgets_it_later(
+    backend: Backend, lake: CuratedLake, reference: CuratedLake
+) -> None:
+    """Committer and owners all died (no further document of the table arrives): the recovery round (local
+    sync start, AWS daily maintenance) commits the claimed group; uncollected results are forgotten after
+    ``keep_seconds``."""
+    a, b = Doc("acct-1", 1), Doc("acct-2", 1)
+    sa, sb = stage(lake, a), stage(lake, b)
+
+    async def scenario() -> None:
+        lock = backend.lock(TABLE)
+        await lock.acquire()
+        owners = [asyncio.create_task(backend.committer(lake).commit(s)) for s in (sa, sb)]
+        await until(lambda: len(records(backend)) == 2)
+        for o in owners:  # the owners die
+            o.cancel()
+        await asyncio.gather(*owners, return_exceptions=True)
+        with pytest.raises(Killed):  # and so does their committer
+            await asyncio.to_thread(backend.committer(DiesInCommit(lake, False)).commit_round, TABLE)
+        lock.release()
+        assert await backend.committer(lake).recover([TABLE, "other_table"]) == 2
+        assert sorted(r["state"] for r in records(backend)) == ["committed", "committed"]
+        backend.clock.offset = timedelta(seconds=FAST.keep_seconds + 1)
+        assert await backend.committer(lake).recover([TABLE]) == 0
+        assert records(backend) == []
+
+    asyncio.run(scenario())
+    assert rows_of(lake) == landed_in_order(reference, [a, b])
+
+
+def test_the_committer_lingers_for_a_document_this_process_is_still_landing(
+    backend: Backend, lake: CuratedLake, reference: CuratedLake, commits: GroupCommits
+) -> None:
+    first, second = Doc("acct-1", 1), Doc("acct-2", 1)
+    s1 = stage(lake, first)
+
+    async def scenario() -> None:
+        committer = backend.committer(lake, dataclasses.replace(FAST, linger_seconds=10.0))
+        with committer.landing(TABLE):  # the second document is being downloaded/parsed/staged here
+            owner1 = asyncio.create_task(committer.commit(s1))
+            await until(lambda: len(records(backend)) == 1)
+            await asyncio.sleep(0.3)  # the first owner holds the lock now, lingering
+            s2 = await asyncio.to_thread(stage, lake, second)
+            owner2 = asyncio.create_task(committer.commit(s2))
+            await until(lambda: len(records(backend)) == 2)
+        await asyncio.gather(owner1, owner2)
+
+    asyncio.run(scenario())
+    assert commits.sizes == [2]
+    assert rows_of(lake) == landed_in_order(reference, [first, second])

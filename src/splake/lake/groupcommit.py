@@ -389,22 +389,28 @@ class GroupCommitter:
 
     # --- the committer's side (holds the table lock) ----------------------------------------------
 
-    async def recover(self) -> int:
+    async def recover(self, tables: Sequence[str] | None = None) -> int:
         """Finish what killed processes left: one round per table that has records (claims of a dead
         committer are committed again — a no-op where they landed —, expired pending records discarded,
-        live ones committed). The local runner calls it when it is the lake's only writer, before the
-        crash-leftover sweep (which would otherwise delete the staged files those records refer to)."""
-        tables = sorted({str(r["_pk"]) for r in self._state.scan(NAMESPACE)})
+        live ones committed, uncollected results forgotten). ``tables``: look only there (one query each;
+        default: scan the namespace). A table whose lock is busy is skipped (its committer does this).
+        The local sync calls it as the lake's only writer, before the crash-leftover sweep (which would
+        otherwise delete the staged files those records refer to); AWS maintenance daily per table."""
+        if tables is None:
+            names = sorted({str(r["_pk"]) for r in self._state.scan(NAMESPACE)})
+        else:
+            names = [t for t in tables if self._state.query(NAMESPACE, t)]
         committed = 0
-        for table in tables:
+        for table in names:
             lock = self._lock(table)
-            await lock.acquire()
+            if not await try_acquire(lock, self.timing.poll_seconds):
+                continue
             try:
                 committed += await asyncio.to_thread(self.commit_round, table)
             finally:
                 lock.release()
-        if tables:
-            log_event(log, "group_commit_recovered", tables=len(tables), documents=committed)
+        if names:
+            log_event(log, "group_commit_recovered", tables=len(names), documents=committed)
         return committed
 
     def commit_round(self, table: str) -> int:

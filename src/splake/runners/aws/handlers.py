@@ -358,14 +358,18 @@ async def step_items_refresh(ctx: Context, event: dict[str, Any], runtime: Runti
 
 
 async def step_maintain(ctx: Context, event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """The lake's maintenance (a daily schedule): compact each curated table's small files (under the
-    table's commit lease), then expire snapshots older than ``expire_days`` (default 7; the last
-    ``retain_last``, default 5, are kept) and delete the files only they referenced."""
+    """The lake's maintenance (a daily schedule): finish grouped commits killed Lambdas left, compact each
+    curated table's small files (under the table's commit lease), then expire snapshots older than
+    ``expire_days`` (default 7; the last ``retain_last``, default 5, are kept) and delete the files only
+    they referenced."""
     now = ctx.clock()
     days = int(event.get("expire_days", 7))
     retain = int(event.get("retain_last", 5))
     compacted: dict[str, int] = {}
-    for name in await asyncio.to_thread(ctx.lake.table_names):
+    names = await asyncio.to_thread(ctx.lake.table_names)
+    # grouped-commit records left by killed Lambdas of tables that landed nothing since (one query each)
+    await ctx.committer().recover(names)
+    for name in names:
         async with ctx.lock(f"table:{name}"):
             compacted[name] = await asyncio.to_thread(ctx.lake.compact, name)
     deleted = await asyncio.to_thread(
