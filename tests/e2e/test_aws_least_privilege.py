@@ -151,6 +151,7 @@ def test_every_request_is_allowed_by_the_synthesized_policies(
         (STATE_MACHINE, "s3:PutObject"),  # ResultWriter
         ("plan", "s3:PutObject"),
         ("plan", "ssm:GetParameter"),
+        ("plan", "states:ListExecutions"),  # the overlapping-run guard
         ("request", "dynamodb:PutItem"),
         ("request", "secretsmanager:GetSecretValue"),
         ("ingest", "s3:PutObject"),

@@ -203,3 +203,17 @@ def test_plan_interleaves_accounts_and_keeps_every_unit() -> None:
         k = a % len(lane)
         assert mine == lane[k:] + lane[:k]
     assert fanout.interleave([]) == []
+
+
+def test_overlapping_run_guard_is_wired_in_both_definitions() -> None:
+    for d in (
+        sync_definition(FNS, results_bucket="lake"),
+        items_definition(FNS, results_bucket="lake"),
+    ):
+        states = d["States"]
+        # Plan gets its own execution id (to find older running executions of its machine) …
+        assert states["Plan"]["Parameters"]["Payload"]["execution_id.$"] == "$$.Execution.Id"
+        # … and a skipped run ends successfully before the fan-out: no unit planned twice, no second token
+        choices = states["Planned"]["Choices"]
+        assert {"Variable": "$.skip", "BooleanEquals": True, "Next": "Skipped"} in choices
+        assert states["Skipped"] == {"Type": "Succeed"} and states["Planned"]["Default"] == "FanOut"

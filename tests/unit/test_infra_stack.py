@@ -199,6 +199,23 @@ def test_task_token_callbacks_are_granted_the_way_iam_evaluates_them(template: d
         assert TemplatePolicies(doc, {}).allows("R", "states:StartExecution", machine) is False
 
 
+def test_plan_roles_can_list_only_their_own_machines_executions(template: dict[str, Any]) -> None:
+    """The overlapping-run guard: plan / items_plan list their machine's running executions, nothing else."""
+    from tests.support.iam_check import TemplatePolicies, role_of
+
+    policies = TemplatePolicies(template, {})
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:"
+    fns = {
+        fn["Properties"]["Description"].split(": ")[1]: lid
+        for lid, fn in resources(template, "AWS::Lambda::Function").items()
+    }
+    for step, lid in fns.items():
+        role = role_of(template, lid)
+        for name in ("splake-sync", "splake-items"):
+            expected = (step, name) in (("plan", "splake-sync"), ("items_plan", "splake-items"))
+            assert policies.allows(role, "states:ListExecutions", machine + name) is expected, (step, name)
+
+
 def test_secret_writes_are_limited_to_the_token_cache(template: dict[str, Any]) -> None:
     writes = 0
     for name, st in statements(template):
