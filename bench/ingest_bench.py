@@ -16,6 +16,10 @@ bench/results.json under "ingest". Sizes default to 100 MB and 1 GB (``--sizes 1
 
     .venv/bin/python bench/ingest_bench.py                 # 100 MB and 1 GB
     .venv/bin/python bench/ingest_bench.py --sizes 100     # quick
+    .venv/bin/python bench/ingest_bench.py --sizes 100 --kinds splake --data-dir /tmp/ib   # profiling loop
+
+``--kinds`` without ``pyarrow`` prints no ratio and leaves bench/results.json alone (a ratio is only ever
+against a baseline measured in the same run); ``--data-dir`` keeps the generated files for the next run.
 """
 
 from __future__ import annotations
@@ -227,6 +231,8 @@ def run_child(kind: str, src: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="100,1000", help="uncompressed sizes in MB, comma-separated")
+    p.add_argument("--kinds", help="comma-separated subset of splake,pyarrow,pandas (default: all installed)")
+    p.add_argument("--data-dir", type=Path, help="keep (and reuse) the generated files in this directory")
     p.add_argument("--child", nargs=3, metavar=("KIND", "SRC", "WORK"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -245,28 +251,44 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         kinds = ["splake", "pyarrow", "pandas"]
     except ImportError:
         kinds = ["splake", "pyarrow"]
+    if args.kinds:
+        kinds = [k for k in args.kinds.split(",") if k]
+        unknown = [k for k in kinds if k not in CHILDREN]
+        if unknown:
+            p.error(f"unknown kinds {unknown}: use {', '.join(CHILDREN)}")
+    compare = "splake" in kinds and "pyarrow" in kinds
     results: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "sizes": {}}
     for size in [int(s) for s in args.sizes.split(",") if s]:
         with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
-            src = Path(tmp) / f"orders-{size}mb.txt.gz"
+            src = (args.data_dir or Path(tmp)) / f"orders-{size}mb.txt.gz"
+            meta = src.with_suffix(".json")
             t0 = time.perf_counter()
-            rows, raw_bytes = generate(src, size)
+            if args.data_dir and src.exists() and meta.exists():
+                rows, raw_bytes = json.loads(meta.read_text())
+            else:
+                src.parent.mkdir(parents=True, exist_ok=True)
+                rows, raw_bytes = generate(src, size)
+                meta.write_text(json.dumps([rows, raw_bytes]))
             print(
-                f"[{size} MB] generated {rows:,} rows, {raw_bytes / MB:.0f} MB uncompressed, "
-                f"{src.stat().st_size / MB:.0f} MB gzip in {time.perf_counter() - t0:.0f} s",
+                f"[{size} MB] {rows:,} rows, {raw_bytes / MB:.0f} MB uncompressed, "
+                f"{src.stat().st_size / MB:.0f} MB gzip ({time.perf_counter() - t0:.0f} s)",
                 flush=True,
             )
             entry: dict[str, Any] = {"rows": rows, "uncompressed_mb": round(raw_bytes / MB, 1)}
             for kind in kinds:
+                load = os.getloadavg()[0]  # other work on the machine skews both sides: recorded with them
                 r = run_child(kind, src)
+                r["load_1m"] = round(load, 2)
                 r["mb_per_s"] = round(raw_bytes / MB / r["seconds"], 1)
                 r["seconds"] = round(r["seconds"], 2)
                 entry[kind] = r
                 print(
                     f"[{size} MB] {kind:8s} {r['mb_per_s']:7.1f} MB/s  {r['seconds']:7.1f} s  "
-                    f"peak RSS {r['peak_rss_mb']:.0f} MB  rows {r['rows']:,}",
+                    f"peak RSS {r['peak_rss_mb']:.0f} MB  rows {r['rows']:,}  load {load:.1f}",
                     flush=True,
                 )
+            if not compare:
+                continue
             entry["ratio_splake_vs_pyarrow"] = round(
                 entry["splake"]["mb_per_s"] / entry["pyarrow"]["mb_per_s"], 3
             )
@@ -278,7 +300,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 flush=True,
             )
             results["sizes"][f"{size}mb"] = entry
-    merge_results("ingest", results)
+    if compare:
+        merge_results("ingest", results)
     return results
 
 

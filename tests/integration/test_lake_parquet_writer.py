@@ -111,6 +111,9 @@ def test_row_groups_and_rolled_files_keep_every_row_once_with_true_statistics(la
         assert all(meta.row_group(i).num_rows <= 550 for i in range(meta.num_row_groups))
         assert f.file_size_in_bytes == Path(path).stat().st_size
         seen += pq.read_table(path, columns=["order_id"]).column(0).to_pylist()
+        # every column carries its Iceberg field id (batches after the first are relabelled, not converted)
+        ids = {fld.name: int(fld.metadata[b"PARQUET:field_id"]) for fld in pq.ParquetFile(path).schema_arrow}
+        assert ids == {fld.name: fld.field_id for fld in tbl.schema().fields}
     assert sorted(seen) == [f"O-{i:06d}" for i in range(3000)]
 
 

@@ -27,7 +27,7 @@ import itertools
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,7 +43,7 @@ from pyiceberg.typedef import Record
 ROW_GROUP_ROWS = 50_000  # rows per Parquet row group (per partition)
 # encode row groups in one writer thread (Arrow releases the GIL) while the next batches are shaped; at
 # most one row group in flight
-BACKGROUND = False
+BACKGROUND = True
 TARGET_FILE_BYTES = 512 << 20  # Arrow bytes written to one data file before it is closed
 _PARQUET = FileFormatFactory.get(FileFormat.PARQUET)
 
@@ -89,6 +89,7 @@ class DataFileWriter:
             table_location=self._meta.location, table_properties=self._meta.properties
         )
         self._task_schema: Schema | None = None
+        self._relabel: pa.Schema | Literal[False] | None = None  # see _to_file_schema
         self._arrow_schema: pa.Schema | None = None
         self._open: dict[tuple[Any, ...], _OpenFile] = {}
         self._done: list[DataFile] = []
@@ -180,23 +181,41 @@ class DataFileWriter:
         writer = _PARQUET.create_writer(output, self._file_schema, self._meta.properties)
         return _OpenFile(path=path, output=output, writer=writer, key=key)
 
+    def _to_file_schema(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The batch in the file's arrow schema (field ids in the metadata), as pyiceberg converts it. The
+        conversion is made once; when it only renamed or annotated fields (same types, all nullable: the
+        usual case, the batches are already in the table's types; nested types always convert: their field
+        ids live in the type) later batches are relabelled without a copy, else each is converted."""
+        if self._relabel is None:
+            assert self._task_schema is not None
+            converted = _to_requested_schema(
+                requested_schema=self._file_schema,
+                file_schema=self._task_schema,
+                batch=batch,
+                include_field_ids=True,
+                format_model=_PARQUET,
+            )
+            same = converted.schema.types == batch.schema.types and all(
+                f.nullable and not pa.types.is_nested(f.type) for f in converted.schema
+            )
+            self._relabel = converted.schema if same else False
+            return converted
+        if self._relabel is False:
+            assert self._task_schema is not None
+            return _to_requested_schema(
+                requested_schema=self._file_schema,
+                file_schema=self._task_schema,
+                batch=batch,
+                include_field_ids=True,
+                format_model=_PARQUET,
+            )
+        return pa.RecordBatch.from_arrays(batch.columns, schema=self._relabel)
+
     def _write_group(self, f: _OpenFile) -> None:
         """The file's buffered rows → one row group."""
         if not f.buffered:
             return
-        assert self._task_schema is not None
-        table = pa.Table.from_batches(
-            [
-                _to_requested_schema(
-                    requested_schema=self._file_schema,
-                    file_schema=self._task_schema,
-                    batch=b,
-                    include_field_ids=True,
-                    format_model=_PARQUET,
-                )
-                for b in f.buffered
-            ]
-        )
+        table = pa.Table.from_batches([self._to_file_schema(b) for b in f.buffered])
         f.buffered, f.buffered_rows = [], 0
         if not f.bytes_written:
             self._written.append(f.path)  # the file exists from its first row group on

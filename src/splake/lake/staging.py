@@ -70,7 +70,7 @@ def write_files(
     write_uuid = uuid.uuid4()
     file_counter = itertools.count(0)
     staged = StagedFiles()
-    # one file per partition, appended to in row groups (splake.lake.parquet_writer); encoded inline
+    # one file per partition, row groups encoded by a writer thread (splake.lake.parquet_writer)
     writer = DataFileWriter(tbl, write_uuid=write_uuid, counter=file_counter)
     try:
         for batch in batches:
