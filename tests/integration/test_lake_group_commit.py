@@ -422,3 +422,30 @@ def test_no_delete_did_not_match_warning_from_concurrent_first_landings(lake_dir
             t.join()
     assert not [w for w in caught if "did not match any records" in str(w.message)]
     assert len(contents(lake, WINDOW.name)) == 6 + 2 * 4 * 9
+
+
+def test_a_commit_whose_answer_is_lost_keeps_its_files(
+    lake_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog takes the commit but the answer never arrives (network): write() raises, and must not
+    delete the staged files the table now references; a re-run of the same staged write is a no-op."""
+    catalog = open_local_catalog(lake_dir)
+    lake = CuratedLake(catalog, "spapi")
+    lake.write(WINDOW, *_orders("v1", range(0, 3)))
+    real_commit = catalog.commit_table
+
+    def commit_then_lose_the_answer(*args: Any, **kwargs: Any) -> Any:
+        real_commit(*args, **kwargs)
+        raise ConnectionError("connection reset after the request was sent")
+
+    monkeypatch.setattr(catalog, "commit_table", commit_then_lose_the_answer)
+    staged = lake.stage(WINDOW, *_orders("v2", range(2, 5)))
+    with pytest.raises(ConnectionError):
+        lake.commit_staged(WINDOW.name, [staged])
+    with pytest.raises(ConnectionError):
+        lake.write(WINDOW, *_orders("v3", range(10, 12)))
+    monkeypatch.undo()
+    rows = contents(lake, WINDOW.name)  # every referenced data file is still there
+    assert sorted({r["version"] for r in rows}) == ["v1", "v2", "v3"] and len(rows) == 6 + 9 + 6
+    [again] = lake.commit_staged(WINDOW.name, [StagedWrite.from_json(staged.to_json())])
+    assert again.already_committed and contents(lake, WINDOW.name) == rows

@@ -190,7 +190,9 @@ class CuratedLake:
         try:
             [result] = self.commit_staged(spec.name, [staged])
         except BaseException:
-            drop_files(self._io(spec.name), staged.files)
+            # not blindly: a commit whose outcome is unknown (the catalog took it, the answer was lost)
+            # is recorded in the table, and then these files are the table's
+            self.discard(staged)
             raise
         if result.data_files == 0:  # nothing of it was added: its files are nobody's
             drop_files(self._io(spec.name), staged.files)
@@ -303,9 +305,11 @@ class CuratedLake:
         )
         try:
             self._commit_quarantine(name, prov, files)
-        except BaseException:
+        except ConflictError:  # every attempt was refused: nothing refers to the files
             self._drop_files(tbl, files)
             raise
+        # (any other error may have come after the catalog took the commit: the files stay, as orphans
+        # at worst, rather than deleting files a snapshot refers to)
         if bad_rows:
             log_event(log, "lake_quarantined", table=name, report_id=prov.report_id, rows=len(bad_rows))
         return len(bad_rows)
