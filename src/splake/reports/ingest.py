@@ -37,6 +37,7 @@ from splake.reports.parse import BLOCK_SIZE, RowTooLongError, SerialParseNeededE
 from splake.reports.planner import (
     iso,
 )
+from splake.reports.prefetch import prefetch
 from splake.reports.types import REPORT_TYPES, ReportTypeSpec, report_type
 from splake.runners.context import Context
 
@@ -44,6 +45,7 @@ log = get_logger(__name__)
 
 INGEST_RETRIES = 3
 RELEASE_EVERY = 1  # parsed blocks between arrow memory-pool trims
+PARSE_AHEAD = 2  # parsed chunks of a flat file waiting for the lake write (prefetch thread)
 LAND_PARALLELISM = 2  # documents decoded, parsed and staged at once: CPU-bound
 
 
@@ -141,6 +143,8 @@ def stage_document(
                 check_text=doc.suspect > 0,
                 threads=threads,
             )
+            if spec.format == "tsv":  # the next blocks are parsed and cast (Arrow, no GIL) while these land
+                chunks = prefetch(chunks, PARSE_AHEAD)
             for i, chunk in enumerate(chunks):
                 bad.extend(chunk.bad)
                 good[0] += chunk.table.num_rows
