@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from splake.errors import FatalError
 from splake.lake.catalog import open_local_catalog
 from splake.lake.iceberg import CuratedLake
 from splake.lake.staged import StagedWrite
@@ -449,3 +450,20 @@ def test_a_commit_whose_answer_is_lost_keeps_its_files(
     assert sorted({r["version"] for r in rows}) == ["v1", "v2", "v3"] and len(rows) == 6 + 9 + 6
     [again] = lake.commit_staged(WINDOW.name, [StagedWrite.from_json(staged.to_json())])
     assert again.already_committed and contents(lake, WINDOW.name) == rows
+
+
+def test_a_staged_write_whose_files_are_gone_fails_fatally_and_lands_nothing(
+    curated_lake: CuratedLake,
+) -> None:
+    curated_lake.write(WINDOW, *_orders("v0", range(0, 3)))
+    good = curated_lake.stage(WINDOW, *_orders("v1", range(1, 4)))
+    lost = curated_lake.stage(WINDOW, *_orders("v2", range(5, 6)))
+    Path(lost.files[0].removeprefix("file://")).unlink()  # e.g. swept as a leftover by mistake
+    before = contents(curated_lake, WINDOW.name)
+    with pytest.raises(FatalError, match="are gone"):
+        curated_lake.commit_staged(WINDOW.name, [good, lost])
+    assert contents(curated_lake, WINDOW.name) == before
+    with pytest.raises(FatalError):
+        curated_lake.commit_staged(WINDOW.name, [lost])
+    [r] = curated_lake.commit_staged(WINDOW.name, [good])
+    assert (r.rows_written, r.rows_deleted) == (9, 6)

@@ -25,7 +25,7 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import ancestors_of
 
-from splake.errors import ConflictError
+from splake.errors import ConflictError, FatalError
 from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
 from splake.lake.filters import delete_filter
 from splake.lake.grouping import KeyRow, replay, scope_of
@@ -85,7 +85,11 @@ def commit_group(lake: CuratedLake, name: str, staged: Sequence[StagedWrite]) ->
     order; writes whose id a recent snapshot already records are skipped (``already_committed``)."""
     for s in staged:
         if s.table != name:
-            raise ValueError(f"staged write {s.id} is for table {s.table}, not {name}")
+            raise FatalError(
+                f"staged write {s.id} (report {s.report_id}) is for table {s.table}, not {name}",
+                where="CuratedLake.commit_staged",
+                hint="commit each table's staged writes separately",
+            )
     results: list[WriteResult] = []
     run: list[StagedWrite] = []
     for s in staged:  # one transaction per run of documents with the same window column (always one run
@@ -199,6 +203,7 @@ def commit_many(
             drop_files(tbl.io, [f.file_path for f in written])
             if ids & committed_ids(lake.catalog.load_table(lake.ident(name)), since):
                 return None
+            _raise_if_gone(tbl, writes)
             raise
         final = [f for files in member_files for f in files]
         lose_key = [
@@ -263,6 +268,20 @@ def commit_many(
     )
 
 
+def _raise_if_gone(tbl: Table, writes: Sequence[StagedWrite]) -> None:
+    """A staged write whose files are gone (and that no snapshot records) can never be committed: say so
+    as a fatal error naming it, so a coordinator fails that document instead of retrying forever."""
+    for w in writes:
+        gone = [p for p in w.files if not tbl.io.new_input(p).exists()]
+        if gone:
+            raise FatalError(
+                f"{len(gone)} staged file(s) of report {w.report_id} (staged write {w.id}) are gone, "
+                f"e.g. {gone[0]}",
+                where="CuratedLake.commit_staged",
+                hint="nothing of it is in the table; stage the document again",
+            )
+
+
 def _result(
     name: str, w: StagedWrite, stale: int, deleted: int, files: int, snapshot_id: int | None, attempts: int
 ) -> WriteResult:
@@ -313,6 +332,7 @@ def commit_one(lake: CuratedLake, name: str, staged: StagedWrite) -> WriteResult
         except Exception:  # see commit_many: a concurrent committer of the same write may have landed it
             if staged.id in committed_ids(lake.catalog.load_table(lake.ident(name)), staged.staged_at):
                 return already_committed(staged)
+            _raise_if_gone(tbl, [staged])
             raise
         expr = delete_filter(plan, tbl.schema())
         deleting = scope_matches(tbl, expr)
