@@ -31,14 +31,14 @@ from splake.reports.formats import iter_document
 from splake.reports.hold import DocumentHeldError, check_document, on_held
 from splake.reports.ledger import LedgerEntry
 from splake.reports.locales import locale_for
-from splake.reports.migrate import MIGRATIONS
 from splake.reports.migrate import migrate as migrate_table
+from splake.reports.migrate import pending as pending_migrations
 from splake.reports.parse import BLOCK_SIZE, RowTooLongError, SerialParseNeededError, table_spec
 from splake.reports.planner import (
     iso,
 )
 from splake.reports.prefetch import prefetch
-from splake.reports.types import REPORT_TYPES, ReportTypeSpec, report_type
+from splake.reports.types import REPORT_TYPES, report_type
 from splake.runners.context import Context
 
 log = get_logger(__name__)
@@ -223,10 +223,6 @@ def land_document(
     return result.rows_written, quarantine_rows(ctx, doc)
 
 
-def _needs_migration_check(spec: ReportTypeSpec) -> bool:
-    return any(m.report_type == spec.name for m in MIGRATIONS)
-
-
 async def ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
     """Land a DONE report: idempotent (an INGESTED entry is a no-op; a crash mid-way repeats safely)."""
     async with ctx.lock(f"ingest:{entry.account_id}:{entry.key}"):  # one lander per entry in this process
@@ -250,7 +246,11 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
     account = ctx.account(current.account_id)
     spec = report_type(current.unit.report_type)
     dest = ctx.work_dir / f"splake-{current.account_id}-{current.report_id}-{uuid.uuid4().hex[:8]}.download"
-    # from download to staged, the document is "landing": a committer of the table lingers for it
+    if await asyncio.to_thread(pending_migrations, ctx.lake, spec):  # a declared key change (rare):
+        async with ctx.lock(f"table:{spec.table}"):  # the old rows are rewritten first
+            await asyncio.to_thread(migrate_table, ctx.lake, spec)
+    # from download to staged, the document is "landing": a committer of the table lingers for it (so
+    # nothing in this block may wait for the table lock)
     with ctx.committer().landing(spec.table):
         try:
             for attempt in range(INGEST_RETRIES):
@@ -282,9 +282,6 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
                 ctx.raw.put_document, current.account_id, "reports", current.report_id or "", dest, meta
             )
             now = ctx.clock()
-            if _needs_migration_check(spec):  # a declared key change rewrites the old rows first (rare)
-                async with ctx.lock(f"table:{spec.table}"):
-                    await asyncio.to_thread(migrate_table, ctx.lake, spec)
             # no table lock while decoding/parsing/staging; at most LAND_PARALLELISM documents at once (CPU)
             async with ctx.slots("land", LAND_PARALLELISM):
                 try:

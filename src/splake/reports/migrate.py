@@ -101,6 +101,15 @@ def _marker(m: Migration) -> str:
     return f"splake.migration.{m.name}"
 
 
+def pending(lake: CuratedLake, spec: ReportTypeSpec) -> list[Migration]:
+    """The migrations this report type's table still needs (reads the table's properties; no lock)."""
+    todo = [m for m in MIGRATIONS if m.report_type == spec.name]
+    if not todo or spec.table not in lake.table_names():
+        return []
+    props = lake.table(spec.table).properties
+    return [m for m in todo if props.get(_marker(m)) != "done"]
+
+
 def migrate(lake: CuratedLake, spec: ReportTypeSpec) -> list[str]:
     """Run the migrations this report type's table still needs; returns the names of those that ran."""
     pending = [m for m in MIGRATIONS if m.report_type == spec.name]
