@@ -18,7 +18,7 @@ import pytest
 from splake.errors import FatalError
 from splake.lake.catalog import open_local_catalog
 from splake.lake.iceberg import CuratedLake
-from splake.lake.staged import StagedWrite
+from splake.lake.staged import STAGED_IDS_PROPERTY, StagedWrite
 from splake.lake.tables import Provenance, ReplaceScope, TableSpec
 
 US, CA = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
@@ -467,3 +467,27 @@ def test_a_staged_write_whose_files_are_gone_fails_fatally_and_lands_nothing(
         curated_lake.commit_staged(WINDOW.name, [lost])
     [r] = curated_lake.commit_staged(WINDOW.name, [good])
     assert (r.rows_written, r.rows_deleted) == (9, 6)
+
+
+def test_a_group_too_big_to_replay_in_memory_is_committed_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import splake.lake.commit
+
+    monkeypatch.setattr(splake.lake.commit, "MAX_REPLAY_ROWS", 3)
+    docs = [_orders("v1", range(0, 6)), _orders("v2", range(3, 9)), _orders("v3", range(5, 7), "beta")]
+    reference = new_lake(tmp_path / "ref")
+    singles = [reference.write(WINDOW, *doc) for doc in docs]
+    lake = new_lake(tmp_path / "lake")
+    results = lake.commit_staged(WINDOW.name, [lake.stage(WINDOW, *doc) for doc in docs])
+    assert contents(lake, WINDOW.name) == contents(reference, WINDOW.name)
+    assert [(r.rows_written, r.rows_deleted) for r in results] == [
+        (r.rows_written, r.rows_deleted) for r in singles
+    ]
+    recorded = [
+        s.summary.additional_properties[STAGED_IDS_PROPERTY]
+        for s in lake.table(WINDOW.name).metadata.snapshots
+        if s.summary and STAGED_IDS_PROPERTY in s.summary.additional_properties
+    ]
+    # one commit per document (a group commit records all ids together, comma-joined, once)
+    assert all("," not in r for r in recorded) and len(set(recorded)) == 3

@@ -44,6 +44,9 @@ log = get_logger(__name__)
 # the history walk of the idempotency check starts this long before the oldest staging (clock skew
 # between the staging and the committing machine)
 CLOCK_SKEW_S = 900.0
+# staged rows a group commit may decide in Python (repeated keys, rows a later member's scope drops); a
+# group above it (e.g. two big snapshots of one account in one group) is committed one by one instead
+MAX_REPLAY_ROWS = 200_000
 
 
 def committed_ids(tbl: Table, since: float) -> set[str]:
@@ -181,9 +184,10 @@ def commit_many(
         written: list[DataFile] = []
         member_files: list[list[DataFile]] = []
         try:
-            keys = group_key_pass(
-                tbl, [[f.file_path for f in o] for o in originals], scopes, window_column, live_files, touched
-            )
+            paths = [[f.file_path for f in o] for o in originals]
+            keys = group_key_pass(tbl, paths, scopes, window_column, live_files, touched, MAX_REPLAY_ROWS)
+            if keys.overflow:  # too many rows to replay in memory: one by one (same result, N commits)
+                return [commit_one(lake, name, w) for w in writes]
             rep = replay(plans, scopes, keys.live, keys.staged)
             deleted = [rep.deleted[i] + keys.scope_deletes.get(i, 0) for i in range(len(writes))]
             for dropped in keys.scope_drops.values():

@@ -32,6 +32,7 @@ class GroupKeys:
     staged: list[KeyRow] = field(default_factory=list)
     scope_drops: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     scope_deletes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    overflow: bool = False  # more rows to decide one by one than ``max_rows``: nothing else was filled
 
 
 def window_type_of(tbl: Table, window_column: str | None) -> pa.DataType | None:
@@ -82,6 +83,16 @@ def _covers(alias: str) -> str:
     )
 
 
+def _count_scope_drops(con: duckdb.DuckDBPyConnection) -> int:
+    [(n,)] = con.sql(
+        f"""
+        SELECT count(*) FROM staged n
+        WHERE EXISTS (SELECT 1 FROM scopes s WHERE s.member > n.member AND {_covers("n")})
+        """
+    ).fetchall()
+    return int(n)
+
+
 def group_key_pass(
     tbl: Table,
     members: Sequence[Sequence[str]],
@@ -89,9 +100,12 @@ def group_key_pass(
     window_column: str | None,
     live_files: Sequence[str],
     touched_files: Sequence[str],
+    max_rows: int = 200_000,
 ) -> GroupKeys:
     """``members``: staged file paths per member (in commit order); ``live_files``: the live files of the
-    group's accounts; ``touched_files``: the live files the members' scopes may delete rows from."""
+    group's accounts; ``touched_files``: the live files the members' scopes may delete rows from. When
+    more than ``max_rows`` staged rows would come back to Python (repeated keys, rows a later scope
+    drops), returns ``overflow`` instead (bounded memory; the caller commits such a group one by one)."""
     wtype = window_type_of(tbl, window_column)
     wcol = f'"{window_column}"' if wtype is not None else "NULL"
     key_cols = f"row_key, account_id, marketplace_id, {wcol} AS w"
@@ -141,6 +155,9 @@ def group_key_pass(
             )
         con.execute("CREATE TEMP TABLE keys AS SELECT DISTINCT row_key FROM repeated")
         [(n_keys,)] = con.sql("SELECT count(*) FROM keys").fetchall()
+        if n_keys > max_rows or (rows and _count_scope_drops(con) + n_keys > max_rows):
+            out.overflow = True
+            return out
         if n_keys:
             out.staged = [
                 KeyRow(k, a, m, w, member=i)
