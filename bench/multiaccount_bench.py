@@ -12,7 +12,9 @@ at "Amazon"; the critical path is the slowest account's slowest operation:
 
 with ``reports`` = the reports the account needs and ``rate`` the sandbox's enforced (time-scaled) rate
 (polling is the client's choice and not part of the floor). Reported: wall time, the floor, their
-ratio, throttles, reports landed.
+ratio, throttles, reports landed. The sandbox runs in a process of its own on the same machine (Amazon does
+not share the client's interpreter; in a thread of the bench it took turns with the client's event loop for
+one GIL on every request); ``--sandbox-in-process`` restores the old setup.
 Merged into bench/results.json under "multiaccount".
 
     .venv/bin/python -m bench multiaccount                       # 20 accounts, real-time sandbox, 2 runs
@@ -25,11 +27,13 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import multiprocessing
 import sys
 import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -110,14 +114,19 @@ MANDATORY = ("createReport", "getReportDocument")  # one of each per report, wha
 
 
 def critical_path(
-    sb: SandboxServer, sellers: set[str], time_scale: float, processing: float
+    requests: Counter[tuple[str, str]],
+    throttled: Counter[tuple[str, str]],
+    sellers: set[str],
+    time_scale: float,
+    processing: float,
 ) -> dict[str, Any]:
     """The theoretical minimum: per seller, ``reports`` createReport and getReportDocument calls at the
-    enforced rate (after the burst), plus one report's processing time; the slowest seller decides."""
+    enforced rate (after the burst), plus one report's processing time; the slowest seller decides.
+    ``requests`` / ``throttled``: the sandbox's counts per (seller, operation)."""
     served: Counter[tuple[str, str]] = Counter()
-    for (seller, op), n in sb.stats.requests.items():
+    for (seller, op), n in requests.items():
         if seller in sellers:
-            served[(seller, op)] += n - sb.stats.throttled[(seller, op)]
+            served[(seller, op)] += n - throttled[(seller, op)]
     worst = (0.0, "", "")
     for seller in sellers:
         reports = served[(seller, "createReport")]
@@ -138,6 +147,48 @@ def critical_path(
     }
 
 
+Counts = tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]
+
+
+def _serve(n_accounts: int, time_scale: float, log_file: str | None, conn: Connection) -> None:
+    """The sandbox in a process of its own (see :class:`SandboxProcess`): serve until told to stop, then
+    send back its request and 429 counts."""
+    if log_file:
+        configure_cli_logging("DEBUG", log_file)
+    cfg = SandboxConfig(seed=7, time_scale=time_scale)
+    with SandboxServer(cfg, world=world_with_sellers(7, n_accounts)) as sb:
+        conn.send(sb.url)
+        conn.recv()
+        conn.send((Counter(sb.stats.requests), Counter(sb.stats.throttled)))
+
+
+class SandboxProcess:
+    """Amazon is not in the client's process: the sandbox runs in a process of its own (same machine, same
+    cores), so its request handling does not take turns with the client's event loop for one GIL."""
+
+    def __init__(self, n_accounts: int, time_scale: float, log_file: str | None) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            # not a daemon: daemonic processes may not start children (the sandbox renders documents in one)
+            target=_serve,
+            args=(n_accounts, time_scale, log_file, child),
+            name="sandbox",
+        )
+        self._proc.start()
+        self.url: str = self._conn.recv()
+
+    def stop(self) -> Counts:
+        try:
+            self._conn.send("stop")
+            counts: Counts = self._conn.recv()
+        finally:
+            self._proc.join(30)
+            if self._proc.is_alive():
+                self._proc.terminate()
+        return counts
+
+
 def _by_op(served: Counter[tuple[str, str]]) -> Counter[str]:
     out: Counter[str] = Counter()
     for (_, op), n in served.items():
@@ -145,35 +196,48 @@ def _by_op(served: Counter[tuple[str, str]]) -> Counter[str]:
     return out
 
 
-async def run(n_accounts: int, time_scale: float) -> dict[str, Any]:
+async def run(
+    n_accounts: int, time_scale: float, log_file: str | None = None, in_process: bool = False
+) -> dict[str, Any]:
     world = world_with_sellers(7, n_accounts)
     ids = [f"eu-{i:02d}" for i in range(1, n_accounts + 1)]
     cfg = SandboxConfig(seed=7, time_scale=time_scale)
-    with tempfile.TemporaryDirectory() as tmp, SandboxServer(cfg, world=world) as sb:
-        start = (datetime.now(UTC) - timedelta(days=1)).date()
-        base = demo_settings(sb.url, Path(tmp) / "lake", ids, world=world, start_date=start, lookback_days=1)
-        accounts = tuple(a.model_copy(update={"report_types": REPORT_TYPES}) for a in base.accounts)
-        settings = base.model_copy(update={"accounts": accounts})
-        seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), world, settings)
-        ctx = LocalContext.open(settings)
-        commits = CommitCounter()
-        loggers = commits.attach()
-        started = time.perf_counter()
-        try:
-            summary = await sync(settings, ctx, max_wait_seconds=3600)
-        finally:
-            await ctx.aclose()
-            for lg in loggers:
-                lg.removeHandler(commits)
-                lg.propagate = True
-        wall = time.perf_counter() - started
-        sellers = {world.account(i).selling_partner_id for i in ids}
-        crit = critical_path(sb, sellers, time_scale, cfg.processing_seconds * time_scale)
-        throttled = sum(n for (s, _), n in sb.stats.throttled.items() if s in sellers)
-        by_op: dict[str, int] = {}
-        for (s, op), n in sb.stats.throttled.items():
-            if s in sellers:
-                by_op[op] = by_op.get(op, 0) + n
+    inline = SandboxServer(cfg, world=world).start() if in_process else None
+    separate = None if in_process else SandboxProcess(n_accounts, time_scale, log_file)
+    url = inline.url if inline is not None else separate.url  # type: ignore[union-attr]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            start = (datetime.now(UTC) - timedelta(days=1)).date()
+            base = demo_settings(url, Path(tmp) / "lake", ids, world=world, start_date=start, lookback_days=1)
+            accounts = tuple(a.model_copy(update={"report_types": REPORT_TYPES}) for a in base.accounts)
+            settings = base.model_copy(update={"accounts": accounts})
+            seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), world, settings)
+            ctx = LocalContext.open(settings)
+            commits = CommitCounter()
+            loggers = commits.attach()
+            started = time.perf_counter()
+            try:
+                summary = await sync(settings, ctx, max_wait_seconds=3600)
+            finally:
+                await ctx.aclose()
+                for lg in loggers:
+                    lg.removeHandler(commits)
+                    lg.propagate = True
+            wall = time.perf_counter() - started
+    finally:
+        if inline is not None:
+            requests, throttles = Counter(inline.stats.requests), Counter(inline.stats.throttled)
+            inline.stop()
+        else:
+            assert separate is not None
+            requests, throttles = separate.stop()
+    sellers = {world.account(i).selling_partner_id for i in ids}
+    crit = critical_path(requests, throttles, sellers, time_scale, cfg.processing_seconds * time_scale)
+    throttled = sum(n for (s, _), n in throttles.items() if s in sellers)
+    by_op: dict[str, int] = {}
+    for (s, op), n in throttles.items():
+        if s in sellers:
+            by_op[op] = by_op.get(op, 0) + n
     reports = sum(s.ingested + s.cancelled for s in summary.streams.values())
     return {
         "accounts": n_accounts,
@@ -181,6 +245,7 @@ async def run(n_accounts: int, time_scale: float) -> dict[str, Any]:
         "report_types": len(REPORT_TYPES),
         "streams": n_accounts * 3 * len(REPORT_TYPES),
         "time_scale": time_scale,
+        "sandbox": "in-process thread" if in_process else "separate process",
         "wall_seconds": round(wall, 2),
         **crit,
         "ratio_wall_to_floor": round(wall / crit["floor_seconds"], 3) if crit["floor_seconds"] else None,
@@ -205,12 +270,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="JSON-lines log of every event (DEBUG: each SP-API request too) for a timeline: "
         "python -m bench.timeline LOG",
     )
+    ap.add_argument(
+        "--sandbox-in-process",
+        action="store_true",
+        help="run the sandbox in a thread of the bench's process (as before 2026-11-29: it then shares "
+        "the client's GIL)",
+    )
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
     # retries/429s counted, not printed line by line
     counter = configure_cli_logging("DEBUG" if args.log_file else "WARNING", args.log_file)
     runs = []
     for i in range(args.runs):
-        one = asyncio.run(run(args.accounts, args.time_scale))
+        one = asyncio.run(run(args.accounts, args.time_scale, args.log_file, args.sandbox_in_process))
         runs.append(one)
         print(
             f"multiaccount run {i + 1}/{args.runs}: {one['wall_seconds']} s → ratio "

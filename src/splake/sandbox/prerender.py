@@ -65,8 +65,9 @@ class Prerenderer:
                     # spawn: the sandbox runs in a thread of a process with other threads (fork is unsafe)
                     self._pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
                 future = self._pool.submit(_render, str(path), req)
-            except (RuntimeError, OSError) as exc:
+            except Exception as exc:  # e.g. a daemonic process may not start children: render at due time
                 log_event(log, "sandbox_prerender_unavailable", error=repr(exc))
+                self._closed = True
                 return
             self._pending[report_id] = _Pending(req, path, future)
 
