@@ -66,6 +66,18 @@ def test_known_vectors_of_key_version_1_never_change() -> None:
     assert keys == KNOWN_V1
 
 
+def test_known_vectors_hold_for_slices_sharing_the_batchs_buffers() -> None:
+    """Escaping is decided from the string buffers, which a slice shares with rows outside it: a slice
+    without special characters (row 0-1, their buffer holds row 4's) and one with them (rows 3-4) keep
+    the known keys."""
+    batch, market = _batch()
+    for start, length in ((0, 2), (3, 2), (4, 1)):
+        keys = compute_row_keys(
+            batch.slice(start, length), "seller-na", market.slice(start, length), COLUMNS, OccurrenceCounter()
+        ).to_pylist()
+        assert keys == KNOWN_V1[start : start + length]
+
+
 def test_known_vectors_follow_the_documented_text() -> None:
     """The documented formula, computed by hand with hashlib (independently of the code under test)."""
     text = "seller-na\x1fATVPDKIKX0DER\x1f111-2223334-5556667\x1f1\x1f2026-03-02 06:30:00.000000Z\x1f19.99"

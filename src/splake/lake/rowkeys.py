@@ -54,10 +54,28 @@ def _drop_nulls(value: Any) -> Any:
     return value
 
 
+_SPECIAL = (b"\\", SEP.encode(), NULL.encode())
+
+
+def _may_hold_special(text: pa.Array | pa.ChunkedArray) -> bool:
+    """False when no value can hold an escape char, separator or null marker: the string data buffers are
+    searched as bytes (memchr speed; a buffer shared with values outside the array can only say "maybe",
+    and escaping text that holds none changes nothing)."""
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+        buffers = chunk.buffers()
+        data = buffers[2] if len(buffers) > 2 else None
+        if data is None:
+            continue
+        raw = data.to_pybytes()
+        if any(c in raw for c in _SPECIAL):
+            return True
+    return False
+
+
 def _escape(text: pa.Array) -> pa.Array:
     """Make values unambiguous once joined: escape the escape char, the separator and the null marker."""
-    if not pc.any(pc.match_substring_regex(text, r"[\\\x1f\x00]")).as_py():
-        return text  # the usual case: one scan instead of three copies
+    if not _may_hold_special(text):
+        return text  # the usual case: a byte search instead of three copies
     for raw, escaped in (("\\", "\\\\"), (SEP, "\\x1f"), (NULL, "\\x00")):
         text = pc.replace_substring(text, raw, escaped)
     return text
