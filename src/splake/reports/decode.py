@@ -28,7 +28,7 @@ import os
 import tempfile
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +36,14 @@ from typing import BinaryIO
 
 from splake.errors import BadDataError, ConfigError, RetryableError
 from splake.logs import get_logger, log_event
+from splake.reports.prefetch import prefetch
 from splake.reports.textcheck import count_suspect
 from splake.spapi.marketplaces import marketplace
 
 log = get_logger(__name__)
 
 CHUNK = 1 << 20
+READ_AHEAD = 4  # chunks read (gunzipped) ahead of the decoding
 GZIP_MAGIC = b"\x1f\x8b"
 
 # Java / IANA charset names Amazon sends → the Python codec we decode with.
@@ -165,33 +167,45 @@ def _first_bytes(src: Path, gunzip: bool, n: int = 4) -> bytes:
         return b""  # a corrupt stream is reported by the decoding pass
 
 
+def _read_ahead(fin: BinaryIO) -> Generator[bytes, None, None]:
+    """The payload in CHUNK pieces, then ``b""``; read (and gunzipped: zlib releases the GIL) by a prefetch
+    thread while the caller decodes the previous pieces."""
+    pieces = prefetch(iter(lambda: fin.read(CHUNK), b""), READ_AHEAD, name="splake-gunzip")
+    try:
+        yield from pieces
+        yield b""
+    finally:
+        pieces.close()  # the reader thread has stopped before the caller closes the file
+
+
 def _pass_through(fin: BinaryIO, out: BinaryIO, *, strict: bool) -> tuple[int, int, bool]:
     """Copy UTF-8 as received (BOM dropped), validating it: (bytes written, mojibake signs, non-ASCII
     seen). ``strict``: raise :class:`_NotUtf8` at the first invalid byte (nothing useful is written)."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     size = suspect = 0
     first, non_ascii = True, False
-    while True:
-        chunk = fin.read(CHUNK)
-        final = not chunk
-        try:
-            text = decoder.decode(chunk, final=final)
-        except UnicodeDecodeError:
-            if strict:
-                raise _NotUtf8 from None
-            raise
-        if first and chunk:
-            if chunk.startswith(_UTF8_BOM):
-                chunk = chunk[len(_UTF8_BOM) :]
-                text = text.removeprefix("\ufeff")
-            first = False
-        if chunk:
-            non_ascii = non_ascii or not chunk.isascii()
-            suspect += count_suspect(text)
-            out.write(chunk)
-            size += len(chunk)
-        if final:
-            return size, suspect, non_ascii
+    with contextlib.closing(_read_ahead(fin)) as chunks:  # reader stopped before fin closes
+        for chunk in chunks:
+            final = not chunk
+            try:
+                text = decoder.decode(chunk, final=final)
+            except UnicodeDecodeError:
+                if strict:
+                    raise _NotUtf8 from None
+                raise
+            if first and chunk:
+                if chunk.startswith(_UTF8_BOM):
+                    chunk = chunk[len(_UTF8_BOM) :]
+                    text = text.removeprefix("\ufeff")
+                first = False
+            if chunk:
+                non_ascii = non_ascii or not chunk.isascii()
+                suspect += count_suspect(text)
+                out.write(chunk)
+                size += len(chunk)
+            if final:
+                break
+    return size, suspect, non_ascii
 
 
 def _transcode(fin: BinaryIO, out: BinaryIO, codec: str) -> tuple[int, int, bool]:
@@ -202,26 +216,27 @@ def _transcode(fin: BinaryIO, out: BinaryIO, codec: str) -> tuple[int, int, bool
     utf8_ok, non_ascii = True, False
     size = suspect = 0
     first = True
-    while True:
-        chunk = fin.read(CHUNK)
-        final = not chunk
-        if utf8_ok:
-            non_ascii = non_ascii or not chunk.isascii()
-            try:
-                utf8.decode(chunk, final=final)
-            except UnicodeDecodeError:
-                utf8_ok = False
-        text = decoder.decode(chunk, final=final)
-        if first and text:
-            text = text.removeprefix("\ufeff")
-            first = False
-        if text:
-            suspect += count_suspect(text)
-            data = text.encode("utf-8")
-            out.write(data)
-            size += len(data)
-        if final:
-            return size, suspect, utf8_ok and non_ascii
+    with contextlib.closing(_read_ahead(fin)) as chunks:  # reader stopped before fin closes
+        for chunk in chunks:
+            final = not chunk
+            if utf8_ok:
+                non_ascii = non_ascii or not chunk.isascii()
+                try:
+                    utf8.decode(chunk, final=final)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            text = decoder.decode(chunk, final=final)
+            if first and text:
+                text = text.removeprefix("\ufeff")
+                first = False
+            if text:
+                suspect += count_suspect(text)
+                data = text.encode("utf-8")
+                out.write(data)
+                size += len(data)
+            if final:
+                break
+    return size, suspect, utf8_ok and non_ascii
 
 
 def decode_document(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -24,7 +24,9 @@ class _Raised:
         self.exc = exc
 
 
-def prefetch(items: Iterator[T], depth: int = 2, *, name: str = "splake-prefetch") -> Iterator[T]:
+def prefetch(
+    items: Iterator[T], depth: int = 2, *, name: str = "splake-prefetch"
+) -> Generator[T, None, None]:
     """Yield what ``items`` yields, produced by a background thread up to ``depth`` items ahead."""
     q: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
