@@ -38,6 +38,7 @@ RUNTIME_KNOBS = frozenset(
         "schema_drift",
         "localized_headers",
         "lwa_error_rate",
+        "lwa_latency_seconds",
         "vendor_data_delay_hours",
         "revoked_accounts",
         "aws_endpoint_url",
@@ -68,6 +69,9 @@ class SandboxConfig:
     # --- faults (all drawn from one RNG seeded with ``seed``) ---
     error_rate: float = 0.0  # 500/503 with Amazon-like bodies
     lwa_error_rate: float = 0.0  # the LWA token endpoint answers 500 server_error
+    # The LWA token endpoint answers after this many (unscaled) seconds (Amazon's takes ~0.1-0.5 s; a
+    # client that fetches a token between its rate-limit slot and its request sends it late).
+    lwa_latency_seconds: float = 0.0
     # Sandbox account ids (e.g. "seller-eu") whose seller revoked the app: their refresh token gets
     # invalid_grant from LWA (tokens already issued keep working until they expire).
     revoked_accounts: tuple[str, ...] = ()

@@ -3,6 +3,7 @@ authorization_code — the last one in :mod:`splake.sandbox.oauth`)."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from typing import Any
@@ -44,6 +45,8 @@ async def _form(request: Request) -> dict[str, str]:
 def token_route(state: SandboxState) -> Route:
     async def token(request: Request) -> Response:
         form = await _form(request)
+        if state.config.lwa_latency_seconds > 0:
+            await asyncio.sleep(state.config.lwa_latency_seconds)
         world = state.world
         if state.chance(state.config.lwa_error_rate):
             state.stats.count_fault("lwa_error_500")

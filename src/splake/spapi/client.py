@@ -8,8 +8,8 @@ info = await client.download(url, dest_path)
 await client.aclose()
 ```
 
-Every request: rate limiter → bounded concurrency → LWA (or Restricted Data) token (fetched after the
-wait, so it is fresh when sent) → HTTP/1.1 keep-alive.
+Every request: LWA (or Restricted Data) token (fetched before the wait and looked up again after it,
+so it is fresh when sent) → rate limiter → bounded concurrency → HTTP/1.1 keep-alive.
 429 / 5xx / timeouts / connection errors are retried with full-jitter exponential backoff up to
 ``settings.spapi.max_retries``; then :class:`ThrottledError` / :class:`ServerError` (both retryable).
 A 401/403 is retried with a fresh token (the cached one may have expired early; at most
@@ -328,9 +328,14 @@ class SpApiClient:
         attempt = 0
         token_refreshes_left = TOKEN_REFRESHES_PER_CALL
         while True:
-            # the token is fetched (refreshed if due) only once the limiter granted the slot: a token that
-            # expired while the call waited for its slot would cost the slot (a 403, then a retry)
+            # The token is fetched (refreshed if due) BEFORE the limiter slot and looked up again after it.
+            # Fetched only after the slot, an LWA round trip (or an RDT mint) sat between the slot and the
+            # request: requests went out later than the limiter planned while the server's bucket sat full
+            # (its refill lost at the cap), then arrived together beyond its burst -- 429s, up to 9 of 40
+            # with 20 workers on one bucket and a slow LWA. Looked up again after the slot (a cache hit
+            # unless it expired while the call waited), so a token never expires in the queue either.
             # (outside the connection slots: minting an RDT is itself an SP-API call that needs one)
+            await self._token(account, scope, spec, rendered, rdt_elements)
             await self.limiter.acquire(limiter_key, op)
             token = await self._token(account, scope, spec, rendered, rdt_elements)
             headers = {

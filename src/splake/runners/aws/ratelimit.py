@@ -13,6 +13,7 @@ Item: ``pk = "_ratelimit#<seller>"``, ``sk = <operationId>`` in the state table.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import json
 import random
@@ -30,6 +31,15 @@ from splake.spapi.ratelimit import AdaptiveBucket, AdaptiveTuning, default_plan,
 log = get_logger(__name__)
 
 _SKIP = {"now", "tuning"}  # constructor-only / configuration, not state
+
+# The ticket (the bucket's ``sent`` count, taken in the same conditional write as the reservation) of the
+# last slot each task was granted per (seller, operation): observe()/throttled() run in the same task
+# right after the response, so the shared bucket knows whether the request was reserved after a pending
+# 429 (evidence about it) or before (it tells nothing: it must not forgive a real 429). Immutable tuples:
+# child tasks copy the context.
+_TICKETS: contextvars.ContextVar[tuple[tuple[tuple[str, str], int], ...]] = contextvars.ContextVar(
+    "dynamo_ratelimit_tickets", default=()
+)
 
 
 def _state_fields() -> list[str]:
@@ -140,27 +150,36 @@ class DynamoRateLimiter:
                 return delay or 0.0
             time.sleep(random.uniform(0, 0.01))
 
-    def _reserve(self, key: str, op: str) -> float | None:
-        """Reserve a token; the seconds to wait, or None when a probe is still in flight (try again)."""
+    def _reserve(self, key: str, op: str) -> tuple[float, int] | None:
+        """Reserve a token; (the seconds to wait, the request's ticket), or None when a probe is still in
+        flight (try again)."""
         now = self._clock()
         stored = self._load(key, op, now)
         b = stored.bucket
         if stored.version > 0 and not b.header_seen and now < stored.probe_until:
             return None  # the first request of this bucket has not reported the live limit yet
         delay = b.reserve(now)
+        ticket = b.mark_sent()
         if self._store(key, op, stored):
-            return delay
+            return delay, ticket
         time.sleep(random.uniform(0, 0.01))
         return self._reserve(key, op)
 
     async def acquire(self, key: str, op: str) -> None:
         while True:
-            delay = await asyncio.to_thread(self._reserve, key, op)
-            if delay is not None:
+            granted = await asyncio.to_thread(self._reserve, key, op)
+            if granted is not None:
                 break
             await self._sleep(self._probe_poll)
+        delay, ticket = granted
+        held = tuple(p for p in _TICKETS.get() if p[0] != (key, op))[-3:]
+        _TICKETS.set((*held, ((key, op), ticket)))
         if delay > 0:
             await self._sleep(delay)
+
+    @staticmethod
+    def _ticket(key: str, op: str) -> int | None:
+        return next((t for k, t in _TICKETS.get() if k == (key, op)), None)
 
     def observe(self, key: str, op: str, header_value: str | None) -> None:
         header = parse_rate_header(header_value)
@@ -168,20 +187,25 @@ class DynamoRateLimiter:
         if (
             last is not None
             and last.header_seen
+            and not last.suspect
             and last.rate >= last.ceiling
             and (header is None or abs(header - last.ceiling) <= self._tuning.header_tolerance * last.ceiling)
         ):
             return  # nothing this response could change
 
+        ticket = self._ticket(key, op)
+
         def change(stored: StoredBucket, now: float) -> float:
-            stored.bucket.observe(now, header)
+            stored.bucket.observe(now, header, ticket)
             return 0.0
 
         self._update(key, op, change)
 
     def throttled(self, key: str, op: str) -> None:
+        ticket = self._ticket(key, op)
+
         def change(stored: StoredBucket, now: float) -> float:
-            stored.bucket.throttled(now)
+            stored.bucket.throttled(now, ticket)
             return 0.0
 
         self._update(key, op, change)
