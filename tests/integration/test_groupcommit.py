@@ -445,3 +445,32 @@ def test_the_committer_lingers_for_a_document_this_process_is_still_landing(
     asyncio.run(scenario())
     assert commits.sizes == [2]
     assert rows_of(lake) == landed_in_order(reference, [first, second])
+
+
+def test_a_staged_write_whose_files_are_gone_is_refused_alone_and_retried(
+    backend: Backend, lake: CuratedLake, reference: CuratedLake
+) -> None:
+    """Files of a staged write deleted before its commit (a crash-leftover sweep after its committer died):
+    the lake refuses it (here its key pass reads them: a newer snapshot of an account already in the
+    table), the group commits the others, the owner gets a retryable error, nothing of it lands, its rerun
+    does."""
+    first, lost, fine = Doc("acct-1", 1), Doc("acct-1", 2), Doc("acct-fine", 1)
+    lake.write(SPEC, first.rows(), first.prov())
+    s_lost, s_fine = stage(lake, lost), stage(lake, fine)
+    for f in s_lost.files:
+        os.unlink(f.removeprefix("file://"))
+
+    async def scenario() -> None:
+        lock = backend.lock(TABLE)
+        await lock.acquire()
+        owners = [asyncio.create_task(backend.committer(lake).commit(s)) for s in (s_lost, s_fine)]
+        await until(lambda: len(records(backend)) == 2)
+        lock.release()
+        got = await asyncio.gather(*owners, return_exceptions=True)
+        assert isinstance(got[0], RetryableError) and "gone" in got[0].message, got[0]
+        assert isinstance(got[1], WriteResult) and got[1].rows_written == 5
+        assert records(backend) == []
+        await backend.committer(lake).commit(stage(lake, lost))  # the retried step stages it again
+
+    asyncio.run(scenario())
+    assert rows_of(lake) == landed_in_order(reference, [first, fine, lost])

@@ -206,8 +206,15 @@ def error_to_json(exc: BaseException) -> dict[str, str | None]:
 
 
 def error_from_json(data: Mapping[str, Any]) -> SplakeError:
-    cls = BadDataError if data.get("kind") == "bad_data" else FatalError
-    return cls(str(data.get("message")), hint=data.get("hint"), where=data.get("where"))
+    """The owner's error for a refused staged write. Bad data stays bad data; anything else the lake
+    refuses a staged write for (its files are gone, e.g. swept after its committer died) is cured by
+    staging the document again, which is what retrying the owner's step does."""
+    message, where = str(data.get("message")), data.get("where")
+    if data.get("kind") == "bad_data":
+        return BadDataError(message, hint=data.get("hint"), where=where)
+    return RetryableError(
+        message, hint="nothing of it landed; the step stages the document again", where=where
+    )
 
 
 INLINE_BYTES = 32 * 1024  # a staged write's JSON above this is stored compressed (DynamoDB items <= 400 KB)
@@ -407,6 +414,10 @@ class GroupCommitter:
                 continue
             try:
                 committed += await asyncio.to_thread(self.commit_round, table)
+            except Exception as exc:  # e.g. a damaged table: its records wait, the other tables go on
+                log_event(
+                    log, "group_commit_recovery_failed", logging.WARNING, table=table, error=str(exc)[:300]
+                )
             finally:
                 lock.release()
         if names:
@@ -513,6 +524,12 @@ class GroupCommitter:
             table=table,
             report_id=rec.get("report_id"),
         )
+
+
+def unfinished(state: StateStore) -> list[Item]:
+    """Records whose staged files no commit has taken over yet (pending, claimed or failed): while any
+    exists, a sweep of unreferenced files must not run (it would delete those files)."""
+    return [r for r in state.scan(NAMESPACE) if r.get("state") in (PENDING, CLAIMED, FAILED, DISCARDED)]
 
 
 def forget_table(state: StateStore, table: str) -> int:

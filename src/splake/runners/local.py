@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from splake.auth.secrets import LocalSecretStore, default_secret_dir, exposed_paths
 from splake.config import Settings
 from splake.errors import ConflictError
-from splake.lake import lakelock
+from splake.lake import groupcommit, lakelock
 from splake.lake.catalog import open_catalog
 from splake.lake.check import interrupted_rebuilds
 from splake.lake.damage import damaged_tables, repair_hint
@@ -236,9 +236,15 @@ async def _sync_main(
     if held is None or held.try_exclusive():
         try:
             # grouped commits a killed run left half-way are finished first: their staged files are
-            # not leftovers
+            # not leftovers (and while a record still refers to staged files, no warehouse sweep runs)
             await ctx.committer().recover()
-            sweep(lake_root(settings), ctx.lake.catalog, settings.lake.namespace, started - GRACE_SECONDS)
+            sweep(
+                lake_root(settings),
+                ctx.lake.catalog,
+                settings.lake.namespace,
+                started - GRACE_SECONDS,
+                warehouse=False if groupcommit.unfinished(ctx.state) else None,
+            )
         finally:
             if held is not None:
                 held.share()
