@@ -22,9 +22,11 @@ from splake.config import Settings
 from splake.errors import ApiError, FatalError, RetryableError, SplakeError
 from splake.logs import get_logger, log_event
 from splake.reports import cursors, pipeline
+from splake.reports.landgate import LandingGate
 from splake.reports.ledger import LedgerEntry
 from splake.reports.planner import Window, WorkUnit, as_utc
 from splake.reports.polling import PollParams, PollRoom, ProcessingTimes
+from splake.reports.types import report_type
 from splake.runners.context import Context
 from splake.spapi.usage_plans import operation
 
@@ -131,7 +133,8 @@ class _Run:
         self.summary = summary
         self.observer = observer
         self.deadline = deadline
-        self.ingest_slots = asyncio.Semaphore(DOCUMENTS_IN_FLIGHT)
+        # documents landing at once; the documents of a table already landing go first (grouped commits)
+        self.landing = LandingGate(DOCUMENTS_IN_FLIGHT)
         self.started = as_utc(summary.started_at)
         # reports waiting for their next getReport, per account (polling.py decides when)
         self.rooms: dict[str, PollRoom] = {}
@@ -244,7 +247,7 @@ class _Run:
         last: BaseException | None = None
         for attempt in range(LAND_ATTEMPTS):
             try:
-                async with self.ingest_slots:
+                async with self.landing.slot(report_type(entry.unit.report_type).table):
                     res = await pipeline.ingest(self.ctx, entry)
             except RetryableError as exc:
                 last = exc
