@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import math
 import tempfile
 import threading
 from collections import Counter
@@ -60,6 +61,18 @@ FAULTS: dict[str, Any] = {
     "corrupt_gzip_rate": 0.3,
     "presigned_expired_rate": 0.3,
     "fatal_report_types": (FATAL_TYPE,),
+    # each fault kind evenly spread (seeded phase) instead of independent draws: with independent draws
+    # a 5% fault was sometimes never drawn in the whole run (test_faults_were_actually_injected failed)
+    "fault_schedule": "spread",
+}
+# sandbox fault kind (its draw counter) -> (prefix of its fault counter, rate)
+FAULT_KINDS = {
+    "error_5xx": ("error_5", FAULTS["error_rate"]),
+    "spurious_429": ("spurious_429", FAULTS["spurious_429_rate"]),
+    "slow": ("slow", FAULTS["slow_rate"]),
+    "truncate_download": ("truncate_download", FAULTS["truncate_download_rate"]),
+    "corrupt_gzip": ("corrupt_gzip", FAULTS["corrupt_gzip_rate"]),
+    "presigned_expired": ("presigned_expired", FAULTS["presigned_expired_rate"]),
 }
 MAX_RUNS = 4
 TIME_SCALE = 0.005
@@ -81,6 +94,7 @@ class FaultRun:
     log_text: str
     console_text: str
     faults: dict[str, int]
+    fault_draws: dict[str, int]
     issued_tokens: list[str]
     signatures: list[str]
     lake_dir: Path
@@ -168,6 +182,7 @@ def _do_fault_run(root: Path) -> FaultRun:
                 t.cancel()
             tokens, sigs = _issued(sb)
             faults = dict(sb.stats.faults)
+            draws = dict(sb.stats.fault_draws)
             world = sb.world
     finally:
         root_log.removeHandler(transport)
@@ -186,6 +201,7 @@ def _do_fault_run(root: Path) -> FaultRun:
         log_text=log_buf.getvalue(),
         console_text=console_buf.getvalue(),
         faults=faults,
+        fault_draws=draws,
         issued_tokens=tokens,
         signatures=sigs,
         lake_dir=root / "lake",
@@ -220,8 +236,13 @@ def _open(run: FaultRun) -> LocalContext:
 
 def test_faults_were_actually_injected() -> None:
     run = fault_run()
-    for kind in ("error_5", "spurious_429", "slow", "truncate_download", "corrupt_gzip", "presigned_expired"):
-        assert sum(n for k, n in run.faults.items() if k.startswith(kind)) > 0, (kind, run.faults)
+    for kind, (prefix, rate) in FAULT_KINDS.items():
+        draws = run.fault_draws.get(kind, 0)
+        injected = sum(n for k, n in run.faults.items() if k.startswith(prefix))
+        # enough eligible requests that the spread schedule must have injected the fault ...
+        assert draws >= math.ceil(1 / rate), (kind, run.fault_draws)
+        # ... and it did, at its rate: of n eligible requests, floor(n * rate) or one more
+        assert math.floor(draws * rate) <= injected <= math.floor(draws * rate) + 1, (kind, draws, run.faults)
     assert run.faults.get("expire_tokens", 0) >= 1, run.faults
 
 

@@ -183,3 +183,33 @@ def test_schema_drift_adds_columns_to_documents_and_ground_truth(sandbox: Sandbo
         as_of=datetime.fromisoformat(drifted["createdTime"]),
     )
     assert first == truth[0]
+
+
+def test_spread_fault_schedule_injects_every_fault_at_its_rate(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
+    """fault_schedule="spread": of the first n requests a fault could hit, floor(n * rate) or one more get it
+    (so a 5% fault happens within the first 20), at a phase that depends on the seed; counted per kind."""
+    patterns = []
+    for seed in (3, 4):
+        sb: SandboxServer = sandbox_factory(
+            seed=seed, time_scale=0.0, spurious_429_rate=0.05, error_rate=0.1, fault_schedule="spread"
+        )
+        sp = SpCaller(sb, "seller-na")
+        statuses = [sp.get(PATH).status_code for _ in range(60)]
+        throttled = [s == 429 for s in statuses]
+        for n in range(1, 61):
+            assert n // 20 <= sum(throttled[:n]) <= n // 20 + 1, (seed, n, statuses)
+        # the 5xx draw is made only for requests that were not throttled
+        assert sb.stats.fault_draws["spurious_429"] == 60
+        assert sb.stats.fault_draws["error_5xx"] == 60 - sum(throttled)
+        errors = sum(s >= 500 for s in statuses)
+        assert int(0.1 * (60 - sum(throttled))) <= errors <= int(0.1 * (60 - sum(throttled))) + 1
+        patterns.append(statuses)
+    assert patterns[0] != patterns[1]  # the phase comes from the seed
+
+
+def test_unknown_fault_schedule_is_refused() -> None:
+    from splake.errors import ConfigError
+    from splake.sandbox import SandboxConfig
+
+    with pytest.raises(ConfigError, match="fault_schedule"):
+        SandboxConfig(fault_schedule="always")

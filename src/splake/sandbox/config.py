@@ -51,6 +51,9 @@ RUNTIME_KNOBS = frozenset(
 )
 
 
+FAULT_SCHEDULES = ("random", "spread")
+
+
 @dataclass(frozen=True)
 class SandboxConfig:
     seed: int = 7
@@ -66,7 +69,11 @@ class SandboxConfig:
     emit_rate_header: bool = True
     # Time a report spends IN_QUEUE + IN_PROGRESS (multiplied by time_scale).
     processing_seconds: float = 30.0
-    # --- faults (all drawn from one RNG seeded with ``seed``) ---
+    # --- faults (all drawn from one RNG seeded with ``seed``, unless fault_schedule="spread") ---
+    # "random": each fault is an independent draw. "spread": each fault kind follows its own seeded, evenly
+    # spread sequence: of its first n eligible requests, floor(n * rate) or floor(n * rate) + 1 get it, so a
+    # rate-r fault provably happens within ceil(1 / r) eligible requests (suites that must see every fault).
+    fault_schedule: str = "random"
     error_rate: float = 0.0  # 500/503 with Amazon-like bodies
     lwa_error_rate: float = 0.0  # the LWA token endpoint answers 500 server_error
     # The LWA token endpoint answers after this many (unscaled) seconds (Amazon's takes ~0.1-0.5 s; a
@@ -128,6 +135,13 @@ class SandboxConfig:
     public_url: str | None = None
     # Free-form settings for route modules (e.g. PagingTokens reads ``extra["expire_first_token"]``).
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.fault_schedule not in FAULT_SCHEDULES:
+            raise ConfigError(
+                f"sandbox fault_schedule={self.fault_schedule!r} is unknown",
+                hint="one of: " + ", ".join(FAULT_SCHEDULES),
+            )
 
     def replace(self, **knobs: Any) -> SandboxConfig:
         unknown = sorted(set(knobs) - RUNTIME_KNOBS)

@@ -32,7 +32,7 @@ def _sign(key: bytes, document_id: str, amz_date: str, expires: str, encoding: s
 def presign(state: SandboxState, base_url: str, document_id: str, content_encoding: bool) -> str:
     now = state.now()
     expires = str(max(1, round(state.config.presigned_ttl_seconds)))
-    if state.chance(state.config.presigned_expired_rate):
+    if state.chance(state.config.presigned_expired_rate, "presigned_expired"):
         now -= timedelta(seconds=int(expires) + 5)  # signed long enough ago to have expired already
         state.stats.count_fault("presigned_expired")
     amz_date = now.strftime(AMZ_DATE)
@@ -120,8 +120,8 @@ def routes(state: SandboxState) -> list[Route]:
         assert doc.path is not None
         data_size = doc.path.stat().st_size
         cfg = state.config
-        truncate = state.chance(cfg.truncate_download_rate)
-        corrupt = state.chance(cfg.corrupt_gzip_rate)
+        truncate = state.chance(cfg.truncate_download_rate, "truncate_download")
+        corrupt = state.chance(cfg.corrupt_gzip_rate, "corrupt_gzip")
         if truncate:
             state.stats.count_fault("truncate_download")
         if corrupt:

@@ -48,7 +48,7 @@ def token_route(state: SandboxState) -> Route:
         if state.config.lwa_latency_seconds > 0:
             await asyncio.sleep(state.config.lwa_latency_seconds)
         world = state.world
-        if state.chance(state.config.lwa_error_rate):
+        if state.chance(state.config.lwa_error_rate, "lwa_error"):
             state.stats.count_fault("lwa_error_500")
             return lwa_error(500, "server_error", "The authorization server encountered an unexpected error")
         grant = form.get("grant_type", "")

@@ -139,15 +139,15 @@ async def _run(
             state.stats.count_throttle(seller, operation_id)
             state.stats.count_fault("spurious_429")
             return quota_exceeded()
-    if state.chance(cfg.spurious_429_rate):
+    if state.chance(cfg.spurious_429_rate, "spurious_429"):
         state.stats.count_throttle(seller, operation_id)
         state.stats.count_fault("spurious_429")
         return quota_exceeded()
-    if state.chance(cfg.error_rate):
+    if state.chance(cfg.error_rate, "error_5xx"):
         status = 503 if state.chance(0.5) else 500
         state.stats.count_fault(f"error_{status}")
         return internal_failure(status)
-    if state.chance(cfg.slow_rate):
+    if state.chance(cfg.slow_rate, "slow"):
         state.stats.count_fault("slow")
         await asyncio.sleep(cfg.slow_seconds)
     return await handler(request, caller)

@@ -4,6 +4,7 @@ subscriptions/destinations, stats and the seeded fault RNG. One instance per run
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import shutil
 import tempfile
@@ -79,10 +80,19 @@ class SandboxState:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def chance(self, probability: float) -> bool:
-        """A reproducible coin flip from the seeded RNG (no draw when probability is 0)."""
+    def chance(self, probability: float, kind: str | None = None) -> bool:
+        """A reproducible coin flip from the seeded RNG (no draw when probability is 0). ``kind`` names a
+        fault: its eligible requests are counted (``stats.fault_draws``) and, with
+        ``fault_schedule="spread"``, it follows its own evenly spread sequence instead of the shared RNG."""
         if probability <= 0:
             return False
+        if kind is not None:
+            n = self.stats.count_draw(kind)
+            if self.config.fault_schedule == "spread":
+                # the n-th eligible request gets the fault when n * rate (shifted by a seeded offset)
+                # crosses an integer: exactly one in every 1/rate, at a seed-dependent phase
+                u = random.Random(f"{self.config.seed}/{kind}").random()
+                return math.floor((n + 1) * probability + u) > math.floor(n * probability + u)
         with self._rng_lock:
             return self._rng.random() < probability
 

@@ -13,6 +13,7 @@ class SandboxStats:
         self.requests: Counter[tuple[str, str]] = Counter()  # (seller id or "grantless", operationId)
         self.throttled: Counter[tuple[str, str]] = Counter()  # 429s (real + spurious)
         self.faults: Counter[str] = Counter()  # fault kind -> count
+        self.fault_draws: Counter[str] = Counter()  # fault kind -> requests it could have hit (rate > 0)
         self.token_grants: Counter[str] = Counter()  # grant_type -> count
         self.token_grants_by_subject: Counter[str] = Counter()  # selling partner id or "grantless"
         self.downloads: Counter[str] = Counter()  # report type -> document downloads
@@ -31,6 +32,12 @@ class SandboxStats:
     def count_fault(self, kind: str) -> None:
         with self._lock:
             self.faults[kind] += 1
+
+    def count_draw(self, kind: str) -> int:
+        """Count one eligible request for fault ``kind``; returns how many came before it."""
+        with self._lock:
+            self.fault_draws[kind] += 1
+            return self.fault_draws[kind] - 1
 
     def count_grant(self, grant_type: str, subject: str) -> None:
         with self._lock:
@@ -63,6 +70,7 @@ class SandboxStats:
                 "requests": {f"{s}/{op}": n for (s, op), n in sorted(self.requests.items())},
                 "throttled": {f"{s}/{op}": n for (s, op), n in sorted(self.throttled.items())},
                 "faults": dict(self.faults),
+                "fault_draws": dict(self.fault_draws),
                 "token_grants": dict(self.token_grants),
                 "token_grants_by_subject": dict(self.token_grants_by_subject),
                 "downloads": dict(self.downloads),
