@@ -426,3 +426,12 @@ def test_cfn_lint_passes_with_every_option(template_all: dict[str, Any], tmp_pat
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_functions_return_freed_arrow_memory_at_once(template: dict[str, Any]) -> None:
+    """Lambdas land GB documents too: mimalloc must purge freed pages at once, as the CLI sets it."""
+    functions = resources(template, "AWS::Lambda::Function")
+    assert functions
+    for name, fn in functions.items():
+        env = fn["Properties"].get("Environment", {}).get("Variables", {})
+        assert env.get("MIMALLOC_PURGE_DELAY") == "0", name
