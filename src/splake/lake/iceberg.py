@@ -134,10 +134,13 @@ class CuratedLake:
         except TableAlreadyExistsError:
             return self.catalog.load_table(ident)
 
-    def _evolve(self, name: str, target: pa.Schema) -> tuple[Table, pa.Schema, tuple[str, ...]]:
-        """Add target columns the table lacks; return the write schema aligned to the table's types."""
+    def _evolve(
+        self, name: str, target: pa.Schema, loaded: Table | None = None
+    ) -> tuple[Table, pa.Schema, tuple[str, ...]]:
+        """Add target columns the table lacks; return the write schema aligned to the table's types
+        (``loaded``: the table as just loaded, saving the first attempt a catalog read)."""
         for attempt in range(self.max_attempts):
-            tbl = self.catalog.load_table(self.ident(name))
+            tbl = loaded if attempt == 0 and loaded is not None else self.catalog.load_table(self.ident(name))
             current = tbl.schema()
             current_arrow = current.as_arrow()
             existing = {f.name for f in current.fields}
@@ -216,8 +219,9 @@ class CuratedLake:
         first = next(it, None)
         incoming = first.schema if first is not None else spec.schema
         target = stored_schema(spec, incoming)
-        self._ensure_table(spec.name, target, spec.partitioning())
-        tbl, target, added = self._evolve(spec.name, target)
+        loaded = self._ensure_table(spec.name, target, spec.partitioning())
+        # (one catalog read per document: loading a table parses its whole metadata file)
+        tbl, target, added = self._evolve(spec.name, target, loaded)
         plan = DeletePlan(
             mode=spec.replace,
             account_id=prov.account_id,
