@@ -11,7 +11,6 @@ the re-run). The ids of committed staged writes go into the snapshot summary, so
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from pyiceberg.exceptions import CommitFailedException, ValidationException
@@ -30,14 +29,12 @@ from splake.lake.dedup import NO_MATCHES, KeyMatches, find_key_matches
 from splake.lake.filters import delete_filter
 from splake.lake.grouping import KeyRow, replay, scope_of
 from splake.lake.groupmatch import group_key_pass, window_type_of
+from splake.lake.protocol import Lake
 from splake.lake.rewrite import rewrite_without, without_keys
 from splake.lake.staged import STAGED_IDS_PROPERTY, StagedWrite, join_ids, staged_ids_of
 from splake.lake.staging import drop_files
 from splake.lake.tables import DeletePlan, WriteResult
 from splake.logs import get_logger, log_event
-
-if TYPE_CHECKING:
-    from splake.lake.iceberg import CuratedLake
 
 log = get_logger(__name__)
 
@@ -83,7 +80,7 @@ def already_committed(staged: StagedWrite) -> WriteResult:
     )
 
 
-def commit_group(lake: CuratedLake, name: str, staged: Sequence[StagedWrite]) -> list[WriteResult]:
+def commit_group(lake: Lake, name: str, staged: Sequence[StagedWrite]) -> list[WriteResult]:
     """Commit ``staged`` (documents of table ``name``) with the result of committing them one by one in
     order; writes whose id a recent snapshot already records are skipped (``already_committed``)."""
     for s in staged:
@@ -105,7 +102,7 @@ def commit_group(lake: CuratedLake, name: str, staged: Sequence[StagedWrite]) ->
     return results
 
 
-def _commit_run(lake: CuratedLake, name: str, staged: Sequence[StagedWrite]) -> list[WriteResult]:
+def _commit_run(lake: Lake, name: str, staged: Sequence[StagedWrite]) -> list[WriteResult]:
     since = min(s.staged_at for s in staged)
     done: dict[str, WriteResult] = {}
     for _ in range(lake.max_attempts):
@@ -151,7 +148,7 @@ def _merged_delete(plans: Sequence[DeletePlan], tbl: Table) -> BooleanExpression
 
 
 def commit_many(
-    lake: CuratedLake, name: str, writes: Sequence[StagedWrite], since: float
+    lake: Lake, name: str, writes: Sequence[StagedWrite], since: float
 ) -> list[WriteResult] | None:
     """Commit several documents in ONE transaction: one key pass over all their staged files
     (:func:`splake.lake.groupmatch.group_key_pass`), repeated keys replayed in order
@@ -314,7 +311,7 @@ def _key_matches(rows: Sequence[KeyRow]) -> KeyMatches:
     )
 
 
-def commit_one(lake: CuratedLake, name: str, staged: StagedWrite) -> WriteResult:
+def commit_one(lake: Lake, name: str, staged: StagedWrite) -> WriteResult:
     """One document, one transaction (replace its scope and the live rows sharing its keys, add its rows)."""
     plan = staged.plan
     originals = staged.to_data_files()

@@ -7,9 +7,8 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import (
     CommitFailedException,
     ValidationException,
@@ -22,25 +21,10 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from splake.errors import ConflictError
+from splake.lake.protocol import Lake
 from splake.logs import get_logger, log_event
 
 log = get_logger(__name__)
-
-
-class Lake(Protocol):
-    """What maintenance needs of :class:`splake.lake.iceberg.CuratedLake`."""
-
-    catalog: Catalog
-    namespace: str
-    max_attempts: int
-
-    def ident(self, name: str) -> tuple[str, str]: ...
-
-    def table_names(self) -> list[str]: ...
-
-    def _backoff(self, attempt: int) -> None: ...
-
-    def _drop_files(self, tbl: Table, files: list[DataFile]) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,11 +23,9 @@ from pyiceberg.table import Table
 
 from splake.lake.iceberg_schema import grows, merge_schema
 from splake.lake.parquet_writer import DataFileWriter
+from splake.lake.protocol import Lake
 from splake.lake.tables import OccurrenceCounter, Provenance, TableSpec, prepare_batch, stored_schema
 from splake.logs import get_logger, log_event
-
-if TYPE_CHECKING:
-    from splake.lake.iceberg import CuratedLake
 
 log = get_logger(__name__)
 
@@ -58,7 +56,7 @@ class StagedFiles:
 
 
 def write_files(
-    lake: CuratedLake,
+    lake: Lake,
     spec: TableSpec,
     tbl: Table,
     target: pa.Schema,
