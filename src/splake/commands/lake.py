@@ -22,9 +22,13 @@ def _fail(exc: SplakeError) -> typer.Exit:
 def check_command(
     config: Path = ConfigOpt,
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    keys: bool = typer.Option(
+        True, "--keys/--no-keys", help="recompute every row's key from its columns (reads all data files)"
+    ),
 ) -> None:
-    """Verify catalog ↔ table metadata ↔ data files ↔ ledger ↔ raw zone; name each damaged table and
-    what is missing. Exit code 0 when all is well, 1 when something is damaged."""
+    """Verify catalog ↔ table metadata ↔ data files ↔ ledger ↔ raw zone, and that every stored row key is
+    the key of its row; name each damaged table, what is wrong and the fix. Exit code 0 when all is well,
+    1 when something is damaged."""
     from splake.config import load_config
     from splake.lake.catalog import open_catalog
     from splake.lake.check import check_lake
@@ -39,7 +43,9 @@ def check_command(
     except SplakeError as exc:
         raise _fail(exc) from None
     try:
-        result = check_lake(root, settings.lake.namespace, lambda: open_catalog(settings), state)
+        result = check_lake(
+            root, settings.lake.namespace, lambda: open_catalog(settings), state, verify_keys=keys
+        )
     finally:
         if state is not None:
             state.close()
@@ -51,8 +57,12 @@ def check_command(
         if problem:
             typer.echo(f"  DAMAGED  {problem}")
     for t in result.tables:
+        k = t.keys
         if t.ok:
-            typer.echo(f"  ok       {t.table} ({t.ingested_reports} landed reports)")
+            verified = f", {k.rows} row keys verified" if k is not None and k.skipped is None else ""
+            typer.echo(f"  ok       {t.table} ({t.ingested_reports} landed reports{verified})")
+            if k is not None and k.skipped:
+                typer.echo(f"             - row keys not verified: {k.skipped}")
             continue
         typer.echo(f"  DAMAGED  {t.table}")
         for p in t.problems:

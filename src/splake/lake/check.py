@@ -2,7 +2,8 @@
 
 For every curated table it says whether the current state is readable (metadata, manifests, every data
 file), how many landed reports the ledger attributes to it, whether the raw documents needed to rebuild it
-are all there, and whether an earlier ``splake lake rebuild`` was interrupted. Read-only.
+are all there, and whether an earlier ``splake lake rebuild`` was interrupted, and (unless switched off)
+whether every stored row key is the version-1 key of its row (:mod:`splake.lake.keycheck`). Read-only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splake.lake.damage import plain_reason, probe_table
+from splake.lake.damage import TableDamagedError, load_checked, plain_reason, probe_table
+from splake.lake.keycheck import KeyCheck, check_table_keys
 from splake.ports import ObjectStore, StateStore
 
 REBUILD_NAMESPACE = "lake"  # state items pk "rebuild", sk = table: a rebuild in progress
@@ -28,6 +30,7 @@ class TableCheck:
     ingested_reports: int = 0  # INGESTED ledger entries landing into this table
     raw_missing: list[str] = field(default_factory=list)  # raw documents of those entries that are gone
     rebuild_interrupted: bool = False
+    keys: KeyCheck | None = None  # row-key verification (None: not run)
 
     @property
     def ok(self) -> bool:
@@ -36,6 +39,7 @@ class TableCheck:
             and not self.raw_missing
             and not self.rebuild_interrupted
             and (self.in_catalog or self.ingested_reports == 0)
+            and (self.keys is None or self.keys.ok)
         )
 
     @property
@@ -50,6 +54,19 @@ class TableCheck:
         if self.raw_missing:
             more = f" (and {len(self.raw_missing) - 1} more)" if len(self.raw_missing) > 1 else ""
             out.append(f"{len(self.raw_missing)} raw document(s) missing: {self.raw_missing[0]}{more}")
+        k = self.keys
+        if k is not None and k.wrong:
+            out.append(
+                f"{k.wrong} of {k.rows} rows have a wrong row key (neither sha256 of their key text nor a "
+                f"repeat of it; written by the version with the row-key bug, 5bb07ed..148d46c), "
+                f"{k.doubled} of them stored twice"
+            )
+            out += [
+                f"wrong key {e['row_key']} (account {e['account_id']}, marketplace {e['marketplace_id']})"
+                for e in k.examples
+            ]
+        if k is not None and k.same_key:
+            out.append(f"{k.same_key} rows carry a row key another live row of the table also has")
         return out
 
     @property
@@ -61,6 +78,11 @@ class TableCheck:
             return (
                 "restore the raw zone (raw/) from a backup; without those documents a rebuild would "
                 f"lose their rows (then `splake lake rebuild --table {base}`)"
+            )
+        if self.keys is not None and not self.keys.ok and self.ingested_reports == 0:
+            return (
+                "no raw documents to rebuild this table from (it is not a report table): the listed rows "
+                "have wrong keys; their correct copies come with the next fetch of the same records"
             )
         if self.ingested_reports == 0 and base == self.table:
             return f"no landed report of {base} is in the ledger: drop it or let the next sync refill it"
@@ -75,6 +97,7 @@ class TableCheck:
             "ingested_reports": self.ingested_reports,
             "raw_missing": self.raw_missing,
             "fix": self.fix,
+            "row_keys": self.keys.to_json() if self.keys is not None else None,
         }
 
 
@@ -126,8 +149,49 @@ def interrupted_rebuilds(state: StateStore) -> set[str]:
     return {str(item["_sk"]) for item in state.query(REBUILD_NAMESPACE, "rebuild")}
 
 
-def check_lake(root: Path, namespace: str, catalog_factory: Any, state: StateStore | None) -> LakeCheck:
-    """Check the local lake at ``root``. ``catalog_factory()`` opens its catalog (may raise)."""
+def declared_tables() -> dict[str, Any]:
+    """{table name: TableSpec} of every curated table splake declares statically (report types, API items);
+    a name two declarations disagree on maps to None."""
+    import importlib
+
+    from splake.lake.tables import TableSpec
+    from splake.reports.parse import table_spec
+    from splake.reports.types import REPORT_TYPES
+
+    specs: list[TableSpec] = [table_spec(s) for s in REPORT_TYPES.values()]
+    for mod in ("splake.items.tables", "splake.items.vendor_orders", "splake.items.vendor_df_orders"):
+        specs += [v for v in vars(importlib.import_module(mod)).values() if isinstance(v, TableSpec)]
+    out: dict[str, Any] = {}
+    for spec in specs:
+        known = out.get(spec.name, spec)
+        same = known is not None and (known.key_columns, known.schema) == (spec.key_columns, spec.schema)
+        out[spec.name] = spec if same else None
+    return out
+
+
+def check_keys(catalog: Any, namespace: str, name: str, specs: dict[str, Any]) -> KeyCheck | None:
+    """Row-key verification of one curated table (None when the table cannot be read: reported as damage)."""
+    try:
+        tbl, uris = load_checked(catalog, namespace, name)
+    except (TableDamagedError, Exception):
+        return None
+    spec = specs.get(name)
+    if spec is None:
+        why = "declared twice with different keys" if name in specs else "no declaration known"
+        return KeyCheck(name, skipped=f"{why}: row keys not verified")
+    return check_table_keys(tbl, uris, spec)
+
+
+def check_lake(
+    root: Path,
+    namespace: str,
+    catalog_factory: Any,
+    state: StateStore | None,
+    *,
+    verify_keys: bool = True,
+) -> LakeCheck:
+    """Check the local lake at ``root``. ``catalog_factory()`` opens its catalog (may raise).
+    ``verify_keys``: also recompute every curated row's key (reads all data files)."""
     from splake.lake.objectstore import LocalObjectStore
     from splake.lake.raw import META_SUFFIX
     from splake.reports import ledger
@@ -151,6 +215,11 @@ def check_lake(root: Path, namespace: str, catalog_factory: Any, state: StateSto
     for name in names:
         assert catalog is not None
         tables[name] = TableCheck(name, in_catalog=True, damage=probe_table(catalog, namespace, name))
+    if verify_keys and catalog is not None:
+        specs = declared_tables()
+        for name, tc in tables.items():
+            if tc.damage is None and not name.endswith(QUARANTINE_SUFFIX):
+                tc.keys = check_keys(catalog, namespace, name, specs)
     landed: dict[str, list[Any]] = {}
     rebuilding: set[str] = set()
     if state is not None:

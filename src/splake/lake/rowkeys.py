@@ -99,14 +99,16 @@ def key_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def key_texts(
-    batch: pa.RecordBatch, account_id: str, marketplace: pa.Array, key_columns: Sequence[str]
+    batch: pa.RecordBatch,
+    account_id: str | pa.Array | pa.ChunkedArray,
+    marketplace: pa.Array | pa.ChunkedArray,
+    key_columns: Sequence[str],
 ) -> pa.Array:
-    """The joined key text of every row (what is hashed)."""
+    """The joined key text of every row (what is hashed). ``account_id``: one account for the batch, or
+    one per row (``splake lake check`` recomputes the texts of stored rows of many accounts)."""
     n = batch.num_rows
-    parts: list[pa.Array] = [
-        key_strings(pa.repeat(pa.scalar(account_id, pa.string()), n)),
-        key_strings(marketplace),
-    ]
+    account = pa.repeat(pa.scalar(account_id, pa.string()), n) if isinstance(account_id, str) else account_id
+    parts: list[pa.Array] = [key_strings(account), key_strings(marketplace)]
     for col in key_columns:
         parts.append(key_strings(batch.column(col)) if col in batch.schema.names else pa.repeat(NULL, n))
     joined = pc.binary_join_element_wise(*parts, SEP)
