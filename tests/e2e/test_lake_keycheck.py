@@ -127,7 +127,7 @@ def test_lake_check_finds_bug_keyed_rows_and_rebuild_repairs(
     code, t, out = _check(cfg)
     assert code == 0, out
     assert t["row_keys"]["rows"] == len(synced) and t["row_keys"]["wrong"] == 0, t
-    assert f"{len(synced)} row keys verified" in out
+    assert f"{len(synced)} row keys verified in " in out
 
     # 2. the released bug, for real: a document with a colliding pair landed with the buggy fingerprint,
     #    then the next report carrying the second row, landed with the fixed code

@@ -120,3 +120,21 @@ def test_identical_stored_keys_are_counted() -> None:
     doc = _doc([A], "raw/1")
     r = verify_batches("orders", lambda: [doc, doc], ["order_id", "sku"])
     assert (r.rows, r.same_key, r.ok) == (2, 1, False)
+
+
+def test_many_genuine_repeats_are_numbered_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from splake.lake import keycheck
+
+    monkeypatch.setattr(keycheck, "_CANDIDATES", 50)  # several texts per query, one text over several
+    c, d = {"order_id": "1", "sku": "S"}, {"order_id": "2", "sku": "S"}
+    doc = _doc([c] * 300 + [d] * 5 + [A], "raw/1")
+    want = [_sha(_text(c))] + [_sha(_sha(_text(c)) + f"#{n}") for n in range(1, 300)]
+    assert doc.column("row_key").to_pylist()[:300] == want
+    r = verify_batches("orders", lambda: [doc.slice(0, 100), doc.slice(100)], ["order_id", "sku"])
+    assert (r.rows, r.wrong, r.unproven, r.same_key) == (306, 0, 0, 0)
+    # a repeat number no document of these rows could have given: wrong
+    far = pa.RecordBatch.from_pydict(
+        {**doc.to_pydict(), "row_key": [*want[:299], _sha(_sha(_text(c)) + "#5000"), *doc.column(3)[300:]]}
+    )
+    r = verify_batches("orders", lambda: [far], ["order_id", "sku"])
+    assert (r.wrong, r.unknown_form) == (1, 1)

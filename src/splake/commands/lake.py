@@ -59,10 +59,17 @@ def check_command(
     for t in result.tables:
         k = t.keys
         if t.ok:
-            verified = f", {k.rows} row keys verified" if k is not None and k.skipped is None else ""
+            verified = ""
+            if k is not None and k.skipped is None:
+                verified = f", {k.rows} row keys verified in {k.seconds:.1f} s"
             typer.echo(f"  ok       {t.table} ({t.ingested_reports} landed reports{verified})")
             if k is not None and k.skipped:
                 typer.echo(f"             - row keys not verified: {k.skipped}")
+            if k is not None and k.unproven:
+                typer.echo(
+                    f"             - {k.unproven} repeat keys whose earlier copies a later document "
+                    "replaced (no colliding text: not the row-key bug)"
+                )
             continue
         typer.echo(f"  DAMAGED  {t.table}")
         for p in t.problems:

@@ -31,6 +31,7 @@ class TableCheck:
     raw_missing: list[str] = field(default_factory=list)  # raw documents of those entries that are gone
     rebuild_interrupted: bool = False
     keys: KeyCheck | None = None  # row-key verification (None: not run)
+    report_table: bool = True  # False: an API table (no raw documents, not rebuildable)
 
     @property
     def ok(self) -> bool:
@@ -57,8 +58,8 @@ class TableCheck:
         k = self.keys
         if k is not None and k.wrong:
             out.append(
-                f"{k.wrong} of {k.rows} rows have a wrong row key (neither sha256 of their key text nor a "
-                f"repeat of it; written by the version with the row-key bug, 5bb07ed..148d46c), "
+                f"{k.wrong} of {k.rows} rows have a wrong row key ({k.bug_keyed} numbered as a repeat by "
+                f"the row-key bug of builds 5bb07ed..148d46c, {k.unknown_form} of no version-1 form), "
                 f"{k.doubled} of them stored twice"
             )
             out += [
@@ -79,10 +80,11 @@ class TableCheck:
                 "restore the raw zone (raw/) from a backup; without those documents a rebuild would "
                 f"lose their rows (then `splake lake rebuild --table {base}`)"
             )
-        if self.keys is not None and not self.keys.ok and self.ingested_reports == 0:
+        if self.keys is not None and not self.keys.ok and not self.report_table:
             return (
-                "no raw documents to rebuild this table from (it is not a report table): the listed rows "
-                "have wrong keys; their correct copies come with the next fetch of the same records"
+                "not a report table: no raw documents to rebuild it from, `splake lake rebuild` cannot "
+                "repair it; the listed rows carry wrong keys (a later fetch of the same record is stored "
+                "next to them, not over them)"
             )
         if self.ingested_reports == 0 and base == self.table:
             return f"no landed report of {base} is in the ledger: drop it or let the next sync refill it"
@@ -217,9 +219,13 @@ def check_lake(
         tables[name] = TableCheck(name, in_catalog=True, damage=probe_table(catalog, namespace, name))
     if verify_keys and catalog is not None:
         specs = declared_tables()
+        from splake.reports.types import REPORT_TYPES
+
+        reports = {spec.table for spec in REPORT_TYPES.values()}
         for name, tc in tables.items():
             if tc.damage is None and not name.endswith(QUARANTINE_SUFFIX):
                 tc.keys = check_keys(catalog, namespace, name, specs)
+                tc.report_table = name in reports
     landed: dict[str, list[Any]] = {}
     rebuilding: set[str] = set()
     if state is not None:
