@@ -10,6 +10,7 @@ from pathlib import Path
 
 from splake.auth.secrets import LocalSecretStore
 from splake.reports import ledger
+from splake.reports.polling import load_times
 from splake.reports.sync import sync
 from splake.runners.local import LocalContext, default_secrets_dir
 from splake.sandbox import SandboxConfig, SandboxServer
@@ -51,7 +52,8 @@ def test_fifteen_reports_of_a_seller_are_noticed_soon_after_they_finish(tmp_path
         assert asyncio.run(go()) == 0
         requests = {op: n for (_, op), n in sb.stats.requests.items()}
         throttled = sum(sb.stats.throttled.values())
-    entries = [e for e in ledger.entries(SqliteStateStore(tmp_path / "state.db")) if e.report_id]
+    state = SqliteStateStore(tmp_path / "state.db")
+    entries = [e for e in ledger.entries(state) if e.report_id]
     assert len(entries) == 15 and requests["createReport"] == 15
     assert throttled == 0
     # Amazon's processingEndTime is whole seconds (the report finished up to 1 s after it): noticed within
@@ -63,3 +65,8 @@ def test_fifteen_reports_of_a_seller_are_noticed_soon_after_they_finish(tmp_path
     # capped at 2 s: about 8 in 8 s), plus a few re-polls of reports polled a moment too early (measured:
     # 22; each report on its own backoff: 44)
     assert requests["getReport"] <= 30, requests
+    # the next sync starts knowing how long each type takes (Amazon's timestamps: whole seconds)
+    remembered = load_times(state)
+    for name in TYPES:
+        expected = remembered.expected(name)
+        assert expected is not None and PROCESSING - 1.5 <= expected <= PROCESSING + 1.5, (name, expected)

@@ -111,3 +111,19 @@ def test_a_seller_with_15_reports_is_polled_within_its_budget_and_noticed_soon()
     assert max(noticed.values()) <= P.maximum + 0.1
     # once the oldest was seen done, the others were expected: each polled once, none before it was done
     assert [per_report[str(i)] for i in range(1, 15)] == [1] * 14
+
+
+def test_processing_times_are_remembered_between_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from splake.reports.polling import load_times, save_times
+    from splake.state.sqlite import SqliteStateStore
+
+    state = SqliteStateStore(tmp_path / "state.db")
+    assert load_times(state).expected("ORDERS") is None
+    first = ProcessingTimes()
+    first.record("ORDERS", 60.0)
+    first.record("ORDERS", 70.0)
+    save_times(state, first, first.learned, T0)
+    again = load_times(state)
+    assert again.expected("ORDERS") == 65.0
+    assert again.expected("LISTINGS") == 65.0, "a type never seen borrows what was learned"
+    assert again.learned == set(), "nothing new to save from a run that learned nothing"

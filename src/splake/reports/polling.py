@@ -6,7 +6,8 @@ seen every ~8 s, and a report that finished waits that long to be noticed. Inste
 
 - **Expected completion, learned.** Amazon takes roughly the same time for a report type from one
   request to the next. :class:`ProcessingTimes` keeps the recent processing times (Amazon's
-  ``processingEndTime - createdTime``, else requested → noticed), per report type and over all types. A
+  ``processingEndTime - createdTime``, else requested → noticed), per report type and over all types,
+  remembered between syncs (:func:`load_times` / :func:`save_times`, StateStore namespace ``"polling"``). A
   report with an expectation is first polled at ``requested_at + expected`` (not before: the bucket
   refills meanwhile, so the reports of a seller due together are polled at once from the burst), then
   more rarely the longer it is overdue (``initial`` … ``maximum``), never more often than the seller's
@@ -27,10 +28,11 @@ import contextlib
 import dataclasses
 import statistics
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from splake.ports import StateStore
 from splake.reports.ledger import LedgerEntry
 
 # processing times remembered per report type (the median of these is the expectation)
@@ -105,8 +107,11 @@ class ProcessingTimes:
     by_type: dict[str, deque[float]] = field(default_factory=dict)
     any_type: deque[float] = field(default_factory=lambda: deque(maxlen=REMEMBERED))
 
+    learned: set[str] = field(default_factory=set)  # report types recorded since loaded
+
     def record(self, report_type: str, seconds: float) -> bool:
         """Remember one; True when an expectation appeared or changed significantly."""
+        self.learned.add(report_type)
         before = (self.expected(report_type), self.expected(None))
         self.by_type.setdefault(report_type, deque(maxlen=REMEMBERED)).append(seconds)
         self.any_type.append(seconds)
@@ -118,6 +123,31 @@ class ProcessingTimes:
         seen = self.by_type.get(report_type) if report_type is not None else None
         pool = seen or self.any_type
         return statistics.median(pool) if pool else None
+
+
+# --- remembered between runs (StateStore namespace "polling", pk "processing_times", sk = report type) ------
+
+NAMESPACE = "polling"
+_TIMES_PK = "processing_times"
+
+
+def load_times(state: StateStore) -> ProcessingTimes:
+    """The processing times earlier syncs learned (one query): today's first polls already know them."""
+    times = ProcessingTimes()
+    for item in sorted(state.query(NAMESPACE, _TIMES_PK), key=lambda i: str(i.get("updated_at", ""))):
+        seconds = [float(x) for x in item.get("seconds") or [] if isinstance(x, int | float)]
+        if seconds:
+            times.by_type[str(item["_sk"])] = deque(seconds[-REMEMBERED:], maxlen=REMEMBERED)
+            times.any_type.extend(seconds[-REMEMBERED:])
+    return times
+
+
+def save_times(state: StateStore, times: ProcessingTimes, report_types: Iterable[str], now: datetime) -> None:
+    """Remember the recent processing times of ``report_types`` (those this run learned something about)."""
+    for name in sorted(set(report_types)):
+        seen = times.by_type.get(name)
+        if seen:
+            state.put(NAMESPACE, _TIMES_PK, name, {"seconds": list(seen), "updated_at": now.isoformat()})
 
 
 def _changed(before: float | None, after: float | None) -> bool:

@@ -25,7 +25,7 @@ from splake.reports import cursors, pipeline
 from splake.reports.landgate import LandingGate
 from splake.reports.ledger import LedgerEntry
 from splake.reports.planner import Window, WorkUnit, as_utc
-from splake.reports.polling import PollParams, PollRoom, ProcessingTimes
+from splake.reports.polling import PollParams, PollRoom, ProcessingTimes, load_times, save_times
 from splake.reports.types import report_type
 from splake.runners.context import Context
 from splake.spapi.usage_plans import operation
@@ -374,7 +374,9 @@ async def sync(
         await asyncio.gather(*jobs)
 
     account_ids = sorted({a for a, _ in streams} | {u.account_id for u in discover_units})
+    run.processing_times = load_times(ctx.state)  # what earlier syncs learned about processing times
     await asyncio.gather(*(run_account(a) for a in account_ids))
+    save_times(ctx.state, run.processing_times, run.processing_times.learned, ctx.clock())
     summary.finished_at = ctx.clock()
     log_event(
         log,
