@@ -67,8 +67,9 @@ def check_command(
                 typer.echo(f"             - row keys not verified: {k.skipped}")
             if k is not None and k.unproven:
                 typer.echo(
-                    f"             - {k.unproven} repeat keys whose earlier copies a later document "
-                    "replaced (no colliding text: not the row-key bug)"
+                    f"             - {k.unproven} repeat keys without their earlier copies and without a "
+                    "colliding text (copies replaced later, most likely); if a 5bb07ed..148d46c build "
+                    f"wrote this lake, `splake lake rebuild --table {t.table}` re-keys them either way"
                 )
             continue
         typer.echo(f"  DAMAGED  {t.table}")

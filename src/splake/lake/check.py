@@ -175,13 +175,16 @@ def check_keys(catalog: Any, namespace: str, name: str, specs: dict[str, Any]) -
     """Row-key verification of one curated table (None when the table cannot be read: reported as damage)."""
     try:
         tbl, uris = load_checked(catalog, namespace, name)
-    except (TableDamagedError, Exception):
+    except (TableDamagedError, Exception):  # reported as damage by probe_table
         return None
     spec = specs.get(name)
     if spec is None:
         why = "declared twice with different keys" if name in specs else "no declaration known"
         return KeyCheck(name, skipped=f"{why}: row keys not verified")
-    return check_table_keys(tbl, uris, spec)
+    try:
+        return check_table_keys(tbl, uris, spec)
+    except Exception as exc:  # a file unreadable mid-scan, an unexpected stored type: say so, go on
+        return KeyCheck(name, skipped=f"could not be verified: {plain_reason(exc)}")
 
 
 def check_lake(
