@@ -22,10 +22,22 @@ def test_without_expectation_only_the_oldest_report_follows_its_backoff() -> Non
     young = Waiting("b", s(0.1), next_check_at=s(0.5))
     members = [old, young]
     assert next_poll(old, members, s(0.2), P) == s(0.4)
-    # the others wait for a completion to teach an expectation, checking at least every max(2 s, 4*2/1.8 s)
+    # the others wait for a completion to teach an expectation; meanwhile own backoff, >= 4*n/rate apart
     assert next_poll(young, members, s(0.2), P) == s(0.1 + 4.0 * 2 / 1.8)
     many = [Waiting(str(i), s(i / 100), next_check_at=s(0)) for i in range(15)]
     assert next_poll(many[3], many, s(1), P) == s(0.03 + 4.0 * 15 / 1.8)
+
+
+def test_a_slow_leader_does_not_hold_the_others_for_poll_max() -> None:
+    """Real defaults (poll 15 s .. 300 s, 2 r/s): a seller's first sync, its oldest report a long backfill.
+    A report behind it follows its own backoff (next check 60 s) -- not poll_max (300 s) -- and the waiting
+    reports between them poll at most a quarter of the budget."""
+    real = PollParams(initial=15.0, maximum=300.0, rate=2.0)
+    leader = Waiting("backfill", s(0), next_check_at=s(120))
+    quick = Waiting("listings", s(1), next_check_at=s(61), last_poll=s(31))
+    assert next_poll(quick, [leader, quick], s(40), real) == s(61)
+    crowd = [Waiting(str(i), s(0), next_check_at=s(15)) for i in range(40)]
+    assert next_poll(crowd[5], crowd, s(1), real) == s(4.0 * 40 / 2.0), "40 waiting: 80 s apart, not 15"
 
 
 def test_with_expectation_first_poll_at_expected_completion() -> None:

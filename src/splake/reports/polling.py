@@ -14,8 +14,9 @@ seen every ~8 s, and a report that finished waits that long to be noticed. Inste
   overdue reports can share the rate.
 - **Oldest first, until something is learned.** Without an expectation, only the seller's oldest waiting
   report (the *leader*) polls on its own backoff schedule (the ledger's ``next_check_at``); the others wait
-  for the first completion to teach an expectation (the waiting room wakes them), and check at least every
-  ``max(maximum, 4 * waiting / rate)`` (a quarter of the budget) so a stuck leader starves nobody.
+  for the first completion to teach an expectation (the waiting room wakes them) and meanwhile follow their
+  own backoff, spaced at least ``4 * waiting / rate`` apart (a quarter of the budget between them), so a
+  slow leader (a long backfill) holds nobody for ``poll_max``.
 
 :func:`next_poll` is the pure decision (clock passed in); :class:`PollRoom` is the thin async layer the
 local runner's reports wait in (one per seller).
@@ -87,8 +88,11 @@ def next_poll(me: Waiting, members: Sequence[Waiting], now: datetime, p: PollPar
         return me.last_poll + timedelta(seconds=step)
     if me.key == _leader(members):
         return me.next_check_at or now
+    # the others follow their own backoff too (a slow leader -- a long backfill -- must not hold a quick
+    # report for poll_max), spaced so that together they use at most a quarter of the budget
     base = me.last_poll or me.requested_at
-    return base + timedelta(seconds=max(p.maximum, FALLBACK_SHARE_INVERSE * len(members) / p.rate))
+    spaced = base + timedelta(seconds=FALLBACK_SHARE_INVERSE * len(members) / p.rate)
+    return max(me.next_check_at or now, spaced)
 
 
 def processing_seconds(entry: LedgerEntry) -> float | None:
