@@ -469,6 +469,23 @@ def test_a_staged_write_whose_files_are_gone_fails_fatally_and_lands_nothing(
     assert (r.rows_written, r.rows_deleted) == (9, 6)
 
 
+@pytest.mark.parametrize("group", [False, True])
+def test_a_gone_file_is_refused_even_where_the_key_pass_would_not_read_it(
+    curated_lake: CuratedLake, group: bool
+) -> None:
+    """The first document of a table (and of an account) has no live rows to match, so no key pass opens
+    its staged files: the commit must still refuse files that are gone instead of pointing the table at
+    them (every later read of the table would fail)."""
+    docs = [_orders("v1", range(0, 3))] + ([_orders("v2", range(3, 5), "beta")] if group else [])
+    staged = [curated_lake.stage(WINDOW, *doc) for doc in docs]
+    Path(staged[-1].files[0].removeprefix("file://")).unlink()
+    with pytest.raises(FatalError, match="are gone"):
+        curated_lake.commit_staged(WINDOW.name, staged)
+    if group:  # the intact member still lands on its own, and the table reads
+        curated_lake.commit_staged(WINDOW.name, staged[:1])
+        assert len(contents(curated_lake, WINDOW.name)) == staged[0].rows > 0
+
+
 def test_a_group_too_big_to_replay_in_memory_is_committed_one_by_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ the re-run). The ids of committed staged writes go into the snapshot summary, so
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 from pyiceberg.exceptions import CommitFailedException, ValidationException
@@ -105,11 +106,15 @@ def commit_group(lake: Lake, name: str, staged: Sequence[StagedWrite]) -> list[W
 def _commit_run(lake: Lake, name: str, staged: Sequence[StagedWrite]) -> list[WriteResult]:
     since = min(s.staged_at for s in staged)
     done: dict[str, WriteResult] = {}
+    checked = False
     for _ in range(lake.max_attempts):
         tbl = lake.catalog.load_table(lake.ident(name))
         landed = committed_ids(tbl, since)
         firsts = {s.id: s for s in reversed(staged)}  # a write listed twice is committed once
         pending = [s for s in staged if firsts[s.id] is s and s.id not in landed and s.id not in done]
+        if pending and not checked:  # before anything commits: a table must never point at missing files
+            _raise_if_gone(tbl, pending)
+            checked = True
         if len(pending) == 1:
             done[pending[0].id] = commit_one(lake, name, pending[0])
         elif pending:
@@ -272,8 +277,11 @@ def commit_many(
 def _raise_if_gone(tbl: Table, writes: Sequence[StagedWrite]) -> None:
     """A staged write whose files are gone (and that no snapshot records) can never be committed: say so
     as a fatal error naming it, so a coordinator fails that document instead of retrying forever."""
+    paths = [p for w in writes for p in w.files]
+    with ThreadPoolExecutor(max_workers=min(16, max(1, len(paths)))) as pool:  # S3: one HEAD per file
+        exists = dict(zip(paths, pool.map(lambda p: tbl.io.new_input(p).exists(), paths), strict=True))
     for w in writes:
-        gone = [p for p in w.files if not tbl.io.new_input(p).exists()]
+        gone = [p for p in w.files if not exists[p]]
         if gone:
             raise FatalError(
                 f"{len(gone)} staged file(s) of report {w.report_id} (staged write {w.id}) are gone, "
