@@ -135,6 +135,23 @@ def test_every_line_lands_or_is_quarantined_exactly_once(
         assert "expected 4" in b.reason and b.raw_line
 
 
+def test_a_first_line_with_a_value_too_many_is_quarantined_alone(tmp_path: Path) -> None:
+    """Found by the property above: a malformed FIRST data line (a value after the last column) made the
+    parser take the whole document for one with a trailing tab on every row, so every well-formed row was
+    quarantined as ragged (and the document held). Only that line is bad."""
+    good = [f"sku{i}\ta\tb\tc" for i in range(1, 6)]
+    path = _write(tmp_path, "cp1252", ["\t".join(HEADER), "x\tx\tx\tx\tx", *good])
+    table, bad = _parse(path, "Cp1252", US, block_size=4096)
+    assert table is not None and table.column("seller_sku").to_pylist() == [f"sku{i}" for i in range(1, 6)]
+    assert [(b.line_number, "expected 4" in b.reason) for b in bad] == [(2, True)]
+    # rows that do carry a trailing tab (an EMPTY extra field) still land, and one value there is quarantined
+    tabbed = [g + "\t" for g in good]
+    path = _write(tmp_path, "cp1252", ["\t".join(HEADER), "x\tx\tx\tx\tx", *tabbed], name="tabbed.gz")
+    table, bad = _parse(path, "Cp1252", US, block_size=4096)
+    assert table is not None and table.column("seller_sku").to_pylist() == [f"sku{i}" for i in range(1, 6)]
+    assert [b.line_number for b in bad] == [2]
+
+
 INT_SPELLINGS = st.integers(min_value=-(10**12), max_value=10**12).flatmap(
     lambda n: st.sampled_from([str(n), f"{n:,}", (f"+{n}" if n >= 0 else str(n)), f" {n} "]).map(
         lambda s, n=n: (n, s)

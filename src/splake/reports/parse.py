@@ -14,6 +14,7 @@ columns absent from the document are null.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -147,23 +148,36 @@ def foreign_header(spec: ReportTypeSpec, names: Sequence[str]) -> str:
 TRAILING = "__trailing_field__"
 
 
-def _first_data_fields(path: Path) -> int | None:
-    """How many tab-separated fields the first non-blank data line has (None: no data line)."""
+LAYOUT_SAMPLE_LINES = 100  # data lines looked at to decide whether rows carry a trailing tab
+
+
+def _data_field_counts(path: Path, limit: int = LAYOUT_SAMPLE_LINES) -> Counter[tuple[int, bool]]:
+    """(fields, last field empty) of the first ``limit`` non-blank data lines."""
+    counts: Counter[tuple[int, bool]] = Counter()
     with open(path, encoding="utf-8", newline="") as f:
         f.readline()
         for line in f:
             text = line.rstrip("\r\n")
             if text.strip():
-                return len(text.split("\t"))
-    return None
+                fields = text.split("\t")
+                counts[(len(fields), not fields[-1].strip())] += 1
+                if sum(counts.values()) >= limit:
+                    break
+    return counts
 
 
-def _trailing_layout(header: list[str], first: int | None) -> tuple[list[str], bool]:
+def _trailing_layout(header: list[str], counts: Counter[tuple[int, bool]]) -> tuple[list[str], bool]:
     """Pure: a trailing tab on the header line or on the data lines but not both (seen in flat files):
-    (the header without its empty last name, whether the rows carry one more — empty — last field)."""
-    if header and len(header) > 1 and not header[-1].strip():
-        return header[:-1], first == len(header)  # rows with the same trailing tab, or without it
-    if header and first == len(header) + 1:
+    (the header without its empty last name, whether the rows carry one more — empty — last field).
+    Decided by the majority of the sampled data lines, and only a line whose extra last field is EMPTY
+    counts as carrying a trailing tab: one malformed line (say the first) with a value too many must be
+    quarantined alone, not make every well-formed row look ragged."""
+    n = len(header)
+    if header and n > 1 and not header[-1].strip():
+        with_tab = counts[(n, True)]
+        without = sum(c for (fields, _), c in counts.items() if fields == n - 1)
+        return header[:-1], with_tab > without  # rows with the same trailing tab, or without it
+    if header and counts[(n + 1, True)] > sum(c for (fields, _), c in counts.items() if fields == n):
         return header, True
     return header, False
 
@@ -305,7 +319,7 @@ def iter_tsv(
     """Stream a UTF-8 tab-separated flat file in blocks. ``threads``: Arrow's reader parses blocks ahead in
     its threads (overlapping the casts and the lake write); it cannot number a ragged row, so meeting one
     raises :class:`SerialParseNeededError` (the caller parses the document again without threads)."""
-    raw_header, trailing = _trailing_layout(_read_header(path), _first_data_fields(path))
+    raw_header, trailing = _trailing_layout(_read_header(path), _data_field_counts(path))
     if not raw_header and spec.replace == "key":
         return  # an empty document adds nothing to a keyed table (it replaces nothing either)
     english = spec.english_header(raw_header)
