@@ -17,13 +17,14 @@ import math
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from splake.reports.casting import cast_strings
 from splake.reports.decode import decoded
 from splake.reports.locales import NO_VALUE_TOKENS
-from splake.reports.parse import header_names, iter_document, longest_line
+from splake.reports.parse import header_names, iter_document, line_numbering, longest_line
 from splake.reports.types import REPORT_TYPES
 
 LISTINGS = REPORT_TYPES["GET_MERCHANT_LISTINGS_ALL_DATA"]
@@ -211,3 +212,40 @@ def test_longest_line_is_found_across_chunk_boundaries(tmp_path_factory, data: b
     path = tmp_path_factory.mktemp("ll") / "doc.txt"
     path.write_bytes(data)
     assert longest_line(path, chunk=chunk) == max(len(line) for line in data.split(b"\n"))
+
+
+@pytest.mark.parametrize("trailing_tab", ["", "\t"])
+def test_rows_after_a_ragged_row_are_quarantined_under_their_own_line(
+    tmp_path: Path, trailing_tab: str
+) -> None:
+    """The parser skips a ragged row (quarantined with its own line); a bad value further down used to be
+    numbered as if the skipped line did not exist (one line too early)."""
+    spec = REPORT_TYPES["GET_MERCHANT_LISTINGS_ALL_DATA"]
+    header = "item-name\tseller-sku\tprice\tquantity\topen-date"
+    when = "2026-01-01 00:00:00 UTC"
+    rows = [
+        f"A\tsku1\t1.00\t1\t{when}{trailing_tab}",  # line 2
+        "ragged\tx",  # line 3
+        f"B\tsku3\tnotaprice\t1\t{when}{trailing_tab}",  # line 4
+        f"C\tsku4\t2.00\t1\t{when}{trailing_tab}",  # line 5
+        "ragged\ty",  # line 6
+        f"D\tsku6\t2.00\tbad\t{when}{trailing_tab}",  # line 7
+    ]
+    path = tmp_path / "listings.txt"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    bad = [b for chunk in iter_document(path, spec, window_start=None, block_size=4096) for b in chunk.bad]
+    assert sorted((b.line_number, b.raw_line.split("\t")[0]) for b in bad) == [
+        (3, "ragged"),
+        (4, "B"),
+        (6, "ragged"),
+        (7, "D"),
+    ]
+
+
+def test_line_numbering_counts_the_skipped_lines_before_each_row() -> None:
+    # accepted rows at lines 2, 4, 5, 7, 8 (lines 3 and 6 skipped)
+    line_of = line_numbering(0, [3, 6])
+    assert [line_of(i) for i in range(5)] == [2, 4, 5, 7, 8]
+    later_block = line_numbering(3, [3, 6])  # its first row is the 4th accepted row
+    assert [later_block(i) for i in range(2)] == [7, 8]
+    assert [line_numbering(10, [])(i) for i in range(2)] == [12, 13]

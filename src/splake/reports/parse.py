@@ -13,13 +13,14 @@ columns absent from the document are null.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -182,8 +183,12 @@ def _trailing_layout(header: list[str], counts: Counter[tuple[int, bool]]) -> tu
     return header, False
 
 
-def _drop_trailing(strings: pa.Table, first_line: int, bad: list[BadRow]) -> pa.Table:
-    """Drop the empty trailing field; a row with a value there is quarantined (nothing is thrown away)."""
+LineOf: TypeAlias = Callable[[int], int]  # a row's index in a parsed block -> its line in the file
+
+
+def _drop_trailing(strings: pa.Table, line_of: LineOf, bad: list[BadRow]) -> tuple[pa.Table, LineOf]:
+    """Drop the empty trailing field; a row with a value there is quarantined (nothing is thrown away).
+    Returns the rows kept and how to number them."""
     col = strings.column(TRAILING)
     filled = pc.fill_null(pc.not_equal(col, ""), False)
     if pc.any(filled).as_py():
@@ -192,13 +197,31 @@ def _drop_trailing(strings: pa.Table, first_line: int, bad: list[BadRow]) -> pa.
         for i, row in zip(idx, rows, strict=True):
             bad.append(
                 BadRow(
-                    first_line + int(i),
+                    line_of(int(i)),
                     "\t".join(str(v) for v in row.values()),
                     "a value after the last column of the header",
                 )
             )
-        strings = strings.filter(pc.invert(filled))
-    return strings.drop_columns([TRAILING])
+        keep = pc.invert(filled)
+        kept = pc.indices_nonzero(keep).to_pylist()
+        strings = strings.filter(keep)
+        outer = line_of
+        line_of = lambda i: outer(kept[i])  # noqa: E731
+    return strings.drop_columns([TRAILING]), line_of
+
+
+def line_numbering(accepted_before: int, skipped: Sequence[int], first_data_line: int = 2) -> LineOf:
+    """Pure: numbers the rows of a parsed block whose first row is the document's ``accepted_before``-th
+    accepted row (0-based), given the lines the parser skipped (``skipped``: sorted, 1-based; ragged
+    rows): accepted row k sits at ``first_data_line + k + #{skipped lines before it}``."""
+    # skipped line j has (skipped[j] - first_data_line - j) accepted rows before it
+    before = [line - first_data_line - j for j, line in enumerate(skipped)]
+
+    def line_of(i: int) -> int:
+        k = accepted_before + i
+        return first_data_line + k + bisect.bisect_right(before, k)
+
+    return line_of
 
 
 def _reason(spec: ReportTypeSpec, col: str, value: Any) -> str:
@@ -235,11 +258,13 @@ def type_strings(
     locale: CastLocale = DEFAULT_LOCALE,
     header: Sequence[str] = (),
     check_text: bool = False,
+    line_of: LineOf | None = None,
 ) -> ParsedChunk:
     """Cast a table of string columns (snake_case names) to the declared types.
 
     Rows with an invalid value are removed and returned as :class:`BadRow` (the raw line rebuilt from the
-    string values, tab-separated). ``first_line`` numbers the rows for the quarantine (1-based lines).
+    string values, tab-separated). ``first_line`` numbers the rows for the quarantine (1-based lines);
+    ``line_of``, when given, numbers each row instead (rows the parser skipped shift the numbering).
     ``fill`` gives values for declared columns missing from the document (e.g. the window start).
     ``locale``: how the marketplace writes ambiguous dates and numbers. ``header``: the raw header line
     (rows repeating it are quarantined). ``check_text``: the decoder saw garbled text, so rows whose text
@@ -302,7 +327,8 @@ def type_strings(
                     if mask[i].as_py()
                 ]
             raw_line = "\t".join("" if v is None else str(v) for v in raw.values())
-            bad.append(BadRow(line_number=first_line + i, raw_line=raw_line, reason="; ".join(why)))
+            number = line_of(i) if line_of is not None else first_line + i
+            bad.append(BadRow(line_number=number, raw_line=raw_line, reason="; ".join(why)))
         table = table.filter(pc.invert(invalid_any))
     return ParsedChunk(table, bad)
 
@@ -339,12 +365,15 @@ def iter_tsv(
     if trailing:
         names = [*names, TRAILING]
     ragged: list[BadRow] = []
+    skipped: list[int] = []  # line numbers of the ragged rows skipped so far (for numbering the others)
     unnumbered = [False]
 
     def on_invalid(row: Any) -> str:
         if row.number is None and threads:
             unnumbered[0] = True
             return "error"
+        if row.number and row.number > 0:
+            bisect.insort(skipped, int(row.number))
         ragged.append(
             BadRow(
                 line_number=int(row.number) if row.number and row.number > 0 else -1,
@@ -355,6 +384,7 @@ def iter_tsv(
         return "skip"
 
     line = 2  # first data line (after the header)
+    accepted = 0  # rows the parser returned so far
     try:
         reader = pacsv.open_csv(
             str(path),
@@ -376,8 +406,10 @@ def iter_tsv(
         )
         for batch in reader:
             strings = pa.Table.from_batches([batch])
+            line_of = line_numbering(accepted, list(skipped))
+            accepted += batch.num_rows
             if trailing:
-                strings = _drop_trailing(strings, line, ragged)
+                strings, line_of = _drop_trailing(strings, line_of, ragged)
             chunk = type_strings(
                 spec,
                 strings,
@@ -385,6 +417,7 @@ def iter_tsv(
                 locale=locale,
                 header=raw_header,
                 check_text=check_text,
+                line_of=line_of,
             )
             line += batch.num_rows
             bad = chunk.bad
