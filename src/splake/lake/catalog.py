@@ -9,11 +9,11 @@ from pathlib import Path
 import sqlalchemy.exc
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.glue import GlueCatalog
-from pyiceberg.catalog.sql import SqlCatalog
 
 from splake.config import Settings
 from splake.errors import ConfigError, FatalError
 from splake.lake.location import io_properties
+from splake.lake.metacache import CachingSqlCatalog
 from splake.lake.root import prepare_root
 
 CATALOG_NAME = "splake"
@@ -36,8 +36,9 @@ class CatalogDamagedError(FatalError):
 
 
 def open_local_catalog(lake_path: str | Path) -> Catalog:
-    """SqlCatalog in ``<lake_path>/catalog.db`` with the warehouse at ``<lake_path>/warehouse``. An
-    unreadable catalog.db raises :class:`CatalogDamagedError` (with the fix)."""
+    """SqlCatalog in ``<lake_path>/catalog.db`` with the warehouse at ``<lake_path>/warehouse`` (parsed
+    metadata files reused: :mod:`splake.lake.metacache`). An unreadable catalog.db raises
+    :class:`CatalogDamagedError` (with the fix)."""
     root = prepare_root(lake_path, writable=False)
     try:
         (root / "warehouse").mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -48,7 +49,7 @@ def open_local_catalog(lake_path: str | Path) -> Catalog:
             hint="point [lake].path at a writable directory",
         ) from None
     try:
-        return SqlCatalog(CATALOG_NAME, **local_catalog_properties(root))
+        return CachingSqlCatalog(CATALOG_NAME, **local_catalog_properties(root))
     except (sqlite3.DatabaseError, sqlalchemy.exc.DatabaseError) as exc:
         raise CatalogDamagedError(
             f"the Iceberg catalog {root / 'catalog.db'} is unreadable ({str(exc).splitlines()[0][:200]})",

@@ -46,6 +46,7 @@ from splake.lake import maintenance
 from splake.lake.commit import commit_group, committed_ids, scope_matches
 from splake.lake.iceberg_schema import partition_spec, snapshot_props
 from splake.lake.maintenance import TableInfo
+from splake.lake.schemacache import SchemaCache
 from splake.lake.staged import StagedWrite, data_file_to_json, new_staged_id
 from splake.lake.staging import Rows, batches_of, drop_files, write_files
 from splake.lake.tables import (
@@ -93,6 +94,7 @@ class CuratedLake:
         self.max_attempts = max_attempts
         self._sleep = sleep
         self._clock = clock
+        self.schemas = SchemaCache()
         with contextlib.suppress(NamespaceAlreadyExistsError):  # a concurrent creator won
             catalog.create_namespace_if_not_exists(namespace)
 
@@ -142,7 +144,7 @@ class CuratedLake:
         for attempt in range(self.max_attempts):
             tbl = loaded if attempt == 0 and loaded is not None else self.catalog.load_table(self.ident(name))
             current = tbl.schema()
-            current_arrow = current.as_arrow()
+            current_arrow = self.schemas.arrow(tbl.metadata, current)
             existing = {f.name for f in current.fields}
             changes = [
                 f
@@ -165,7 +167,7 @@ class CuratedLake:
                     ) from None
                 log_event(log, "lake_schema_evolved", table=name, changed=[f.name for f in changes])
                 tbl = self.catalog.load_table(self.ident(name))
-            table_arrow = tbl.schema().as_arrow()
+            table_arrow = self.schemas.arrow(tbl.metadata, tbl.schema())
             fields = []
             for f in target:
                 fields.append(pa.field(f.name, normalize_type(table_arrow.field(f.name).type)))

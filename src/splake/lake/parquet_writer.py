@@ -32,13 +32,20 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.io.fileformat import FileFormatFactory, FileFormatWriter
-from pyiceberg.io.pyarrow import _to_requested_schema, pyarrow_to_schema
+from pyiceberg.io.pyarrow import (
+    ParquetFormatWriter,
+    _to_requested_schema,
+    data_file_statistics_from_parquet_metadata,
+    pyarrow_to_schema,
+)
 from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
 from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
 from pyiceberg.schema import Schema, sanitize_column_names
 from pyiceberg.table import Table
 from pyiceberg.table.locations import load_location_provider
-from pyiceberg.typedef import Record
+from pyiceberg.typedef import Properties, Record
+
+from splake.lake.schemacache import SchemaCache, StatsPlan, arrow_key
 
 ROW_GROUP_ROWS = 50_000  # rows per Parquet row group (per partition)
 # encode row groups in one writer thread (Arrow releases the GIL) while the next batches are shaped; at
@@ -46,6 +53,29 @@ ROW_GROUP_ROWS = 50_000  # rows per Parquet row group (per partition)
 BACKGROUND = True
 TARGET_FILE_BYTES = 512 << 20  # Arrow bytes written to one data file before it is closed
 _PARQUET = FileFormatFactory.get(FileFormat.PARQUET)
+
+
+class _PlannedParquetWriter(ParquetFormatWriter):
+    """pyiceberg's Parquet writer with the statistics plan and column mapping given (from the
+    :class:`SchemaCache`) instead of derived from the schema at every file's close."""
+
+    def __init__(self, output: Any, file_schema: Schema, properties: Properties, plan: StatsPlan) -> None:
+        super().__init__(output, file_schema, properties)
+        self._plan = plan
+
+    def close(self) -> Any:
+        if self._result is not None:
+            return self._result
+        if self._writer is None or self._fos is None:
+            raise ValueError("Cannot close a writer that was never written to")
+        with self._fos:
+            self._writer.close()
+            self._result = data_file_statistics_from_parquet_metadata(
+                parquet_metadata=self._writer.writer.metadata,
+                stats_columns=self._plan[0],
+                parquet_column_mapping=self._plan[1],
+            )
+        return self._result
 
 
 @dataclass
@@ -72,8 +102,10 @@ class DataFileWriter:
         row_group_rows: int | None = None,
         target_file_bytes: int | None = None,
         background: bool | None = None,
+        cache: SchemaCache | None = None,
     ) -> None:
         self._tbl = tbl
+        self._cache = cache  # schema conversions made once per schema (else per writer)
         self._meta = tbl.metadata
         self._io = tbl.io
         self._uuid = write_uuid or uuid.uuid4()
@@ -83,8 +115,12 @@ class DataFileWriter:
         self._target_bytes = target_file_bytes or TARGET_FILE_BYTES
         self._spec = self._meta.spec()
         self._schema = self._meta.schema()
-        sanitized = sanitize_column_names(self._schema)
-        self._file_schema: Schema = sanitized if sanitized != self._schema else self._schema
+        self._file_schema: Schema
+        if cache is not None:
+            self._file_schema = cache.file_schema(self._meta, self._schema)
+        else:
+            sanitized = sanitize_column_names(self._schema)
+            self._file_schema = sanitized if sanitized != self._schema else self._schema
         self._locations = load_location_provider(
             table_location=self._meta.location, table_properties=self._meta.properties
         )
@@ -105,11 +141,14 @@ class DataFileWriter:
             return
         if self._arrow_schema is None:
             self._arrow_schema = batch.schema
-            self._task_schema = pyarrow_to_schema(
-                batch.schema,
-                name_mapping=self._schema.name_mapping,
-                format_version=self._meta.format_version,
-            )
+            if self._cache is not None:
+                self._task_schema = self._cache.task_schema(self._meta, self._schema, batch.schema)
+            else:
+                self._task_schema = pyarrow_to_schema(
+                    batch.schema,
+                    name_mapping=self._schema.name_mapping,
+                    format_version=self._meta.format_version,
+                )
         elif batch.schema != self._arrow_schema:
             raise ValueError("DataFileWriter: every batch must have the schema of the first")
         for values, part in self._split(batch):
@@ -178,38 +217,55 @@ class DataFileWriter:
         name = f"00000-{next(self._counter)}-{self._uuid}.{_PARQUET.file_extension()}"
         path = self._locations.new_data_location(data_file_name=name, partition_key=key)
         output = self._io.new_output(path)
-        writer = _PARQUET.create_writer(output, self._file_schema, self._meta.properties)
+        writer: FileFormatWriter
+        if self._cache is not None:
+            plan = self._cache.stats_plan(self._meta, self._schema, self._file_schema)
+            writer = _PlannedParquetWriter(output, self._file_schema, self._meta.properties, plan)
+        else:
+            writer = _PARQUET.create_writer(output, self._file_schema, self._meta.properties)
         return _OpenFile(path=path, output=output, writer=writer, key=key)
 
     def _to_file_schema(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """The batch in the file's arrow schema (field ids in the metadata), as pyiceberg converts it. The
-        conversion is made once; when it only renamed or annotated fields (same types, all nullable: the
-        usual case, the batches are already in the table's types; nested types always convert: their field
-        ids live in the type) later batches are relabelled without a copy, else each is converted."""
+        conversion is made once (per writer, or per schema pair with a :class:`SchemaCache`); when it only
+        renamed or annotated fields (same types, all nullable: the usual case, the batches are already in
+        the table's types; nested types always convert: their field ids live in the type) batches are
+        relabelled without a copy, else each is converted."""
         if self._relabel is None:
-            assert self._task_schema is not None
-            converted = _to_requested_schema(
-                requested_schema=self._file_schema,
-                file_schema=self._task_schema,
-                batch=batch,
-                include_field_ids=True,
-                format_model=_PARQUET,
+            if self._cache is None:
+                converted = self._convert(batch)
+                self._relabel = self._relabel_of(batch, converted)
+                return converted
+            key = (
+                "relabel",
+                str(self._meta.table_uuid),
+                self._schema.schema_id,
+                self._meta.format_version,
+                arrow_key(batch.schema),
             )
-            same = converted.schema.types == batch.schema.types and all(
-                f.nullable and not pa.types.is_nested(f.type) for f in converted.schema
-            )
-            self._relabel = converted.schema if same else False
-            return converted
+            self._relabel = self._cache.memo(key, lambda: self._relabel_of(batch, self._convert(batch)))
         if self._relabel is False:
-            assert self._task_schema is not None
-            return _to_requested_schema(
-                requested_schema=self._file_schema,
-                file_schema=self._task_schema,
-                batch=batch,
-                include_field_ids=True,
-                format_model=_PARQUET,
-            )
+            return self._convert(batch)
         return pa.RecordBatch.from_arrays(batch.columns, schema=self._relabel)
+
+    def _convert(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        assert self._task_schema is not None
+        return _to_requested_schema(
+            requested_schema=self._file_schema,
+            file_schema=self._task_schema,
+            batch=batch,
+            include_field_ids=True,
+            format_model=_PARQUET,
+        )
+
+    @staticmethod
+    def _relabel_of(batch: pa.RecordBatch, converted: pa.RecordBatch) -> pa.Schema | Literal[False]:
+        same = (
+            converted.schema.names == batch.schema.names  # (a reordering is a conversion)
+            and converted.schema.types == batch.schema.types
+            and all(f.nullable and not pa.types.is_nested(f.type) for f in converted.schema)
+        )
+        return converted.schema if same else False
 
     def _write_group(self, f: _OpenFile) -> None:
         """The file's buffered rows → one row group."""

@@ -10,11 +10,14 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
+from splake.lake.schemacache import SchemaCache
+
 
 class Lake(Protocol):
     catalog: Catalog
     namespace: str
     max_attempts: int
+    schemas: SchemaCache  # schema conversions made once per (table, schema version)
 
     def ident(self, name: str) -> tuple[str, str]: ...
 

@@ -69,7 +69,7 @@ def write_files(
     file_counter = itertools.count(0)
     staged = StagedFiles()
     # one file per partition, row groups encoded by a writer thread (splake.lake.parquet_writer)
-    writer = DataFileWriter(tbl, write_uuid=write_uuid, counter=file_counter)
+    writer = DataFileWriter(tbl, write_uuid=write_uuid, counter=file_counter, cache=lake.schemas)
     try:
         for batch in batches:
             if batch.num_rows == 0:
@@ -81,7 +81,7 @@ def write_files(
                 wanted = stored_schema(spec, merge_schema(target, batch.schema))
                 tbl, target, more = lake._evolve(spec.name, wanted)
                 staged.columns_added += [c for c in more if c not in staged.columns_added]
-                writer = DataFileWriter(tbl, write_uuid=write_uuid, counter=file_counter)
+                writer = DataFileWriter(tbl, write_uuid=write_uuid, counter=file_counter, cache=lake.schemas)
             stored = prepare_batch(spec, batch, target, prov, counter)
             staged.rows += stored.num_rows
             staged.marketplaces.update(pc.unique(stored.column("marketplace_id")).to_pylist())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any, Literal
 
 from splake.errors import ConfigError
@@ -54,8 +55,8 @@ class ColumnSpec:
     # other headers Amazon writes for the same column (e.g. the British "fulfilment-channel")
     aliases: tuple[str, ...] = ()
 
-    @property
-    def column(self) -> str:
+    @cached_property
+    def column(self) -> str:  # (cached: parsers ask for it per column per block)
         return self.name or snake_case(self.source)
 
 

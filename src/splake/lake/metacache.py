@@ -1,0 +1,85 @@
+"""Parsed Iceberg table metadata, kept by metadata-file location.
+
+Loading a table reads the catalog's pointer (its current metadata file) and parses that whole JSON file
+into pydantic models: for a sync landing hundreds of small documents that parse was a fixed cost of every
+document (several loads each: stage, evolve, commit). An Iceberg metadata file is never modified — every
+commit writes a new file under a new name and moves the pointer — so a parse can be reused for as long as
+the pointer names the same file: the catalog is still asked for the pointer on every load (a commit by
+anyone, in any process, is seen at once), only the parse of a file already read is skipped. The parsed
+models are frozen (pyiceberg builds new metadata for every change, never edits one), so tables loaded from
+the same file may share them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pyiceberg.catalog import Catalog
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.io import load_file_io
+from pyiceberg.serializers import FromInputFile
+from pyiceberg.table import Table
+from pyiceberg.table.metadata import TableMetadata
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog.sql import IcebergTables
+
+PARSED_FILES = 64  # metadata files kept parsed (a few per table: the current one and the one before)
+
+
+class ParsedMetadata:
+    """A bounded, thread-safe map metadata-file location → parsed :class:`TableMetadata`."""
+
+    def __init__(self, size: int = PARSED_FILES) -> None:
+        self._size = size
+        self._parsed: OrderedDict[str, TableMetadata] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, location: str, parse: Callable[[], TableMetadata]) -> TableMetadata:
+        with self._lock:
+            found = self._parsed.get(location)
+            if found is not None:
+                self._parsed.move_to_end(location)
+                self.hits += 1
+                return found
+        metadata = parse()  # (outside the lock: two threads may parse the same file once each)
+        with self._lock:
+            self.misses += 1
+            self._parsed[location] = metadata
+            self._parsed.move_to_end(location)
+            while len(self._parsed) > self._size:
+                self._parsed.popitem(last=False)
+        return metadata
+
+
+class CachingSqlCatalog(SqlCatalog):
+    """:class:`SqlCatalog` whose ``load_table`` parses a metadata file only the first time it meets it
+    (the pointer is read from the catalog database on every load, as before)."""
+
+    def __init__(self, name: str, **properties: str) -> None:
+        super().__init__(name, **properties)
+        self.parsed = ParsedMetadata()
+
+    def _convert_orm_to_iceberg(self, orm_table: IcebergTables) -> Table:
+        location = orm_table.metadata_location
+        namespace, table_name = orm_table.table_namespace, orm_table.table_name
+        if not location or not namespace or not table_name:
+            return super()._convert_orm_to_iceberg(orm_table)  # (raises its own NoSuchTableError)
+
+        def parse() -> TableMetadata:
+            io = load_file_io(properties=self.properties, location=location)
+            return FromInputFile.table_metadata(io.new_input(location))
+
+        metadata = self.parsed.get(location, parse)
+        return Table(
+            identifier=(*Catalog.identifier_to_tuple(namespace), table_name),
+            metadata=metadata,
+            metadata_location=location,
+            io=self._load_file_io(metadata.properties, location),
+            catalog=self,
+        )
