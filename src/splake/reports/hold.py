@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from splake.errors import BadDataError, ConfigError
 from splake.lake.raw import RawDocument
@@ -93,6 +94,7 @@ class DocumentHeldError(BadDataError):
     ) -> None:
         self.rows = rows
         self.quarantined = quarantined
+        self.max_share = max_share
         self.reasons = reasons
         total = rows + quarantined
         super().__init__(
@@ -103,6 +105,17 @@ class DocumentHeldError(BadDataError):
             hint="fix the cause (config, an upgrade of splake), then `splake reports reland <report-id>`; "
             "the quarantined rows are in <table>__quarantine",
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (raised in a staging worker process)
+        return (_held_again, (self.rows, self.quarantined, self.max_share, self.reasons, self.where or ""))
+
+
+def _held_again(
+    rows: int, quarantined: int, max_share: float, reasons: list[str], where: str
+) -> DocumentHeldError:
+    return DocumentHeldError(
+        rows=rows, quarantined=quarantined, max_share=max_share, reasons=reasons, where=where
+    )
 
 
 def on_held(

@@ -285,9 +285,12 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
             # no table lock while decoding/parsing/staging; at most LAND_PARALLELISM documents at once (CPU)
             async with ctx.slots("land", LAND_PARALLELISM):
                 try:
-                    staged = await asyncio.to_thread(
-                        stage_document, ctx, current, dest, info, compression, ref.key, now
-                    )
+                    if ctx.stager is not None and ctx.stager.started:  # worker processes (stagepool)
+                        staged = await ctx.stager.stage(ctx, current, dest, info, compression, ref.key, now)
+                    else:
+                        staged = await asyncio.to_thread(
+                            stage_document, ctx, current, dest, info, compression, ref.key, now
+                        )
                 except DocumentHeldError as held_exc:
                     good, n_bad, why = held_exc.rows, held_exc.quarantined, held_exc.message
                     held = ledger.update(

@@ -366,6 +366,8 @@ async def sync(
         totals[(u.account_id, u.report_type)] += 1
         summary.stats(u.account_id, u.report_type).units += 1
     obs.planned(dict(totals))
+    if ctx.stager is not None:  # staging processes, when worth it, start while reports are processed
+        ctx.stager.start(sum(totals.values()))
     log_event(log, "sync_planned", units=len(units), streams=len(streams), discover=len(discover_units))
 
     async def run_account(account_id: str) -> None:

@@ -23,6 +23,28 @@ from splake.ports import ObjectStore, StateStore
 from splake.spapi.download import DownloadInfo
 
 
+class DocumentStager(Protocol):
+    """Stages documents somewhere other than this process's threads (:class:`splake.runners.stagepool.
+    StagePool`): ``stage`` returns the :class:`~splake.reports.ingest.StagedDocument` that
+    ``stage_document(ctx, …)`` would; ``start(documents)`` starts it when a sync of that many documents
+    is worth it."""
+
+    started: bool
+
+    def start(self, documents: int | None = None) -> bool: ...
+
+    async def stage(
+        self,
+        ctx: Any,
+        entry: Any,
+        path: Path,
+        info: Any,
+        compression: str | None,
+        source_key: str,
+        now: datetime,
+    ) -> Any: ...
+
+
 class ReportsClient(Protocol):
     """What the pipeline needs from :class:`splake.spapi.client.SpApiClient`."""
 
@@ -63,6 +85,8 @@ class Context:
     closers: list[Callable[[], Any]] = field(default_factory=list)
     commit_timing: CommitTiming = field(default_factory=CommitTiming)
     _committer: GroupCommitter | None = None
+    # worker processes staging documents (the local runner's; started by a sync worth it), else threads
+    stager: DocumentStager | None = None
 
     def lock(self, name: str) -> asyncio.Lock:
         lk = self._locks.get(name)

@@ -36,6 +36,7 @@ from splake.lake.raw import RawZone
 from splake.lake.root import prepare_root
 from splake.ports import SecretStore, StateStore
 from splake.runners.context import Context, ReportsClient, utcnow
+from splake.runners.stagepool import StagePool
 from splake.spapi.client import SpApiClient
 from splake.state.sqlite import SqliteStateStore
 
@@ -95,6 +96,10 @@ class LocalContext(Context):
             work_dir=work,
         )
         ctx.closers.append(state.close)
+        if settings.sync.land_processes > 0:  # started by a sync landing many documents
+            pool = StagePool(settings, settings.sync.land_processes, root, hold_lock=lock)
+            ctx.stager = pool
+            ctx.closers.append(pool.close)
         if held is not None:
             ctx.lake_lock = held
             ctx.closers.append(held.release)
