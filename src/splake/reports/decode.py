@@ -139,35 +139,35 @@ class DecodedDocument:
     note: str | None = None  # why the charset differs from the label, when it does
 
 
-def _is_gzip(path: Path) -> bool:
+def is_gzip(path: Path) -> bool:
     with open(path, "rb") as f:
         return f.read(2) == GZIP_MAGIC
 
 
-def _open_payload(path: Path, gunzip: bool) -> BinaryIO:
+def open_payload(path: Path, gunzip: bool) -> BinaryIO:
     if gunzip:
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
 
 
-_UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_WIDE = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+WIDE = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
 
 
 class _NotUtf8(Exception):
     pass
 
 
-def _first_bytes(src: Path, gunzip: bool, n: int = 4) -> bytes:
+def first_bytes(src: Path, gunzip: bool, n: int = 4) -> bytes:
     try:
-        with _open_payload(src, gunzip) as f:
+        with open_payload(src, gunzip) as f:
             return f.read(n)
     except (OSError, EOFError, zlib.error):
         return b""  # a corrupt stream is reported by the decoding pass
 
 
-def _read_ahead(fin: BinaryIO) -> Generator[bytes, None, None]:
+def read_ahead(fin: BinaryIO) -> Generator[bytes, None, None]:
     """The payload in CHUNK pieces, then ``b""``; read (and gunzipped: zlib releases the GIL) by a prefetch
     thread while the caller decodes the previous pieces."""
     pieces = prefetch(iter(lambda: fin.read(CHUNK), b""), READ_AHEAD, name="splake-gunzip")
@@ -184,7 +184,7 @@ def _pass_through(fin: BinaryIO, out: BinaryIO, *, strict: bool) -> tuple[int, i
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     size = suspect = 0
     first, non_ascii = True, False
-    with contextlib.closing(_read_ahead(fin)) as chunks:  # reader stopped before fin closes
+    with contextlib.closing(read_ahead(fin)) as chunks:  # reader stopped before fin closes
         for chunk in chunks:
             final = not chunk
             try:
@@ -194,8 +194,8 @@ def _pass_through(fin: BinaryIO, out: BinaryIO, *, strict: bool) -> tuple[int, i
                     raise _NotUtf8 from None
                 raise
             if first and chunk:
-                if chunk.startswith(_UTF8_BOM):
-                    chunk = chunk[len(_UTF8_BOM) :]
+                if chunk.startswith(UTF8_BOM):
+                    chunk = chunk[len(UTF8_BOM) :]
                     text = text.removeprefix("\ufeff")
                 first = False
             if chunk:
@@ -216,7 +216,7 @@ def _transcode(fin: BinaryIO, out: BinaryIO, codec: str) -> tuple[int, int, bool
     utf8_ok, non_ascii = True, False
     size = suspect = 0
     first = True
-    with contextlib.closing(_read_ahead(fin)) as chunks:  # reader stopped before fin closes
+    with contextlib.closing(read_ahead(fin)) as chunks:  # reader stopped before fin closes
         for chunk in chunks:
             final = not chunk
             if utf8_ok:
@@ -239,6 +239,41 @@ def _transcode(fin: BinaryIO, out: BinaryIO, codec: str) -> tuple[int, int, bool
     return size, suspect, utf8_ok and non_ascii
 
 
+def charset_plan(label: str | None, fallback: str, head: bytes) -> list[tuple[str, str]]:
+    """Pure: the (codec, why) pairs to try in order (see the module docstring). ``label``: the Python codec
+    of the Content-Type charset (None when absent); ``fallback``: the marketplace's; ``head``: the first
+    payload bytes (a byte-order mark decides). ``utf-8-lenient``: UTF-8 with U+FFFD for bad bytes."""
+    if label in WIDE:
+        return [(label, "content-type")]
+    if head.startswith(UTF8_BOM):
+        return [("utf-8", "bom"), ("utf-8-lenient", "bom")]
+    if head[:2] in UTF16_BOMS:
+        return [("utf-16", "bom")]
+    if label is None or label == "utf-8":
+        # not valid UTF-8 (whatever the label says): the marketplace's charset, else lenient UTF-8
+        first = ("utf-8", "content-type" if label else "utf-8-valid")
+        return [first, ("utf-8-lenient" if fallback == "utf-8" else fallback, "marketplace")]
+    return [(label, "content-type"), ("utf-8", "bytes")]
+
+
+def reset_replaced() -> None:
+    """Start counting replaced sequences afresh (this thread's count: decoding runs in worker threads)."""
+    _COUNTS.replaced = 0
+
+
+def replaced_count() -> int:
+    """Sequences replaced with U+FFFD in this thread since :func:`reset_replaced`."""
+    return int(getattr(_COUNTS, "replaced", 0))
+
+
+def corrupt(src: Path, exc: BaseException) -> CorruptDocumentError:
+    return CorruptDocumentError(
+        f"report document is not valid gzip: {exc}",
+        where=str(src.name),
+        hint="the download was corrupted; it is fetched again on the next attempt",
+    )
+
+
 def decode_document(
     src: Path,
     *,
@@ -252,23 +287,12 @@ def decode_document(
     marketplace's. Gunzips when the bytes are gzip (magic check — a server that already removed the
     compression is never gunzipped twice). Raises CorruptDocumentError (retryable: download again) when
     the gzip stream is corrupt, BadDataError when the bytes cannot be decoded at all."""
-    gunzip = _is_gzip(src)
+    gunzip = is_gzip(src)
     if compression and compression.upper() == "GZIP" and not gunzip:
         log_event(log, "gzip_already_decoded", path=src.name)
-    head = _first_bytes(src, gunzip)
+    head = first_bytes(src, gunzip)
     note: str | None = None
-    if label in _WIDE:
-        plan = [(label, "content-type")]
-    elif head.startswith(_UTF8_BOM):
-        plan = [("utf-8", "bom"), ("utf-8-lenient", "bom")]
-    elif head[:2] in _UTF16_BOMS:
-        plan = [("utf-16", "bom")]
-    elif label is None or label == "utf-8":
-        plan = [("utf-8", "content-type" if label else "utf-8-valid")]
-        # not valid UTF-8 (whatever the label says): the marketplace's charset, else lenient UTF-8
-        plan.append(("utf-8-lenient" if fallback == "utf-8" else fallback, "marketplace"))
-    else:
-        plan = [(label, "content-type"), ("utf-8", "bytes")]
+    plan = charset_plan(label, fallback, head)
     fd, name = tempfile.mkstemp(prefix="splake-doc-", suffix=".txt", dir=dest_dir)
     out_path = Path(name)
     os.close(fd)
@@ -279,7 +303,7 @@ def decode_document(
             codec, source = step
             last = i == len(plan) - 1
             _COUNTS.replaced = 0
-            with open(out_path, "wb") as out, _open_payload(src, gunzip) as fin:
+            with open(out_path, "wb") as out, open_payload(src, gunzip) as fin:
                 if codec == "utf-8":
                     try:
                         size, suspect, _ = _pass_through(fin, out, strict=not last)

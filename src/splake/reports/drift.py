@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from splake.ports import StateStore
-from splake.reports.parse import header_names
+from splake.reports.parse import TextSource, header_names, read_head
 from splake.reports.planner import iso, parse_iso
 from splake.reports.types import REPORT_TYPES, ReportTypeSpec, snake_case
 
@@ -112,13 +112,17 @@ def compare_json(spec: ReportTypeSpec, doc: Mapping[str, Any]) -> Observation:
     return Observation(undeclared, absent)
 
 
-def observe(path: Path, spec: ReportTypeSpec) -> Observation | None:
+def observe(path: Path | TextSource, spec: ReportTypeSpec) -> Observation | None:
     """Compare a decoded (UTF-8) document with its declaration; None when it has no layout to judge
-    (an empty document, not JSON, an error document)."""
+    (an empty document, not JSON, an error document). Flat files may be a :class:`TextSource` (their
+    header line is all that is read)."""
     if spec.format == "tsv":
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
-            line = f.readline().lstrip("\ufeff").rstrip("\r\n")
-        return compare(spec, line.split("\t")) if line.strip() else None
+        header = read_head(path).header
+        if header:
+            header[0] = header[0].lstrip("\ufeff")
+        return compare(spec, header) if any(h.strip() for h in header) else None
+    if not isinstance(path, Path):
+        return None
     if spec.format == "json":
         if path.stat().st_size >= SMALL_JSON:  # a large document: a streamed sample of each section
             return compare_json(spec, _sampled_sections(path, spec))
@@ -192,7 +196,12 @@ def record(
 
 
 def observe_and_record(
-    state: StateStore, spec: ReportTypeSpec, path: Path, marketplace_id: str, report_id: str, now: datetime
+    state: StateStore,
+    spec: ReportTypeSpec,
+    path: Path | TextSource,
+    marketplace_id: str,
+    report_id: str,
+    now: datetime,
 ) -> Observation | None:
     obs = observe(path, spec)
     if obs is not None:

@@ -7,13 +7,13 @@ from datetime import datetime
 from pathlib import Path
 
 from splake.reports.locales import DEFAULT_LOCALE, CastLocale
-from splake.reports.parse import BLOCK_SIZE, ParsedChunk, iter_tsv
+from splake.reports.parse import BLOCK_SIZE, ParsedChunk, TextSource, iter_tsv
 from splake.reports.parse_stream import iter_json_stream, iter_xml
 from splake.reports.types import ReportTypeSpec
 
 
 def iter_document(
-    path: Path,
+    path: Path | TextSource,
     spec: ReportTypeSpec,
     *,
     window_start: datetime | None = None,
@@ -23,11 +23,13 @@ def iter_document(
     threads: bool = False,
 ) -> Iterator[ParsedChunk]:
     """Parsed chunks of a decoded (UTF-8) document, streamed whatever its format and size. ``threads``:
-    see :func:`~splake.reports.parse.iter_tsv` (flat files only)."""
+    see :func:`~splake.reports.parse.iter_tsv` (flat files only, which may be a :class:`TextSource`)."""
     if spec.format == "tsv":
         yield from iter_tsv(
             path, spec, block_size=block_size, locale=locale, check_text=check_text, threads=threads
         )
+    elif not isinstance(path, Path):
+        raise TypeError(f"{spec.name} ({spec.format}) documents are read from a decoded file")
     elif spec.format == "json":
         yield from iter_json_stream(
             path, spec, window_start=window_start, locale=locale, check_text=check_text

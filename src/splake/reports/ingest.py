@@ -38,6 +38,7 @@ from splake.reports.planner import (
     iso,
 )
 from splake.reports.prefetch import prefetch
+from splake.reports.textstream import DecodedText, DecodeRestart, decoded_text, log_decoding
 from splake.reports.types import REPORT_TYPES, report_type
 from splake.runners.context import Context
 
@@ -107,7 +108,36 @@ def stage_document(
     """Decode → parse → stage the curated write (no commit, no table lock: commit the result with
     ``ctx.committer().commit`` or ``ctx.lake.commit_staged``). Runs in a worker thread. Raises
     :class:`~splake.reports.hold.DocumentHeldError` (after recording the quarantined rows, with the table
-    unchanged and nothing staged) when too many rows were quarantined — unless ``force``."""
+    unchanged and nothing staged) when too many rows were quarantined — unless ``force``.
+
+    Flat files are decoded while they are parsed (:mod:`splake.reports.textstream`: no temp file, no
+    separate pass); JSON/XML documents and discovered flat files (read twice: their marketplaces first)
+    are decoded to a temp file first."""
+    spec = report_type(entry.unit.report_type)
+    market = entry.unit.marketplace_ids[0]
+    if spec.format == "tsv" and not _discovered_tsv(entry):
+        text = decoded_text(path, header_charset=info.charset, marketplace_id=market, compression=compression)
+        staged = _stage_text(ctx, entry, text, source_key, now, force=force)
+        log_decoding(text)
+        drift.observe_and_record(ctx.state, spec, text, market, entry.report_id or "", now)
+        return staged
+    with decoded(path, header_charset=info.charset, marketplace_id=market, compression=compression) as doc:
+        staged = _stage_text(ctx, entry, doc.path, source_key, now, force=force, check_text=doc.suspect > 0)
+        # layout drift (undeclared / declared-but-absent columns), for `splake reports drift`
+        drift.observe_and_record(ctx.state, spec, doc.path, market, entry.report_id or "", now)
+    return staged
+
+
+def _stage_text(
+    ctx: Context,
+    entry: LedgerEntry,
+    text: Path | DecodedText,
+    source_key: str,
+    now: datetime,
+    *,
+    force: bool,
+    check_text: bool = False,
+) -> StagedDocument:
     spec = report_type(entry.unit.report_type)
     tspec = table_spec(spec)
     prov = _provenance(entry, source_key, now)
@@ -116,67 +146,61 @@ def stage_document(
     bad: list[BadRow] = []
     good = [0]
     max_share = ctx.settings.sync.hold_quarantined_share
-    with decoded(
-        path,
-        header_charset=info.charset,
-        marketplace_id=entry.unit.marketplace_ids[0],
-        compression=compression,
-    ) as doc:
-        pool = pa.default_memory_pool()
-        named = attribute_document(doc.path, entry.unit.marketplace_ids) if _discovered_tsv(entry) else None
-        if named is not None:  # a discovered report lands where its document says (never relabelled)
-            prov = dataclasses.replace(
-                prov, marketplace_id=named.fallback, marketplace_ids=named.marketplace_ids
+    pool = pa.default_memory_pool()
+    named = None
+    if isinstance(text, Path) and _discovered_tsv(entry):
+        named = attribute_document(text, entry.unit.marketplace_ids)
+    if named is not None:  # a discovered report lands where its document says (never relabelled)
+        prov = dataclasses.replace(prov, marketplace_id=named.fallback, marketplace_ids=named.marketplace_ids)
+        if named.note:
+            log_event(
+                log, "document_marketplace", logging.WARNING, report_id=entry.report_id, note=named.note
             )
-            if named.note:
-                log_event(
-                    log, "document_marketplace", logging.WARNING, report_id=entry.report_id, note=named.note
-                )
 
-        def batches(block_size: int, threads: bool) -> Iterator[pa.RecordBatch]:
-            chunks = iter_document(
-                doc.path,
-                spec,
-                window_start=w.start,
-                block_size=block_size,
-                locale=locale_for(entry.unit.marketplace_ids[0]),
-                check_text=doc.suspect > 0,
-                threads=threads,
-            )
-            if spec.format == "tsv":  # the next blocks are parsed and cast (Arrow, no GIL) while these land
-                chunks = prefetch(chunks, PARSE_AHEAD)
-            for i, chunk in enumerate(chunks):
-                bad.extend(chunk.bad)
-                good[0] += chunk.table.num_rows
-                table = label_rows(chunk.table, named) if named is not None and named.per_row else chunk.table
-                yield from table.to_batches()
-                if i % RELEASE_EVERY == 0:
-                    pool.release_unused()  # hand freed arrow buffers back to the OS: bounded RSS on GB files
-            if not force:  # raised before anything is staged for commit: a bad document changes nothing
-                check_document(good[0], bad, max_share, f"{spec.name} report {entry.report_id}")
-
-        if spec.replace == "window" and w.start is None:
-            raise BadDataError(f"{spec.name} needs a window but the report has none", where=entry.key)
-        block, threads = BLOCK_SIZE, True
-        while True:
-            bad.clear()
-            good[0] = 0
-            try:  # staging deletes its files on any error: a failed attempt leaves nothing behind
-                staged = ctx.lake.stage(tspec, batches(block, threads), prov, scope)
-                break
-            except DocumentHeldError:
-                ctx.lake.quarantine(tspec.name, bad, prov)
-                raise
-            except RowTooLongError as exc:
-                log_event(log, "parse_block_enlarged", report_id=entry.report_id, block=exc.needed_block_size)
-                block = exc.needed_block_size
-            except SerialParseNeededError:  # a ragged row: numbered by the serial reader
-                log_event(log, "parse_serial", report_id=entry.report_id)
-                threads = False
-        # layout drift (undeclared / declared-but-absent columns), for `splake reports drift`
-        drift.observe_and_record(
-            ctx.state, spec, doc.path, entry.unit.marketplace_ids[0], entry.report_id or "", now
+    def batches(block_size: int, threads: bool) -> Iterator[pa.RecordBatch]:
+        chunks = iter_document(
+            text,
+            spec,
+            window_start=w.start,
+            block_size=block_size,
+            locale=locale_for(entry.unit.marketplace_ids[0]),
+            check_text=check_text or (isinstance(text, DecodedText) and text.check_text),
+            threads=threads,
         )
+        if spec.format == "tsv":  # the next blocks are parsed and cast (Arrow, no GIL) while these land
+            chunks = prefetch(chunks, PARSE_AHEAD)
+        for i, chunk in enumerate(chunks):
+            bad.extend(chunk.bad)
+            good[0] += chunk.table.num_rows
+            table = label_rows(chunk.table, named) if named is not None and named.per_row else chunk.table
+            yield from table.to_batches()
+            if i % RELEASE_EVERY == 0:
+                pool.release_unused()  # hand freed arrow buffers back to the OS: bounded RSS on GB files
+        if not force:  # raised before anything is staged for commit: a bad document changes nothing
+            check_document(good[0], bad, max_share, f"{spec.name} report {entry.report_id}")
+
+    if spec.replace == "window" and w.start is None:
+        raise BadDataError(f"{spec.name} needs a window but the report has none", where=entry.key)
+    block, threads = BLOCK_SIZE, True
+    while True:
+        bad.clear()
+        good[0] = 0
+        try:  # staging deletes its files on any error: a failed attempt leaves nothing behind
+            staged = ctx.lake.stage(tspec, batches(block, threads), prov, scope)
+            break
+        except DocumentHeldError:
+            ctx.lake.quarantine(tspec.name, bad, prov)
+            raise
+        except RowTooLongError as exc:
+            log_event(log, "parse_block_enlarged", report_id=entry.report_id, block=exc.needed_block_size)
+            block = exc.needed_block_size
+        except SerialParseNeededError:  # a ragged row: numbered by the serial reader
+            log_event(log, "parse_serial", report_id=entry.report_id)
+            threads = False
+        except DecodeRestart as exc:  # the charset or the garbled-text check changed mid-document
+            assert isinstance(text, DecodedText)
+            log_event(log, "decode_restart", report_id=entry.report_id, why=exc.why)
+            text.restart(exc)
     return StagedDocument(staged, bad, prov)
 
 

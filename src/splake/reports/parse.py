@@ -14,13 +14,15 @@ columns absent from the document are null.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, BinaryIO, Protocol, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -45,6 +47,9 @@ BLOCK_SIZE = 3 << 20
 # big enough for its longest line, up to this size (bounded memory).
 MAX_BLOCK_SIZE = 1 << 30
 
+# Bytes of a document read to judge its layout before parsing (header, trailing tabs of the first lines).
+HEAD_BYTES = 1 << 20
+
 
 class SerialParseNeededError(BadDataError):
     """The threaded reader met a row with the wrong number of fields: it cannot tell that row's line number,
@@ -63,10 +68,51 @@ class RowTooLongError(BadDataError):
         super().__init__(message, where=where, hint="parsed again with a larger block")
 
 
-def longest_line(path: Path, chunk: int = 8 << 20) -> int:
-    """Bytes in the longest line of ``path`` (streamed; used only when a line outgrew the parse block)."""
+class TextSource(Protocol):
+    """A document's UTF-8 text, readable from its start any number of times: a decoded file
+    (:class:`FileText`) or a document decoded while it is read
+    (:class:`~splake.reports.textstream.DecodedText`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def check_text(self) -> bool:
+        """Garbled text was seen: rows must be checked one by one (known once the head was read)."""
+        ...
+
+    def open(self) -> BinaryIO: ...
+
+    def head(self, limit: int = ...) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class FileText:
+    """A UTF-8 text file (BOM already stripped) as a :class:`TextSource`."""
+
+    path: Path
+    check_text: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def open(self) -> BinaryIO:
+        return open(self.path, "rb")
+
+    def head(self, limit: int = HEAD_BYTES) -> bytes:
+        with open(self.path, "rb") as f:
+            return f.read(limit)
+
+
+def as_source(text: Path | TextSource) -> TextSource:
+    return FileText(text) if isinstance(text, Path) else text
+
+
+def longest_line(text: Path | TextSource, chunk: int = 8 << 20) -> int:
+    """Bytes in the longest line of ``text`` (streamed; used only when a line outgrew the parse block)."""
     longest = current = 0
-    with open(path, "rb") as f:
+    with contextlib.closing(as_source(text).open()) as f:
         while data := f.read(chunk):
             parts = data.split(b"\n")
             if len(parts) == 1:
@@ -112,17 +158,38 @@ def header_names(raw: Sequence[str]) -> list[str]:
     return out
 
 
-def _read_header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8", newline="") as f:
-        line = f.readline()
-    return line.rstrip("\r\n").split("\t") if line.strip() else []
+@dataclass(frozen=True)
+class Head:
+    """The start of a flat file: its header line, its first data lines (for the layout) and whether any
+    data follows the header."""
+
+    header: list[str]
+    lines: list[str]
+    has_data: bool
 
 
-def _has_data_lines(path: Path) -> bool:
-    """False for a header-only document (with or without a final newline): an empty report."""
-    with open(path, encoding="utf-8", newline="") as f:
-        f.readline()
-        return bool(f.read(1))
+def read_head(text: Path | TextSource) -> Head:
+    """The header and the data lines (complete lines only) in the first :data:`HEAD_BYTES` of ``text``
+    (more when even the header line is longer)."""
+    source = as_source(text)
+    limit = HEAD_BYTES
+    while True:
+        data = source.head(limit)
+        whole = len(data) < limit
+        if not whole:
+            cut = max(data.rfind(b"\n"), data.rfind(b"\r"))
+            if cut < 0 and limit < MAX_BLOCK_SIZE:
+                limit *= 4  # not even the header line yet
+                continue
+            data = data[: cut + 1]
+        break
+    lines = io.StringIO(data.decode("utf-8", errors="replace"), newline="").readlines()
+    if not lines:
+        return Head([], [], False)
+    first = lines[0]
+    header = first.rstrip("\r\n").split("\t") if first.strip() else []
+    has_data = len(lines) > 1 or not whole
+    return Head(header, [ln.rstrip("\r\n") for ln in lines[1:]], has_data)
 
 
 def foreign_header(spec: ReportTypeSpec, names: Sequence[str]) -> str:
@@ -152,18 +219,15 @@ TRAILING = "__trailing_field__"
 LAYOUT_SAMPLE_LINES = 100  # data lines looked at to decide whether rows carry a trailing tab
 
 
-def _data_field_counts(path: Path, limit: int = LAYOUT_SAMPLE_LINES) -> Counter[tuple[int, bool]]:
+def _data_field_counts(lines: Sequence[str], limit: int = LAYOUT_SAMPLE_LINES) -> Counter[tuple[int, bool]]:
     """(fields, last field empty) of the first ``limit`` non-blank data lines."""
     counts: Counter[tuple[int, bool]] = Counter()
-    with open(path, encoding="utf-8", newline="") as f:
-        f.readline()
-        for line in f:
-            text = line.rstrip("\r\n")
-            if text.strip():
-                fields = text.split("\t")
-                counts[(len(fields), not fields[-1].strip())] += 1
-                if sum(counts.values()) >= limit:
-                    break
+    for text in lines:
+        if text.strip():
+            fields = text.split("\t")
+            counts[(len(fields), not fields[-1].strip())] += 1
+            if sum(counts.values()) >= limit:
+                break
     return counts
 
 
@@ -334,7 +398,7 @@ def type_strings(
 
 
 def iter_tsv(
-    path: Path,
+    text: Path | TextSource,
     spec: ReportTypeSpec,
     *,
     block_size: int = BLOCK_SIZE,
@@ -345,7 +409,10 @@ def iter_tsv(
     """Stream a UTF-8 tab-separated flat file in blocks. ``threads``: Arrow's reader parses blocks ahead in
     its threads (overlapping the casts and the lake write); it cannot number a ragged row, so meeting one
     raises :class:`SerialParseNeededError` (the caller parses the document again without threads)."""
-    raw_header, trailing = _trailing_layout(_read_header(path), _data_field_counts(path))
+    source = as_source(text)
+    head = read_head(source)
+    check_text = check_text or source.check_text  # (reading the head may have found garbled text)
+    raw_header, trailing = _trailing_layout(head.header, _data_field_counts(head.lines))
     if not raw_header and spec.replace == "key":
         return  # an empty document adds nothing to a keyed table (it replaces nothing either)
     english = spec.english_header(raw_header)
@@ -360,7 +427,7 @@ def iter_tsv(
         raw = "\t".join(raw_header)
         yield ParsedChunk(type_strings(spec, empty, 2).table, [BadRow(1, raw[:2000], foreign)])
         return
-    if not _has_data_lines(path):
+    if not head.has_data:
         return  # the declared header and no rows: an empty report (a snapshot of nothing)
     if trailing:
         names = [*names, TRAILING]
@@ -385,9 +452,10 @@ def iter_tsv(
 
     line = 2  # first data line (after the header)
     accepted = 0  # rows the parser returned so far
+    stream = source.open()
     try:
         reader = pacsv.open_csv(
-            str(path),
+            stream,
             read_options=pacsv.ReadOptions(
                 column_names=names, skip_rows=1, block_size=block_size, use_threads=threads
             ),
@@ -428,19 +496,22 @@ def iter_tsv(
     except pa.ArrowInvalid as exc:
         if unnumbered[0]:
             raise SerialParseNeededError(
-                "a row with the wrong number of fields: parsed again serially to number it", where=path.name
+                "a row with the wrong number of fields: parsed again serially to number it", where=source.name
             ) from None
         if "straddl" in str(exc) or "larger than block size" in str(exc):
-            needed = 1 << (longest_line(path) + 2).bit_length()
+            stream.close()
+            needed = 1 << (longest_line(source) + 2).bit_length()
             if block_size < needed <= MAX_BLOCK_SIZE:
                 raise RowTooLongError(
                     f"a line is longer than the {block_size}-byte parse block", needed_block_size=needed
                 ) from None
         raise BadDataError(
             f"flat file could not be parsed: {exc}",
-            where=f"{spec.name} ({path.name})",
+            where=f"{spec.name} ({source.name})",
             hint="the raw document is kept in the raw zone; report this file if it looks valid",
         ) from None
+    finally:
+        stream.close()
     if ragged:
         yield ParsedChunk(
             type_strings(spec, pa.table({n: pa.array([], pa.string()) for n in names}), line).table, ragged
