@@ -24,7 +24,7 @@ PLAIN = "Plain steel bottle 500 ml"  # ASCII: the same bytes in every charset
 
 
 def _doc(late_name: str, *, rows: int) -> tuple[str, dict[str, str]]:
-    """``rows`` ASCII rows (more than the head the parser looks at first), then one row named ``late_name``."""
+    """``rows`` ASCII rows (more than the head the parser looks at first), then a row named ``late_name``."""
     lines = [HEADER]
     want: dict[str, str] = {}
     for i in range(rows):

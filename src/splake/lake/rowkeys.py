@@ -17,10 +17,10 @@ joined with Arrow kernels and hashed by DuckDB's ``sha256`` over the whole batch
 ``hashlib``). Exact repeats are found with a 64-bit fingerprint of each text (DuckDB ``hash``) in sorted
 numpy arrays searched per batch (``searchsorted``), merged in levels (LSM-style; a big level is kept in
 sorted chunks and merged chunk by chunk; numpy, not Arrow kernels: 2.2x less CPU for the same searches),
-so a 10M-row document costs ~8 bytes per distinct row plus a few MB of merge scratch and no Python per-row work unless it has repeats. Fingerprints only
-decide which rows are numbered as repeats; two different texts with the same 64-bit fingerprint in one
-document (about 1 in 10^6 for a 4M-row document) would number the second as a repeat (still a unique,
-deterministic key for that DuckDB version).
+so a 10M-row document costs ~8 bytes per distinct row plus a few MB of merge scratch and no Python
+per-row work unless it has repeats. Fingerprints only decide which rows are numbered as repeats; two
+different texts with the same 64-bit fingerprint in one document (about 1 in 10^6 for a 4M-row document)
+would number the second as a repeat (still a unique, deterministic key for that DuckDB version).
 """
 
 from __future__ import annotations

@@ -67,8 +67,8 @@ class Outcome:
 @dataclass
 class DecodedText:
     """The UTF-8 text of ``src`` (as received: gzip or not) decoded with ``plan[step]``, readable any
-    number of times (:meth:`open`); ``check_text``: the parser already quarantines garbled rows, so mojibake found
-    while reading is no reason to restart."""
+    number of times (:meth:`open`); ``check_text``: the parser already quarantines garbled rows, so
+    mojibake found while reading is no reason to restart."""
 
     src: Path
     plan: list[tuple[str, str]]  # (codec, why) to try in order: decode.charset_plan
