@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 
 from infra.props import SplakeProps
 from infra.storage import Storage
-from splake.reports.memory import MIMALLOC_DEFAULTS
+from splake.reports.memory import ARROW_MEMORY_DEFAULTS
 from splake.runners.aws.ssm_config import OBJECT_PREFIX as SETTINGS_OBJECTS
 from splake.runners.aws.statemachine import PLANS_PREFIX, RESULTS_PREFIX
 
@@ -111,7 +111,7 @@ def add_function(
         else cdk.Duration.minutes(15),
         ephemeral_storage_size=cdk.Size.gibibytes(10),
         # Arrow's allocator returns freed pages at once (bounded RSS on GB documents, as the CLI does)
-        environment={**MIMALLOC_DEFAULTS, **env},
+        environment={**ARROW_MEMORY_DEFAULTS, **env},
         log_group=log_group,
         description=f"splake step: {step}",
     )

@@ -115,6 +115,12 @@ def test_row_groups_and_rolled_files_keep_every_row_once_with_true_statistics(la
         ids = {fld.name: int(fld.metadata[b"PARQUET:field_id"]) for fld in pq.ParquetFile(path).schema_arrow}
         assert ids == {fld.name: fld.field_id for fld in tbl.schema().fields}
     assert sorted(seen) == [f"O-{i:06d}" for i in range(3000)]
+    # row keys (unique by construction) are written plain; the other columns keep dictionary encoding
+    meta = pq.ParquetFile(files[0].file_path.removeprefix("file://")).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    encodings = {n: set(meta.row_group(0).column(i).encodings) for i, n in enumerate(names)}
+    assert not {"PLAIN_DICTIONARY", "RLE_DICTIONARY"} & encodings["row_key"]
+    assert "RLE_DICTIONARY" in encodings["account_id"] and "RLE_DICTIONARY" in encodings["order_id"]
 
 
 def test_abort_deletes_every_file_written(lake: CuratedLake, tmp_path: Path) -> None:

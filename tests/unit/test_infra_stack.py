@@ -428,10 +428,12 @@ def test_cfn_lint_passes_with_every_option(template_all: dict[str, Any], tmp_pat
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
-def test_functions_return_freed_arrow_memory_at_once(template: dict[str, Any]) -> None:
-    """Lambdas land GB documents too: mimalloc must purge freed pages at once, as the CLI sets it."""
+def test_functions_use_the_clis_arrow_allocator_settings(template: dict[str, Any]) -> None:
+    """Lambdas land GB documents too: Arrow uses jemalloc, and mimalloc (where jemalloc is missing) purges
+    freed pages at once, as the CLI sets them."""
     functions = resources(template, "AWS::Lambda::Function")
     assert functions
     for name, fn in functions.items():
         env = fn["Properties"].get("Environment", {}).get("Variables", {})
         assert env.get("MIMALLOC_PURGE_DELAY") == "0", name
+        assert env.get("ARROW_DEFAULT_MEMORY_POOL") == "jemalloc", name
