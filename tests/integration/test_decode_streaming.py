@@ -100,6 +100,24 @@ def test_late_garbled_text_is_quarantined_not_landed(
         assert len(_restarts(caplog)) == 1
 
 
+def test_characters_split_across_chunks_are_not_taken_for_garbled_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Multi-byte UTF-8 split by the decoder's 1 MB pieces: no false mojibake, no restart."""
+    caplog.set_level(logging.INFO)
+    names = ["Küchenwaage €", "【日本製】水筒 ①", "Crème brûlée — édition"]
+    lines = [HEADER] + [
+        f"{names[i % 3]} {i}\t\tL-{i}\tS-{i}\t19.99\t1\t02/11/2026 10:00:00 MET\tActive"
+        for i in range(40_000)
+    ]
+    body = ("\n".join(lines) + "\n").encode("utf-8")
+    assert len(body) > 3 * HEAD_BYTES
+    with ConformanceLab(tmp_path) as lab:
+        out = lab.land_bytes(body, report_type=LISTINGS, marketplaces=("DE",), content_type="text/plain")
+        assert out.status == "INGESTED" and out.entry.rows == 40_000 and out.entry.quarantined == 0
+        assert not _restarts(caplog)
+
+
 def test_streamed_text_equals_the_decoded_file(tmp_path: Path) -> None:
     """The streamed text is byte for byte what the temp-file decoder writes, whatever the charset case."""
     euro = "Küchenwaage „Präzision“ 5 kg €\r\n"

@@ -115,12 +115,15 @@ def test_row_groups_and_rolled_files_keep_every_row_once_with_true_statistics(la
         ids = {fld.name: int(fld.metadata[b"PARQUET:field_id"]) for fld in pq.ParquetFile(path).schema_arrow}
         assert ids == {fld.name: fld.field_id for fld in tbl.schema().fields}
     assert sorted(seen) == [f"O-{i:06d}" for i in range(3000)]
-    # row keys (unique by construction) are written plain; the other columns keep dictionary encoding
+    # columns of mostly distinct values (order ids, row keys) are written plain, repetitive ones with a
+    # dictionary (chosen from the file's first row group)
     meta = pq.ParquetFile(files[0].file_path.removeprefix("file://")).metadata
     names = [meta.schema.column(i).name for i in range(meta.num_columns)]
-    encodings = {n: set(meta.row_group(0).column(i).encodings) for i, n in enumerate(names)}
-    assert not {"PLAIN_DICTIONARY", "RLE_DICTIONARY"} & encodings["row_key"]
-    assert "RLE_DICTIONARY" in encodings["account_id"] and "RLE_DICTIONARY" in encodings["order_id"]
+    dictionary = {
+        n for i, n in enumerate(names) if "RLE_DICTIONARY" in set(meta.row_group(0).column(i).encodings)
+    }
+    assert {"account_id", "marketplace_id", "report_id"} <= dictionary
+    assert not {"row_key", "order_id", "qty", "purchase_date"} & dictionary
 
 
 def test_abort_deletes_every_file_written(lake: CuratedLake, tmp_path: Path) -> None:
@@ -138,3 +141,21 @@ def test_abort_deletes_every_file_written(lake: CuratedLake, tmp_path: Path) -> 
     assert len(written) > 2
     writer.abort()
     assert list((tmp_path / "lake").rglob("*.parquet")) == []
+
+
+def test_dictionary_is_chosen_by_the_share_of_distinct_values() -> None:
+    from splake.lake.parquet_writer import dictionary_columns
+
+    n = 1000
+    table = pa.table(
+        {
+            "status": ["Shipped" if i % 3 else "Pending" for i in range(n)],
+            "order_id": [f"O-{i}" for i in range(n)],
+            "half": [str(i // 2) for i in range(n)],  # 50 % distinct: still worth it at the bound
+            "sparse": [f"x{i}" if i < 10 else None for i in range(n)],  # all its values distinct
+            "empty": pa.nulls(n, pa.string()),
+            "row_key": ["k"] * n,  # plain whatever its values
+        }
+    )
+    assert dictionary_columns(table) == ["status", "half", "empty"]
+    assert dictionary_columns(table, max_distinct=0.4) == ["status", "empty"]

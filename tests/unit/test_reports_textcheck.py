@@ -46,3 +46,19 @@ WORDS += "Ångström Œuvre „Zitat“ ‘quote’ – 5 € 10 % 25°C ©2020 
 @given(words=st.lists(st.sampled_from(WORDS.split()), min_size=1, max_size=12))
 def test_real_words_are_not_flagged(words: list[str]) -> None:
     assert count_suspect(" ".join(words)) == 0
+
+
+def test_the_utf8_byte_count_equals_the_text_count() -> None:
+    from splake.reports.textcheck import count_suspect, count_suspect_utf8
+
+    texts = [
+        "plain ascii",
+        "Küchenwaage „Präzision“ 5 kg €",
+        "Tasse personnalisÃ© â€“ Ã©dition",  # garbled twice over
+        "bad \ufffd byte",
+        "【日本製】ステンレス 水筒 ① ã€",
+        "Ä alone, Å alone, ï alone",
+    ]
+    for text in texts:
+        assert count_suspect_utf8(text.encode("utf-8")) == count_suspect(text), text
+    assert count_suspect_utf8(b"") == 0

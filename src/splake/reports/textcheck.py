@@ -13,6 +13,7 @@ that find the affected rows; the same pattern in Python ``re`` to quote the frag
 from __future__ import annotations
 
 import re
+from array import array
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -51,6 +52,17 @@ def count_suspect(text: str) -> int:
     if text.isascii() or not any(lead in text for lead in _LEADS):
         return 0
     return int(pc.count_substring_regex(pa.array([text], pa.large_string()), MOJIBAKE_RE2)[0].as_py())
+
+
+def count_suspect_utf8(data: bytes) -> int:
+    """:func:`count_suspect` of UTF-8 bytes holding whole characters, without decoding them: the pattern
+    runs in Arrow's RE2 kernel over the bytes as they are (no copy, the GIL released; the decoder's scan
+    of a 1 GB document took 3 s of the GIL as 8 searches per decoded chunk)."""
+    if data.isascii():
+        return 0
+    offsets = pa.py_buffer(array("q", [0, len(data)]))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    return int(pc.count_substring_regex(text, MOJIBAKE_RE2)[0].as_py())
 
 
 def first_suspect(text: str) -> str | None:

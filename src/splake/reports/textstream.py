@@ -35,7 +35,7 @@ from typing import BinaryIO
 from splake.errors import BadDataError
 from splake.logs import get_logger, log_event
 from splake.reports import decode as dec
-from splake.reports.textcheck import count_suspect
+from splake.reports.textcheck import count_suspect_utf8
 
 HEAD_BYTES = 1 << 20  # decoded bytes looked at before parsing (header, layout sample), more if lines are long
 
@@ -164,8 +164,8 @@ class DecodedText:
                     if chunk:
                         first = first and not text
                         out.non_ascii = out.non_ascii or not chunk.isascii()
-                    if text:
-                        out.suspect += count_suspect(text)
+                    if data:  # (a character split between chunks is invalid UTF-8 to RE2: never a match)
+                        out.suspect += count_suspect_utf8(data)
                     if data:
                         out.size += len(data)
                         yield data
