@@ -197,7 +197,11 @@ def _by_op(served: Counter[tuple[str, str]]) -> Counter[str]:
 
 
 async def run(
-    n_accounts: int, time_scale: float, log_file: str | None = None, in_process: bool = False
+    n_accounts: int,
+    time_scale: float,
+    log_file: str | None = None,
+    in_process: bool = False,
+    land_processes: int | None = None,
 ) -> dict[str, Any]:
     world = world_with_sellers(7, n_accounts)
     ids = [f"eu-{i:02d}" for i in range(1, n_accounts + 1)]
@@ -211,6 +215,9 @@ async def run(
             base = demo_settings(url, Path(tmp) / "lake", ids, world=world, start_date=start, lookback_days=1)
             accounts = tuple(a.model_copy(update={"report_types": REPORT_TYPES}) for a in base.accounts)
             settings = base.model_copy(update={"accounts": accounts})
+            if land_processes is not None:  # (default: the settings' own)
+                sync_settings = settings.sync.model_copy(update={"land_processes": land_processes})
+                settings = settings.model_copy(update={"sync": sync_settings})
             seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), world, settings)
             ctx = LocalContext.open(settings)
             commits = CommitCounter()
@@ -246,6 +253,7 @@ async def run(
         "streams": n_accounts * 3 * len(REPORT_TYPES),
         "time_scale": time_scale,
         "sandbox": "in-process thread" if in_process else "separate process",
+        "land_processes": settings.sync.land_processes,
         "wall_seconds": round(wall, 2),
         **crit,
         "ratio_wall_to_floor": round(wall / crit["floor_seconds"], 3) if crit["floor_seconds"] else None,
@@ -276,12 +284,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="run the sandbox in a thread of the bench's process (as before 2026-11-29: it then shares "
         "the client's GIL)",
     )
+    ap.add_argument(
+        "--land-processes",
+        type=int,
+        help="worker processes staging documents ([sync] land_processes; default: its default)",
+    )
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
     # retries/429s counted, not printed line by line
     counter = configure_cli_logging("DEBUG" if args.log_file else "WARNING", args.log_file)
     runs = []
     for i in range(args.runs):
-        one = asyncio.run(run(args.accounts, args.time_scale, args.log_file, args.sandbox_in_process))
+        one = asyncio.run(
+            run(args.accounts, args.time_scale, args.log_file, args.sandbox_in_process, args.land_processes)
+        )
         runs.append(one)
         print(
             f"multiaccount run {i + 1}/{args.runs}: {one['wall_seconds']} s → ratio "

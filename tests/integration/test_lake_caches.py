@@ -153,3 +153,29 @@ def test_an_evolved_schema_is_not_served_from_the_old_conversion(tmp_path: Path)
         fields = pq.ParquetFile(task.file.file_path.removeprefix("file://")).schema_arrow
         if "gift" in fields.names:
             assert int(fields.field("gift").metadata[b"PARQUET:field_id"]) == gift_id
+
+
+def test_a_column_first_seen_mid_document_evolves_the_table_each_time(tmp_path: Path) -> None:
+    """The grows check is kept per (incoming, target) schema pair: a warm lake still evolves when a later
+    batch of a document brings a column, and a later document of the same shape needs no evolution."""
+    lake = CuratedLake(open_local_catalog(tmp_path / "lake"), "spapi")
+    spec = TableSpec(SPEC.name, SPEC.schema, key_columns=("order_id",), replace="key")
+
+    def doc(prefix: str, extra: str) -> list[pa.RecordBatch]:
+        plain = _doc(2).set_column(0, "order_id", pa.array([f"{prefix}-0", f"{prefix}-1"]))
+        more = _doc(2, **{extra: ["x", "y"]}).set_column(
+            0, "order_id", pa.array([f"{prefix}-2", f"{prefix}-3"])
+        )
+        return [*plain.to_batches(), *more.to_batches()]
+
+    first = lake.write(spec, doc("A", "gift"), _prov("R1"))
+    second = lake.write(spec, doc("B", "wrap"), _prov("R2"))
+    third = lake.write(spec, doc("C", "gift"), _prov("R3"))
+    assert (first.columns_added, second.columns_added, third.columns_added) == (("gift",), ("wrap",), ())
+    rows = QueryEngine(lake.catalog, "spapi").sql("select order_id, gift, wrap from orders order by order_id")
+    got = {r["order_id"]: (r["gift"], r["wrap"]) for r in rows.to_pylist()}
+    assert got == {
+        "A-0": (None, None), "A-1": (None, None), "A-2": ("x", None), "A-3": ("y", None),
+        "B-0": (None, None), "B-1": (None, None), "B-2": (None, "x"), "B-3": (None, "y"),
+        "C-0": (None, None), "C-1": (None, None), "C-2": ("x", None), "C-3": ("y", None),
+    }  # fmt: skip

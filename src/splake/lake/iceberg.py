@@ -46,7 +46,7 @@ from splake.lake import maintenance
 from splake.lake.commit import commit_group, committed_ids, scope_matches
 from splake.lake.iceberg_schema import partition_spec, snapshot_props
 from splake.lake.maintenance import TableInfo
-from splake.lake.schemacache import SchemaCache
+from splake.lake.schemacache import SchemaCache, arrow_key
 from splake.lake.staged import StagedWrite, data_file_to_json, new_staged_id
 from splake.lake.staging import Rows, batches_of, drop_files, write_files
 from splake.lake.tables import (
@@ -220,7 +220,9 @@ class CuratedLake:
         it = batches_of(rows)
         first = next(it, None)
         incoming = first.schema if first is not None else spec.schema
-        target = stored_schema(spec, incoming)
+        target = self.schemas.memo(
+            ("stored", arrow_key(spec.schema), arrow_key(incoming)), lambda: stored_schema(spec, incoming)
+        )
         loaded = self._ensure_table(spec.name, target, spec.partitioning())
         # (one catalog read per document: loading a table parses its whole metadata file)
         tbl, target, added = self._evolve(spec.name, target, loaded)

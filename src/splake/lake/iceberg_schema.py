@@ -36,12 +36,14 @@ TRANSFORMS: dict[str, Callable[[], Transform[Any, Any]]] = {
 
 def grows(incoming: pa.Schema, target: pa.Schema) -> bool:
     """Does ``incoming`` carry a column or nested field ``target`` would drop?"""
+    types = dict(zip(target.names, target.types, strict=True))
     for f in incoming:
         if f.name in PROVENANCE_COLUMNS:
             continue
-        if f.name not in target.names:
+        existing = types.get(f.name)
+        if existing is None:
             return True
-        if adds_fields(normalize_type(f.type), target.field(f.name).type):
+        if adds_fields(normalize_type(f.type), existing):
             return True
     return False
 

@@ -9,6 +9,7 @@ far are deleted.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,6 +25,7 @@ from pyiceberg.table import Table
 from splake.lake.iceberg_schema import grows, merge_schema
 from splake.lake.parquet_writer import DataFileWriter
 from splake.lake.protocol import Lake
+from splake.lake.schemacache import arrow_key
 from splake.lake.tables import OccurrenceCounter, Provenance, TableSpec, prepare_batch, stored_schema
 from splake.logs import get_logger, log_event
 
@@ -74,7 +76,8 @@ def write_files(
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            if grows(batch.schema, target):
+            key = ("grows", arrow_key(batch.schema), arrow_key(target))
+            if lake.schemas.memo(key, functools.partial(grows, batch.schema, target)):
                 # a column (or nested field) first appears mid-document: close the files written with the
                 # current schema, evolve the table (additive, so staged files stay valid), go on
                 staged.files += writer.close()

@@ -308,10 +308,11 @@ def _cast(arr: pa.Array | pa.ChunkedArray, target: pa.DataType, column: str, tab
 def business_schema(spec: TableSpec, incoming: pa.Schema) -> pa.Schema:
     """Declared columns (declared types) followed by undeclared incoming columns (normalised types)."""
     fields = []
+    incoming_types = dict(zip(incoming.names, incoming.types, strict=True))
     for f in spec.schema:
         t = normalize_type(f.type)
-        if f.name in incoming.names:
-            seen = normalize_type(incoming.field(f.name).type)
+        if f.name in incoming_types:
+            seen = normalize_type(incoming_types[f.name])
             if adds_fields(seen, t):  # nested data grew fields the declaration lacks: keep them
                 t = seen
         fields.append(pa.field(f.name, t))
