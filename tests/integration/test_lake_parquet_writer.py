@@ -159,3 +159,28 @@ def test_dictionary_is_chosen_by_the_share_of_distinct_values() -> None:
     )
     assert dictionary_columns(table) == ["status", "half", "empty"]
     assert dictionary_columns(table, max_distinct=0.4) == ["status", "empty"]
+
+
+def test_a_one_row_group_document_is_encoded_without_a_writer_thread(lake: CuratedLake) -> None:
+    """Nothing would overlap with a file's last row group: it is encoded in the caller's thread, so a
+    small document (most reports) starts no writer thread; larger ones still hand row groups over."""
+    import threading
+
+    from splake.lake.tables import OccurrenceCounter, prepare_batch
+
+    target = stored_schema(SPEC, _doc(1).schema)
+    lake._ensure_table("orders", target, (("account_id", "identity"),))
+    tbl, target, _ = lake._evolve("orders", target)
+    for rows, row_group_rows, threads in ((200, 1000, False), (2000, 300, True)):
+        counter = OccurrenceCounter()
+        writer = DataFileWriter(tbl, row_group_rows=row_group_rows, background=True)
+        seen: set[str] = set()
+        for b in _doc(rows).to_batches(max_chunksize=100):
+            writer.write(prepare_batch(SPEC, b, target, PROV, counter))
+            seen |= {t.name for t in threading.enumerate()}
+        files = writer.close()
+        counter.close()
+        assert any(n.startswith("splake-parquet") for n in seen) is threads
+        assert sum(f.record_count for f in files) == rows
+        total = sum(pq.ParquetFile(f.file_path.removeprefix("file://")).metadata.num_rows for f in files)
+        assert total == rows

@@ -164,8 +164,9 @@ class DataFileWriter:
         self._open: dict[tuple[Any, ...], _OpenFile] = {}
         self._done: list[DataFile] = []
         self._written: list[str] = []  # every file path created (for abort)
-        background = BACKGROUND if background is None else background
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="splake-parquet") if background else None
+        self._background = BACKGROUND if background is None else background
+        # (made at the first row group that is not a file's last: a small document never starts it)
+        self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[None] | None = None
 
     # --- writing --------------------------------------------------------------------------------
@@ -301,8 +302,9 @@ class DataFileWriter:
         )
         return converted.schema if same else False
 
-    def _write_group(self, f: _OpenFile) -> None:
-        """The file's buffered rows → one row group."""
+    def _write_group(self, f: _OpenFile, *, last: bool = False) -> None:
+        """The file's buffered rows → one row group (encoded by the writer thread unless it is the file's
+        ``last``: nothing would overlap with it)."""
         if not f.buffered:
             return
         table = pa.Table.from_batches([self._to_file_schema(b) for b in f.buffered])
@@ -310,10 +312,12 @@ class DataFileWriter:
         if not f.bytes_written:
             self._written.append(f.path)  # the file exists from its first row group on
         f.bytes_written += table.nbytes
-        if self._pool is None:
+        self._wait()  # at most one row group in flight (memory stays bounded), and in order
+        if not self._background or last:
             f.writer.write(table)
             return
-        self._wait()  # at most one row group in flight: memory stays bounded
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="splake-parquet")
         self._pending = self._pool.submit(f.writer.write, table)
 
     def _wait(self) -> None:
@@ -322,7 +326,7 @@ class DataFileWriter:
             pending.result()  # re-raises the writer thread's error here
 
     def _finish(self, values: tuple[Any, ...], f: _OpenFile) -> None:
-        self._write_group(f)
+        self._write_group(f, last=True)
         self._wait()
         del self._open[values]
         stats = f.writer.close()

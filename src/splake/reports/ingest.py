@@ -307,10 +307,13 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
             )
             now = ctx.clock()
             # no table lock while decoding/parsing/staging; at most LAND_PARALLELISM documents at once (CPU)
-            async with ctx.slots("land", LAND_PARALLELISM):
+            stager = ctx.stager if ctx.stager is not None and ctx.stager.started else None
+            # (with worker processes, one document more than they stage waits in their queue each)
+            slots = ("land", LAND_PARALLELISM) if stager is None else ("land-workers", 2 * stager.workers)
+            async with ctx.slots(*slots):
                 try:
-                    if ctx.stager is not None and ctx.stager.started:  # worker processes (stagepool)
-                        staged = await ctx.stager.stage(ctx, current, dest, info, compression, ref.key, now)
+                    if stager is not None:  # in worker processes (splake.runners.stagepool)
+                        staged = await stager.stage(ctx, current, dest, info, compression, ref.key, now)
                     else:
                         staged = await asyncio.to_thread(
                             stage_document, ctx, current, dest, info, compression, ref.key, now

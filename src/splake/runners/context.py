@@ -30,6 +30,7 @@ class DocumentStager(Protocol):
     is worth it."""
 
     started: bool
+    workers: int
 
     def start(self, documents: int | None = None) -> bool: ...
 
