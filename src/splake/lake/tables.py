@@ -337,8 +337,9 @@ def prepare_batch(
 ) -> pa.RecordBatch:
     """One business batch → one stored batch in ``target`` (a :func:`stored_schema`)."""
     n = batch.num_rows
-    names = batch.schema.names
-    if "marketplace_id" in names:
+    names = batch.schema.names  # (in order: key columns are taken in this order)
+    present = set(names)
+    if "marketplace_id" in present:
         market = pc.cast(batch.column("marketplace_id"), pa.string())
         if prov.marketplace_id:
             market = pc.fill_null(market, prov.marketplace_id)
@@ -363,7 +364,7 @@ def prepare_batch(
     for f in target:
         if f.name in PROVENANCE_COLUMNS:
             continue
-        if f.name in names:
+        if f.name in present:
             casted[f.name] = _cast(batch.column(f.name), f.type, f.name, spec.name)
         else:
             casted[f.name] = pa.nulls(n, f.type)

@@ -95,7 +95,7 @@ class DecodedText:
         """A new binary stream of the text from its start; reading raises :class:`DecodeRestart` when the
         plan must change (:attr:`outcome` describes the read)."""
         self.outcome = Outcome()
-        return io.BufferedReader(_Stream(self._chunks(self.outcome)), buffer_size=dec.CHUNK)
+        return _Stream(self._chunks(self.outcome))  # type: ignore[return-value]
 
     def restart(self, signal: DecodeRestart) -> None:
         """Apply what a :class:`DecodeRestart` asks for (the next :meth:`open` reads accordingly)."""
@@ -192,7 +192,8 @@ class DecodedText:
 
 
 class _Stream(io.RawIOBase):
-    """A raw binary stream over an iterator of byte chunks (what ``pyarrow.csv.open_csv`` reads)."""
+    """A binary stream over an iterator of byte chunks (what ``pyarrow.csv.open_csv`` reads). ``read(n)``
+    returns exactly ``n`` bytes until the end, copied once from the chunks (no buffered reader between)."""
 
     def __init__(self, chunks: Generator[bytes, None, None]) -> None:
         self._chunks = chunks
@@ -203,20 +204,38 @@ class _Stream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def _next(self) -> bool:
+        if self._ended:
+            return False
+        try:
+            self._rest = memoryview(next(self._chunks))
+        except StopIteration:
+            self._ended = True
+            return False
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
         with self._lock:
-            while not self._rest:
-                if self._ended:
-                    return 0
-                try:
-                    self._rest = memoryview(next(self._chunks))
-                except StopIteration:
-                    self._ended = True
-                    return 0
-            n = min(len(buffer), len(self._rest))
-            buffer[:n] = self._rest[:n]
-            self._rest = self._rest[n:]
-            return n
+            if self.closed:
+                raise ValueError("read of closed DecodedText stream")
+            parts: list[memoryview] = []
+            want = size if size is not None and size >= 0 else -1
+            while want:
+                if not self._rest and not self._next():
+                    break
+                take = len(self._rest) if want < 0 else min(want, len(self._rest))
+                parts.append(self._rest[:take])
+                self._rest = self._rest[take:]
+                if want > 0:
+                    want -= take
+            if len(parts) == 1:
+                return parts[0].tobytes()
+            return b"".join(parts)
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
     def close(self) -> None:
         with self._lock:
