@@ -81,6 +81,11 @@ class TextSource(Protocol):
         """Garbled text was seen: rows must be checked one by one (known once the head was read)."""
         ...
 
+    @property
+    def valid_utf8(self) -> bool:
+        """Every byte read is valid UTF-8 (its decoder made sure): the parser need not check again."""
+        ...
+
     def open(self) -> BinaryIO: ...
 
     def head(self, limit: int = ...) -> bytes: ...
@@ -92,6 +97,7 @@ class FileText:
 
     path: Path
     check_text: bool = False
+    valid_utf8: bool = False  # a file is checked by the parser
 
     @property
     def name(self) -> str:
@@ -470,6 +476,7 @@ def iter_tsv(
                 column_types={n: pa.string() for n in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=not source.valid_utf8,  # (validated by its decoder: not again per value)
             ),
         )
         for batch in reader:

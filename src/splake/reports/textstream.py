@@ -83,6 +83,11 @@ class DecodedText:
         return self.src.name
 
     @property
+    def valid_utf8(self) -> bool:
+        """Always: strict UTF-8 is validated as it passes, everything else is encoded by Python's codec."""
+        return True
+
+    @property
     def codec(self) -> str:
         codec = self.plan[self.step][0]
         return "utf-8" if codec == "utf-8-lenient" else codec
