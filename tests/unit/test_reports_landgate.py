@@ -72,3 +72,40 @@ def test_gate_hands_on_the_slot_of_a_cancelled_waiter() -> None:
         return got
 
     assert asyncio.run(go()) == ["a", "c"]
+
+
+def test_a_slot_given_back_early_admits_the_next_document_once() -> None:
+    """A staged document waiting for its grouped commit hands its slot on (the next one downloads and
+    stages meanwhile); leaving the block afterwards does not hand it on a second time."""
+    admitted: list[str] = []
+
+    async def land(gate: LandingGate, name: str, staged: asyncio.Event, committed: asyncio.Event) -> None:
+        async with gate.slot("orders") as release:
+            admitted.append(name)
+            await staged.wait()
+            release()
+            release()  # idempotent
+            await committed.wait()
+
+    async def go() -> None:
+        gate = LandingGate(1)
+        staged = [asyncio.Event() for _ in range(3)]
+        committed = asyncio.Event()
+        tasks = [asyncio.create_task(land(gate, f"d{i}", staged[i], committed)) for i in range(3)]
+        await asyncio.sleep(0.01)
+        assert admitted == ["d0"]
+        staged[0].set()  # d0 staged: d1 is admitted while d0 still waits for its commit
+        await asyncio.sleep(0.01)
+        assert admitted == ["d0", "d1"]
+        assert sum(gate._landing.values()) == 1  # only d1 holds a slot
+        committed.set()  # d0 leaves its block: no second hand-on, d2 still waits for d1
+        await asyncio.sleep(0.01)
+        assert admitted == ["d0", "d1"]
+        staged[1].set()
+        await asyncio.sleep(0.01)
+        assert admitted == ["d0", "d1", "d2"]
+        staged[2].set()
+        await asyncio.gather(*tasks)
+        assert sum(gate._landing.values()) == 0
+
+    asyncio.run(go())

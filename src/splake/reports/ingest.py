@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -247,13 +247,17 @@ def land_document(
     return result.rows_written, quarantine_rows(ctx, doc)
 
 
-async def ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
-    """Land a DONE report: idempotent (an INGESTED entry is a no-op; a crash mid-way repeats safely)."""
+async def ingest(
+    ctx: Context, entry: LedgerEntry, *, on_staged: Callable[[], None] | None = None
+) -> IngestResult:
+    """Land a DONE report: idempotent (an INGESTED entry is a no-op; a crash mid-way repeats safely).
+    ``on_staged`` is called once the document is staged (its download is gone), before its commit is
+    awaited: the sync's landing gate then admits the next document."""
     async with ctx.lock(f"ingest:{entry.account_id}:{entry.key}"):  # one lander per entry in this process
-        return await _ingest(ctx, entry)
+        return await _ingest(ctx, entry, on_staged or (lambda: None))
 
 
-async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
+async def _ingest(ctx: Context, entry: LedgerEntry, on_staged: Callable[[], None]) -> IngestResult:
     current = ledger.load(ctx.state, entry.account_id, entry.key) or entry
     if current.status == "INGESTED":
         _advance(ctx, current)
@@ -342,6 +346,7 @@ async def _ingest(ctx: Context, entry: LedgerEntry) -> IngestResult:
                     raise ReportFailedError(exc.message, where=current.key, hint=exc.hint) from None
         finally:
             dest.unlink(missing_ok=True)
+    on_staged()
     # the commit, grouped with the other documents of the table that are ready (splake.lake.groupcommit)
     result = await ctx.committer().commit(staged.staged)
     rows = result.rows_written

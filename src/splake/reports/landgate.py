@@ -56,13 +56,23 @@ class LandingGate:
     _seq: int = 0
 
     @contextlib.asynccontextmanager
-    async def slot(self, table: str) -> AsyncIterator[None]:
+    async def slot(self, table: str) -> AsyncIterator[Callable[[], None]]:
+        """Hold a slot for a document of ``table``; the yielded callable gives it back early (e.g. once the
+        document is staged and only waits for its grouped commit), else leaving the block does."""
         await self._enter(table)
+        given_back = False
+
+        def release() -> None:
+            nonlocal given_back
+            if not given_back:
+                given_back = True
+                self._landing[table] -= 1
+                self._admit()
+
         try:
-            yield
+            yield release
         finally:
-            self._landing[table] -= 1
-            self._admit()
+            release()
 
     async def _enter(self, table: str) -> None:
         if sum(self._landing.values()) < self.size and not self._waiting:

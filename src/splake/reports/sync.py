@@ -32,8 +32,9 @@ from splake.spapi.usage_plans import operation
 
 log = get_logger(__name__)
 
-# documents fetched (getReportDocument + download + raw zone) at once, across accounts: downloads overlap
-# other accounts' requests and the CPU-bound landing (bounded separately: ingest.LAND_PARALLELISM)
+# documents fetched (getReportDocument + download + raw zone) and staged at once, across accounts (a staged
+# document waiting for its grouped commit no longer counts): downloads overlap other accounts' requests and
+# the CPU-bound staging (bounded separately: ingest.LAND_PARALLELISM / the staging workers)
 DOCUMENTS_IN_FLIGHT = 16
 LAND_ATTEMPTS = 5  # a corrupt or truncated download is fetched again (fresh pre-signed URL) this often
 POLL_BUDGET_SHARE = 0.9  # of getReport's per-seller rate, for polls spread over the overdue reports
@@ -247,8 +248,10 @@ class _Run:
         last: BaseException | None = None
         for attempt in range(LAND_ATTEMPTS):
             try:
-                async with self.landing.slot(report_type(entry.unit.report_type).table):
-                    res = await pipeline.ingest(self.ctx, entry)
+                # the slot is handed on once the document is staged: the documents waiting for their
+                # grouped commit do not hold back the downloads and staging of the next ones
+                async with self.landing.slot(report_type(entry.unit.report_type).table) as staged:
+                    res = await pipeline.ingest(self.ctx, entry, on_staged=staged)
             except RetryableError as exc:
                 last = exc
                 if attempt < LAND_ATTEMPTS - 1:
