@@ -5,10 +5,12 @@ Generates an orders flat file (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENER
 processes measures:
 
 - **splake**: the pipeline's ingest of a downloaded document — raw zone put (byte-for-byte copy + sidecar),
-  gunzip + cp1252 → UTF-8 transcode to a temp file, streamed TSV parse with per-column casts and quarantine,
-  curated Iceberg write (row keys, provenance, one replace-by-window commit);
+  gunzip + cp1252 → UTF-8 decoded while it is parsed (no temp file), streamed TSV parse with per-column casts
+  and quarantine, curated Iceberg write (row keys, provenance, one replace-by-window commit), with the
+  allocator settings the CLI makes (``splake.reports.memory``: Arrow on jemalloc);
 - **pyarrow baseline**: ``pyarrow.csv.open_csv`` on the same gzip file (cp1252, tab, no quoting) streamed into
-  a single Parquet file — reading + writing only, no typing, keys or table commit.
+  a single Parquet file — reading + writing only, no typing, keys or table commit; pyarrow as installed
+  (its default allocator).
 - **pandas baseline** when pandas is installed (chunked ``read_csv`` → Parquet).
 
 Prints MB/s (uncompressed MB) for each and the ratio, plus peak RSS, and merges the numbers into
