@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from splake.reports.casting import cast_strings
+from splake.reports.casting import arrow_type, cast_strings
 from splake.reports.locales import NO_VALUE_TOKENS, locale_for
 
 # (type, a readable value and what it is) for every typed column kind
@@ -60,3 +61,21 @@ def test_chunked_columns_with_nulls_and_placeholders() -> None:
     arr = pa.chunked_array([["--", None], ["3", "--"]])
     typed, invalid = cast_strings(arr, "int")
     assert typed.to_pylist() == [None, None, 3, None] and not any(invalid.to_pylist())
+
+
+def test_blank_columns_of_every_type_are_null_and_valid_and_a_value_among_blanks_still_parses() -> None:
+    samples = {
+        "int": "7",
+        "float": "1.5",
+        "decimal": "12.99",
+        "bool": "true",
+        "timestamp": "2026-10-01T12:00:00+00:00",
+        "date": "2026-10-01",
+    }
+    for t, value in samples.items():
+        for blank in (pa.array(["", "", ""]), pa.array(["", None, ""]), pa.array(["x", "", ""]).slice(1)):
+            typed, invalid = cast_strings(blank, t)  # type: ignore[arg-type]
+            assert typed.type == arrow_type(t) and typed.null_count == len(blank), t  # type: ignore[arg-type]
+            assert not pc.any(invalid).as_py(), t
+        typed, invalid = cast_strings(pa.array(["", value, ""]).slice(1), t)  # type: ignore[arg-type]
+        assert typed[0].is_valid and typed.null_count == 1 and not pc.any(invalid).as_py(), t

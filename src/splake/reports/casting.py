@@ -54,6 +54,15 @@ def arrow_type(t: ColumnType) -> pa.DataType:
 _NO_VALUE = pa.array(sorted({"", *NO_VALUE_TOKENS}), pa.string())
 
 
+def _all_empty(arr: pa.Array) -> bool:
+    """Every value is null or the empty string: decided from the offsets buffer (two reads, not a scan)."""
+    n = len(arr)
+    if arr.null_count == n:
+        return True
+    offsets = memoryview(arr.buffers()[1]).cast("q" if pa.types.is_large_string(arr.type) else "i")
+    return bool(offsets[arr.offset + n] == offsets[arr.offset])
+
+
 def _blank_to_null(arr: pa.Array) -> pa.Array:
     """Trimmed text; null where the cell is blank or exactly a declared "no value" placeholder."""
     trimmed = pc.utf8_trim_whitespace(arr)
@@ -255,6 +264,8 @@ def cast_strings(
         arr = pc.cast(arr, pa.string())
     if t == "string":
         return pc.cast(arr, pa.string()), pa.repeat(pa.scalar(False), len(arr))  # (no per-row Python list)
+    if _all_empty(arr):  # a column the document leaves blank (many are): null, without a kernel per row
+        return pa.nulls(len(arr), arrow_type(t)), pa.repeat(pa.scalar(False), len(arr))
     s = _blank_to_null(pc.cast(arr, pa.string()))
     typed, ok = _CASTERS[t](s, locale)
     present = pc.is_valid(s)
