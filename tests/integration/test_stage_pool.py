@@ -151,3 +151,57 @@ def test_only_syncs_landing_many_documents_start_workers() -> None:
     assert not worth_it(MIN_DOCUMENTS - 1, 2)
     assert worth_it(MIN_DOCUMENTS, 1)
     assert not worth_it(10_000, 0)
+
+
+def test_a_sync_of_many_documents_stages_them_in_a_worker_started_once_requested(
+    tmp_path: Path, records: _Records
+) -> None:
+    """25 reports (>= MIN_DOCUMENTS): the workers start after the last createReport was sent (their
+    start-up would compete with the requests for the CPU), and every report lands, staged in a worker."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from splake.auth.secrets import LocalSecretStore
+    from splake.reports.sync import sync
+    from splake.runners.local import LocalContext, default_secrets_dir
+    from splake.sandbox import SandboxConfig, SandboxServer
+    from splake.sandbox.demo import demo_settings, seed_demo_secrets
+
+    types = (
+        "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+        "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
+        "GET_MERCHANT_LISTINGS_ALL_DATA",
+        "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA",
+        "GET_SALES_AND_TRAFFIC_REPORT",
+    )
+    with SandboxServer(SandboxConfig(seed=7, time_scale=0.001)) as sb:
+        start = (datetime.now(UTC) - timedelta(days=1)).date()
+        base = demo_settings(
+            sb.url,
+            tmp_path / "lake",
+            ("seller-na", "seller-eu"),
+            world=sb.world,
+            start_date=start,
+            lookback_days=1,
+        )
+        accounts = tuple(a.model_copy(update={"report_types": types}) for a in base.accounts)
+        settings = base.model_copy(update={"accounts": accounts})
+        seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), sb.world, settings)
+
+        async def run() -> tuple[int, int, int]:
+            ctx = LocalContext.open(settings)
+            try:
+                summary = await sync(settings, ctx, max_wait_seconds=120)
+                landed = sum(s.ingested + s.cancelled for s in summary.streams.values())
+                return sum(s.units for s in summary.streams.values()), landed, len(summary.failures)
+            finally:
+                await ctx.aclose()
+
+        units, landed, failures = asyncio.run(run())
+    assert units == 25 >= MIN_DOCUMENTS and landed == 25 and failures == 0
+    events = [r.getMessage() for r in records.records]
+    started = events.index("stage_pool_started")
+    assert events.count("stage_pool_started") == 1
+    assert "report_created" in events and "report_created" not in events[started:]
+    staged_here = {r.process for r in records.events("lake_table_created")}
+    assert staged_here and os.getpid() not in staged_here  # every table was created by a worker

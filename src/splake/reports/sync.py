@@ -136,6 +136,10 @@ class _Run:
         self.deadline = deadline
         # documents landing at once; the documents of a table already landing go first (grouped commits)
         self.landing = LandingGate(DOCUMENTS_IN_FLIGHT)
+        # streams still sending their createReports: staging workers start when none is (their start-up
+        # takes a core for a second or two, which the requests need more)
+        self.requesting = 0
+        self.documents = 0
         self.started = as_utc(summary.started_at)
         # reports waiting for their next getReport, per account (polling.py decides when)
         self.rooms: dict[str, PollRoom] = {}
@@ -180,11 +184,18 @@ class _Run:
             it.entry, it.action = out.entry, out.action
             if out.action in ("created", "reused", "resumed", "fresh", "cooldown"):
                 setattr(st, out.action, getattr(st, out.action) + 1)
+        self.requested()
         for it in items:
             if it.action == "failed" or it.entry is None:
                 self.done(it.unit, "failed")
                 continue
             await self.finish(it.unit, it.entry, it.action)
+
+    def requested(self) -> None:
+        """A stream has sent its requests; the last one starts the staging workers (when worth it)."""
+        self.requesting -= 1
+        if self.requesting == 0 and self.ctx.stager is not None:
+            self.ctx.stager.start(self.documents)
 
     async def finish(self, unit: WorkUnit, entry: LedgerEntry, action: str) -> None:
         st = self.summary.stats(unit.account_id, unit.report_type)
@@ -369,8 +380,10 @@ async def sync(
         totals[(u.account_id, u.report_type)] += 1
         summary.stats(u.account_id, u.report_type).units += 1
     obs.planned(dict(totals))
-    if ctx.stager is not None:  # staging processes, when worth it, start while reports are processed
-        ctx.stager.start(sum(totals.values()))
+    run.documents = sum(totals.values())  # (staging processes, when worth it, start once requested)
+    run.requesting = len(streams)
+    if not streams and ctx.stager is not None:
+        ctx.stager.start(run.documents)
     log_event(log, "sync_planned", units=len(units), streams=len(streams), discover=len(discover_units))
 
     async def run_account(account_id: str) -> None:
