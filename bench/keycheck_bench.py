@@ -31,7 +31,7 @@ from splake.lake.iceberg import CuratedLake
 from splake.lake.keycheck import check_table_keys
 from splake.lake.location import local_file
 from splake.lake.tables import Provenance
-from splake.reports.parse import table_spec
+from splake.reports.typed import table_spec
 from splake.reports.types import REPORT_TYPES
 
 SPEC = table_spec(REPORT_TYPES["GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"])

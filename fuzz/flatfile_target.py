@@ -20,7 +20,8 @@ from pathlib import Path
 
 from splake.errors import BadDataError, ReportFailedError, RetryableError
 from splake.reports.decode import decoded
-from splake.reports.parse import iter_document, table_spec
+from splake.reports.parse import iter_document
+from splake.reports.typed import table_spec
 from splake.reports.types import REPORT_TYPES
 
 SPECS = (

@@ -52,8 +52,9 @@ def _mini_lake(root: Path) -> Path:
     from splake.lake.iceberg import CuratedLake
     from splake.lake.tables import Provenance, ReplaceScope
     from splake.reports import ledger
-    from splake.reports.parse import iter_document, table_spec
+    from splake.reports.parse import iter_document
     from splake.reports.planner import Window, WorkUnit
+    from splake.reports.typed import table_spec
     from splake.reports.types import REPORT_TYPES
     from splake.state.sqlite import SqliteStateStore
 

@@ -26,8 +26,8 @@ from splake.lake import rowkeys
 from splake.lake.catalog import open_local_catalog
 from splake.lake.query import QueryEngine
 from splake.lake.tables import Provenance
-from splake.reports.parse import table_spec
 from splake.reports.sync import sync
+from splake.reports.typed import table_spec
 from splake.reports.types import REPORT_TYPES
 from splake.runners.local import LocalContext, default_secrets_dir
 from splake.sandbox import SandboxConfig, SandboxServer

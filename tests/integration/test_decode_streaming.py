@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from splake.reports.decode import decoded
-from splake.reports.parse import HEAD_BYTES
+from splake.reports.textsource import HEAD_BYTES
 from splake.reports.textstream import DecodeRestart, decoded_text
 from splake.spapi.marketplaces import marketplace
 from tests.support.conformance import ConformanceLab

@@ -33,7 +33,7 @@ from splake.insights.security import check_bind
 from splake.insights.service import Insights
 from splake.insights.source import DuckDBSource
 from splake.lake.tables import PROVENANCE_FIELDS
-from splake.reports.parse import table_spec
+from splake.reports.typed import table_spec
 from splake.reports.types import REPORT_TYPES
 
 TOKEN = "s3cret-token-for-tests-0123456789"

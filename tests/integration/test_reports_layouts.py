@@ -21,9 +21,9 @@ from splake.config import parse_config
 from splake.lake.tables import Provenance, ReplaceScope, TableSpec
 from splake.reports import drift
 from splake.reports.ledger import LedgerEntry, new_entry, on_report_obtained, on_status
-from splake.reports.parse import table_spec
 from splake.reports.pipeline import land_document
 from splake.reports.planner import Window, WorkUnit
+from splake.reports.typed import table_spec
 from splake.reports.types import REPORT_TYPES
 from splake.runners.local import LocalContext
 from splake.spapi.download import DownloadInfo

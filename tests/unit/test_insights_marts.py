@@ -17,7 +17,7 @@ from splake.insights.marts import MARTS, mart
 from splake.insights.runner import Filters, MartUnavailableError, chart_data, mart_status, run_mart
 from splake.insights.source import DuckDBSource
 from splake.lake.tables import PROVENANCE_FIELDS
-from splake.reports.parse import table_spec
+from splake.reports.typed import table_spec
 from splake.reports.types import REPORT_TYPES
 
 SPECS = {s.table: s for s in REPORT_TYPES.values()}

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from splake.reports.casting import cast_strings
 from splake.reports.decode import decoded
 from splake.reports.locales import NO_VALUE_TOKENS
-from splake.reports.parse import header_names, iter_document, line_numbering, longest_line
+from splake.reports.parse import header_names, iter_document, line_numbering
+from splake.reports.textsource import longest_line
 from splake.reports.types import REPORT_TYPES
 
 LISTINGS = REPORT_TYPES["GET_MERCHANT_LISTINGS_ALL_DATA"]

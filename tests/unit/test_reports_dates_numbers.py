@@ -10,7 +10,7 @@ import pytest
 
 from splake.reports.casting import cast_strings
 from splake.reports.locales import ZONE_OFFSETS, locale_for
-from splake.reports.parse import type_strings
+from splake.reports.typed import type_strings
 from splake.reports.types import REPORT_TYPES
 from tests.support.conformance import ZONE_HOURS, parse_amazon_time
 

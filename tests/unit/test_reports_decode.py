@@ -14,8 +14,9 @@ import pytest
 
 from splake.errors import ReportFailedError
 from splake.reports.decode import CorruptDocumentError, decoded, python_codec, resolve_charset
-from splake.reports.parse import iter_document, table_spec
+from splake.reports.parse import iter_document
 from splake.reports.parse_stream import iter_json_stream
+from splake.reports.typed import table_spec
 from splake.reports.types import REPORT_TYPES
 
 LISTINGS = REPORT_TYPES["GET_MERCHANT_LISTINGS_ALL_DATA"]

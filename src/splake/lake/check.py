@@ -157,7 +157,7 @@ def declared_tables() -> dict[str, Any]:
     import importlib
 
     from splake.lake.tables import TableSpec
-    from splake.reports.parse import table_spec
+    from splake.reports.typed import table_spec
     from splake.reports.types import REPORT_TYPES
 
     specs: list[TableSpec] = [table_spec(s) for s in REPORT_TYPES.values()]

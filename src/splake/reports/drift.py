@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from splake.ports import StateStore
-from splake.reports.parse import TextSource, header_names, read_head
+from splake.reports.parse import header_names
 from splake.reports.planner import iso, parse_iso
+from splake.reports.textsource import TextSource, read_head
 from splake.reports.types import REPORT_TYPES, ReportTypeSpec, snake_case
 
 NAMESPACE = "drift"

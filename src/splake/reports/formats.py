@@ -7,8 +7,10 @@ from datetime import datetime
 from pathlib import Path
 
 from splake.reports.locales import DEFAULT_LOCALE, CastLocale
-from splake.reports.parse import BLOCK_SIZE, ParsedChunk, TextSource, iter_tsv
+from splake.reports.parse import BLOCK_SIZE, iter_tsv
 from splake.reports.parse_stream import iter_json_stream, iter_xml
+from splake.reports.textsource import TextSource
+from splake.reports.typed import ParsedChunk
 from splake.reports.types import ReportTypeSpec
 
 

@@ -33,12 +33,13 @@ from splake.reports.ledger import LedgerEntry
 from splake.reports.locales import locale_for
 from splake.reports.migrate import migrate as migrate_table
 from splake.reports.migrate import pending as pending_migrations
-from splake.reports.parse import BLOCK_SIZE, RowTooLongError, SerialParseNeededError, table_spec
+from splake.reports.parse import BLOCK_SIZE, RowTooLongError, SerialParseNeededError
 from splake.reports.planner import (
     iso,
 )
 from splake.reports.prefetch import prefetch
 from splake.reports.textstream import DecodedText, DecodeRestart, decoded_text, log_decoding
+from splake.reports.typed import table_spec
 from splake.reports.types import REPORT_TYPES, report_type
 from splake.runners.context import Context
 

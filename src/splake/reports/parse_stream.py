@@ -30,8 +30,9 @@ from splake.errors import BadDataError, ReportFailedError
 from splake.lake.tables import BadRow
 from splake.reports.casting import cast_strings
 from splake.reports.locales import DEFAULT_LOCALE, CastLocale
-from splake.reports.parse import ParsedChunk, fill_column, type_strings
+from splake.reports.parse_json import fill_column
 from splake.reports.planner import iso
+from splake.reports.typed import ParsedChunk, type_strings
 from splake.reports.types import JsonSection, ReportTypeSpec, snake_case
 
 ROWS_PER_CHUNK = 20_000

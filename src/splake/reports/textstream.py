@@ -36,8 +36,7 @@ from splake.errors import BadDataError
 from splake.logs import get_logger, log_event
 from splake.reports import decode as dec
 from splake.reports.textcheck import count_suspect_utf8
-
-HEAD_BYTES = 1 << 20  # decoded bytes looked at before parsing (header, layout sample), more if lines are long
+from splake.reports.textsource import HEAD_BYTES
 
 log = get_logger(__name__)
 
