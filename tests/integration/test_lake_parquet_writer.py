@@ -144,7 +144,7 @@ def test_abort_deletes_every_file_written(lake: CuratedLake, tmp_path: Path) -> 
 
 
 def test_dictionary_is_chosen_by_the_share_of_distinct_values() -> None:
-    from splake.lake.parquet_writer import dictionary_columns
+    from splake.lake.parquet_format import dictionary_columns
 
     n = 1000
     table = pa.table(

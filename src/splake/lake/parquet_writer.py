@@ -33,9 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.io.fileformat import FileFormatFactory, FileFormatWriter
 from pyiceberg.io.pyarrow import (
-    ParquetFormatWriter,
     _to_requested_schema,
-    data_file_statistics_from_parquet_metadata,
     pyarrow_to_schema,
 )
 from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
@@ -50,9 +48,10 @@ from pyiceberg.transforms import (
     MonthTransform,
     YearTransform,
 )
-from pyiceberg.typedef import Properties, Record
+from pyiceberg.typedef import Record
 
-from splake.lake.schemacache import SchemaCache, StatsPlan, arrow_key
+from splake.lake.parquet_format import ParquetWriter, PlannedParquetWriter
+from splake.lake.schemacache import SchemaCache, arrow_key
 
 # rows per Parquet row group (per partition). A row group is held whole until written (~740 Arrow bytes a
 # stored orders row: 64-char row keys, provenance): 25k rows peak 556 MB on the 1 GB ingest, 50k 617 MB.
@@ -64,61 +63,6 @@ _MONOTONE = (IdentityTransform, YearTransform, MonthTransform, DayTransform, Hou
 BACKGROUND = True
 TARGET_FILE_BYTES = 512 << 20  # Arrow bytes written to one data file before it is closed
 _PARQUET = FileFormatFactory.get(FileFormat.PARQUET)
-# Dictionary encoding is chosen per column from a file's first row group: a column with more distinct values
-# than DICTIONARY_MAX_DISTINCT of its rows (order ids, ASINs, timestamps, row keys) is written plain — the
-# encoder would hash every value into a dictionary that saves nothing (the 100 MB orders file: Parquet
-# writing 0.75 -> 0.61 CPU-s and 34.9 -> 30.7 MB).
-DICTIONARY_MAX_DISTINCT = 0.5
-ALWAYS_PLAIN = frozenset({"row_key"})  # unique by construction
-
-
-def dictionary_columns(table: pa.Table, max_distinct: float = DICTIONARY_MAX_DISTINCT) -> list[str]:
-    """The columns of ``table`` worth a dictionary: nested ones (left to the writer) and those with at most
-    ``max_distinct`` distinct values per row."""
-    out = []
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if name in ALWAYS_PLAIN:
-            continue
-        if pa.types.is_nested(column.type) or column.null_count == len(column):
-            out.append(name)
-            continue
-        distinct = pc.count_distinct(column, mode="only_valid").as_py()
-        if distinct <= max_distinct * (len(column) - column.null_count):
-            out.append(name)
-    return out
-
-
-class _ParquetWriter(ParquetFormatWriter):
-    """pyiceberg's Parquet writer (same footer statistics, same field ids) choosing each column's dictionary
-    encoding from the first row group (:func:`dictionary_columns`)."""
-
-    def write(self, table: pa.Table) -> None:
-        if self._writer is None:
-            self._parquet_writer_kwargs["use_dictionary"] = dictionary_columns(table)
-        super().write(table)
-
-
-class _PlannedParquetWriter(_ParquetWriter):
-    """pyiceberg's Parquet writer with the statistics plan and column mapping given (from the
-    :class:`SchemaCache`) instead of derived from the schema at every file's close."""
-
-    def __init__(self, output: Any, file_schema: Schema, properties: Properties, plan: StatsPlan) -> None:
-        super().__init__(output, file_schema, properties)
-        self._plan = plan
-
-    def close(self) -> Any:
-        if self._result is not None:
-            return self._result
-        if self._writer is None or self._fos is None:
-            raise ValueError("Cannot close a writer that was never written to")
-        with self._fos:
-            self._writer.close()
-            self._result = data_file_statistics_from_parquet_metadata(
-                parquet_metadata=self._writer.writer.metadata,
-                stats_columns=self._plan[0],
-                parquet_column_mapping=self._plan[1],
-            )
-        return self._result
 
 
 @dataclass
@@ -288,9 +232,9 @@ class DataFileWriter:
         writer: FileFormatWriter
         if self._cache is not None:
             plan = self._cache.stats_plan(self._meta, self._schema, self._file_schema)
-            writer = _PlannedParquetWriter(output, self._file_schema, self._meta.properties, plan)
+            writer = PlannedParquetWriter(output, self._file_schema, self._meta.properties, plan)
         else:
-            writer = _ParquetWriter(output, self._file_schema, self._meta.properties)
+            writer = ParquetWriter(output, self._file_schema, self._meta.properties)
         return _OpenFile(path=path, output=output, writer=writer, key=key)
 
     def _to_file_schema(self, batch: pa.RecordBatch) -> pa.RecordBatch:
