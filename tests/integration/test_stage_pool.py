@@ -205,3 +205,26 @@ def test_a_sync_of_many_documents_stages_them_in_a_worker_started_once_requested
     assert "report_created" in events and "report_created" not in events[started:]
     staged_here = {r.process for r in records.events("lake_table_created")}
     assert staged_here and os.getpid() not in staged_here  # every table was created by a worker
+
+
+def test_corrupt_deflate_data_is_a_retryable_corrupt_document(tmp_path: Path) -> None:
+    """A gzip body whose deflate stream is damaged mid-way (zlib: "invalid distance too far back", not an
+    OSError) is a CorruptDocumentError (retryable: downloaded again), in a worker as in a thread."""
+    from splake.reports.decode import CorruptDocumentError
+
+    de = REAL["GET_MERCHANT_LISTINGS_ALL_DATA/saleweaver-de.txt"]
+    with ConformanceLab(tmp_path) as lab:
+        assert lab.ctx is not None and isinstance(lab.ctx.stager, StagePool)
+        for in_worker in (False, True):
+            if in_worker:
+                lab.ctx.stager.start()
+            entry = lab.prepare(
+                de.path.read_bytes(), report_type=LISTINGS, marketplaces=("DE",), content_type="text/plain"
+            )
+            served = lab.sandbox.state.documents[entry.document_id or ""].path
+            gz = bytearray(served.read_bytes())
+            gz[len(gz) // 2 : len(gz) // 2 + 64] = bytes(64)
+            served.write_bytes(bytes(gz))
+            landed = lab.ingest(entry)
+            assert isinstance(landed.error, CorruptDocumentError), landed.error
+            assert landed.status == "DONE"  # not landed, not failed: the next attempt downloads it again

@@ -27,6 +27,7 @@ import codecs
 import contextlib
 import io
 import threading
+import zlib
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,7 +183,7 @@ class DecodedText:
                     hint="the Content-Type charset does not match the bytes; the raw document is kept in the "
                     "raw zone",
                 ) from None
-            except (EOFError, OSError) as exc:
+            except (EOFError, OSError, zlib.error) as exc:  # (corrupt deflate data is a zlib.error)
                 raise dec.corrupt(self.src, exc) from None
         out.finished = True
         utf8_next = not last and self.plan[self.step + 1][0] == "utf-8"
