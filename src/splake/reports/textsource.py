@@ -14,7 +14,7 @@ from typing import BinaryIO, Protocol
 
 # Bytes of a document read to judge its layout before parsing (header, trailing tabs of the first lines).
 HEAD_BYTES = 1 << 20
-MAX_HEAD_BYTES = 1 << 30  # (a header line longer than this is no report)
+MAX_HEAD_BYTES = 64 << 20  # a first line longer than this is no report header (bounded memory)
 
 
 class TextSource(Protocol):
