@@ -174,7 +174,9 @@ def test_a_sync_of_many_documents_stages_them_in_a_worker_started_once_requested
         "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA",
         "GET_SALES_AND_TRAFFIC_REPORT",
     )
-    with SandboxServer(SandboxConfig(seed=7, time_scale=0.001)) as sb:
+    # reports take 3 s: every stream has sent its requests before the first one finishes (else that
+    # stream's documents land in threads of this process until the workers start)
+    with SandboxServer(SandboxConfig(seed=7, time_scale=0.1)) as sb:
         start = (datetime.now(UTC) - timedelta(days=1)).date()
         base = demo_settings(
             sb.url,
