@@ -115,15 +115,15 @@ def test_row_groups_and_rolled_files_keep_every_row_once_with_true_statistics(la
         ids = {fld.name: int(fld.metadata[b"PARQUET:field_id"]) for fld in pq.ParquetFile(path).schema_arrow}
         assert ids == {fld.name: fld.field_id for fld in tbl.schema().fields}
     assert sorted(seen) == [f"O-{i:06d}" for i in range(3000)]
-    # columns of mostly distinct values (order ids, row keys) are written plain, repetitive ones with a
-    # dictionary (chosen from the file's first row group)
+    # row keys are written plain; the other columns of a file whose first row group is small keep their
+    # dictionary (larger ones choose by distinct share: test_dictionary_is_chosen_by_the_share_...)
     meta = pq.ParquetFile(files[0].file_path.removeprefix("file://")).metadata
     names = [meta.schema.column(i).name for i in range(meta.num_columns)]
     dictionary = {
         n for i, n in enumerate(names) if "RLE_DICTIONARY" in set(meta.row_group(0).column(i).encodings)
     }
-    assert {"account_id", "marketplace_id", "report_id"} <= dictionary
-    assert not {"row_key", "order_id", "qty", "purchase_date"} & dictionary
+    assert {"account_id", "marketplace_id", "report_id", "order_id"} <= dictionary
+    assert "row_key" not in dictionary
 
 
 def test_abort_deletes_every_file_written(lake: CuratedLake, tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ def test_abort_deletes_every_file_written(lake: CuratedLake, tmp_path: Path) -> 
 def test_dictionary_is_chosen_by_the_share_of_distinct_values() -> None:
     from splake.lake.parquet_format import dictionary_columns
 
-    n = 1000
+    n = 6000
     table = pa.table(
         {
             "status": ["Shipped" if i % 3 else "Pending" for i in range(n)],
@@ -159,6 +159,8 @@ def test_dictionary_is_chosen_by_the_share_of_distinct_values() -> None:
     )
     assert dictionary_columns(table) == ["status", "half", "empty"]
     assert dictionary_columns(table, max_distinct=0.4) == ["status", "empty"]
+    # a small file keeps every column's dictionary but the row key's (no distinct counts)
+    assert dictionary_columns(table.slice(0, 100)) == ["status", "order_id", "half", "sparse", "empty"]
 
 
 def test_a_one_row_group_document_is_encoded_without_a_writer_thread(lake: CuratedLake) -> None:
