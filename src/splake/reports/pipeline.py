@@ -13,7 +13,8 @@ Each step is safe to repeat and to run in a fresh process (they become Lambda ha
   mark ingested → advance the cursor (in that order, so a crash anywhere repeats harmlessly)
 
 The steps live in :mod:`splake.reports.requesting` (plan, request, discover),
-:mod:`splake.reports.completion` (check, complete) and :mod:`splake.reports.ingest` (ingest, landing);
+:mod:`splake.reports.completion` (check, complete), :mod:`splake.reports.ingest` (ingest) and
+:mod:`splake.reports.landing` (one document: decode, parse, stage; land);
 this module is the one place runners import them from.
 """
 
@@ -24,10 +25,10 @@ from splake.reports.ingest import (
     LAND_PARALLELISM,
     IngestResult,
     ingest,
-    land_document,
     record_ingest_failure,
     supported,
 )
+from splake.reports.landing import land_document
 from splake.reports.requesting import (
     RequestOutcome,
     discover,

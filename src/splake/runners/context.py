@@ -25,7 +25,7 @@ from splake.spapi.download import DownloadInfo
 
 class DocumentStager(Protocol):
     """Stages documents somewhere other than this process's threads (:class:`splake.runners.stagepool.
-    StagePool`): ``stage`` returns the :class:`~splake.reports.ingest.StagedDocument` that
+    StagePool`): ``stage`` returns the :class:`~splake.reports.landing.StagedDocument` that
     ``stage_document(ctx, …)`` would; ``start(documents)`` starts it when a sync of that many documents
     is worth it."""
 

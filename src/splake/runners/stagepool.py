@@ -1,6 +1,6 @@
 """Staging documents in worker processes (the embedded runner's landing of many documents).
 
-Decoding, parsing and staging a document (:func:`splake.reports.ingest.stage_document`) is Python-heavy:
+Decoding, parsing and staging a document (:func:`splake.reports.landing.stage_document`) is Python-heavy:
 in threads it took turns for one GIL with the event loop (HTTP calls, polls, commits), so a sync landing
 hundreds of small documents used one core. :class:`StagePool` runs it in ``workers`` processes of their
 own (``multiprocessing`` *spawn*: no forked locks or threads), each with its own catalog, lake and state
@@ -41,7 +41,7 @@ from splake.lake import lakelock
 from splake.lake.catalog import open_catalog
 from splake.lake.iceberg import CuratedLake
 from splake.logs import get_logger, log_event
-from splake.reports.ingest import StagedDocument, stage_document
+from splake.reports.landing import StagedDocument, stage_document
 from splake.reports.ledger import LedgerEntry
 from splake.state.sqlite import SqliteStateStore
 
