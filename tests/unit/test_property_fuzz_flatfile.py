@@ -3,6 +3,7 @@ plus the bounded atheris run CI does (``python -m fuzz --seconds N``)."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import os
 import subprocess
@@ -49,3 +50,20 @@ def test_bounded_atheris_run_finds_no_crash(tmp_path: Path) -> None:
     tail = (proc.stdout + proc.stderr)[-3000:]
     assert proc.returncode == 0, tail
     assert "Done" in proc.stderr and "runs in" in proc.stderr, tail
+
+
+def test_a_report_specification_that_is_not_an_object_is_no_crash() -> None:
+    """Found by the bounded atheris run: ``reportSpecification`` as a list crashed the in-memory JSON
+    parser (AttributeError) instead of parsing the sections without a period."""
+    doc = (
+        b'{"reportSpecification": [{"date": "2026-11-20"}], '
+        b'"salesAndTrafficByDate": [{"date": "2026-11-20"}]}'
+    )
+    check(bytes([0x08]) + doc)  # selector 0x08: no charset label, GET_SALES_AND_TRAFFIC_REPORT, not gzipped
+    check(base64.b64decode(CRASH_1))
+
+
+CRASH_1 = (
+    "CHsicmVwb3J0U3BlY2lmaWNhdGlvbiI6IFt7ImRhdGUiOiAiMjAoNi0xMS0yMCIsICJzYWxlc0J5RGF0ZSI6"
+    "IHsidW5pdHNPcmRlcmVkIjogM319XX0="
+)

@@ -84,8 +84,11 @@ def iter_json(
             where=spec.name,
             hint="check reportOptions (vendor reports need reportPeriod, distributorView, sellingProgram)",
         )
-    spec_section = doc.get("reportSpecification") or {}
-    start_text = spec_section.get("dataStartTime") or (iso(window_start) if window_start else None)
+    spec_section = doc.get("reportSpecification")
+    given = (
+        spec_section.get("dataStartTime") if isinstance(spec_section, Mapping) else None
+    )  # (not an object:
+    start_text = given or (iso(window_start) if window_start else None)  # no period given, as when absent)
     fill: dict[str, Any] = {}
     if spec.window_column and start_text:
         typed, invalid = cast_strings(pa.array([str(start_text)]), spec.column(spec.window_column).type)
