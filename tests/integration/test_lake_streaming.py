@@ -107,6 +107,7 @@ def test_streaming_write_of_1m_rows_stays_small(tmp_path: Path) -> None:
 _COUNTER_SCRIPT = textwrap.dedent(
     """
     import json, sys, tracemalloc
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     from splake.lake.rowkeys import OccurrenceCounter
@@ -117,7 +118,7 @@ _COUNTER_SCRIPT = textwrap.dedent(
     tracemalloc.start()  # numpy reports its buffers to tracemalloc
     base = tracemalloc.get_traced_memory()[0]
     for start in range(0, n_rows, batch_rows):
-        fps = pc.multiply(pa.array(range(start, min(n_rows, start + batch_rows)), pa.uint64()), mix)
+        fps = pc.multiply(pa.array(np.arange(start, min(n_rows, start + batch_rows), dtype=np.uint64)), mix)
         assert counter.occurrences(fps) is None
         del fps
     kept, peak = tracemalloc.get_traced_memory()
