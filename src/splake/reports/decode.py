@@ -276,6 +276,27 @@ def corrupt(src: Path, exc: BaseException) -> CorruptDocumentError:
     )
 
 
+def label_and_fallback(header_charset: str | None, marketplace_id: str | None) -> tuple[str | None, str]:
+    """(the Python codec of the Content-Type charset or None, the marketplace's fallback codec); an
+    unknown label is logged and ignored."""
+    label = python_codec(header_charset) if header_charset else None
+    if header_charset and label is None:
+        log_event(log, "unknown_charset", charset=header_charset, marketplace_id=marketplace_id)
+    fallback, _ = resolve_charset(None, marketplace_id)
+    return label, fallback
+
+
+def payload_plan(
+    src: Path, label: str | None, fallback: str, compression: str | None
+) -> tuple[bool, list[tuple[str, str]]]:
+    """(whether ``src`` is gzip by its magic bytes, the charsets to try): what every decoder of a
+    downloaded document starts from."""
+    gunzip = is_gzip(src)
+    if compression and compression.upper() == "GZIP" and not gunzip:
+        log_event(log, "gzip_already_decoded", path=src.name)
+    return gunzip, charset_plan(label, fallback, first_bytes(src, gunzip))
+
+
 def decode_document(
     src: Path,
     *,
@@ -289,12 +310,8 @@ def decode_document(
     marketplace's. Gunzips when the bytes are gzip (magic check — a server that already removed the
     compression is never gunzipped twice). Raises CorruptDocumentError (retryable: download again) when
     the gzip stream is corrupt, BadDataError when the bytes cannot be decoded at all."""
-    gunzip = is_gzip(src)
-    if compression and compression.upper() == "GZIP" and not gunzip:
-        log_event(log, "gzip_already_decoded", path=src.name)
-    head = first_bytes(src, gunzip)
+    gunzip, plan = payload_plan(src, label, fallback, compression)
     note: str | None = None
-    plan = charset_plan(label, fallback, head)
     fd, name = tempfile.mkstemp(prefix="splake-doc-", suffix=".txt", dir=dest_dir)
     out_path = Path(name)
     os.close(fd)
@@ -372,10 +389,7 @@ def decoded(
     src: Path, *, header_charset: str | None, marketplace_id: str | None, compression: str | None = None
 ) -> Iterator[DecodedDocument]:
     """Context manager around :func:`decode_to_utf8` that removes the temp file afterwards."""
-    label = python_codec(header_charset) if header_charset else None
-    if header_charset and label is None:
-        log_event(log, "unknown_charset", charset=header_charset, marketplace_id=marketplace_id)
-    fallback, _ = resolve_charset(None, marketplace_id)
+    label, fallback = label_and_fallback(header_charset, marketplace_id)
     doc = decode_document(src, label=label, fallback=fallback, compression=compression, dest_dir=src.parent)
     try:
         yield doc

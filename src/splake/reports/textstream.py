@@ -171,7 +171,6 @@ class DecodedText:
                         out.non_ascii = out.non_ascii or not chunk.isascii()
                     if data:  # (a character split between chunks is invalid UTF-8 to RE2: never a match)
                         out.suspect += count_suspect_utf8(data)
-                    if data:
                         out.size += len(data)
                         yield data
                     if final:
@@ -255,14 +254,8 @@ def decoded_text(
 ) -> DecodedText:
     """The document ``src`` (as downloaded) as a :class:`DecodedText`: gzip by its magic bytes, the charset
     plan from the Content-Type charset, a byte-order mark and the marketplace's fallback."""
-    label = dec.python_codec(header_charset) if header_charset else None
-    if header_charset and label is None:
-        log_event(log, "unknown_charset", charset=header_charset, marketplace_id=marketplace_id)
-    fallback, _ = dec.resolve_charset(None, marketplace_id)
-    gunzip = dec.is_gzip(src)
-    if compression and compression.upper() == "GZIP" and not gunzip:
-        log_event(log, "gzip_already_decoded", path=src.name)
-    plan = dec.charset_plan(label, fallback, dec.first_bytes(src, gunzip))
+    label, fallback = dec.label_and_fallback(header_charset, marketplace_id)
+    gunzip, plan = dec.payload_plan(src, label, fallback, compression)
     return DecodedText(src, plan, gunzip=gunzip)
 
 
