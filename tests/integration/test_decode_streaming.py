@@ -100,6 +100,29 @@ def test_late_garbled_text_is_quarantined_not_landed(
         assert len(_restarts(caplog)) == 1
 
 
+def test_late_garbled_text_in_a_cp1252_document_is_quarantined(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cp1252 document's decoder scans only the chunks holding a byte that can start a mojibake sign
+    (textcheck.single_byte_leads): a garbled value far into the document (its "Ã©" stored as cp1252) is
+    still found, and its row quarantined."""
+    caplog.set_level(logging.INFO)
+    garbled = "Tasse personnalisé".encode().decode("cp1252") + " für Küche"  # ü: the bytes are not UTF-8
+    text, want = _doc(garbled, rows=ROWS)
+    body = text.encode("cp1252")
+    assert body.index(b"\xc3") > 2 * HEAD_BYTES - 200_000
+    with ConformanceLab(tmp_path) as lab:
+        out = lab.land_bytes(
+            body, report_type=LISTINGS, marketplaces=("DE",), content_type="text/plain;charset=Cp1252"
+        )
+        assert out.status == "INGESTED" and out.entry.rows == ROWS and out.entry.quarantined == 1
+        del want["LATE"]
+        assert _names(lab, out.report_id) == want
+        (q,) = lab.quarantine("merchant_listings", out.report_id)
+        assert "mojibake" in q["reason"] and "nalisÃ©" in q["reason"]
+        assert len(_restarts(caplog)) == 1
+
+
 def test_characters_split_across_chunks_are_not_taken_for_garbled_text(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -62,3 +62,37 @@ def test_the_utf8_byte_count_equals_the_text_count() -> None:
     for text in texts:
         assert count_suspect_utf8(text.encode("utf-8")) == count_suspect(text), text
     assert count_suspect_utf8(b"") == 0
+
+
+SINGLE_BYTE = ["cp1252", "iso8859-15", "cp1250", "mac-roman", "koi8-r"]
+LEAD_HEAVY = bytes([0xC2, 0xC3, 0xC4, 0xC5, 0xE2, 0xE3, 0xEF, 0x80, 0x81, 0x92, 0xA9, 0xBC, 0xBF, 0x8D, 0x9D])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    raw=st.lists(st.one_of(st.integers(0, 255), st.sampled_from(list(LEAD_HEAVY))), max_size=60).map(bytes),
+    codec=st.sampled_from(SINGLE_BYTE),
+)
+def test_a_chunk_without_lead_bytes_decodes_to_text_without_mojibake(raw: bytes, codec: str) -> None:
+    """The decoder skips the pattern scan of a chunk whose bytes hold none of the codec's lead bytes: its
+    decoded text must then hold no sign at all (the full pattern, run here, agrees), unless the error
+    handler replaced a byte (which the decoder counts and then scans)."""
+    from splake.reports import decode as dec
+    from splake.reports.textcheck import count_suspect_utf8, may_hold_suspect, single_byte_leads
+
+    leads = single_byte_leads(codec)
+    assert leads is not None
+    dec.reset_replaced()
+    text = raw.decode(codec, errors="splake_lenient")
+    if not may_hold_suspect(raw, leads) and not dec.replaced_count():
+        assert count_suspect_utf8(text.encode("utf-8")) == 0, (codec, raw)
+
+
+def test_only_single_byte_codecs_have_lead_bytes() -> None:
+    from splake.reports.textcheck import single_byte_leads
+
+    for codec in ("utf-8", "cp932", "utf-16", "euc_jp", "no-such-codec"):
+        assert single_byte_leads(codec) is None, codec
+    cp1252 = single_byte_leads("cp1252")
+    assert cp1252 is not None
+    assert b"".join(cp1252).decode("cp1252") == "ÂÃÄÅâãï"

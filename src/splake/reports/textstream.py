@@ -36,7 +36,7 @@ from typing import BinaryIO
 from splake.errors import BadDataError
 from splake.logs import get_logger, log_event
 from splake.reports import decode as dec
-from splake.reports.textcheck import count_suspect_utf8
+from splake.reports.textcheck import count_suspect_utf8, may_hold_suspect, single_byte_leads
 from splake.reports.textsource import HEAD_BYTES
 
 log = get_logger(__name__)
@@ -131,6 +131,7 @@ class DecodedText:
         strict = passthrough and not last
         decoder = codecs.getincrementaldecoder(codec)(errors="strict" if strict else "splake_lenient")
         utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
+        leads = None if passthrough else single_byte_leads(codec)  # cp1252: which bytes can start a sign
         first = True
         try:
             fin = dec.open_payload(self.src, self.gunzip)
@@ -165,12 +166,14 @@ class DecodedText:
                         if first and text:
                             text = text.removeprefix("\ufeff")
                         data = text.encode("utf-8") if text else b""
-                    out.replaced += dec.replaced_count()
+                    replaced = dec.replaced_count()
+                    out.replaced += replaced
                     if chunk:
                         first = first and not text
                         out.non_ascii = out.non_ascii or not chunk.isascii()
                     if data:  # (a character split between chunks is invalid UTF-8 to RE2: never a match)
-                        out.suspect += count_suspect_utf8(data)
+                        if leads is None or replaced or may_hold_suspect(chunk, leads):
+                            out.suspect += count_suspect_utf8(data)
                         out.size += len(data)
                         yield data
                     if final:
