@@ -66,8 +66,9 @@ class SyncSettings(_Frozen):
     # table keeps its previous rows (always held when every row is quarantined). 0.05 = 5 %.
     hold_quarantined_share: Annotated[float, Field(ge=0, le=1)] = 0.05
     # worker processes that decode, parse and stage documents when a sync lands many (the local runner;
-    # splake.reports.stagepool); 0 = stage in threads of the sync's process
-    land_processes: Annotated[int, Field(ge=0, le=32)] = 1
+    # splake.runners.stagepool); 0 = stage in threads of the sync's process. Large documents (>= 32 MB
+    # downloaded) are staged one at a time whatever this is: each can take ~0.5 GB while it is staged
+    land_processes: Annotated[int, Field(ge=0, le=32)] = 2
     # per report type reportOptions, e.g. {"GET_BRAND_ANALYTICS_SEARCH_QUERY_PERFORMANCE_REPORT" =
     # {asin = "B0..."}}; validated against the type's declaration (`splake reports list`)
     report_options: dict[str, dict[str, str]] = Field(default_factory=dict)

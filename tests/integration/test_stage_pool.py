@@ -6,6 +6,7 @@ starts a new pool."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import pickle
@@ -154,11 +155,16 @@ def test_only_syncs_landing_many_documents_start_workers() -> None:
 
 
 def test_a_sync_of_many_documents_stages_them_in_a_worker_started_once_requested(
-    tmp_path: Path, records: _Records
+    tmp_path: Path, records: _Records, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """25 reports (>= MIN_DOCUMENTS): the workers start after the last createReport was sent (their
-    start-up would compete with the requests for the CPU), and every report lands, staged in a worker."""
+    start-up would compete with the requests for the CPU), and every report lands, staged in a worker.
+    With every document counted as large, the two workers never stage two at once (memory)."""
     import asyncio
+
+    from splake.reports import ingest
+
+    monkeypatch.setattr(ingest, "LARGE_DOCUMENT_BYTES", 1)
     from datetime import UTC, datetime, timedelta
 
     from splake.auth.secrets import LocalSecretStore
@@ -207,6 +213,11 @@ def test_a_sync_of_many_documents_stages_them_in_a_worker_started_once_requested
     assert "report_created" in events and "report_created" not in events[started:]
     staged_here = {r.process for r in records.events("lake_table_created")}
     assert staged_here and os.getpid() not in staged_here  # every table was created by a worker
+    staged = records.events("document_staged")
+    assert len(staged) == 25 and len({r.process for r in staged}) == 2  # both workers took documents
+    spans = sorted((r.created - getattr(r, "fields")["seconds"], r.created) for r in staged)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert start >= end - 0.005  # one large document at a time (5 ms: two clocks, log timestamps)
 
 
 def test_corrupt_deflate_data_is_a_retryable_corrupt_document(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from splake.lake.rewrite import rewrite_without, without_keys
 from splake.lake.staged import STAGED_IDS_PROPERTY, StagedWrite, join_ids, staged_ids_of
 from splake.lake.staging import drop_files
 from splake.lake.tables import DeletePlan, WriteResult
+from splake.lake.txn import transaction
 from splake.logs import get_logger, log_event
 
 log = get_logger(__name__)
@@ -228,7 +229,7 @@ def commit_many(
         with_ids = {**props, STAGED_IDS_PROPERTY: join_ids(writes)}
         op_props = {op: with_ids if op == last_op else props for op in ("rewrite", "delete", "append")}
         try:
-            txn = tbl.transaction()
+            txn = transaction(tbl)
             if lose_key:
                 written += rewrite_without(
                     txn,
@@ -359,7 +360,7 @@ def commit_one(lake: Lake, name: str, staged: StagedWrite) -> WriteResult:
                 rows_superseded=staged.rows,
             )
         try:
-            txn = tbl.transaction()
+            txn = transaction(tbl)
             if matches:
                 rewrite_without(txn, tbl, [plan.account_id], plan.window_column, matches, props)
             if deleting:

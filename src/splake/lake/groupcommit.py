@@ -217,7 +217,10 @@ def error_from_json(data: Mapping[str, Any]) -> SplakeError:
     )
 
 
-INLINE_BYTES = 32 * 1024  # a staged write's JSON above this is stored compressed (DynamoDB items <= 400 KB)
+# a staged write's JSON above this is stored compressed (DynamoDB items <= 400 KB); and well below that:
+# a record is read back (whole) by each poll of its owner and by each commit round of its table, and a
+# packed staged write is one string to decode there, not a tree of per-column statistics
+INLINE_BYTES = 1024
 
 
 def pack_staged(staged: StagedWrite) -> dict[str, Any]:

@@ -63,6 +63,7 @@ from splake.lake.tables import (
     quarantine_batch,
     stored_schema,
 )
+from splake.lake.txn import transaction
 from splake.logs import get_logger, log_event
 
 log = get_logger(__name__)
@@ -331,7 +332,7 @@ class CuratedLake:
         for attempt in range(self.max_attempts):
             tbl = self.catalog.load_table(self.ident(name))
             try:
-                txn = tbl.transaction()
+                txn = transaction(tbl)
                 if scope_matches(tbl, expr):
                     txn.delete(expr, snapshot_properties=props)
                 if files:

@@ -5,6 +5,7 @@ rule) → grouped commit (:mod:`splake.lake.groupcommit`) → quarantine → mar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import uuid
@@ -34,6 +35,9 @@ log = get_logger(__name__)
 
 INGEST_RETRIES = 3
 LAND_PARALLELISM = 2  # documents decoded, parsed and staged at once: CPU-bound
+# a downloaded document at least this large is staged alone among large ones (staging a GB document peaks at
+# ~0.5 GB of memory: two at once in two workers would double that); small documents go on beside it
+LARGE_DOCUMENT_BYTES = 32 * 1024 * 1024
 
 
 # --- ingest ---------------------------------------------------------------------------------------------
@@ -116,7 +120,8 @@ async def _ingest(ctx: Context, entry: LedgerEntry, on_staged: Callable[[], None
             stager = ctx.stager if ctx.stager is not None and ctx.stager.started else None
             # (with worker processes, one document more than they stage waits in their queue each)
             slots = ("land", LAND_PARALLELISM) if stager is None else ("land-workers", 2 * stager.workers)
-            async with ctx.slots(*slots):
+            large = info.bytes_written >= LARGE_DOCUMENT_BYTES
+            async with ctx.slots("land-large", 1) if large else contextlib.nullcontext(), ctx.slots(*slots):
                 try:
                     if stager is not None:  # in worker processes (splake.runners.stagepool)
                         staged = await stager.stage(ctx, current, dest, info, compression, ref.key, now)

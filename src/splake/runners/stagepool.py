@@ -28,6 +28,7 @@ import multiprocessing
 import pickle
 import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -110,10 +111,19 @@ def _stage(
     entry: LedgerEntry, path: str, info: Any, compression: str | None, source_key: str, now: datetime
 ) -> tuple[str, Any]:
     ctx: Any = _WORKER[0]  # structurally what stage_document uses of a Context
+    started = time.monotonic()
     try:
-        return ("staged", stage_document(ctx, entry, Path(path), info, compression, source_key, now))
+        staged = stage_document(ctx, entry, Path(path), info, compression, source_key, now)
     except BaseException as exc:
         return ("error", _portable(exc))
+    log_event(
+        log,
+        "document_staged",
+        report_id=entry.report_id,
+        rows=staged.staged.rows,
+        seconds=round(time.monotonic() - started, 4),
+    )
+    return ("staged", staged)
 
 
 # --- the parent side ------------------------------------------------------------------------------------
