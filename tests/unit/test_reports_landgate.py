@@ -109,3 +109,26 @@ def test_a_slot_given_back_early_admits_the_next_document_once() -> None:
         assert sum(gate._landing.values()) == 0
 
     asyncio.run(go())
+
+
+def test_pick_table_agrees_with_ranking_every_waiting_document() -> None:
+    """The per-table choice admits exactly the document a ranking of every waiting document would
+    (landing tables first, then the most waiting, then arrival; or whoever waited max_wait)."""
+    import random
+    from collections import Counter
+
+    rnd = random.Random(7)
+    for _ in range(500):
+        waiting = [
+            Waiter(seq, rnd.choice("abcde"), rnd.uniform(0.0, 100.0))
+            for seq in rnd.sample(range(1000), rnd.randint(1, 30))
+        ]
+        landing = {t: rnd.randint(0, 3) for t in "abcde" if rnd.random() < 0.5}
+        now = rnd.uniform(50.0, 200.0)
+        counts = Counter(w.table for w in waiting)
+        oldest = min(waiting, key=lambda w: w.seq)
+        if now - oldest.since >= 60.0:
+            want = oldest
+        else:
+            want = min(waiting, key=lambda w: (-landing.get(w.table, 0), -counts[w.table], w.seq))
+        assert waiting[pick(waiting, landing, now, 60.0)] is want

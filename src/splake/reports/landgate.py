@@ -10,7 +10,8 @@ already landing first, then the table with the most documents waiting: the docum
 table or two, and their commits carry many documents each. A document never waits longer than
 ``max_wait`` seconds behind others (then it goes first, whatever its table).
 
-:func:`pick` is the pure choice; :class:`LandingGate` the thin async layer (one per sync, one event loop).
+:func:`pick_table` is the pure choice; :class:`LandingGate` the thin async layer (one per sync, one
+event loop).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,29 +31,44 @@ class Waiter:
     since: float  # monotonic seconds
 
 
+def pick_table(
+    heads: Mapping[str, Waiter],
+    counts: Mapping[str, int],
+    landing: Mapping[str, int],
+    now: float,
+    max_wait: float,
+) -> str:
+    """The table whose oldest waiting document is admitted next (pure). ``heads``: per table with
+    documents waiting, its oldest; ``counts``: documents waiting per table; ``landing``: documents in
+    flight per table."""
+    oldest = min(heads.values(), key=lambda w: w.seq)
+    if now - oldest.since >= max_wait:
+        return oldest.table
+    return min(heads, key=lambda t: (-landing.get(t, 0), -counts[t], heads[t].seq))
+
+
 def pick(waiting: Sequence[Waiter], landing: Mapping[str, int], now: float, max_wait: float) -> int:
-    """Index in ``waiting`` of the document to admit next (``landing``: documents in flight per table)."""
-    oldest = min(range(len(waiting)), key=lambda i: waiting[i].seq)
-    if now - waiting[oldest].since >= max_wait:
-        return oldest
-    counts = Counter(w.table for w in waiting)
-
-    def rank(i: int) -> tuple[int, int, int]:
-        w = waiting[i]
-        return (-landing.get(w.table, 0), -counts[w.table], w.seq)
-
-    return min(range(len(waiting)), key=rank)
+    """Index in ``waiting`` of the document to admit next (``landing``: documents in flight per table): of
+    the table :func:`pick_table` chooses, the document that arrived first."""
+    heads: dict[str, Waiter] = {}
+    for w in waiting:
+        if w.table not in heads or w.seq < heads[w.table].seq:
+            heads[w.table] = w
+    table = pick_table(heads, Counter(w.table for w in waiting), landing, now, max_wait)
+    return waiting.index(heads[table])
 
 
 @dataclass
 class LandingGate:
-    """At most ``size`` documents landing at once, admitted by :func:`pick`."""
+    """At most ``size`` documents landing at once, admitted by :func:`pick_table` (per table, in arrival
+    order: choosing costs a look at each table, not at each waiting document)."""
 
     size: int
     max_wait: float = 60.0
     clock: Callable[[], float] = time.monotonic
     _landing: Counter[str] = field(default_factory=Counter)
-    _waiting: list[tuple[Waiter, asyncio.Future[None]]] = field(default_factory=list)
+    _waiting: dict[str, deque[tuple[Waiter, asyncio.Future[None]]]] = field(default_factory=dict)
+    _in_flight: int = 0
     _seq: int = 0
 
     @contextlib.asynccontextmanager
@@ -66,7 +82,7 @@ class LandingGate:
             nonlocal given_back
             if not given_back:
                 given_back = True
-                self._landing[table] -= 1
+                self._leave(table)
                 self._admit()
 
         try:
@@ -74,29 +90,45 @@ class LandingGate:
         finally:
             release()
 
+    def _land(self, table: str) -> None:
+        self._landing[table] += 1
+        self._in_flight += 1
+
+    def _leave(self, table: str) -> None:
+        self._landing[table] -= 1
+        self._in_flight -= 1
+
     async def _enter(self, table: str) -> None:
-        if sum(self._landing.values()) < self.size and not self._waiting:
-            self._landing[table] += 1
+        if self._in_flight < self.size and not self._waiting:
+            self._land(table)
             return
         self._seq += 1
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         entry = (Waiter(self._seq, table, self.clock()), fut)
-        self._waiting.append(entry)
+        self._waiting.setdefault(table, deque()).append(entry)
         try:
             await fut
         except BaseException:
-            if entry in self._waiting:
-                self._waiting.remove(entry)
+            queue = self._waiting.get(table)
+            if queue is not None and entry in queue:
+                queue.remove(entry)
+                if not queue:
+                    del self._waiting[table]
             elif fut.done() and not fut.cancelled():  # admitted, then cancelled: hand the slot on
-                self._landing[table] -= 1
+                self._leave(table)
                 self._admit()
             raise
 
     def _admit(self) -> None:
-        while self._waiting and sum(self._landing.values()) < self.size:
-            i = pick([w for w, _ in self._waiting], self._landing, self.clock(), self.max_wait)
-            waiter, fut = self._waiting.pop(i)
+        while self._waiting and self._in_flight < self.size:
+            heads = {t: q[0][0] for t, q in self._waiting.items()}
+            counts = {t: len(q) for t, q in self._waiting.items()}
+            table = pick_table(heads, counts, self._landing, self.clock(), self.max_wait)
+            queue = self._waiting[table]
+            waiter, fut = queue.popleft()
+            if not queue:
+                del self._waiting[table]
             if fut.done():
                 continue
-            self._landing[waiter.table] += 1
+            self._land(waiter.table)
             fut.set_result(None)
