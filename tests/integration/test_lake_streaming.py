@@ -144,7 +144,8 @@ def test_row_key_counter_holds_its_fingerprints_and_little_more() -> None:
     r = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"row-key counter, {n:,} fingerprints: {r}")
     assert r["distinct"] == n
-    assert r["kept_mb"] < 8 * n / 2**20 + 2  # the fingerprints themselves
+    # the fingerprints themselves, and their Bloom filter (lake/bloom.py: 1-2 bytes a value)
+    assert r["kept_mb"] < (8 + 2) * n / 2**20 + 2
     assert r["peak_mb"] < r["kept_mb"] + 24  # merge scratch bounded by a few chunks, not the level
 
 
