@@ -217,12 +217,26 @@ def _timestamps_slow(s: pa.Array, loc: CastLocale) -> tuple[pa.Array, pa.Array]:
     return out, ok
 
 
+def _iso_dates(s: pa.Array) -> pa.Array:
+    """Midnight UTC of each bare ISO date ``yyyy-mm-dd`` (a real calendar date, written as its canonical
+    form: what the slow path makes of it), null for anything else."""
+    plain = pc.fill_null(pc.match_substring_regex(s, r"^\d{4}-\d{2}-\d{2}$"), False)
+    ts = pc.strptime(_only(s, plain), format="%Y-%m-%d", unit="us", error_is_null=True)
+    as_written = pc.fill_null(pc.equal(pc.strftime(ts, format="%Y-%m-%d"), s), False)  # (no 2026-02-31)
+    return pc.cast(_only(ts, as_written), pa.timestamp("us", tz="UTC"))
+
+
 def _timestamps(s: pa.Array, loc: CastLocale) -> tuple[pa.Array, pa.Array]:
-    # fast path: Amazon's usual ISO 8601 with a numeric offset; only the rest is normalised
+    # fast paths: Amazon's usual ISO 8601 with a numeric offset, then bare ISO dates (JSON reports' dates);
+    # only the rest is normalised
     fast = pc.cast(
         pc.strptime(s, format="%Y-%m-%dT%H:%M:%S%z", unit="us", error_is_null=True),
         pa.timestamp("us", tz="UTC"),
     )
+    need = pc.and_(pc.is_valid(s), pc.is_null(fast))
+    if not pc.any(need).as_py():
+        return fast, pc.is_valid(fast)
+    fast = pc.coalesce(fast, _iso_dates(s))
     need = pc.and_(pc.is_valid(s), pc.is_null(fast))
     if not pc.any(need).as_py():
         return fast, pc.is_valid(fast)
@@ -266,7 +280,12 @@ def cast_strings(
         return pc.cast(arr, pa.string()), pa.repeat(pa.scalar(False), len(arr))  # (no per-row Python list)
     if _all_empty(arr):  # a column the document leaves blank (many are): null, without a kernel per row
         return pa.nulls(len(arr), arrow_type(t)), pa.repeat(pa.scalar(False), len(arr))
-    s = _blank_to_null(pc.cast(arr, pa.string()))
+    return cast_text(pc.cast(arr, pa.string()), t, locale)
+
+
+def cast_text(arr: pa.Array, t: ColumnType, locale: CastLocale = DEFAULT_LOCALE) -> tuple[pa.Array, pa.Array]:
+    """:func:`cast_strings` of a non-blank ``string`` array to a typed (not ``string``) column ``t``."""
+    s = _blank_to_null(arr)
     typed, ok = _CASTERS[t](s, locale)
     present = pc.is_valid(s)
     invalid = pc.and_(present, pc.invert(ok))

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from splake.lake.tables import BadRow, TableSpec
-from splake.reports.casting import arrow_type, cast_strings, unknown_zone
+from splake.reports.castgroup import cast_columns
+from splake.reports.casting import arrow_type, unknown_zone
 from splake.reports.locales import DEFAULT_LOCALE, CastLocale
 from splake.reports.textcheck import MOJIBAKE_RE2, first_suspect
 from splake.reports.types import ReportTypeSpec
@@ -96,14 +97,22 @@ def type_strings(
     if spec.json_sections:
         sec = strings.column("section").combine_chunks() if "section" in names else pa.nulls(n, pa.string())
         columns["section"] = sec
+    present = [c for c in spec.columns if c.column in names]
+    casts = dict(
+        zip(
+            [c.column for c in present],
+            cast_columns([strings.column(c.column) for c in present], [c.type for c in present], locale),
+            strict=True,
+        )
+    )
     for c in spec.columns:
         target = arrow_type(c.type)
-        if c.column in names:
-            typed, invalid = cast_strings(strings.column(c.column), c.type, locale)
+        if c.column in casts:
+            typed, invalid = casts[c.column]
             if fill and c.column in fill:
                 typed = pc.fill_null(typed, pa.scalar(fill[c.column], target))
             columns[c.column] = typed
-            if pc.any(invalid).as_py():
+            if invalid is not None:
                 invalid_any = pc.or_(invalid_any, invalid)
                 reasons.append((c.column, invalid))
         elif fill and c.column in fill:
