@@ -48,14 +48,14 @@ def _rows(n: int) -> Any:
 
 
 def _land(root: Path, n: int, buggy: bool) -> None:
-    fixed = rowkeys._KEYS_SQL
-    if buggy:
-        rowkeys._KEYS_SQL = BUGGY_SQL
+    fixed, small = rowkeys._KEYS_SQL, rowkeys.SMALL_BATCH
+    if buggy:  # (every batch hashed by the buggy SQL, as then)
+        rowkeys._KEYS_SQL, rowkeys.SMALL_BATCH = BUGGY_SQL, 0
     try:
         prov = Provenance(ACCT, "r1", "raw/r1", datetime.now(UTC), marketplace_id=MARKET)
         CuratedLake(open_local_catalog(root), "spapi").write(SPEC, _rows(n), prov)
     finally:
-        rowkeys._KEYS_SQL = fixed
+        rowkeys._KEYS_SQL, rowkeys.SMALL_BATCH = fixed, small
 
 
 def _measure(root: Path) -> tuple[Any, float, float, set[str]]:

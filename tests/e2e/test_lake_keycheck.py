@@ -136,6 +136,7 @@ def test_lake_check_finds_bug_keyed_rows_and_rebuild_repairs(
     text_b = f"{acct}\x1f{market}\x1f{b['amazon_order_id']}\x1f{b['sku']}"
     with monkeypatch.context() as m:
         m.setattr(rowkeys, "_KEYS_SQL", BUGGY_SQL)
+        m.setattr(rowkeys, "SMALL_BATCH", 0)  # (hashed by its SQL, as every batch was then)
         _land(s, [a, b], acct, market, "old-version")
     _land(s, [b], acct, market, "next-report")
     buggy = _sha(_sha(text_b) + "#1")

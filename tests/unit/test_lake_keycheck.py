@@ -80,6 +80,7 @@ def test_pinned_vectors_pass_through_the_check() -> None:
 def test_the_released_bug_is_found_and_the_row_stored_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as m:
         m.setattr(rowkeys, "_KEYS_SQL", BUGGY_SQL)  # the released version's fingerprint
+        m.setattr(rowkeys, "SMALL_BATCH", 0)  # (hashed by its SQL, as every batch was then)
         old = _doc([A, B], "raw/by-last-update-1")
     buggy = _sha(_sha(_text(B)) + "#1")
     assert old.column("row_key").to_pylist() == [_sha(_text(A)), buggy]

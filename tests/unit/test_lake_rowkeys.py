@@ -10,7 +10,9 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import pyarrow as pa
+import pytest
 
+from splake.lake import rowkeys
 from splake.lake.rowkeys import KEY_VERSION, OccurrenceCounter, compute_row_keys
 
 
@@ -201,3 +203,46 @@ def test_hashing_connection_is_reused_per_thread() -> None:
     t.start()
     t.join()
     assert other[0] is not a.connection(), "DuckDB connections are not shared between threads"
+
+
+def test_hashlib_and_duckdb_batches_key_alike_and_number_repeats_across_each_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Small batches are hashed with hashlib, large ones by DuckDB: a document mixing both (each path
+    forced with SMALL_BATCH) keys every row by the documented rule, repeats numbered across the paths."""
+    rng = random.Random(5)
+    orders = [f"o{rng.randrange(150)}" for _ in range(600)]
+    market = pa.array(["US"] * 600)
+    batch = pa.RecordBatch.from_pydict({"order_id": pa.array(orders)})
+    seen: collections.Counter[str] = collections.Counter()
+    expected = []
+    for o in orders:
+        first = hashlib.sha256(f"a\x1fUS\x1f{o}".encode()).hexdigest()
+        n = seen[o]
+        expected.append(first if n == 0 else hashlib.sha256(f"{first}#{n}".encode()).hexdigest())
+        seen[o] += 1
+    for small in (0, 40, 10_000):  # all DuckDB / mixed / all hashlib
+        monkeypatch.setattr(rowkeys, "SMALL_BATCH", small)
+        counter = OccurrenceCounter()
+        got: list[str] = []
+        for lo, hi in ((0, 30), (30, 130), (130, 131), (131, 170), (170, 600)):
+            keys = compute_row_keys(
+                batch.slice(lo, hi - lo), "a", market.slice(lo, hi - lo), ["order_id"], counter
+            )
+            got += keys.to_pylist()
+        assert got == expected, small
+        known, known_market = _batch()
+        assert compute_row_keys(
+            known, "seller-na", known_market, COLUMNS, OccurrenceCounter()
+        ).to_pylist() == (KNOWN_V1)
+
+
+def test_fingerprints_are_the_digests_first_eight_bytes() -> None:
+    texts = [f"acct\x1fUS\x1f{i}" for i in range(50)]
+    want = [int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "big") for t in texts]
+    keys = pa.array([hashlib.sha256(t.encode()).hexdigest() for t in texts])
+    assert rowkeys.digest_fingerprints(keys).tolist() == want
+    assert rowkeys.digest_fingerprints(keys.slice(7, 20)).tolist() == want[7:27]
+    assert rowkeys.digest_fingerprints(pa.array([], pa.string())).tolist() == []
+    with pytest.raises(ValueError, match="64-character"):
+        rowkeys.digest_fingerprints(pa.array(["abc"]))

@@ -14,7 +14,9 @@ add rows next to the old ones instead of replacing them). Version 1, the only on
 
 Speed (the per-row Python loop over ``hashlib`` was the largest single cost of an ingest): the texts are
 joined with Arrow kernels and hashed by DuckDB's ``sha256`` over the whole batch (the same hex digest as
-``hashlib``). Exact repeats are found with a 64-bit fingerprint of each text (DuckDB ``hash``) in sorted
+``hashlib``; a batch of at most ``SMALL_BATCH`` rows — a small document — is hashed with ``hashlib`` in
+Python instead: a DuckDB query costs ~1 ms whatever its size). Exact repeats are found with a 64-bit
+fingerprint of each text (the first 8 bytes of its sha256, whichever computed it) in sorted
 numpy arrays merged in levels (LSM-style; a big level is kept in sorted chunks and merged chunk by chunk;
 numpy, not Arrow kernels: 2.2x less CPU for the same searches), searched per batch (``searchsorted``) only
 for the values a Bloom filter of all of them (:mod:`splake.lake.bloom`) cannot rule out — a few percent at
@@ -22,7 +24,7 @@ most (the level search was 0.9 of a 4M-row document's 1.4 CPU seconds of countin
 costs ~10 bytes per distinct row plus a few MB of merge scratch and no Python per-row work unless it has
 repeats. Fingerprints only decide which rows are numbered as repeats; two
 different texts with the same 64-bit fingerprint in one document (about 1 in 10^6 for a 4M-row document)
-would number the second as a repeat (still a unique, deterministic key for that DuckDB version).
+would number the second as a repeat (still a unique, deterministic key).
 """
 
 from __future__ import annotations
@@ -308,19 +310,57 @@ def _merge(level: list[np.ndarray], run: list[np.ndarray], chunk: int) -> list[n
 # share one: 824 of 100,000 such order keys), which numbered the second as a repeat and gave it
 # sha256("<other row's key>#1") instead of sha256(its text): a key that depends on another row, so a later
 # document without that row stored it twice. Over digests, 4M rows gave no collision.
-_KEYS_SQL = "SELECT k, hash(k) AS fp FROM (SELECT sha256(t) AS k FROM batch)"
+# (Since 2026-11-29 the fingerprint is the digest's first 8 bytes, not DuckDB's hash() of the hex digest: as
+# uniform, the same whether hashlib or DuckDB made the digest, and no second hash per row.)
+_KEYS_SQL = "SELECT sha256(t) AS k FROM batch"
+SMALL_BATCH = 4096  # rows hashed with hashlib in Python (~0.5 µs a row) rather than by a DuckDB query
+_HEX_VALUE = np.zeros(256, np.uint8)
+_HEX_VALUE[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
+
+
+def digest_fingerprints(keys: pa.Array) -> np.ndarray:
+    """The fingerprint of each key (64-char lowercase sha256 hex): its first 8 digest bytes as uint64."""
+    n = len(keys)
+    wide = pa.types.is_large_string(keys.type)
+    offsets = np.frombuffer(keys.buffers()[1], np.int64 if wide else np.int32)[
+        keys.offset : keys.offset + n + 1
+    ]
+    if n and (offsets[-1] - offsets[0] != 64 * n or np.any(np.diff(offsets) != 64)):
+        raise ValueError("row keys must be 64-character sha256 hex digests")
+    data = np.frombuffer(keys.buffers()[2], np.uint8)[offsets[0] : offsets[0] + 64 * n] if n else _NO_BYTES
+    nibbles = _HEX_VALUE[data.reshape(n, 64)[:, :16]]
+    digest = (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]  # n x 8 bytes, big-endian
+    return np.ascontiguousarray(digest).view(">u8").ravel().astype(np.uint64)
+
+
+_NO_BYTES = np.zeros(0, np.uint8)
+
+
+def _hashed_here(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(sha256 hex keys, fingerprints) of a small batch, by hashlib."""
+    sha256 = hashlib.sha256
+    digests = [sha256(t.encode()).digest() for t in texts.to_pylist()]
+    fps = np.frombuffer(b"".join(d[:8] for d in digests), ">u8").astype(np.uint64)
+    return pa.array([d.hex() for d in digests], pa.string()), fps
 
 
 def compute_keys(texts: pa.Array, counter: OccurrenceCounter) -> pa.Array:
-    """sha256 hex of each text (DuckDB, vectorised); exact repeats numbered through ``counter``."""
+    """sha256 hex of each text (DuckDB, vectorised; hashlib for a small batch); exact repeats numbered
+    through ``counter``."""
     if not len(texts):
         return pa.array([], pa.string())
-    batch = pa.table({"t": texts})  # noqa: F841  (scanned by DuckDB by name)
-    res = counter.connection().sql(_KEYS_SQL).to_arrow_table()
-    keys = res.column("k").combine_chunks()
-    occ = counter.occurrences(res.column("fp").combine_chunks())
+    if len(texts) <= SMALL_BATCH:
+        keys, fps = _hashed_here(texts)
+    else:
+        batch = pa.table({"t": texts})  # noqa: F841  (scanned by DuckDB by name)
+        res = counter.connection().sql(_KEYS_SQL).to_arrow_table()
+        keys = res.column("k").combine_chunks().cast(pa.string())
+        # (a query giving its own "fp" is how tests and bench/keycheck_bench.py replay the released buggy
+        # fingerprint of 5bb07ed..148d46c, with SMALL_BATCH = 0)
+        fps = res.column("fp") if "fp" in res.column_names else digest_fingerprints(keys)
+    occ = counter.occurrences(fps if isinstance(fps, pa.ChunkedArray) else pa.array(fps, pa.uint64()))
     if occ is None:
-        return keys.cast(pa.string())
+        return keys
     out = keys.to_pylist()
     for pos, n in enumerate(occ):
         if n:
