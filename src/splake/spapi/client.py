@@ -46,6 +46,7 @@ from splake.spapi.download import (
     TruncatedDownloadError,
     stream_once,
 )
+from splake.spapi.httppool import LeanTransport
 from splake.spapi.ratelimit import GRANTLESS, LocalRateLimiter, RateLimiter
 from splake.spapi.rdt import RdtProvider
 from splake.spapi.responses import api_error, looks_like_token_rejection
@@ -132,16 +133,16 @@ def _uses_loopback(settings: Settings) -> bool:
 
 
 def _http_client(settings: Settings, connections: int) -> httpx.AsyncClient:
+    trust_env = not _uses_loopback(settings)
+    limits = httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=30.0
+    )
     return httpx.AsyncClient(
-        http1=True,
-        http2=False,
-        verify=True,
+        transport=LeanTransport(limits=limits, trust_env=trust_env),  # (certificates verified)
         follow_redirects=False,
-        trust_env=not _uses_loopback(settings),
+        trust_env=trust_env,
         timeout=httpx.Timeout(settings.spapi.timeout_seconds),
-        limits=httpx.Limits(
-            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=30.0
-        ),
+        limits=limits,
     )
 
 
