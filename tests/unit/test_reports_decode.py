@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -226,3 +227,33 @@ def test_large_file_streams_in_blocks(tmp_path: Path) -> None:
             rows += chunk.table.num_rows
     assert rows == 50_000
     assert n_chunks > 5
+
+
+def test_damaged_deflate_data_is_retryable_in_both_decoders(tmp_path: Path) -> None:
+    """A byte flipped inside the compressed data (a valid header, then invalid deflate: ISA-L's gunzip
+    raises its own error type) is a corrupt download, fetched again — from the temp-file decoder and from
+    the streaming one the flat-file ingest reads."""
+    from splake.reports.textstream import decoded_text
+
+    body = "\n".join(f"Tasse {i}\tX-{i}\t{i * 7919 % 10007}" for i in range(20_000)).encode("cp1252")
+    good = gzip.compress(body, mtime=0)
+    for at in range(len(good) // 2, len(good) - 8):  # the first flip that makes the deflate data invalid
+        packed = bytearray(good)
+        packed[at] ^= 0xFF
+        try:
+            zlib.decompressobj(-15).decompress(bytes(packed[10:-8]))  # (not just a CRC mismatch)
+        except zlib.error:
+            break
+    else:
+        raise AssertionError("no flip made the deflate data invalid")
+    src = tmp_path / "damaged.gz"
+    src.write_bytes(bytes(packed))
+    with (
+        pytest.raises(CorruptDocumentError, match="gzip"),
+        decoded(src, header_charset="Cp1252", marketplace_id=JP),
+    ):
+        pass
+    text = decoded_text(src, header_charset="Cp1252", marketplace_id=JP)
+    with pytest.raises(CorruptDocumentError, match="gzip"), text.open() as f:
+        while f.read(1 << 16):
+            pass

@@ -4,7 +4,7 @@
 parser reads it: a full sequential pass (a quarter of a 1 GB ingest's wall time) and a temp file as big as
 the decoded text (more than a Lambda's default 512 MB of ``/tmp`` for a GB document). A
 :class:`DecodedText` decodes the same way — the same charset plan, the same lenient cp1252 handling, the
-same mojibake count — but chunk by chunk as the parser asks for bytes (gunzipped ahead in a thread; zlib
+same mojibake count — but chunk by chunk as the parser asks for bytes (gunzipped ahead in a thread; ISA-L
 releases the GIL), so decoding overlaps parsing, casting and the lake write.
 
 What a temp file decided before the parse starts is decided while streaming instead; when the answer
@@ -27,7 +27,6 @@ import codecs
 import contextlib
 import io
 import threading
-import zlib
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,7 +184,7 @@ class DecodedText:
                     hint="the Content-Type charset does not match the bytes; the raw document is kept in the "
                     "raw zone",
                 ) from None
-            except (EOFError, OSError, zlib.error) as exc:  # (corrupt deflate data is a zlib.error)
+            except dec.GZIP_ERRORS as exc:  # a truncated or damaged gzip stream
                 raise dec.corrupt(self.src, exc) from None
         out.finished = True
         utf8_next = not last and self.plan[self.step + 1][0] == "utf-8"
