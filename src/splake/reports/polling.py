@@ -182,11 +182,15 @@ class PollRoom:
     def poll_at(self, entry: LedgerEntry, now: datetime) -> datetime:
         if entry.key not in self._members:
             return now
-        members = [
-            dataclasses.replace(m, expected=self.times.expected(self._types[k]))
-            for k, m in self._members.items()
-        ]
-        me = next(m for m in members if m.key == entry.key)
+        expected: dict[str, float | None] = {}  # per report type (a median each: once per call)
+        members = []
+        for k, m in self._members.items():
+            t = self._types[k]
+            e = expected[t] if t in expected else expected.setdefault(t, self.times.expected(t))
+            if m.expected != e:  # kept up to date: a room's members change when something is learned
+                m = self._members[k] = dataclasses.replace(m, expected=e)
+            members.append(m)
+        me = self._members[entry.key]
         return next_poll(
             dataclasses.replace(me, next_check_at=entry.next_check_at), members, now, self.params
         )
