@@ -9,6 +9,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from splake.spapi.httppool import LeanConnectionPool, LeanTransport
 
 
 class _Server:
-    def __init__(self) -> None:
+    def __init__(self, certfile: str | None = None, keyfile: str | None = None, keep_alive: int = 5) -> None:
         self.ports: list[int] = []
         self.active = 0
         self.max_active = 0
@@ -38,7 +39,13 @@ class _Server:
             return Response(b'{"ok": true}', media_type="application/json", headers=headers)
 
         cfg = uvicorn.Config(
-            Starlette(routes=[Route("/x", ok)]), host="127.0.0.1", port=0, log_level="warning"
+            Starlette(routes=[Route("/x", ok)]),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+            timeout_keep_alive=keep_alive,
         )
         self.server = uvicorn.Server(cfg)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -123,3 +130,61 @@ def test_idle_connections_beyond_the_keepalive_limit_are_closed(server: tuple[_S
             return len(_pool(c).connections)
 
     assert asyncio.run(run()) <= 2
+
+
+def test_tls_connections_are_reused_and_their_closing_is_seen(tmp_path: Path) -> None:
+    """Amazon is HTTPS: the wrapped stream survives start_tls, and the idle check polls the TLS socket."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    srv = _Server(str(certfile), str(keyfile), keep_alive=1)  # idle connections closed after 1 s
+    with srv as url:
+        url = url.replace("http://", "https://")
+        ctx = ssl.create_default_context(cafile=str(certfile))
+
+        async def run() -> None:
+            limits = httpx.Limits(max_connections=2, max_keepalive_connections=2, keepalive_expiry=30.0)
+            transport = LeanTransport(limits=limits, trust_env=False)
+            transport._pool._ssl_context = ctx  # (trust the test's certificate)
+            async with httpx.AsyncClient(transport=transport, trust_env=False) as c:
+                assert (await c.get(url)).json() == {"ok": True}
+                await c.get(url)
+                assert srv.ports[0] == srv.ports[1]
+                await c.get(url, params={"close": "1"})
+                await asyncio.sleep(0.1)
+                assert (await c.get(url)).status_code == 200
+                assert srv.ports[3] != srv.ports[2]
+                await asyncio.sleep(1.5)  # the server closes the idle connection (no response says so)
+                assert (await c.get(url)).status_code == 200  # seen closed: not reused
+                assert srv.ports[4] != srv.ports[3]
+
+        asyncio.run(run())
