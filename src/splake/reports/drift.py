@@ -13,7 +13,7 @@ dashboard's pipeline health. Column names are written as Amazon writes them (hea
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,12 +80,21 @@ def compare(spec: ReportTypeSpec, header: Sequence[str]) -> Observation:
     return Observation(undeclared, absent)
 
 
-def _paths(value: Any, prefix: str = "") -> Iterable[str]:
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            yield from _paths(v, f"{prefix}.{k}" if prefix else str(k))
-    else:
-        yield prefix
+def _paths(value: Any, prefix: str = "", out: list[str] | None = None) -> list[str]:
+    """The dotted path of every leaf of a JSON value (appended to ``out``; a list, not nested generators:
+    a record's few dozen leaves cost a small document's drift check more than its JSON load)."""
+    if out is None:
+        out = []
+    if not isinstance(value, Mapping):
+        out.append(prefix)
+        return out
+    for k, v in value.items():
+        path = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, Mapping):
+            _paths(v, path, out)
+        else:
+            out.append(path)
+    return out
 
 
 def compare_json(spec: ReportTypeSpec, doc: Mapping[str, Any]) -> Observation:
