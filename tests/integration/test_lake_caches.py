@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from splake.lake.catalog import open_local_catalog
 from splake.lake.iceberg import CuratedLake
@@ -179,3 +180,22 @@ def test_a_column_first_seen_mid_document_evolves_the_table_each_time(tmp_path: 
         "B-0": (None, None), "B-1": (None, None), "B-2": (None, "x"), "B-3": (None, "y"),
         "C-0": (None, None), "C-1": (None, None), "C-2": ("x", None), "C-3": ("y", None),
     }  # fmt: skip
+
+
+def test_a_table_dropped_and_created_again_is_loaded_as_the_new_one(tmp_path: Path) -> None:
+    """The pointer query (one SQL Core statement, built once per catalog) follows a drop and re-create by
+    another catalog object, and a missing table is still NoSuchTableError."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    mine = CuratedLake(open_local_catalog(tmp_path / "lake"), "spapi")
+    mine.write(SPEC, _doc(5), _prov("R1"))
+    first = mine.table("orders")
+    other = CuratedLake(open_local_catalog(tmp_path / "lake"), "spapi")
+    other.catalog.drop_table(("spapi", "orders"))
+    with pytest.raises(NoSuchTableError):
+        mine.catalog.load_table(("spapi", "orders"))
+    other.write(SPEC, _doc(2), _prov("R2"))
+    again = mine.table("orders")
+    assert again.metadata.table_uuid != first.metadata.table_uuid
+    assert again.metadata_location == other.table("orders").metadata_location
+    assert QueryEngine(mine.catalog, "spapi").sql("select count(*) n from orders").to_pylist() == [{"n": 2}]

@@ -15,17 +15,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from pyiceberg.catalog import Catalog
-from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.catalog.sql import IcebergTables, SqlCatalog
 from pyiceberg.io import load_file_io
 from pyiceberg.serializers import FromInputFile
 from pyiceberg.table import Table
 from pyiceberg.table.metadata import TableMetadata
-
-if TYPE_CHECKING:
-    from pyiceberg.catalog.sql import IcebergTables
+from pyiceberg.typedef import Identifier
+from sqlalchemy import Select, bindparam, select
 
 PARSED_FILES = 64  # metadata files kept parsed (a few per table: the current one and the one before)
 
@@ -59,18 +57,41 @@ class ParsedMetadata:
 
 class CachingSqlCatalog(SqlCatalog):
     """:class:`SqlCatalog` whose ``load_table`` parses a metadata file only the first time it meets it
-    (the pointer is read from the catalog database on every load, as before)."""
+    (the pointer is read from the catalog database on every load, as before — by one SQL Core query of
+    that column, not an ORM session: ~0.3 -> ~0.05 ms, a fixed cost of every staged document)."""
 
     def __init__(self, name: str, **properties: str) -> None:
         super().__init__(name, **properties)
         self.parsed = ParsedMetadata()
+        self._pointer: Select[str | None] | None = None
+
+    def load_table(self, identifier: str | Identifier) -> Table:
+        namespace = Catalog.namespace_to_string(Catalog.namespace_from(identifier))
+        table_name = Catalog.table_name_from(identifier)
+        if self._pointer is None:  # (built once: building the statement cost more than running it)
+            stmt = select(IcebergTables.metadata_location).where(
+                IcebergTables.catalog_name == bindparam("catalog"),
+                IcebergTables.table_namespace == bindparam("namespace"),
+                IcebergTables.table_name == bindparam("table"),
+            )
+            if (type_filter := self._iceberg_type_filter()) is not None:
+                stmt = stmt.where(type_filter)
+            self._pointer = stmt
+        with self.engine.connect() as conn:
+            params = {"catalog": self.name, "namespace": namespace, "table": table_name}
+            location = conn.execute(self._pointer, params).scalar()
+        if not location:  # (no row, or a row without a pointer: the ORM path decides and raises)
+            return super().load_table(identifier)
+        return self._table(namespace, table_name, location)
 
     def _convert_orm_to_iceberg(self, orm_table: IcebergTables) -> Table:
         location = orm_table.metadata_location
         namespace, table_name = orm_table.table_namespace, orm_table.table_name
         if not location or not namespace or not table_name:
             return super()._convert_orm_to_iceberg(orm_table)  # (raises its own NoSuchTableError)
+        return self._table(namespace, table_name, location)
 
+    def _table(self, namespace: str, table_name: str, location: str) -> Table:
         def parse() -> TableMetadata:
             io = load_file_io(properties=self.properties, location=location)
             return FromInputFile.table_metadata(io.new_input(location))
