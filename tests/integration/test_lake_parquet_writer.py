@@ -115,15 +115,10 @@ def test_row_groups_and_rolled_files_keep_every_row_once_with_true_statistics(la
         ids = {fld.name: int(fld.metadata[b"PARQUET:field_id"]) for fld in pq.ParquetFile(path).schema_arrow}
         assert ids == {fld.name: fld.field_id for fld in tbl.schema().fields}
     assert sorted(seen) == [f"O-{i:06d}" for i in range(3000)]
-    # row keys are written plain; the other columns of a file whose first row group is small keep their
-    # dictionary (larger ones choose by distinct share: test_dictionary_is_chosen_by_the_share_...)
+    # a file whose first row group is small is written plain, row keys included (larger ones choose by
+    # distinct share: test_dictionary_is_chosen_by_the_share_...)
     meta = pq.ParquetFile(files[0].file_path.removeprefix("file://")).metadata
-    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
-    dictionary = {
-        n for i, n in enumerate(names) if "RLE_DICTIONARY" in set(meta.row_group(0).column(i).encodings)
-    }
-    assert {"account_id", "marketplace_id", "report_id", "order_id"} <= dictionary
-    assert "row_key" not in dictionary
+    assert not any("RLE_DICTIONARY" in meta.row_group(0).column(i).encodings for i in range(meta.num_columns))
 
 
 def test_abort_deletes_every_file_written(lake: CuratedLake, tmp_path: Path) -> None:
@@ -159,8 +154,23 @@ def test_dictionary_is_chosen_by_the_share_of_distinct_values() -> None:
     )
     assert dictionary_columns(table) == ["status", "half", "empty"]
     assert dictionary_columns(table, max_distinct=0.4) == ["status", "empty"]
-    # a small file keeps every column's dictionary but the row key's (no distinct counts)
-    assert dictionary_columns(table.slice(0, 100)) == ["status", "order_id", "half", "sparse", "empty"]
+    # a small file is written plain (no distinct counts; zstd takes the repeats)
+    assert dictionary_columns(table.slice(0, 100)) == []
+    small, large = pa.BufferOutputStream(), pa.BufferOutputStream()
+    for rows, out in ((table.slice(0, 4_999), small), (table, large)):
+        with pq.ParquetWriter(out, rows.schema, use_dictionary=dictionary_columns(rows)) as w:
+            w.write_table(rows)
+    small_meta = pq.ParquetFile(pa.BufferReader(small.getvalue())).metadata.row_group(0)
+    large_meta = pq.ParquetFile(pa.BufferReader(large.getvalue())).metadata.row_group(0)
+    assert not any(small_meta.column(i).has_dictionary_page for i in range(small_meta.num_columns))
+    assert [large_meta.column(i).has_dictionary_page for i in range(large_meta.num_columns)] == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_a_one_row_group_document_is_encoded_without_a_writer_thread(lake: CuratedLake) -> None:

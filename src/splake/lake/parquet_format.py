@@ -20,13 +20,17 @@ from splake.lake.schemacache import StatsPlan
 DICTIONARY_MAX_DISTINCT = 0.5
 ALWAYS_PLAIN = frozenset({"row_key"})  # unique by construction
 DICTIONARY_SAMPLE_MIN = 5_000  # rows a first row group needs for its distinct counts to decide
+# A smaller file is written plain: zstd takes the repeats a dictionary would, and a dictionary page per
+# column is a fixed cost (real small documents, zstd: 21 orders rows x 87 columns 3.4 -> 2.4 ms and
+# 35.3 -> 32.9 KB; 1,500 listings rows x 59 columns 4.2 -> 3.2 ms and 147 -> 134 KB; 881 inventory rows
+# 2.5 -> 1.6 ms and 79 -> 75 KB).
 
 
 def dictionary_columns(table: pa.Table, max_distinct: float = DICTIONARY_MAX_DISTINCT) -> list[str]:
     """The columns of ``table`` worth a dictionary: nested ones (left to the writer) and those with at most
-    ``max_distinct`` distinct values per row."""
-    if table.num_rows < DICTIONARY_SAMPLE_MIN:  # a small file: not worth a distinct count per column
-        return [n for n in table.column_names if n not in ALWAYS_PLAIN]
+    ``max_distinct`` distinct values per row; none in a file whose first row group is small."""
+    if table.num_rows < DICTIONARY_SAMPLE_MIN:
+        return []
     out = []
     for name, column in zip(table.column_names, table.columns, strict=True):
         if name in ALWAYS_PLAIN:
