@@ -7,11 +7,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyiceberg.io.pyarrow import ParquetFormatWriter, data_file_statistics_from_parquet_metadata
+from pyiceberg.io.pyarrow import ParquetFormatWriter
 from pyiceberg.schema import Schema
 from pyiceberg.typedef import Properties
 
-from splake.lake.schemacache import StatsPlan
+from splake.lake.parquet_stats import FooterStats, SerializedStats
 
 # Dictionary encoding is chosen per column from a file's first row group: a column with more distinct values
 # than DICTIONARY_MAX_DISTINCT of its rows (order ids, ASINs, timestamps, row keys) is written plain — the
@@ -55,23 +55,20 @@ class ParquetWriter(ParquetFormatWriter):
 
 
 class PlannedParquetWriter(ParquetWriter):
-    """pyiceberg's Parquet writer with the statistics plan and column mapping given (from the
-    :class:`SchemaCache`) instead of derived from the schema at every file's close."""
+    """pyiceberg's Parquet writer with the footer statistics computed by :class:`FooterStats` (prepared once
+    per table schema, kept by the :class:`SchemaCache`) instead of derived from the schema at every close."""
 
-    def __init__(self, output: Any, file_schema: Schema, properties: Properties, plan: StatsPlan) -> None:
+    def __init__(self, output: Any, file_schema: Schema, properties: Properties, stats: FooterStats) -> None:
         super().__init__(output, file_schema, properties)
-        self._plan = plan
+        self._stats = stats
+        self._serialized: SerializedStats | None = None
 
     def close(self) -> Any:
-        if self._result is not None:
-            return self._result
+        if self._serialized is not None:
+            return self._serialized
         if self._writer is None or self._fos is None:
             raise ValueError("Cannot close a writer that was never written to")
         with self._fos:
             self._writer.close()
-            self._result = data_file_statistics_from_parquet_metadata(
-                parquet_metadata=self._writer.writer.metadata,
-                stats_columns=self._plan[0],
-                parquet_column_mapping=self._plan[1],
-            )
-        return self._result
+            self._serialized = self._stats.statistics(self._writer.writer.metadata)
+        return self._serialized

@@ -51,6 +51,7 @@ from pyiceberg.transforms import (
 from pyiceberg.typedef import Record
 
 from splake.lake.parquet_format import ParquetWriter, PlannedParquetWriter
+from splake.lake.parquet_stats import FooterStats
 from splake.lake.schemacache import SchemaCache, arrow_key
 
 # rows per Parquet row group (per partition). A row group is held whole until written (~740 Arrow bytes a
@@ -232,7 +233,14 @@ class DataFileWriter:
         writer: FileFormatWriter
         if self._cache is not None:
             plan = self._cache.stats_plan(self._meta, self._schema, self._file_schema)
-            writer = PlannedParquetWriter(output, self._file_schema, self._meta.properties, plan)
+            stats_key = (
+                "footer",
+                str(self._meta.table_uuid),
+                self._schema.schema_id,
+                tuple(sorted(self._meta.properties.items())),
+            )
+            stats = self._cache.memo(stats_key, lambda: FooterStats(plan))
+            writer = PlannedParquetWriter(output, self._file_schema, self._meta.properties, stats)
         else:
             writer = ParquetWriter(output, self._file_schema, self._meta.properties)
         return _OpenFile(path=path, output=output, writer=writer, key=key)
