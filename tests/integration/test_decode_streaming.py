@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from splake.reports.decode import decoded
+from splake.reports.decode import CorruptDocumentError, decoded
 from splake.reports.textsource import HEAD_BYTES
 from splake.reports.textstream import DecodeRestart, decoded_text
 from splake.spapi.marketplaces import marketplace
@@ -171,3 +171,23 @@ def test_streamed_text_equals_the_decoded_file(tmp_path: Path) -> None:
                     text.restart(signal)
             assert got == want, name
             assert text.head(7) == want[:7], name
+
+
+def test_the_same_head_is_read_once_and_a_new_charset_reads_it_again(tmp_path: Path) -> None:
+    """The parser and the drift check both look at the head: the second look is served from the first read
+    (the source file may even be gone), unless the limit or the charset step changed since."""
+    src = tmp_path / "doc.bin"
+    src.write_bytes(b"sku\tname\nA-1\tbottle\n")
+    text = decoded_text(src, header_charset="UTF-8", marketplace_id=marketplace("US").id)
+    assert len(text.plan) > 1 and text.step == 0
+    first = text.head(8)
+    assert first == b"sku\tname"
+    src.rename(tmp_path / "moved.bin")
+    assert text.head(8) == first  # not read again: the file is gone
+    with pytest.raises(CorruptDocumentError):
+        text.head(9)  # another limit is another read
+    text.restart(DecodeRestart("test", step=1))
+    with pytest.raises(CorruptDocumentError):
+        text.head(8)  # another charset step: decoded anew
+    (tmp_path / "moved.bin").rename(src)
+    assert text.head(8) == first and text.step == 1

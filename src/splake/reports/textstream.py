@@ -76,6 +76,8 @@ class DecodedText:
     gunzip: bool = False
     outcome: Outcome = field(default_factory=Outcome)
     notes: list[str] = field(default_factory=list)  # why the charset differs from the label
+    # the last head() read: (step, limit, bytes) -- the parser and the drift check both read the head
+    _head: tuple[int, int, bytes] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -113,11 +115,16 @@ class DecodedText:
     def head(self, limit: int = HEAD_BYTES) -> bytes:
         """The first ``limit`` bytes of the text (fewer for a shorter document). What reading them reveals
         is applied at once (nothing is parsed yet): bytes that are not UTF-8 switch to the fallback charset
-        here, and a short document read to its end settles its charset and text check too."""
+        here, and a short document read to its end settles its charset and text check too. The same head
+        again (same limit, same charset step: the decoded bytes depend on nothing else) is not read again."""
+        if self._head is not None and self._head[:2] == (self.step, limit):
+            return self._head[2]
         for _ in range(len(self.plan) + 2):
             try:
                 with contextlib.closing(self.open()) as f:
-                    return f.read(limit)
+                    data: bytes = f.read(limit)
+                self._head = (self.step, limit, data)
+                return data
             except DecodeRestart as signal:
                 self.restart(signal)
         raise AssertionError("DecodedText.head: the charset plan did not settle")  # pragma: no cover
