@@ -205,6 +205,7 @@ class OccurrenceCounter:
             level = _merge(self._levels.pop(), level, self._chunk)
         self._levels.append(level)
         if self._bloom.full():  # sized again for what it holds (from the levels: every value once)
+            del self._bloom  # (freed first: the old and the new filter are never held at once)
             self._bloom = rebuilt((c for lv in self._levels for c in lv), self._distinct)
 
     def occurrences(self, fps: pa.Array) -> list[int] | None:

@@ -32,6 +32,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from splake.reports.castfast import exact_cast
 from splake.reports.locales import DEFAULT_LOCALE, NO_VALUE_TOKENS, ZONE_OFFSETS, CastLocale
 from splake.reports.money import DECIMAL, cast_decimals
 from splake.reports.types import ColumnType
@@ -280,6 +281,9 @@ def cast_strings(
         return pc.cast(arr, pa.string()), pa.repeat(pa.scalar(False), len(arr))  # (no per-row Python list)
     if _all_empty(arr):  # a column the document leaves blank (many are): null, without a kernel per row
         return pa.nulls(len(arr), arrow_type(t)), pa.repeat(pa.scalar(False), len(arr))
+    fast = exact_cast(arr, t)  # every value in its plain form (the usual column): one cast, same result
+    if fast is not None:
+        return fast, pa.repeat(pa.scalar(False), len(arr))
     return cast_text(pc.cast(arr, pa.string()), t, locale)
 
 
