@@ -59,3 +59,25 @@ def test_a_consumer_that_stops_early_closes_the_generator_in_its_thread() -> Non
     assert next(it) == 0
     it.close()  # e.g. the lake write failed
     assert closed == ["producer-under-test"]
+
+
+@pytest.mark.parametrize("chunks", [0, 1, 3, 4, 9])
+def test_read_ahead_gives_every_byte_and_starts_a_reader_only_past_the_inline_chunks(
+    chunks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from splake.reports import decode
+
+    started: list[str] = []
+
+    def recorded(items: Iterator[bytes], depth: int = 2, *, name: str = "") -> Iterator[bytes]:
+        started.append(name)
+        return prefetch(items, depth, name=name)
+
+    monkeypatch.setattr(decode, "prefetch", recorded)
+    payload = bytes(range(256)) * (decode.CHUNK // 256) * chunks + b"tail" * (chunks > 0)
+    pieces = list(decode.read_ahead(io.BytesIO(payload)))
+    assert b"".join(pieces) == payload and pieces[-1] == b""
+    assert all(len(p) == decode.CHUNK for p in pieces[:-2])
+    assert started == (["splake-gunzip"] if len(payload) > decode.INLINE_CHUNKS * decode.CHUNK else [])
