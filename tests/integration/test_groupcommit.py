@@ -447,6 +447,38 @@ def test_the_committer_lingers_for_a_document_this_process_is_still_landing(
     assert rows_of(lake) == landed_in_order(reference, [first, second])
 
 
+def test_the_committer_lingers_for_a_document_queued_to_land_then_stops_when_none_is(
+    backend: Backend, lake: CuratedLake, reference: CuratedLake, commits: GroupCommits
+) -> None:
+    """A document of the table queued at the sync's landing gate (not landing yet): the committer waits
+    for it past ``linger_seconds`` (up to ``queue_linger_seconds``) and commits both at once; with nothing
+    queued or landing it commits at once."""
+    first, second, third = Doc("acct-1", 1), Doc("acct-2", 1), Doc("acct-3", 1)
+    s1 = stage(lake, first)
+    queued = {TABLE: 1}
+
+    async def scenario() -> None:
+        timing = dataclasses.replace(FAST, linger_seconds=0.0, queue_linger_seconds=10.0)
+        committer = backend.committer(lake, timing)
+        committer.expect(lambda table: queued.get(table, 0))
+        owner1 = asyncio.create_task(committer.commit(s1))
+        await until(lambda: len(records(backend)) == 1)
+        await asyncio.sleep(0.5)  # past linger_seconds: still lingering for the queued one
+        assert not owner1.done()
+        s2 = await asyncio.to_thread(stage, lake, second)  # it lands (staged, its commit asked for) ...
+        owner2 = asyncio.create_task(committer.commit(s2))
+        await until(lambda: len(records(backend)) == 2)
+        queued[TABLE] = 0  # ... and nothing of the table is queued any more
+        await asyncio.gather(owner1, owner2)
+        started = asyncio.get_running_loop().time()
+        await committer.commit(await asyncio.to_thread(stage, lake, third))  # nothing queued: no wait
+        assert asyncio.get_running_loop().time() - started < 5.0
+
+    asyncio.run(scenario())
+    assert commits.sizes == [2, 1]
+    assert rows_of(lake) == landed_in_order(reference, [first, second, third])
+
+
 def test_a_staged_write_whose_files_are_gone_is_refused_alone_and_retried(
     backend: Backend, lake: CuratedLake, reference: CuratedLake
 ) -> None:

@@ -132,3 +132,22 @@ def test_pick_table_agrees_with_ranking_every_waiting_document() -> None:
         else:
             want = min(waiting, key=lambda w: (-landing.get(w.table, 0), -counts[w.table], w.seq))
         assert waiting[pick(waiting, landing, now, 60.0)] is want
+
+
+def test_the_gate_counts_the_documents_queued_per_table() -> None:
+    gate = LandingGate(1)
+
+    async def scenario() -> list[int]:
+        async with gate.slot("a"):
+            waiters = [asyncio.create_task(_hold(gate, t)) for t in ("b", "b", "c")]
+            await asyncio.sleep(0)
+            seen = [gate.queued("a"), gate.queued("b"), gate.queued("c")]
+        await asyncio.gather(*waiters)
+        return [*seen, gate.queued("b")]
+
+    assert asyncio.run(scenario()) == [0, 2, 1, 0]
+
+
+async def _hold(gate: LandingGate, table: str) -> None:
+    async with gate.slot(table):
+        await asyncio.sleep(0)

@@ -83,6 +83,10 @@ class CommitTiming:
     # the committer waits up to this long for documents of its table that this process is still landing
     # (downloaded, waiting for a CPU slot or staging): fewer, larger commits where commits cost CPU
     linger_seconds: float = 2.0
+    # ... and up to this long for documents of its table that are finished at Amazon and queued for
+    # landing in this process (a sync lands a table's documents together, see reports/landgate.py: the
+    # few of a table that land first need not make a commit of their own, ~0.2 CPU-s each)
+    queue_linger_seconds: float = 15.0
 
     def expires_at(self, created: datetime) -> datetime:
         return created + timedelta(seconds=self.wait_seconds + self.grace_seconds)
@@ -155,10 +159,13 @@ def plan_round(records: Sequence[Item], now: datetime, timing: CommitTiming) -> 
     return Round(tuple(claim), tuple(discard), tuple(forget))
 
 
-def should_linger(landing: int, waited: float, timing: CommitTiming) -> bool:
+def should_linger(landing: int, queued: int, waited: float, timing: CommitTiming) -> bool:
     """Does the committer wait for more documents before it claims (pure)? While this process still lands
-    documents of the table (``landing``), for at most ``linger_seconds``."""
-    return landing > 0 and waited < timing.linger_seconds
+    documents of the table (``landing``), for at most ``linger_seconds``; while more are queued to land
+    (``queued``), for at most ``queue_linger_seconds``."""
+    return (landing > 0 and waited < timing.linger_seconds) or (
+        queued > 0 and waited < timing.queue_linger_seconds
+    )
 
 
 OwnerAction = Literal["done", "failed", "lost", "abandon", "give_up", "wait"]
@@ -284,6 +291,7 @@ class GroupCommitter:
         self.me = uuid.uuid4().hex  # this committer's id (claims name it)
         self.state_threads = 16  # claims and results of a group are written this many at a time
         self._landing: Counter[str] = Counter()  # documents per table this process is landing
+        self._queued: Callable[[str], int] = lambda table: 0  # see :meth:`expect`
 
     @contextlib.contextmanager
     def landing(self, table: str) -> Iterator[None]:
@@ -294,6 +302,12 @@ class GroupCommitter:
             yield
         finally:
             self._landing[table] -= 1
+
+    def expect(self, queued: Callable[[str], int]) -> None:
+        """``queued(table)``: documents of ``table`` this process will land after those landing now (the
+        sync's landing gate); a committer of the table lingers for them too (see
+        :attr:`CommitTiming.queue_linger_seconds`)."""
+        self._queued = queued
 
     # --- the owner's side -----------------------------------------------------------------------
 
@@ -385,7 +399,9 @@ class GroupCommitter:
                 rec = self._state.get(NAMESPACE, table, sk)
                 if rec is not None and rec.get("state") in (PENDING, CLAIMED):
                     lingered = time.monotonic()
-                    while should_linger(self._landing[table], time.monotonic() - lingered, t):  # noqa: ASYNC110 - bounded poll of a counter
+                    while should_linger(  # noqa: ASYNC110 - bounded poll of two counters
+                        self._landing[table], self._queued(table), time.monotonic() - lingered, t
+                    ):
                         await asyncio.sleep(LINGER_STEP_SECONDS)
                     await asyncio.to_thread(self.commit_round, table)
                 retry = False

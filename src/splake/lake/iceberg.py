@@ -118,7 +118,13 @@ class CuratedLake:
     def table_names(self) -> list[str]:
         return sorted(ident[-1] for ident in self.catalog.list_tables(self.namespace))
 
-    def _ensure_table(self, name: str, arrow_schema: pa.Schema, parts: tuple[tuple[str, str], ...]) -> Table:
+    def _ensure_table(
+        self,
+        name: str,
+        arrow_schema: pa.Schema,
+        parts: tuple[tuple[str, str], ...],
+        properties: tuple[tuple[str, str], ...] = (),
+    ) -> Table:
         ident = self.ident(name)
         try:
             return self.catalog.load_table(ident)
@@ -130,7 +136,7 @@ class CuratedLake:
                 ident,
                 schema=schema,
                 partition_spec=partition_spec(schema, parts),
-                properties=TABLE_PROPERTIES,
+                properties={**TABLE_PROPERTIES, **dict(properties)},
             )
             log_event(log, "lake_table_created", table=f"{self.namespace}.{name}", partition=list(parts))
             return tbl
@@ -224,7 +230,7 @@ class CuratedLake:
         target = self.schemas.memo(
             ("stored", arrow_key(spec.schema), arrow_key(incoming)), lambda: stored_schema(spec, incoming)
         )
-        loaded = self._ensure_table(spec.name, target, spec.partitioning())
+        loaded = self._ensure_table(spec.name, target, spec.partitioning(), spec.properties)
         # (one catalog read per document: loading a table parses its whole metadata file)
         tbl, target, added = self._evolve(spec.name, target, loaded)
         plan = DeletePlan(

@@ -80,6 +80,7 @@ class TableSpec:
     window_column: str | None = None
     partition_by: tuple[tuple[str, str], ...] | None = None
     description: str = ""
+    properties: tuple[tuple[str, str], ...] = ()  # Iceberg table properties set when the table is created
 
     def __post_init__(self) -> None:
         where = f"TableSpec {self.name!r}"

@@ -71,6 +71,11 @@ class LandingGate:
     _in_flight: int = 0
     _seq: int = 0
 
+    def queued(self, table: str) -> int:
+        """Documents of ``table`` waiting for a slot."""
+        queue = self._waiting.get(table)
+        return len(queue) if queue is not None else 0
+
     @contextlib.asynccontextmanager
     async def slot(self, table: str) -> AsyncIterator[Callable[[], None]]:
         """Hold a slot for a document of ``table``; the yielded callable gives it back early (e.g. once the

@@ -101,6 +101,13 @@ def _marker(m: Migration) -> str:
     return f"splake.migration.{m.name}"
 
 
+def created_properties(spec: ReportTypeSpec) -> tuple[tuple[str, str], ...]:
+    """Properties a report type's table is created with: its migrations done (a table created now holds
+    no row of an older layout). Without them the first documents of a new table took the table lock to
+    find nothing to migrate, and waited behind a committer lingering under that lock."""
+    return tuple((_marker(m), "done") for m in MIGRATIONS if m.report_type == spec.name)
+
+
 def pending(lake: CuratedLake, spec: ReportTypeSpec) -> list[Migration]:
     """The migrations this report type's table still needs (reads the table's properties; no lock)."""
     todo = [m for m in MIGRATIONS if m.report_type == spec.name]

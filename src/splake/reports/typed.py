@@ -14,6 +14,7 @@ from splake.lake.tables import BadRow, TableSpec
 from splake.reports.castgroup import cast_columns
 from splake.reports.casting import arrow_type, unknown_zone
 from splake.reports.locales import DEFAULT_LOCALE, CastLocale
+from splake.reports.migrate import created_properties
 from splake.reports.textcheck import MOJIBAKE_RE2, first_suspect
 from splake.reports.types import ReportTypeSpec
 
@@ -37,6 +38,7 @@ def table_spec(spec: ReportTypeSpec) -> TableSpec:
         replace=spec.replace,
         window_column=spec.window_column,
         description=spec.description,
+        properties=created_properties(spec),
     )
 
 
