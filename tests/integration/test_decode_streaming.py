@@ -191,3 +191,24 @@ def test_the_same_head_is_read_once_and_a_new_charset_reads_it_again(tmp_path: P
         text.head(8)  # another charset step: decoded anew
     (tmp_path / "moved.bin").rename(src)
     assert text.head(8) == first and text.step == 1
+
+
+def test_a_document_the_head_read_whole_is_parsed_from_that_read(tmp_path: Path) -> None:
+    """A small document read to its end by head() (no restart) is opened again from that read: the same
+    bytes and outcome without the file; a changed text check (or charset step) decodes it anew."""
+    src = tmp_path / "doc.bin"
+    body = "sku\tname\nA-1\tcafé\n".encode("cp1252")
+    src.write_bytes(gzip.compress(body))
+    text = decoded_text(src, header_charset="Cp1252", marketplace_id=marketplace("DE").id)
+    head = text.head()
+    fresh = text.outcome
+    assert head == "sku\tname\nA-1\tcafé\n".encode() and fresh.finished and fresh.non_ascii
+    src.rename(tmp_path / "moved.bin")
+    for _ in range(2):
+        with text.open() as f:
+            assert f.read() == head
+        assert text.outcome == fresh and text.outcome is not fresh
+    text.restart(DecodeRestart("test", check_text=True))
+    with pytest.raises(CorruptDocumentError):
+        with text.open() as f:
+            f.read()

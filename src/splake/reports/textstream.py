@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import io
 import threading
 from collections.abc import Generator
@@ -78,6 +79,8 @@ class DecodedText:
     notes: list[str] = field(default_factory=list)  # why the charset differs from the label
     # the last head() read: (step, limit, bytes) -- the parser and the drift check both read the head
     _head: tuple[int, int, bytes] | None = field(default=None, repr=False, compare=False)
+    # a document that head() read to its end: (step, check_text, bytes, outcome) -- open() serves it again
+    _whole: tuple[int, bool, bytes, Outcome] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -99,7 +102,13 @@ class DecodedText:
 
     def open(self) -> BinaryIO:
         """A new binary stream of the text from its start; reading raises :class:`DecodeRestart` when the
-        plan must change (:attr:`outcome` describes the read)."""
+        plan must change (:attr:`outcome` describes the read). A document :meth:`head` already read to its
+        end without a restart, under the same charset step and text check, is served from that read (a
+        small document: reading it again would decode the same bytes to the same outcome)."""
+        whole = self._whole
+        if whole is not None and whole[:2] == (self.step, self.check_text):
+            self.outcome = dataclasses.replace(whole[3])
+            return _Stream(piece for piece in (whole[2],) if piece)  # type: ignore[return-value]
         self.outcome = Outcome()
         return _Stream(self._chunks(self.outcome))  # type: ignore[return-value]
 
@@ -124,6 +133,8 @@ class DecodedText:
                 with contextlib.closing(self.open()) as f:
                     data: bytes = f.read(limit)
                 self._head = (self.step, limit, data)
+                if len(data) < limit and self.outcome.finished:  # read to its end: the whole document
+                    self._whole = (self.step, self.check_text, data, dataclasses.replace(self.outcome))
                 return data
             except DecodeRestart as signal:
                 self.restart(signal)
