@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from binascii import a2b_base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -183,7 +184,9 @@ def data_file_from_json(data: Mapping[str, Any]) -> DataFile:
         return {int(k): int(n) for k, n in data.get(key) or ()}
 
     def bounds(key: str) -> dict[int, bytes]:
-        return {int(k): base64.b64decode(b) for k, b in data.get(key) or ()}
+        # binascii directly: base64.b64decode's wrapper cost more than the decoding (two bounds per column
+        # per file, ~36,000 for a grouped commit of 300 documents)
+        return {int(k): a2b_base64(b) for k, b in data.get(key) or ()}
 
     offsets = data.get("split_offsets")
     df = DataFile.from_args(
