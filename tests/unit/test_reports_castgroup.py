@@ -1,8 +1,10 @@
 """Casting a small chunk's columns together (splake.reports.castgroup) gives each column exactly what
-casting it alone gives (splake.reports.casting.cast_strings), and bare ISO dates read as midnight UTC."""
+casting it alone gives (splake.reports.casting.cast_strings); the date fast paths (splake.reports.castdates:
+bare ISO dates, "nn/nn/yyyy HH:MM:SS WORD") read every value as the general normaliser does."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
@@ -77,3 +79,64 @@ def test_bare_iso_dates_are_midnight_utc_and_impossible_ones_invalid() -> None:
     assert typed[5].as_py() == datetime(202, 11, 28, tzinfo=UTC)
     days, bad = cast_strings(pa.array(["2026-11-28", "2026-11-31"]), "date", locale_for("US"))
     assert days.to_pylist() == [date(2026, 11, 28), None] and bad.to_pylist() == [False, True]
+
+
+def _zoned_texts() -> list[str]:
+    rng = random.Random(17)
+    words = ["CET", "CEST", "cest", "MESZ", "BST", "GMT", "PST", "JST", "UTC", "QQT", "Z"]
+    out = []
+    for _ in range(3000):
+        d, m = rng.choice([1, 9, 12, 13, 28, 29, 30, 31, 0, 32]), rng.choice([1, 2, 4, 12, 13, 0])
+        y = rng.choice([2023, 2024, 1969, 2000, 9999, 1])
+        hh, mi, ss = rng.choice([0, 6, 23, 24]), rng.choice([0, 49, 59, 60]), rng.choice([0, 12, 59, 60])
+        zone = rng.choice(words)
+        out.append(f"{d:02d}/{m:02d}/{y:04d} {hh:02d}:{mi:02d}:{ss:02d} {zone}")
+        out.append(f"{y:04d}-{m:02d}-{d:02d} {hh:02d}:{mi:02d}:{ss:02d} {zone}")
+    out += [
+        "1/4/2023 06:49:12 CET",
+        "18/04/2023  06:49:12 CET",
+        "18/04/2023 06:49 CET",
+        "18/04/2023 06:49:12",
+    ]
+    out += [
+        "18/04/2023T06:49:12 CET",
+        "18.04.2023 06:49:12 CET",
+        "2023/04/18 06:49:12 JST",
+        "18/04/2023 06:49:12.5 CET",
+    ]
+    return out
+
+
+@pytest.mark.parametrize("market", ["US", "DE"])
+def test_the_zoned_fast_path_reads_every_value_as_the_general_normaliser(market: str) -> None:
+    """Every text of the "nn/nn/yyyy HH:MM:SS WORD" family (valid, impossible, rolled-over, unknown words,
+    other spacings) casts to exactly what the general normaliser alone makes of it."""
+    from splake.reports.casting import _timestamps_slow
+
+    texts = pa.array(_zoned_texts())
+    locale = locale_for(market)
+    typed, invalid = cast_strings(texts, "timestamp", locale)
+    slow, ok = _timestamps_slow(texts, locale)
+    assert typed.to_pylist() == slow.to_pylist()
+    assert invalid.to_pylist() == [not v for v in ok.to_pylist()]
+    assert 0 < sum(ok.to_pylist()) < len(texts)
+
+
+def test_zoned_flat_file_times_read_as_written() -> None:
+    """(Independent of splake: tests/support/conformance.parse_amazon_time.)"""
+    texts = [
+        "18/04/2023 06:49:12 CEST",
+        "08/07/2016 10:12:40 BST",
+        "2019-02-05 04:25:45 PST",
+        "02/05/2020 05:18:00 mest",
+    ]
+    typed, invalid = cast_strings(pa.array(texts), "timestamp", locale_for("DE"))
+    assert not any(invalid.to_pylist())
+    assert typed.to_pylist() == [parse_amazon_time(t) for t in texts]
+    us, _ = cast_strings(
+        pa.array(["11/30/2026 10:00:00 PST", "13/05/2020 05:18:00 PDT"]), "timestamp", locale_for("US")
+    )
+    assert us.to_pylist() == [
+        parse_amazon_time("11/30/2026 10:00:00 PST", day_first=False),
+        parse_amazon_time("13/05/2020 05:18:00 PDT", day_first=True),
+    ]

@@ -32,6 +32,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from splake.reports.castdates import iso_dates, zoned_times
 from splake.reports.castfast import exact_cast
 from splake.reports.locales import DEFAULT_LOCALE, NO_VALUE_TOKENS, ZONE_OFFSETS, CastLocale
 from splake.reports.money import DECIMAL, cast_decimals
@@ -218,18 +219,9 @@ def _timestamps_slow(s: pa.Array, loc: CastLocale) -> tuple[pa.Array, pa.Array]:
     return out, ok
 
 
-def _iso_dates(s: pa.Array) -> pa.Array:
-    """Midnight UTC of each bare ISO date ``yyyy-mm-dd`` (a real calendar date, written as its canonical
-    form: what the slow path makes of it), null for anything else."""
-    plain = pc.fill_null(pc.match_substring_regex(s, r"^\d{4}-\d{2}-\d{2}$"), False)
-    ts = pc.strptime(_only(s, plain), format="%Y-%m-%d", unit="us", error_is_null=True)
-    as_written = pc.fill_null(pc.equal(pc.strftime(ts, format="%Y-%m-%d"), s), False)  # (no 2026-02-31)
-    return pc.cast(_only(ts, as_written), pa.timestamp("us", tz="UTC"))
-
-
 def _timestamps(s: pa.Array, loc: CastLocale) -> tuple[pa.Array, pa.Array]:
-    # fast paths: Amazon's usual ISO 8601 with a numeric offset, then bare ISO dates (JSON reports' dates);
-    # only the rest is normalised
+    # fast paths: Amazon's usual ISO 8601 with a numeric offset, then bare ISO dates (JSON reports' dates)
+    # and the flat files' "dd/mm/yyyy HH:MM:SS CEST"; only the rest is normalised
     fast = pc.cast(
         pc.strptime(s, format="%Y-%m-%dT%H:%M:%S%z", unit="us", error_is_null=True),
         pa.timestamp("us", tz="UTC"),
@@ -237,10 +229,11 @@ def _timestamps(s: pa.Array, loc: CastLocale) -> tuple[pa.Array, pa.Array]:
     need = pc.and_(pc.is_valid(s), pc.is_null(fast))
     if not pc.any(need).as_py():
         return fast, pc.is_valid(fast)
-    fast = pc.coalesce(fast, _iso_dates(s))
-    need = pc.and_(pc.is_valid(s), pc.is_null(fast))
-    if not pc.any(need).as_py():
-        return fast, pc.is_valid(fast)
+    for form in (iso_dates, lambda x: zoned_times(x, loc)):  # (splake.reports.castdates)
+        fast = pc.coalesce(fast, form(s))
+        need = pc.and_(pc.is_valid(s), pc.is_null(fast))
+        if not pc.any(need).as_py():
+            return fast, pc.is_valid(fast)
     return _patch(fast, need, s, lambda sub: _timestamps_slow(sub, loc))
 
 
