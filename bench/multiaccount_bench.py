@@ -39,6 +39,7 @@ from typing import Any
 
 from splake.auth.secrets import LocalSecretStore
 from splake.logs import configure_cli_logging
+from splake.reports.memory import tune_gc
 from splake.reports.sync import sync
 from splake.runners.local import LocalContext, default_secrets_dir
 from splake.sandbox import SandboxConfig, SandboxServer
@@ -220,6 +221,7 @@ async def run(
                 settings = settings.model_copy(update={"sync": sync_settings})
             seed_demo_secrets(LocalSecretStore(default_secrets_dir(settings)), world, settings)
             ctx = LocalContext.open(settings)
+            tune_gc()  # as `splake sync` does before it syncs
             commits = CommitCounter()
             loggers = commits.attach()
             started = time.perf_counter()

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from splake.errors import SplakeError
-from splake.reports.memory import configure_arrow_memory
+from splake.reports.memory import configure_arrow_memory, tune_gc
 
 configure_arrow_memory()  # before anything loads pyarrow: bounded RSS when ingesting GB documents
 
@@ -55,6 +55,7 @@ def sync_command(
         check_selection(settings, account, report_type)
     except SplakeError as exc:
         raise _fail(exc) from None
+    tune_gc()  # (after start-up: see splake.reports.memory)
     code = asyncio.run(
         sync_main(
             settings,
@@ -266,6 +267,7 @@ def demo_command(
     and print row counts and a sample query."""
     from splake.runners.demo import run_demo
 
+    tune_gc()  # (after start-up: see splake.reports.memory)
     try:
         code = run_demo(dir, seed=seed, time_scale=time_scale, all_types=all_types)
     except SplakeError as exc:

@@ -10,10 +10,14 @@ the first ``import pyarrow`` (the CLI calls it at import; Lambdas get the same v
   keeps freed pages for a while and a streamed ingest that frees every block still shows a high peak RSS.
 
 A user's own setting of either variable wins.
+
+:func:`tune_gc` sets Python's cyclic garbage collector up for a process that lands many documents.
 """
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 
@@ -27,3 +31,21 @@ def configure_arrow_memory() -> bool:
     for key, value in ARROW_MEMORY_DEFAULTS.items():
         os.environ.setdefault(key, value)
     return True
+
+
+# the youngest generation is collected after this many allocations (CPython's default: 700)
+GC_YOUNG_THRESHOLD = 20_000
+
+
+def tune_gc() -> None:
+    """For a process that lands many documents (``splake sync``/``demo``, the staging workers), once its
+    start-up is done: what start-up loaded (modules, classes, compiled schemas; never garbage) is collected
+    once and frozen, so that full collections no longer walk it, and the youngest generation is collected
+    every 20,000 allocations, not 700. A sync of 300 small documents spent ~6 % of its process's CPU in the
+    collector, mostly walking the same long-lived objects again. Not for library callers and test
+    processes: frozen objects are never collected."""
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)  # the interpreter's last collections see them again (no "leaked" warnings)
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)

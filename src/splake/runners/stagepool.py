@@ -44,6 +44,7 @@ from splake.lake.iceberg import CuratedLake
 from splake.logs import get_logger, log_event
 from splake.reports.landing import StagedDocument, stage_document
 from splake.reports.ledger import LedgerEntry
+from splake.reports.memory import tune_gc
 from splake.state.sqlite import SqliteStateStore
 
 log = get_logger(__name__)
@@ -85,6 +86,7 @@ def _init_worker(settings: Settings, logs: Any, level: int, lake_root: str, hold
     state = SqliteStateStore(Path(lake_root) / "state.db")
     lake = CuratedLake(open_catalog(settings), settings.lake.namespace)
     _WORKER.append(_Worker(settings, state, lake, lock))
+    tune_gc()  # a worker process of ours: its start-up objects frozen (see splake.reports.memory)
 
 
 def _warm() -> int:
