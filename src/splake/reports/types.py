@@ -6,6 +6,7 @@ declared with the header Amazon uses; the curated column name is its snake_case 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,7 @@ _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 
 
+@functools.lru_cache(maxsize=8192)  # (pure; every document's header goes through it, twice)
 def snake_case(name: str) -> str:
     """``amazon-order-id`` → ``amazon_order_id``; ``orderedProductSales.amount`` →
     ``ordered_product_sales_amount``; ``Quantity Available`` → ``quantity_available``.
