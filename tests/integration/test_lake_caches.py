@@ -199,3 +199,22 @@ def test_a_table_dropped_and_created_again_is_loaded_as_the_new_one(tmp_path: Pa
     assert again.metadata.table_uuid != first.metadata.table_uuid
     assert again.metadata_location == other.table("orders").metadata_location
     assert QueryEngine(mine.catalog, "spapi").sql("select count(*) n from orders").to_pylist() == [{"n": 2}]
+
+
+def test_a_warm_lake_aligns_its_writes_to_a_schema_evolved_elsewhere(tmp_path: Path) -> None:
+    """The write schema kept per (table schema, incoming schema): after another catalog object (another
+    process) evolved the table, the same incoming schema is aligned to the new table schema (its new column
+    written as null), not served from the old alignment."""
+    mine = CuratedLake(open_local_catalog(tmp_path / "lake"), "spapi")
+    mine.write(SPEC, _doc(3), _prov("R1"))
+    target = stored_schema(SPEC, _doc(1).schema)
+    _, before, added = mine._evolve("orders", target)
+    assert "gift" not in before.names and added == ()
+    assert mine._evolve("orders", target)[1] is before  # (kept: the same derivation)
+    other = CuratedLake(open_local_catalog(tmp_path / "lake"), "spapi")
+    other.write(SPEC, _doc(2, gift=["a", "b"]), _prov("R2"))
+    _, after, added = mine._evolve("orders", target)
+    assert added == () and after.names == [*before.names, "gift"]
+    mine.write(SPEC, _doc(4), _prov("R3"))
+    rows = QueryEngine(mine.catalog, "spapi").sql("select count(*) n, count(gift) g from orders").to_pylist()
+    assert rows == [{"n": 4, "g": 0}]

@@ -38,8 +38,9 @@ from pyiceberg.expressions import And, EqualTo
 from pyiceberg.io import FileIO
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
-from pyiceberg.schema import assign_fresh_schema_ids
+from pyiceberg.schema import Schema, assign_fresh_schema_ids
 from pyiceberg.table import Table
+from pyiceberg.table.metadata import TableMetadata
 
 from splake.errors import BadDataError, ConflictError
 from splake.lake import maintenance
@@ -148,16 +149,23 @@ class CuratedLake:
     ) -> tuple[Table, pa.Schema, tuple[str, ...]]:
         """Add target columns the table lacks; return the write schema aligned to the table's types
         (``loaded``: the table as just loaded, saving the first attempt a catalog read)."""
+        target_key = arrow_key(target)  # (both derivations below are kept per table schema and target)
         for attempt in range(self.max_attempts):
             tbl = loaded if attempt == 0 and loaded is not None else self.catalog.load_table(self.ident(name))
             current = tbl.schema()
-            current_arrow = self.schemas.arrow(tbl.metadata, current)
-            existing = {f.name for f in current.fields}
-            changes = [
-                f
-                for f in target
-                if f.name not in existing or adds_fields(f.type, current_arrow.field(f.name).type)
-            ]
+
+            def missing(meta: TableMetadata = tbl.metadata, current: Schema = current) -> list[pa.Field]:
+                current_arrow = self.schemas.arrow(meta, current)
+                existing = {f.name for f in current.fields}
+                return [
+                    f
+                    for f in target
+                    if f.name not in existing or adds_fields(f.type, current_arrow.field(f.name).type)
+                ]
+
+            changes = self.schemas.memo(
+                ("changes", str(tbl.metadata.table_uuid), current.schema_id, target_key), missing
+            )
             if changes:
                 try:
                     with tbl.update_schema() as upd:
@@ -174,15 +182,20 @@ class CuratedLake:
                     ) from None
                 log_event(log, "lake_schema_evolved", table=name, changed=[f.name for f in changes])
                 tbl = self.catalog.load_table(self.ident(name))
-            table_arrow = self.schemas.arrow(tbl.metadata, tbl.schema())
-            fields = []
-            for f in target:
-                fields.append(pa.field(f.name, normalize_type(table_arrow.field(f.name).type)))
-            present = {f.name for f in fields}
-            for f in table_arrow:
-                if f.name not in present:
-                    fields.append(pa.field(f.name, normalize_type(f.type)))
-            return tbl, pa.schema(fields), tuple(f.name for f in changes)
+
+            def aligned(meta: TableMetadata = tbl.metadata, schema: Schema = tbl.schema()) -> pa.Schema:
+                table_arrow = self.schemas.arrow(meta, schema)
+                fields = []
+                for f in target:
+                    fields.append(pa.field(f.name, normalize_type(table_arrow.field(f.name).type)))
+                present = {f.name for f in fields}
+                for f in table_arrow:
+                    if f.name not in present:
+                        fields.append(pa.field(f.name, normalize_type(f.type)))
+                return pa.schema(fields)
+
+            key = ("aligned", str(tbl.metadata.table_uuid), tbl.schema().schema_id, target_key)
+            return tbl, self.schemas.memo(key, aligned), tuple(f.name for f in changes)
         raise ConflictError(
             f"could not evolve the schema of {self.namespace}.{name} after {self.max_attempts} attempts",
             where="CuratedLake.write",
