@@ -21,6 +21,8 @@ Merged into bench/results.json under "multiaccount".
     .venv/bin/python bench/multiaccount_bench.py --accounts 5    # quicker
 """
 
+# ruff: noqa: E402 -- the allocator is chosen before the imports below load Arrow
+
 from __future__ import annotations
 
 import argparse
@@ -36,6 +38,10 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from splake.reports.memory import configure_arrow_memory
+
+configure_arrow_memory()  # as `splake sync` does before Arrow loads (its staging workers inherit the choice)
 
 from splake.auth.secrets import LocalSecretStore
 from splake.logs import configure_cli_logging
