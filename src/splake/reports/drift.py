@@ -22,7 +22,7 @@ from typing import Any, Literal
 from splake.ports import StateStore
 from splake.reports.parse import header_names
 from splake.reports.planner import iso, parse_iso
-from splake.reports.textsource import TextSource, read_head
+from splake.reports.textsource import TextSource, read_header
 from splake.reports.types import REPORT_TYPES, ReportTypeSpec, snake_case
 
 NAMESPACE = "drift"
@@ -127,7 +127,7 @@ def observe(path: Path | TextSource, spec: ReportTypeSpec) -> Observation | None
     (an empty document, not JSON, an error document). Flat files may be a :class:`TextSource` (their
     header line is all that is read)."""
     if spec.format == "tsv":
-        header = read_head(path).header
+        header = read_header(path)
         if header:
             header[0] = header[0].lstrip("\ufeff")
         return compare(spec, header) if any(h.strip() for h in header) else None

@@ -88,10 +88,9 @@ class Head:
     has_data: bool
 
 
-def read_head(text: Path | TextSource) -> Head:
-    """The header and the data lines (complete lines only) in the first :data:`HEAD_BYTES` of ``text``
-    (more when even the header line is longer)."""
-    source = as_source(text)
+def _head_bytes(source: TextSource) -> tuple[bytes, bool]:
+    """The complete lines in the first :data:`HEAD_BYTES` of ``source`` (more when even the header line is
+    longer), and whether that is the whole text."""
     limit = HEAD_BYTES
     while True:
         data = source.head(limit)
@@ -102,11 +101,28 @@ def read_head(text: Path | TextSource) -> Head:
                 limit *= 4  # not even the header line yet
                 continue
             data = data[: cut + 1]
-        break
+        return data, whole
+
+
+def _header(first: str) -> list[str]:
+    return first.rstrip("\r\n").split("\t") if first.strip() else []
+
+
+def read_head(text: Path | TextSource) -> Head:
+    """The header and the data lines (complete lines only) in the first :data:`HEAD_BYTES` of ``text``
+    (more when even the header line is longer)."""
+    data, whole = _head_bytes(as_source(text))
     lines = io.StringIO(data.decode("utf-8", errors="replace"), newline="").readlines()
     if not lines:
         return Head([], [], False)
-    first = lines[0]
-    header = first.rstrip("\r\n").split("\t") if first.strip() else []
     has_data = len(lines) > 1 or not whole
-    return Head(header, [ln.rstrip("\r\n") for ln in lines[1:]], has_data)
+    return Head(_header(lines[0]), [ln.rstrip("\r\n") for ln in lines[1:]], has_data)
+
+
+def read_header(text: Path | TextSource) -> list[str]:
+    """``read_head(text).header`` without decoding and splitting the rest of the head (a line ends at the
+    first CR or LF, bytes that never occur inside a UTF-8 sequence)."""
+    data, _ = _head_bytes(as_source(text))
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    first = data[: min(ends) + 1] if ends else data
+    return _header(first.decode("utf-8", errors="replace"))
