@@ -85,6 +85,9 @@ class Context:
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     closers: list[Callable[[], Any]] = field(default_factory=list)
     commit_timing: CommitTiming = field(default_factory=CommitTiming)
+    # a grouped commit writes its records' claims and results this many at a time: round trips overlap on
+    # DynamoDB; the local SQLite store serialises writes, where threads only add their start-up and the GIL
+    state_write_threads: int = 16
     _committer: GroupCommitter | None = None
     # worker processes staging documents (the local runner's; started by a sync worth it), else threads
     stager: DocumentStager | None = None
@@ -112,6 +115,7 @@ class Context:
             self._committer = GroupCommitter(
                 self.state, self.lake, self.commit_lock, self.clock, self.commit_timing
             )
+            self._committer.state_threads = self.state_write_threads
         return self._committer
 
     def account(self, account_id: str) -> AccountSettings:

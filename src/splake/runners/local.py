@@ -94,6 +94,7 @@ class LocalContext(Context):
             client=client or SpApiClient(settings, store),
             clock=utcnow,
             work_dir=work,
+            state_write_threads=1,  # (SQLite serialises writes)
         )
         ctx.closers.append(state.close)
         if settings.sync.land_processes > 0:  # started by a sync landing many documents
