@@ -79,6 +79,29 @@ def test_different_bytes_for_same_source_never_overwrite(tmp_path: Path) -> None
     assert json.loads(store.get_bytes(second.meta_key))["sha256"] == second.sha256
 
 
+def test_a_multi_megabyte_document_is_digested_while_it_is_copied(tmp_path: Path) -> None:
+    """The digest is computed in a thread while the store writes the copy: both complete and agree with
+    the bytes, for a document of several read chunks; a different one of that size still becomes a
+    variant, never an overwrite."""
+    import os
+
+    zone, store = _zone(tmp_path)
+    big = tmp_path / "big.gz"
+    big.write_bytes(gzip.compress(os.urandom(3 << 20), compresslevel=1, mtime=1))
+    ref = zone.put_document("acct", "reports", "R__D", big, META)
+    assert store.get_bytes(ref.key) == big.read_bytes()
+    assert ref.sha256 == hashlib.sha256(big.read_bytes()).hexdigest() and ref.size == big.stat().st_size
+    assert json.loads(store.get_bytes(ref.meta_key))["sha256"] == ref.sha256
+    other = tmp_path / "other.gz"
+    other.write_bytes(gzip.compress(os.urandom(3 << 20), compresslevel=1, mtime=1))
+    second = zone.put_document("acct", "reports", "R__D", other, META)
+    assert (
+        second.key.endswith(f"R__D~{second.sha256[:12]}.tsv.gz")
+        and store.get_bytes(ref.key) == big.read_bytes()
+    )
+    assert second.sha256 == hashlib.sha256(other.read_bytes()).hexdigest()
+
+
 def test_uncompressed_document_and_charset_roundtrip(tmp_path: Path) -> None:
     zone, _ = _zone(tmp_path)
     text = "出品者SKU\t価格\nSKU-1\t1200\n"

@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -188,11 +189,19 @@ class RawZone:
         path = Path(path)
         if not path.is_file():
             raise BadDataError(f"raw document {path} does not exist", where="RawZone.put_document")
-        sha, size, gzipped = _hash_file(path)
-        type_name = str(meta.get("report_type") or meta.get("type") or "_")
-        the_day = day or _day_of(meta.get("data_start")) or self._clock().date()
-        ext = extension_for(meta, gzipped)
-        key = raw_key(kind, account_id, type_name, the_day, source_id, ext)
+        # the digest is computed while the store writes the copy (both read the file; hashlib and file I/O
+        # release the GIL): it is only needed after the write, to tell a different document at the key
+        # from the same one, and for the sidecar (a 234 MB document: 0.17 s of hashing no longer in series)
+        with ThreadPoolExecutor(1, thread_name_prefix="splake-rawhash") as pool:
+            hashing = pool.submit(_hash_file, path)
+            with open(path, "rb") as f:
+                gzipped = f.read(2) == b"\x1f\x8b"
+            type_name = str(meta.get("report_type") or meta.get("type") or "_")
+            the_day = day or _day_of(meta.get("data_start")) or self._clock().date()
+            ext = extension_for(meta, gzipped)
+            key = raw_key(kind, account_id, type_name, the_day, source_id, ext)
+            wrote = self.store.put_file(key, path, if_absent=True)
+            sha, size, _ = hashing.result()
         sidecar = {
             **meta,
             "account_id": account_id,
@@ -206,7 +215,7 @@ class RawZone:
         }
         variant = raw_key(kind, account_id, type_name, the_day, source_id, ext, variant=sha[:12])
         return self._put(
-            key, variant, sha, size, sidecar, lambda k: self.store.put_file(k, path, if_absent=True)
+            key, variant, sha, size, sidecar, lambda k: self.store.put_file(k, path, if_absent=True), wrote
         )
 
     def _put(
@@ -217,8 +226,10 @@ class RawZone:
         size: int,
         sidecar: dict[str, Any],
         write: Callable[[str], bool],
+        wrote: bool,
     ) -> RawRef:
-        if not write(key):
+        """``wrote``: what ``write(key)`` returned (False: an object was already there)."""
+        if not wrote:
             existing = self._stored_sha(key)
             if existing != sha:
                 log_event(
