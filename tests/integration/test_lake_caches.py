@@ -218,3 +218,18 @@ def test_a_warm_lake_aligns_its_writes_to_a_schema_evolved_elsewhere(tmp_path: P
     mine.write(SPEC, _doc(4), _prov("R3"))
     rows = QueryEngine(mine.catalog, "spapi").sql("select count(*) n, count(gift) g from orders").to_pylist()
     assert rows == [{"n": 4, "g": 0}]
+
+
+def test_a_file_io_is_shared_per_table_properties(tmp_path: Path) -> None:
+    """Table loads reuse the FileIO built for the same table properties; a table whose properties changed
+    (another catalog object set one) is loaded with a FileIO of the new properties."""
+    lake = CuratedLake(open_local_catalog(tmp_path / "lake"), "spapi")
+    lake.write(SPEC, _doc(3), _prov("R1"))
+    a, b = lake.table("orders"), lake.table("orders")
+    assert a.io is b.io
+    other = open_local_catalog(tmp_path / "lake")
+    with other.load_table(("spapi", "orders")).transaction() as txn:
+        txn.set_properties({"splake.test": "1"})
+    c = lake.table("orders")
+    assert c.io is not a.io and c.io.properties.get("splake.test") == "1"
+    assert "splake.test" not in a.io.properties

@@ -15,14 +15,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from urllib.parse import urlparse
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.sql import IcebergTables, SqlCatalog
-from pyiceberg.io import load_file_io
+from pyiceberg.io import FileIO, load_file_io
 from pyiceberg.serializers import FromInputFile
 from pyiceberg.table import Table
 from pyiceberg.table.metadata import TableMetadata
-from pyiceberg.typedef import Identifier
+from pyiceberg.typedef import Identifier, Properties
 from sqlalchemy import Select, bindparam, select
 
 PARSED_FILES = 64  # metadata files kept parsed (a few per table: the current one and the one before)
@@ -64,6 +65,8 @@ class CachingSqlCatalog(SqlCatalog):
         super().__init__(name, **properties)
         self.parsed = ParsedMetadata()
         self._pointer: Select[str | None] | None = None
+        self._ios: dict[tuple[tuple[tuple[str, str], ...], str], FileIO] = {}
+        self._lock = threading.Lock()
 
     def load_table(self, identifier: str | Identifier) -> Table:
         namespace = Catalog.namespace_to_string(Catalog.namespace_from(identifier))
@@ -101,6 +104,21 @@ class CachingSqlCatalog(SqlCatalog):
             identifier=(*Catalog.identifier_to_tuple(namespace), table_name),
             metadata=metadata,
             metadata_location=location,
-            io=self._load_file_io(metadata.properties, location),
+            io=self._file_io(metadata.properties, location),
             catalog=self,
         )
+
+    def _file_io(self, properties: Properties, location: str) -> FileIO:
+        """``_load_file_io(properties, location)``, one per (table properties, location scheme): a FileIO is
+        configuration (its implementation is chosen by the properties or the scheme), and building one
+        imported its class by name for every table load."""
+        key = (tuple(sorted(properties.items())), urlparse(location).scheme)
+        with self._lock:
+            found = self._ios.get(key)
+        if found is None:
+            found = self._load_file_io(properties, location)
+            with self._lock:
+                if len(self._ios) >= PARSED_FILES:
+                    self._ios.clear()
+                self._ios[key] = found
+        return found
