@@ -128,6 +128,20 @@ def _multiaccount(d: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _stage(d: dict[str, Any]) -> list[Row]:
+    return [
+        (
+            f"(d) staging one small document in a worker: {d['documents']} multi-account documents "
+            f"({d['rows']} rows; decode, parse, type, row keys, Parquet, drift)",
+            f"**{d['stage_cpu_ms_per_document']} CPU-ms** per document (median of {len(d['runs'])} runs; "
+            f"{d['ratio_cpu_to_baseline']}x the baseline)",
+            f"pyarrow reading each document and writing it as Parquet: {d['baseline_cpu_ms_per_document']} "
+            "CPU-ms",
+            "`python -m bench stage`",
+        )
+    ]
+
+
 def _spurious429(d: dict[str, Any]) -> list[Row]:
     b, f = d["baseline"], d["with_spurious_429"]
     return [
@@ -172,6 +186,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], list[Row]]], ...] = (
     ("ingest", "(c) report ingest vs pyarrow / pandas", _ingest),
     ("documents", "(c) large JSON / XML reports", _documents),
     ("multiaccount", "(d) multi-account sync", _multiaccount),
+    ("stage", "(d) staging a small document", _stage),
     ("spurious429", "one spurious 429", _spurious429),
     ("items", "items sync", _items),
     ("groupcommit", "group commit", _groupcommit),

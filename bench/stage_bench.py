@@ -25,6 +25,7 @@ import gzip
 import io
 import json
 import multiprocessing
+import os
 import pstats
 import statistics
 import sys
@@ -200,6 +201,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             )
     res = {
         "documents": runs[0]["documents"],
+        "rows": runs[0]["rows"],
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "stage_cpu_ms_per_document": statistics.median(r["stage_cpu_ms_per_document"] for r in runs),
         "baseline_cpu_ms_per_document": statistics.median(r["baseline_cpu_ms_per_document"] for r in runs),
         "ratio_cpu_to_baseline": statistics.median(r["ratio_cpu_to_baseline"] for r in runs),
