@@ -139,3 +139,33 @@ def test_processing_times_are_remembered_between_runs(tmp_path) -> None:  # type
     assert again.expected("ORDERS") == 65.0
     assert again.expected("LISTINGS") == 65.0, "a type never seen borrows what was learned"
     assert again.learned == set(), "nothing new to save from a run that learned nothing"
+
+
+def test_a_jittered_backoff_takes_between_half_and_all_of_the_step() -> None:
+    e = _entry(requested_at=T0, polls=5)  # the step is capped: 2 s
+    for jitter, want in ((0.0, 1.0), (0.5, 1.5), (1.0, 2.0)):
+        nxt = ledger.on_poll(e, T0, P.initial, P.maximum, jitter).next_check_at
+        assert nxt is not None and (nxt - T0).total_seconds() == want
+
+
+def test_leaders_requested_together_do_not_poll_in_lockstep() -> None:
+    """20 sellers' first reports, requested together, all done at 30 s, each polled on its own backoff: in
+    lockstep the first completion is seen only at the next common step; jittered, one of the 20 polls
+    soon after it."""
+    import random
+
+    def first_seen(jitter: list[float]) -> float:
+        best = float("inf")
+        for seller in range(20):
+            e, t, i = _entry(requested_at=T0), T0, 0
+            while t < s(30.0):
+                e = ledger.on_poll(e, t, P.initial, P.maximum, jitter[(seller * 97 + i) % len(jitter)])
+                assert e.next_check_at is not None
+                t, i = e.next_check_at, i + 1
+            best = min(best, (t - s(30.0)).total_seconds())
+        return best
+
+    rnd = random.Random(3)
+    lockstep, jittered = first_seen([1.0]), first_seen([rnd.random() for _ in range(997)])
+    assert lockstep >= 0.5
+    assert jittered < lockstep / 3

@@ -8,6 +8,7 @@ import dataclasses
 import gzip
 import json
 import logging
+import random
 import uuid
 from datetime import datetime, timedelta
 
@@ -84,6 +85,7 @@ async def check(ctx: Context, entry: LedgerEntry, now: datetime) -> LedgerEntry:
     if not current.in_flight or current.report_id is None:
         return current
     s = ctx.settings.sync
+    jitter = random.random()  # (of the next poll's backoff step: see ledger.on_poll)
     if current.requested_at and as_utc(now) - current.requested_at > timedelta(
         minutes=s.report_timeout_minutes
     ):
@@ -140,7 +142,7 @@ async def check(ctx: Context, entry: LedgerEntry, now: datetime) -> LedgerEntry:
                     ctx.state,
                     done.account_id,
                     done.key,
-                    lambda e: ledger.on_poll(e, now, s.poll_initial_seconds, s.poll_max_seconds),
+                    lambda e: ledger.on_poll(e, now, s.poll_initial_seconds, s.poll_max_seconds, jitter),
                 )
                 or done
             )
@@ -150,7 +152,7 @@ async def check(ctx: Context, entry: LedgerEntry, now: datetime) -> LedgerEntry:
             ctx.state,
             current.account_id,
             current.key,
-            lambda e: ledger.on_poll(e, now, s.poll_initial_seconds, s.poll_max_seconds),
+            lambda e: ledger.on_poll(e, now, s.poll_initial_seconds, s.poll_max_seconds, jitter),
         )
         or current
     )

@@ -252,9 +252,14 @@ def on_created_time(entry: LedgerEntry, report_id: str, created: datetime | None
     return dataclasses.replace(entry, created_time=as_utc(created))
 
 
-def on_poll(entry: LedgerEntry, now: datetime, initial: float, maximum: float) -> LedgerEntry:
-    """One poll saw no change: schedule the next check with exponential backoff (capped)."""
-    delay = min(maximum, initial * (2 ** min(entry.polls, 16)))
+def on_poll(
+    entry: LedgerEntry, now: datetime, initial: float, maximum: float, jitter: float = 1.0
+) -> LedgerEntry:
+    """One poll saw no change: schedule the next check with exponential backoff (capped). ``jitter`` in
+    [0, 1] (random, from the caller) takes the step down to as little as half: reports requested together
+    (every seller's first report of a sync) no longer poll in lockstep, so the first of them to finish is
+    seen a fraction of a step after it finished, not up to a whole step later for all of them."""
+    delay = min(maximum, initial * (2 ** min(entry.polls, 16))) * (0.5 + 0.5 * min(max(jitter, 0.0), 1.0))
     return dataclasses.replace(
         entry, polls=entry.polls + 1, next_check_at=as_utc(now) + timedelta(seconds=delay)
     )
