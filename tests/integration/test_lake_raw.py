@@ -85,15 +85,18 @@ def test_a_multi_megabyte_document_is_digested_while_it_is_copied(tmp_path: Path
     variant, never an overwrite."""
     import os
 
+    from splake.lake.raw import HASH_INLINE_BYTES
+
     zone, store = _zone(tmp_path)
     big = tmp_path / "big.gz"
-    big.write_bytes(gzip.compress(os.urandom(3 << 20), compresslevel=1, mtime=1))
+    big.write_bytes(gzip.compress(os.urandom(5 << 20), compresslevel=1, mtime=1))
+    assert big.stat().st_size > HASH_INLINE_BYTES  # (a small one is hashed first, in the caller)
     ref = zone.put_document("acct", "reports", "R__D", big, META)
     assert store.get_bytes(ref.key) == big.read_bytes()
     assert ref.sha256 == hashlib.sha256(big.read_bytes()).hexdigest() and ref.size == big.stat().st_size
     assert json.loads(store.get_bytes(ref.meta_key))["sha256"] == ref.sha256
     other = tmp_path / "other.gz"
-    other.write_bytes(gzip.compress(os.urandom(3 << 20), compresslevel=1, mtime=1))
+    other.write_bytes(gzip.compress(os.urandom(5 << 20), compresslevel=1, mtime=1))
     second = zone.put_document("acct", "reports", "R__D", other, META)
     assert (
         second.key.endswith(f"R__D~{second.sha256[:12]}.tsv.gz")

@@ -13,6 +13,7 @@ ref; different bytes for the same source id are kept next to it as ``<source_id>
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -137,6 +138,9 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+HASH_INLINE_BYTES = 4 * 1024 * 1024  # documents up to this size are hashed before the copy, not beside it
+
+
 def _hash_file(path: Path) -> tuple[str, int, bool]:
     h = hashlib.sha256()
     size = 0
@@ -191,9 +195,15 @@ class RawZone:
             raise BadDataError(f"raw document {path} does not exist", where="RawZone.put_document")
         # the digest is computed while the store writes the copy (both read the file; hashlib and file I/O
         # release the GIL): it is only needed after the write, to tell a different document at the key
-        # from the same one, and for the sidecar (a 234 MB document: 0.17 s of hashing no longer in series)
-        with ThreadPoolExecutor(1, thread_name_prefix="splake-rawhash") as pool:
-            hashing = pool.submit(_hash_file, path)
+        # from the same one, and for the sidecar (a 234 MB document: 0.17 s of hashing no longer in series).
+        # A small document is hashed first, here: a thread costs more than its hashing
+        small = path.stat().st_size <= HASH_INLINE_BYTES
+        with contextlib.ExitStack() as stack:
+            if small:
+                hashed = _hash_file(path)
+            else:
+                pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="splake-rawhash"))
+                hashing = pool.submit(_hash_file, path)
             with open(path, "rb") as f:
                 gzipped = f.read(2) == b"\x1f\x8b"
             type_name = str(meta.get("report_type") or meta.get("type") or "_")
@@ -201,7 +211,7 @@ class RawZone:
             ext = extension_for(meta, gzipped)
             key = raw_key(kind, account_id, type_name, the_day, source_id, ext)
             wrote = self.store.put_file(key, path, if_absent=True)
-            sha, size, _ = hashing.result()
+            sha, size, _ = hashed if small else hashing.result()
         sidecar = {
             **meta,
             "account_id": account_id,
