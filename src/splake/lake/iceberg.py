@@ -97,6 +97,8 @@ class CuratedLake:
         self._sleep = sleep
         self._clock = clock
         self.schemas = SchemaCache()
+        # tables whose declared migrations are all done (splake.reports.migrate: done stays done)
+        self.migrated: set[str] = set()
         with contextlib.suppress(NamespaceAlreadyExistsError):  # a concurrent creator won
             catalog.create_namespace_if_not_exists(namespace)
 

@@ -157,6 +157,7 @@ def _rebuild_table(ctx: Any, root: Path, table: str, entries: list[Any]) -> Rebu
         tdir = _table_dir(root / "catalog.db", root, ns, name, io_roots)
         with contextlib.suppress(NoSuchTableError):
             lake.catalog.drop_table((ns, name))
+        lake.migrated.discard(name)  # (a table created again is asked again)
         if tdir is not None and tdir.exists():
             dest = tdir.with_name(f".{name}.replaced-{stamp}")
             os.replace(tdir, dest)

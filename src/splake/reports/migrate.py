@@ -111,10 +111,13 @@ def created_properties(spec: ReportTypeSpec) -> tuple[tuple[str, str], ...]:
 def pending(lake: CuratedLake, spec: ReportTypeSpec) -> list[Migration]:
     """The migrations this report type's table still needs (reads the table's properties; no lock)."""
     todo = [m for m in MIGRATIONS if m.report_type == spec.name]
-    if not todo or spec.table not in lake.table_names():
+    if not todo or spec.table in lake.migrated or spec.table not in lake.table_names():
         return []
     props = lake.table(spec.table).properties
-    return [m for m in todo if props.get(_marker(m)) != "done"]
+    left = [m for m in todo if props.get(_marker(m)) != "done"]
+    if not left:  # (a marker is never taken back: asked once per table and process)
+        lake.migrated.add(spec.table)
+    return left
 
 
 def migrate(lake: CuratedLake, spec: ReportTypeSpec) -> list[str]:
