@@ -3,8 +3,9 @@ document in ``python -m bench multiaccount``).
 
 Setup (once, or reused with ``--lake DIR``): a multi-account sync of ``--accounts`` sellers x 3 EU
 marketplaces x 5 report types against a fast sandbox (time-scaled), which leaves ~15 small documents per
-account in the lake's raw zone and the curated tables created. Then, in a fresh process (as a staging
-worker: its own catalog, lake and state store), every raw document is staged with
+account in the lake's raw zone and the curated tables created. Then, in a fresh process set up as a staging
+worker (``stagepool._init_worker``: its own catalog, lake and state store, logging and GC settings; no lake
+lock), every raw document is staged with
 :func:`splake.reports.landing.stage_document` after one warm-up document, its files discarded after each
 (nothing is committed), and the CPU seconds per document are measured (``time.process_time``).
 
@@ -24,9 +25,11 @@ import cProfile
 import gzip
 import io
 import json
+import logging
 import multiprocessing
 import os
 import pstats
+import queue
 import statistics
 import sys
 import tempfile
@@ -113,23 +116,17 @@ def _baseline(path: Path, compression: str | None, fmt: str, out: Path) -> None:
 def _measure(settings_json: str, lake: str, profile: str | None) -> dict[str, Any]:
     """In a fresh process, as a staging worker: CPU seconds per staged document, and the baseline's."""
     from splake.config import Settings
-    from splake.lake.catalog import open_catalog
-    from splake.lake.iceberg import CuratedLake
     from splake.reports.landing import stage_document
     from splake.reports.types import report_type
-    from splake.runners.stagepool import _Worker
-    from splake.state.sqlite import SqliteStateStore
+    from splake.runners import stagepool
 
     settings = Settings.model_validate_json(settings_json)
     root = Path(lake)
     with tempfile.TemporaryDirectory() as tmp:
         docs = _documents(settings, root, Path(tmp))
-        ctx: Any = _Worker(
-            settings,
-            SqliteStateStore(root / "state.db"),
-            CuratedLake(open_catalog(settings), settings.lake.namespace),
-            None,
-        )
+        # the worker's own start-up (its catalog, lake and state store; logging, GC settings), no lock held
+        stagepool._init_worker(settings, queue.SimpleQueue(), logging.WARNING, str(root), False)
+        ctx: Any = stagepool._WORKER[0]
         now = datetime.now(UTC)
 
         staged: list[Any] = []
