@@ -96,3 +96,29 @@ def test_only_single_byte_codecs_have_lead_bytes() -> None:
     cp1252 = single_byte_leads("cp1252")
     assert cp1252 is not None
     assert b"".join(cp1252).decode("cp1252") == "ÂÃÄÅâãï"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.one_of(
+        st.lists(ALPHABET, max_size=40).map(lambda parts: "".join(parts).encode("utf-8")),
+        st.binary(max_size=60),
+        st.lists(
+            st.sampled_from([b"\xc3", b"\x82", b"\xa3", b"\xaf", b"\xef", b"\xbf", b"\xbd", b"a", b"\xa9"])
+        ).map(b"".join),
+    )
+)
+def test_utf8_without_a_signs_first_character_has_no_mojibake(data: bytes) -> None:
+    """The UTF-8 chunks' prefilter: where it says no, the full pattern finds nothing."""
+    from splake.reports.textcheck import count_suspect_utf8, may_hold_suspect_utf8
+
+    if not may_hold_suspect_utf8(data):
+        assert count_suspect_utf8(data) == 0, data
+
+
+def test_the_utf8_prefilter_passes_ordinary_text_and_catches_the_signs() -> None:
+    from splake.reports.textcheck import may_hold_suspect_utf8
+
+    assert not may_hold_suspect_utf8("Küchenwaage „Präzision“ 5 kg € – Crème brûlée, Zürich ①".encode())
+    for garbled in ("personnalisÃ©", "â€™", "bad \ufffd byte", "Å‚", "Ã"):
+        assert may_hold_suspect_utf8(garbled.encode()), garbled

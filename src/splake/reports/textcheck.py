@@ -18,6 +18,7 @@ import importlib
 import re
 from array import array
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -93,6 +94,23 @@ def may_hold_suspect(raw: bytes, leads: tuple[bytes, ...]) -> bool:
     """False when ``raw`` (bytes of a :func:`single_byte_leads` codec) holds none of ``leads``: its decoded
     text then has no mojibake sign but those its decoder's error handler made (U+FFFD, counted there)."""
     return any(lead in raw for lead in leads)
+
+
+# The UTF-8 of every sign's first character: U+FFFD is EF BF BD; the leads C3 followed by one of these.
+_LEAD_AFTER_C3 = np.zeros(256, dtype=bool)
+_LEAD_AFTER_C3[[c.encode()[1] for c in _LEAD2 + _LEAD3]] = True
+
+
+def may_hold_suspect_utf8(data: bytes) -> bool:
+    """False when UTF-8 ``data`` holds no mojibake sign (no sign's first character is in it): a numpy pass
+    over the bytes, ~4x cheaper than the pattern scan, which then only runs on the chunks this says True of
+    (in UTF-8 text: the few holding an Â/Ã/Ä/Å/â/ã/ï or U+FFFD; é, ü, €... are other bytes)."""
+    a = np.frombuffer(data, np.uint8)
+    c3 = np.flatnonzero(a[:-1] == 0xC3)
+    if len(c3) and bool(_LEAD_AFTER_C3[a[c3 + 1]].any()):
+        return True
+    ef = np.flatnonzero(a[:-2] == 0xEF)
+    return bool(len(ef) and ((a[ef + 1] == 0xBF) & (a[ef + 2] == 0xBD)).any())
 
 
 def first_suspect(text: str) -> str | None:

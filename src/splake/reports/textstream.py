@@ -36,7 +36,12 @@ from typing import BinaryIO
 from splake.errors import BadDataError
 from splake.logs import get_logger, log_event
 from splake.reports import decode as dec
-from splake.reports.textcheck import count_suspect_utf8, may_hold_suspect, single_byte_leads
+from splake.reports.textcheck import (
+    count_suspect_utf8,
+    may_hold_suspect,
+    may_hold_suspect_utf8,
+    single_byte_leads,
+)
 from splake.reports.textsource import HEAD_BYTES
 
 log = get_logger(__name__)
@@ -189,7 +194,11 @@ class DecodedText:
                         first = first and not text
                         out.non_ascii = out.non_ascii or not chunk.isascii()
                     if data:  # (a character split between chunks is invalid UTF-8 to RE2: never a match)
-                        if leads is None or replaced or may_hold_suspect(chunk, leads):
+                        if leads is not None and not replaced:  # (cp1252: a memchr per lead byte)
+                            scan = may_hold_suspect(chunk, leads)
+                        else:
+                            scan = may_hold_suspect_utf8(data)
+                        if scan:
                             out.suspect += count_suspect_utf8(data)
                         out.size += len(data)
                         yield data
