@@ -213,6 +213,11 @@ def test_a_sync_of_many_documents_stages_them_in_a_worker_started_once_requested
     assert "report_created" in events and "report_created" not in events[started:]
     staged_here = {r.process for r in records.events("lake_table_created")}
     assert staged_here and os.getpid() not in staged_here  # every table was created by a worker
+    # every document staged: the workers retired then (their exit overlaps the last commits), once
+    assert events.count("stage_pool_retired") == 1
+    retired = events.index("stage_pool_retired")
+    assert retired > max(i for i, e in enumerate(events) if e == "document_staged")
+    assert retired < max(i for i, e in enumerate(events) if e == "report_ingested")
     staged = records.events("document_staged")
     assert len(staged) == 25 and len({r.process for r in staged}) == 2  # both workers took documents
     spans = sorted((r.created - getattr(r, "fields")["seconds"], r.created) for r in staged)

@@ -20,3 +20,11 @@ def test_lingers_for_queued_documents_up_to_queue_linger_seconds() -> None:
 
 def test_commits_at_once_when_nothing_more_is_coming() -> None:
     assert not should_linger(0, 0, 0.0, T)
+
+
+def test_documents_of_a_queue_seen_are_waited_for_while_they_land() -> None:
+    """The queue emptied (all admitted) but they are still landing: one commit for all of them."""
+    assert should_linger(5, 0, 3.0, T, queue_seen=True)
+    assert not should_linger(5, 0, 3.0, T), "never queued: landing documents only for linger_seconds"
+    assert not should_linger(5, 0, 15.0, T, queue_seen=True)
+    assert not should_linger(0, 0, 1.0, T, queue_seen=True), "nothing left: commit now"

@@ -159,13 +159,17 @@ def plan_round(records: Sequence[Item], now: datetime, timing: CommitTiming) -> 
     return Round(tuple(claim), tuple(discard), tuple(forget))
 
 
-def should_linger(landing: int, queued: int, waited: float, timing: CommitTiming) -> bool:
+def should_linger(
+    landing: int, queued: int, waited: float, timing: CommitTiming, *, queue_seen: bool = False
+) -> bool:
     """Does the committer wait for more documents before it claims (pure)? While this process still lands
     documents of the table (``landing``), for at most ``linger_seconds``; while more are queued to land
-    (``queued``), for at most ``queue_linger_seconds``."""
-    return (landing > 0 and waited < timing.linger_seconds) or (
-        queued > 0 and waited < timing.queue_linger_seconds
-    )
+    (``queued``) — and then while those land (``queue_seen``: some were queued since it began to wait) —
+    for at most ``queue_linger_seconds``: the table's documents of a sync then make one commit, not a
+    second one for those still landing when the queue emptied."""
+    if queued > 0 or (queue_seen and landing > 0):
+        return waited < timing.queue_linger_seconds
+    return landing > 0 and waited < timing.linger_seconds
 
 
 OwnerAction = Literal["done", "failed", "lost", "abandon", "give_up", "wait"]
@@ -398,10 +402,13 @@ class GroupCommitter:
             try:
                 rec = self._state.get(NAMESPACE, table, sk)
                 if rec is not None and rec.get("state") in (PENDING, CLAIMED):
-                    lingered = time.monotonic()
-                    while should_linger(  # noqa: ASYNC110 - bounded poll of two counters
-                        self._landing[table], self._queued(table), time.monotonic() - lingered, t
-                    ):
+                    lingered, queue_seen = time.monotonic(), False
+                    while True:  # a bounded poll of two counters (see should_linger)
+                        queued = self._queued(table)
+                        queue_seen = queue_seen or queued > 0
+                        waited = time.monotonic() - lingered
+                        if not should_linger(self._landing[table], queued, waited, t, queue_seen=queue_seen):
+                            break
                         await asyncio.sleep(LINGER_STEP_SECONDS)
                     await asyncio.to_thread(self.commit_round, table)
                 retry = False

@@ -37,15 +37,17 @@ def configure_arrow_memory() -> bool:
 GC_YOUNG_THRESHOLD = 20_000
 
 
-def tune_gc() -> None:
+def tune_gc(*, freeze: bool = True) -> None:
     """For a process that lands many documents (``splake sync``/``demo``, the staging workers), once its
     start-up is done: what start-up loaded (modules, classes, compiled schemas; never garbage) is collected
     once and frozen, so that full collections no longer walk it, and the youngest generation is collected
     every 20,000 allocations, not 700. A sync of 300 small documents spent ~6 % of its process's CPU in the
     collector, mostly walking the same long-lived objects again. Not for library callers and test
-    processes: frozen objects are never collected."""
-    gc.collect()
-    gc.freeze()
-    atexit.register(gc.unfreeze)  # the interpreter's last collections see them again (no "leaked" warnings)
+    processes: frozen objects are never collected. ``freeze=False``: the threshold only (a staging worker:
+    its heap is small, and its exit, unfrozen, would walk everything again)."""
+    if freeze:
+        gc.collect()
+        gc.freeze()
+        atexit.register(gc.unfreeze)  # the interpreter's last collections see them again (no "leaked" noise)
     _, middle, old = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)

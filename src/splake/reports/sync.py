@@ -141,6 +141,9 @@ class _Run:
         # takes a core for a second or two, which the requests need more)
         self.requesting = 0
         self.documents = 0
+        # the staging workers retire once this many documents are past staging (0: never; see staged)
+        self.to_stage = 0
+        self._past_staging: set[tuple[str, str]] = set()
         self.started = as_utc(summary.started_at)
         # reports waiting for their next getReport, per account (polling.py decides when)
         self.rooms: dict[str, PollRoom] = {}
@@ -156,7 +159,24 @@ class _Run:
         return r
 
     def done(self, unit: WorkUnit, outcome: str) -> None:
+        self.past_staging(unit)
         self.observer.unit_done(unit.account_id, unit.report_type, outcome)
+
+    def past_staging(self, unit: WorkUnit) -> None:
+        """``unit``'s document is staged (or will not be: failed, pending, skipped): when every planned one
+        is, the staging workers retire while the last commits run."""
+        done = (unit.account_id, unit.key)  # (a unit's key names its stream and window, not its account)
+        if done in self._past_staging:
+            return
+        self._past_staging.add(done)
+        stager = self.ctx.stager
+        if (
+            self.to_stage
+            and len(self._past_staging) >= self.to_stage
+            and stager is not None
+            and stager.started
+        ):
+            stager.retire()
 
     async def stream(self, items: list[_Item]) -> None:
         items.sort(key=lambda i: (i.unit.window.start or i.unit.window.end, i.unit.window.end))
@@ -262,7 +282,12 @@ class _Run:
             try:
                 # the slot is handed on once the document is staged: the documents waiting for their
                 # grouped commit do not hold back the downloads and staging of the next ones
-                async with self.landing.slot(report_type(entry.unit.report_type).table) as staged:
+                async with self.landing.slot(report_type(entry.unit.report_type).table) as release:
+
+                    def staged() -> None:
+                        release()
+                        self.past_staging(unit)
+
                     res = await pipeline.ingest(self.ctx, entry, on_staged=staged)
             except RetryableError as exc:
                 last = exc
@@ -382,6 +407,8 @@ async def sync(
         summary.stats(u.account_id, u.report_type).units += 1
     obs.planned(dict(totals))
     run.documents = sum(totals.values())  # (staging processes, when worth it, start once requested)
+    # (a discovery lands several documents per unit: then the workers stay until the end)
+    run.to_stage = 0 if discover_units else run.documents
     run.requesting = len(streams)
     if not streams and ctx.stager is not None:
         ctx.stager.start(run.documents)

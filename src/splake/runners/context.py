@@ -34,6 +34,10 @@ class DocumentStager(Protocol):
 
     def start(self, documents: int | None = None) -> bool: ...
 
+    def retire(self) -> None:
+        """No more documents are coming: stop (in the background); later ones are staged in threads."""
+        ...
+
     async def stage(
         self,
         ctx: Any,
