@@ -23,6 +23,7 @@ from splake.reports import cursors, ledger
 from splake.reports.hold import DocumentHeldError, on_held
 from splake.reports.landing import quarantine_rows, stage_document
 from splake.reports.ledger import LedgerEntry
+from splake.reports.migrate import may_be_pending
 from splake.reports.migrate import migrate as migrate_table
 from splake.reports.migrate import pending as pending_migrations
 from splake.reports.planner import (
@@ -80,7 +81,10 @@ async def _ingest(ctx: Context, entry: LedgerEntry, on_staged: Callable[[], None
     account = ctx.account(current.account_id)
     spec = report_type(current.unit.report_type)
     dest = ctx.work_dir / f"splake-{current.account_id}-{current.report_id}-{uuid.uuid4().hex[:8]}.download"
-    if await asyncio.to_thread(pending_migrations, ctx.lake, spec):  # a declared key change (rare):
+    migrations = (
+        await asyncio.to_thread(pending_migrations, ctx.lake, spec) if may_be_pending(ctx.lake, spec) else []
+    )
+    if migrations:  # a declared key change (rare):
         async with ctx.lock(f"table:{spec.table}"):  # the old rows are rewritten first
             await asyncio.to_thread(migrate_table, ctx.lake, spec)
     # from download to staged, the document is "landing": a committer of the table lingers for it (so

@@ -108,6 +108,12 @@ def created_properties(spec: ReportTypeSpec) -> tuple[tuple[str, str], ...]:
     return tuple((_marker(m), "done") for m in MIGRATIONS if m.report_type == spec.name)
 
 
+def may_be_pending(lake: CuratedLake, spec: ReportTypeSpec) -> bool:
+    """Whether :func:`pending` needs asking (no I/O): the type declares migrations its table (in this
+    process) was not seen done with."""
+    return spec.table not in lake.migrated and any(m.report_type == spec.name for m in MIGRATIONS)
+
+
 def pending(lake: CuratedLake, spec: ReportTypeSpec) -> list[Migration]:
     """The migrations this report type's table still needs (reads the table's properties; no lock)."""
     todo = [m for m in MIGRATIONS if m.report_type == spec.name]
