@@ -460,7 +460,7 @@ def test_the_committer_lingers_for_a_document_queued_to_land_then_stops_when_non
     async def scenario() -> None:
         timing = dataclasses.replace(FAST, linger_seconds=0.0, queue_linger_seconds=10.0)
         committer = backend.committer(lake, timing)
-        committer.expect(lambda table: queued.get(table, 0))
+        committer.expect(lambda table: queued.get(table, 0), lambda: sum(queued.values()))
         owner1 = asyncio.create_task(committer.commit(s1))
         await until(lambda: len(records(backend)) == 1)
         await asyncio.sleep(0.5)  # past linger_seconds: still lingering for the queued one

@@ -23,8 +23,15 @@ def test_commits_at_once_when_nothing_more_is_coming() -> None:
 
 
 def test_documents_of_a_queue_seen_are_waited_for_while_they_land() -> None:
-    """The queue emptied (all admitted) but they are still landing: one commit for all of them."""
-    assert should_linger(5, 0, 3.0, T, queue_seen=True)
-    assert not should_linger(5, 0, 3.0, T), "never queued: landing documents only for linger_seconds"
-    assert not should_linger(5, 0, 15.0, T, queue_seen=True)
-    assert not should_linger(0, 0, 1.0, T, queue_seen=True), "nothing left: commit now"
+    """The table's queue emptied (all admitted) but they are still landing while other tables' documents
+    are queued: one commit for all of them."""
+    assert should_linger(5, 0, 3.0, T, queue_seen=True, queued_anywhere=40)
+    assert not should_linger(5, 0, 3.0, T, queued_anywhere=40), "never queued: only for linger_seconds"
+    assert not should_linger(5, 0, 15.0, T, queue_seen=True, queued_anywhere=40)
+    assert not should_linger(0, 0, 1.0, T, queue_seen=True, queued_anywhere=40), "nothing left: commit now"
+
+
+def test_at_the_end_of_a_sync_what_is_staged_commits_while_the_last_documents_land() -> None:
+    """Nothing queued anywhere: the last commit, which nothing overlaps, carries only the last few."""
+    assert not should_linger(5, 0, 3.0, T, queue_seen=True, queued_anywhere=0)
+    assert should_linger(5, 0, 1.0, T, queue_seen=True, queued_anywhere=0), "still within linger_seconds"

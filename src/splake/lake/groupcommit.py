@@ -160,14 +160,22 @@ def plan_round(records: Sequence[Item], now: datetime, timing: CommitTiming) -> 
 
 
 def should_linger(
-    landing: int, queued: int, waited: float, timing: CommitTiming, *, queue_seen: bool = False
+    landing: int,
+    queued: int,
+    waited: float,
+    timing: CommitTiming,
+    *,
+    queue_seen: bool = False,
+    queued_anywhere: int = 0,
 ) -> bool:
     """Does the committer wait for more documents before it claims (pure)? While this process still lands
     documents of the table (``landing``), for at most ``linger_seconds``; while more are queued to land
-    (``queued``) — and then while those land (``queue_seen``: some were queued since it began to wait) —
-    for at most ``queue_linger_seconds``: the table's documents of a sync then make one commit, not a
-    second one for those still landing when the queue emptied."""
-    if queued > 0 or (queue_seen and landing > 0):
+    (``queued``) — and then while those land (``queue_seen``: some were queued since it began to wait), as
+    long as documents of any table are still queued (``queued_anywhere``) — for at most
+    ``queue_linger_seconds``: the table's documents of a sync then make one commit, not a second one for
+    those still landing when its queue emptied. At a sync's end (nothing queued anywhere) what is staged is
+    committed while the last documents land: the last commit, which nothing else overlaps, stays small."""
+    if queued > 0 or (queue_seen and landing > 0 and queued_anywhere > 0):
         return waited < timing.queue_linger_seconds
     return landing > 0 and waited < timing.linger_seconds
 
@@ -296,6 +304,7 @@ class GroupCommitter:
         self.state_threads = 16  # claims and results of a group are written this many at a time
         self._landing: Counter[str] = Counter()  # documents per table this process is landing
         self._queued: Callable[[str], int] = lambda table: 0  # see :meth:`expect`
+        self._queued_anywhere: Callable[[], int] = lambda: 0
 
     @contextlib.contextmanager
     def landing(self, table: str) -> Iterator[None]:
@@ -307,11 +316,12 @@ class GroupCommitter:
         finally:
             self._landing[table] -= 1
 
-    def expect(self, queued: Callable[[str], int]) -> None:
+    def expect(self, queued: Callable[[str], int], queued_anywhere: Callable[[], int]) -> None:
         """``queued(table)``: documents of ``table`` this process will land after those landing now (the
-        sync's landing gate); a committer of the table lingers for them too (see
-        :attr:`CommitTiming.queue_linger_seconds`)."""
+        sync's landing gate), ``queued_anywhere()``: of any table; a committer of the table lingers for
+        them too (see :func:`should_linger`)."""
         self._queued = queued
+        self._queued_anywhere = queued_anywhere
 
     # --- the owner's side -----------------------------------------------------------------------
 
@@ -407,7 +417,14 @@ class GroupCommitter:
                         queued = self._queued(table)
                         queue_seen = queue_seen or queued > 0
                         waited = time.monotonic() - lingered
-                        if not should_linger(self._landing[table], queued, waited, t, queue_seen=queue_seen):
+                        if not should_linger(
+                            self._landing[table],
+                            queued,
+                            waited,
+                            t,
+                            queue_seen=queue_seen,
+                            queued_anywhere=self._queued_anywhere(),
+                        ):
                             break
                         await asyncio.sleep(LINGER_STEP_SECONDS)
                     await asyncio.to_thread(self.commit_round, table)

@@ -76,6 +76,10 @@ class LandingGate:
         queue = self._waiting.get(table)
         return len(queue) if queue is not None else 0
 
+    def queued_anywhere(self) -> int:
+        """Documents of any table waiting for a slot."""
+        return sum(len(q) for q in self._waiting.values())
+
     @contextlib.asynccontextmanager
     async def slot(self, table: str) -> AsyncIterator[Callable[[], None]]:
         """Hold a slot for a document of ``table``; the yielded callable gives it back early (e.g. once the

@@ -136,7 +136,8 @@ class _Run:
         self.deadline = deadline
         # documents landing at once; the documents of a table already landing go first (grouped commits)
         self.landing = LandingGate(DOCUMENTS_IN_FLIGHT)
-        ctx.committer().expect(self.landing.queued)  # a table's committer lingers for its queued documents
+        # a table's committer lingers for its queued documents
+        ctx.committer().expect(self.landing.queued, self.landing.queued_anywhere)
         # streams still sending their createReports: staging workers start when none is (their start-up
         # takes a core for a second or two, which the requests need more)
         self.requesting = 0
