@@ -50,13 +50,15 @@ def test_with_expectation_first_poll_at_expected_completion() -> None:
 
 def test_overdue_reports_back_off_with_how_late_they_are_within_bounds_and_budget() -> None:
     just = Waiting("a", s(0), None, expected=30.0, last_poll=s(30))
-    assert next_poll(just, [just], s(30), P) == s(30 + 1 / 1.8), "one report alone: at most the rate"
+    assert next_poll(just, [just], s(30), P) == s(30.2), "polled at its due, a hair early: one step later"
+    due_together = [Waiting(str(i), s(0), None, expected=30.0, last_poll=s(30.1)) for i in range(15)]
+    assert next_poll(due_together[0], due_together, s(30.1), P) == s(30.3), "not yet sharing the budget"
     late = Waiting("a", s(0), None, expected=30.0, last_poll=s(31))
     assert next_poll(late, [late], s(31), P) == s(32)
     very_late = Waiting("a", s(0), None, expected=30.0, last_poll=s(100))
     assert next_poll(very_late, [very_late], s(100), P) == s(102), "never rarer than poll_max"
-    crowd = [Waiting(str(i), s(0), None, expected=30.0, last_poll=s(30)) for i in range(15)]
-    assert next_poll(crowd[0], crowd, s(30), P) == s(30 + 15 / 1.8), "15 overdue reports share 1.8 r/s"
+    crowd = [Waiting(str(i), s(0), None, expected=30.0, last_poll=s(30.5)) for i in range(15)]
+    assert next_poll(crowd[0], crowd, s(30.5), P) == s(30.5 + 15 / 1.8), "15 overdue reports share 1.8 r/s"
 
 
 def test_processing_times_learn_per_type_and_fall_back_to_any_type() -> None:
