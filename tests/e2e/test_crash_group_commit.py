@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from splake.auth.secrets import LocalSecretStore
-from splake.lake.groupcommit import NAMESPACE
+from splake.lake.commitrecords import NAMESPACE
 from splake.reports import ledger
 from splake.runners.local import default_secrets_dir
 from splake.sandbox import SandboxConfig, SandboxServer

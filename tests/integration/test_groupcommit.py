@@ -22,7 +22,8 @@ import pytest
 
 from splake.errors import RetryableError
 from splake.lake.catalog import open_local_catalog
-from splake.lake.groupcommit import NAMESPACE, CommitLock, CommitTiming, GroupCommitter
+from splake.lake.commitrecords import NAMESPACE, CommitLock, CommitTiming
+from splake.lake.groupcommit import GroupCommitter
 from splake.lake.iceberg import CuratedLake
 from splake.lake.query import QueryEngine
 from splake.lake.staged import StagedWrite

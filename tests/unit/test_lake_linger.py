@@ -1,8 +1,8 @@
-"""splake.lake.groupcommit.should_linger: how long a committer waits for more of its table (pure)."""
+"""splake.lake.commitrecords.should_linger: how long a committer waits for more of its table (pure)."""
 
 from __future__ import annotations
 
-from splake.lake.groupcommit import CommitTiming, should_linger
+from splake.lake.commitrecords import CommitTiming, should_linger
 
 T = CommitTiming(linger_seconds=2.0, queue_linger_seconds=15.0)
 

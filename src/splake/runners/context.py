@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from splake.config import AccountSettings, Settings
-from splake.lake.groupcommit import CommitLock, CommitTiming, GroupCommitter
+from splake.lake.commitrecords import CommitLock, CommitTiming
+from splake.lake.groupcommit import GroupCommitter
 from splake.lake.iceberg import CuratedLake
 from splake.lake.raw import RawZone
 from splake.ports import ObjectStore, StateStore

@@ -20,7 +20,7 @@ from splake.aws.clients import ENV_ENDPOINT, AwsEndpoint
 from splake.config import Settings
 from splake.errors import ConfigError, FatalError
 from splake.lake.catalog import open_glue_catalog
-from splake.lake.groupcommit import CommitLock
+from splake.lake.commitrecords import CommitLock
 from splake.lake.iceberg import CuratedLake
 from splake.lake.raw import RawZone
 from splake.runners.aws.dynamo_state import DynamoStateStore
