@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import ssl
 import stat
 import threading
@@ -28,6 +27,7 @@ from splake.config import parse_config
 from splake.errors import ConfigError, RetryableError
 from splake.spapi.client import SpApiClient
 from tests.e2e.test_faults_sync import fault_run
+from tests.support.tls import self_signed_cert
 
 
 def _needles() -> dict[str, str]:
@@ -140,36 +140,7 @@ async def test_plain_http_document_url_is_refused(tmp_path: Path) -> None:
 @pytest.fixture
 def untrusted_tls_server(tmp_path: Path) -> Iterator[str]:
     """An HTTPS server on 127.0.0.1 with a self-signed certificate (not in any trust store)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    certfile, keyfile = self_signed_cert(tmp_path)
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -185,7 +156,7 @@ def untrusted_tls_server(tmp_path: Path) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    ctx.load_cert_chain(certfile, keyfile)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from splake.spapi.httppool import LeanConnectionPool, LeanTransport
+from tests.support.tls import self_signed_cert
 
 
 class _Server:
@@ -134,38 +135,9 @@ def test_idle_connections_beyond_the_keepalive_limit_are_closed(server: tuple[_S
 
 def test_tls_connections_are_reused_and_their_closing_is_seen(tmp_path: Path) -> None:
     """Amazon is HTTPS: the wrapped stream survives start_tls, and the idle check polls the TLS socket."""
-    import datetime
-    import ipaddress
     import ssl
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
-    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    certfile, keyfile = self_signed_cert(tmp_path)
     srv = _Server(str(certfile), str(keyfile), keep_alive=1)  # idle connections closed after 1 s
     with srv as url:
         url = url.replace("http://", "https://")
