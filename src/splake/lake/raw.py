@@ -13,7 +13,6 @@ ref; different bytes for the same source id are kept next to it as ``<source_id>
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import io
@@ -193,25 +192,28 @@ class RawZone:
         path = Path(path)
         if not path.is_file():
             raise BadDataError(f"raw document {path} does not exist", where="RawZone.put_document")
-        # the digest is computed while the store writes the copy (both read the file; hashlib and file I/O
-        # release the GIL): it is only needed after the write, to tell a different document at the key
-        # from the same one, and for the sidecar (a 234 MB document: 0.17 s of hashing no longer in series).
-        # A small document is hashed first, here: a thread costs more than its hashing
-        small = path.stat().st_size <= HASH_INLINE_BYTES
-        with contextlib.ExitStack() as stack:
-            if small:
-                hashed = _hash_file(path)
-            else:
-                pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="splake-rawhash"))
-                hashing = pool.submit(_hash_file, path)
-            with open(path, "rb") as f:
-                gzipped = f.read(2) == b"\x1f\x8b"
-            type_name = str(meta.get("report_type") or meta.get("type") or "_")
-            the_day = day or _day_of(meta.get("data_start")) or self._clock().date()
+        type_name = str(meta.get("report_type") or meta.get("type") or "_")
+        the_day = day or _day_of(meta.get("data_start")) or self._clock().date()
+
+        def copy(gzipped: bool) -> tuple[str, str, bool]:
             ext = extension_for(meta, gzipped)
             key = raw_key(kind, account_id, type_name, the_day, source_id, ext)
-            wrote = self.store.put_file(key, path, if_absent=True)
-            sha, size, _ = hashed if small else hashing.result()
+            return ext, key, self.store.put_file(key, path, if_absent=True)
+
+        if path.stat().st_size <= HASH_INLINE_BYTES:  # a thread would cost more than hashing it here
+            sha, size, gzipped = _hash_file(path)
+            ext, key, wrote = copy(gzipped)
+        else:
+            # the digest is computed while the store writes the copy (both read the file; hashlib and file
+            # I/O release the GIL): it is only needed after the write, to tell a different document at the
+            # key from the same one, and for the sidecar (a 234 MB document: 0.17 s of hashing no longer in
+            # series)
+            with ThreadPoolExecutor(1, thread_name_prefix="splake-rawhash") as pool:
+                hashing = pool.submit(_hash_file, path)
+                with open(path, "rb") as f:
+                    head = f.read(2)
+                ext, key, wrote = copy(head == b"\x1f\x8b")
+                sha, size, gzipped = hashing.result()
         sidecar = {
             **meta,
             "account_id": account_id,
