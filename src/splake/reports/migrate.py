@@ -116,9 +116,9 @@ def may_be_pending(lake: CuratedLake, spec: ReportTypeSpec) -> bool:
 
 def pending(lake: CuratedLake, spec: ReportTypeSpec) -> list[Migration]:
     """The migrations this report type's table still needs (reads the table's properties; no lock)."""
-    todo = [m for m in MIGRATIONS if m.report_type == spec.name]
-    if not todo or spec.table in lake.migrated or spec.table not in lake.table_names():
+    if not may_be_pending(lake, spec) or spec.table not in lake.table_names():
         return []
+    todo = [m for m in MIGRATIONS if m.report_type == spec.name]
     props = lake.table(spec.table).properties
     left = [m for m in todo if props.get(_marker(m)) != "done"]
     if not left:  # (a marker is never taken back: asked once per table and process)
