@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
-from splake.reports.landgate import LandingGate, Waiter, pick
+from splake.reports.landgate import LandingGate, Waiter, pick_table
+
+
+def pick(waiting: Sequence[Waiter], landing: Mapping[str, int], now: float, max_wait: float) -> int:
+    """Index in ``waiting`` of the document the gate admits next: of the table :func:`pick_table`
+    chooses, the document that arrived first."""
+    heads: dict[str, Waiter] = {}
+    for w in waiting:
+        if w.table not in heads or w.seq < heads[w.table].seq:
+            heads[w.table] = w
+    table = pick_table(heads, Counter(w.table for w in waiting), landing, now, max_wait)
+    return waiting.index(heads[table])
 
 
 def test_pick_prefers_tables_landing_then_the_most_waiting_then_arrival() -> None:

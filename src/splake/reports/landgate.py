@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -45,17 +45,6 @@ def pick_table(
     if now - oldest.since >= max_wait:
         return oldest.table
     return min(heads, key=lambda t: (-landing.get(t, 0), -counts[t], heads[t].seq))
-
-
-def pick(waiting: Sequence[Waiter], landing: Mapping[str, int], now: float, max_wait: float) -> int:
-    """Index in ``waiting`` of the document to admit next (``landing``: documents in flight per table): of
-    the table :func:`pick_table` chooses, the document that arrived first."""
-    heads: dict[str, Waiter] = {}
-    for w in waiting:
-        if w.table not in heads or w.seq < heads[w.table].seq:
-            heads[w.table] = w
-    table = pick_table(heads, Counter(w.table for w in waiting), landing, now, max_wait)
-    return waiting.index(heads[table])
 
 
 @dataclass
